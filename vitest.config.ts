@@ -1,0 +1,68 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type Plugin } from 'vitest/config'
+import vue from '@vitejs/plugin-vue'
+import { initPreContext, preJs, preHtml } from '@dcloudio/uni-cli-shared'
+
+const root = fileURLToPath(new URL('.', import.meta.url))
+
+/** uni's own tags: compiled by uni to mini-program tags or H5 components, custom elements under jsdom. */
+const UNI_TAGS = new Set([
+  'view', 'text', 'button', 'image', 'scroll-view', 'swiper', 'swiper-item', 'navigator', 'input',
+  'textarea', 'switch', 'slider', 'picker', 'picker-view', 'checkbox', 'checkbox-group', 'radio',
+  'radio-group', 'label', 'form', 'icon', 'progress', 'rich-text', 'block', 'page-meta', 'cover-view',
+])
+
+/**
+ * Applies uni's conditional compilation (`#ifdef H5` … `#endif`) the way `uni build` does, so tests
+ * run the same branch the H5 build ships. Tests of the mp-weixin branch import its module directly.
+ */
+function uniConditionalCompilation(platform: string): Plugin {
+  initPreContext(platform, undefined, undefined, false)
+  return {
+    name: 'uni-subscribe:conditional-compilation',
+    enforce: 'pre',
+    transform(code, id) {
+      const file = id.split('?')[0]
+      if (!file.startsWith(root) || file.includes('/node_modules/')) return null
+      if (!code.includes('#if')) return null
+      if (file.endsWith('.vue')) return { code: preHtml(preJs(code, file), file), map: null }
+      if (/\.[cm]?[jt]s$/.test(file)) return { code: preJs(code, file), map: null }
+      return null
+    },
+  }
+}
+
+const alias = {
+  '@': fileURLToPath(new URL('./src', import.meta.url)),
+  // The real package calls vue.injectHook, which exists only in uni's patched Vue.
+  '@dcloudio/uni-app': fileURLToPath(new URL('./tests/support/uni-app.ts', import.meta.url)),
+}
+
+export default defineConfig({
+  // No HMR websocket: each project would try to open the same port.
+  server: { hmr: false, ws: false },
+  test: {
+    projects: [
+      {
+        plugins: [
+          uniConditionalCompilation('h5'),
+          vue({ template: { compilerOptions: { isCustomElement: (tag) => UNI_TAGS.has(tag) } } }),
+        ],
+        resolve: { alias },
+        define: { 'process.env.UNI_PLATFORM': JSON.stringify('h5') },
+        test: {
+          name: 'client',
+          environment: 'jsdom',
+          include: ['tests/client/**/*.test.ts', 'src/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'server',
+          environment: 'node',
+          include: ['tests/server/**/*.test.ts', 'server/**/*.test.ts'],
+        },
+      },
+    ],
+  },
+})
