@@ -39,8 +39,6 @@ const alias = {
 }
 
 export default defineConfig({
-  // No HMR websocket: each project would try to open the same port.
-  server: { hmr: false, ws: false },
   test: {
     projects: [
       {
