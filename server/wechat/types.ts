@@ -1,0 +1,92 @@
+/**
+ * The WeChat API as the service sees it. The real implementation (undici) and the sandbox both sit
+ * behind this interface; the pipeline, routes and tests know nothing else of WeChat.
+ * A WeChat `errcode` becomes a `WeChatError` in exactly one place: the client implementation.
+ */
+
+export type MiniprogramState = 'formal' | 'trial' | 'developer'
+export type MessageLang = 'zh_CN' | 'en_US' | 'zh_HK' | 'zh_TW'
+
+/** The body of `POST /cgi-bin/message/subscribe/send`, as WeChat names it. */
+export interface SubscribeMessage {
+  touser: string
+  template_id: string
+  page?: string
+  data: Record<string, { value: string }>
+  miniprogram_state?: MiniprogramState
+  lang?: MessageLang
+}
+
+/** One call to WeChat's send API: what it answered (errcode -2 = network error or HTTP 5xx, no answer). */
+export interface SendAttemptRecord {
+  at: Date
+  errcode: number
+  errmsg: string
+}
+
+/**
+ * The outcome of a send after the client's own retries (token refresh once; backoff on -1, 45009,
+ * 43108, network errors and 5xx). `attempts` lists every call made, in order.
+ */
+export type SendOutcome =
+  | { ok: true; msgid: string; attempts: SendAttemptRecord[] }
+  | { ok: false; errcode: number; errmsg: string; attempts: SendAttemptRecord[] }
+
+export interface Code2SessionResult {
+  openid: string
+  unionid?: string
+}
+
+/** A template as `wxaapi/newtmpl/gettemplate` lists it. */
+export interface WeChatTemplate {
+  priTmplId: string
+  title: string
+  content: string
+  example: string
+  /** 2 = one-time, 3 = long-term */
+  type: 2 | 3
+  keywordEnumValueList?: { keywordCode: string; enumValueList: string[] }[]
+}
+
+export interface WeChatClient {
+  /** A valid access token, shared by every process on the same database; refreshed before expiry. */
+  getAccessToken(options?: { forceRefresh?: boolean }): Promise<string>
+  /** Rejects with WeChatError (40029 bad code, 45011, 40226, -1). The session_key never leaves the client. */
+  code2Session(jsCode: string): Promise<Code2SessionResult>
+  /** Never rejects for a WeChat answer: failures come back as `{ ok: false, errcode }`. */
+  sendSubscribeMessage(message: SubscribeMessage): Promise<SendOutcome>
+  getTemplateList(): Promise<WeChatTemplate[]>
+}
+
+/** A WeChat answer with a non-zero errcode (or a transport failure, errcode -2). */
+export class WeChatError extends Error {
+  override readonly name = 'WeChatError'
+  constructor(
+    readonly errcode: number,
+    readonly errmsg: string,
+  ) {
+    super(`WeChat errcode ${errcode}: ${errmsg}`)
+  }
+}
+
+export function isWeChatError(error: unknown): error is WeChatError {
+  return error instanceof WeChatError
+}
+
+/** Where the shared access token lives (the database in production, memory in unit tests). */
+export interface TokenStore {
+  read(): { token: string; expiresAt: Date } | null
+  write(token: string, expiresAt: Date): void
+  /**
+   * Takes the refresh lease for `ms` if nobody else holds it: the cross-process "one refresh in flight".
+   * Returns false while another process holds an unexpired lease.
+   */
+  tryLease(holder: string, ms: number): boolean
+  releaseLease(holder: string): void
+}
+
+/** Time, injected wherever a rule depends on it. */
+export interface Clock {
+  now(): Date
+}
+export const systemClock: Clock = { now: () => new Date() }
