@@ -1,0 +1,78 @@
+/**
+ * The errcodes of `subscribeMessage.send`, what a sender does about each, and what happens to the
+ * person's credit when a send fails. Data first, functions over it.
+ * Source: ../../shared/docs/wechat-subscribe-facts.md, "Server: subscribeMessage.send".
+ */
+
+/** Our own errcode for a call that got no WeChat answer: a network error or an HTTP 5xx. */
+export const TRANSPORT_ERRCODE = -2
+
+/** What a sender does after an answer. */
+export type SendErrcodeAction = 'sent' | 'refresh-token' | 'retry' | 'fail'
+
+/**
+ * What becomes of the credit spent for a send that failed in the end:
+ * `refund` WeChat did not use the person's consent, give it back; `zero` WeChat says there is no
+ * consent left, set the credits to zero; `keep` unknown outcome, count it as used (never risk a send
+ * without consent).
+ */
+export type CreditAfterFailure = 'refund' | 'zero' | 'keep'
+
+export interface SendErrcodeRule {
+  action: SendErrcodeAction
+  /** When the send finally fails with this code (for `retry`/`refresh-token`: retries exhausted). */
+  credit: CreditAfterFailure
+  /** For operators and people, in Chinese. */
+  message: string
+}
+
+export const SEND_ERRCODES: Readonly<Record<number, SendErrcodeRule>> = {
+  0: { action: 'sent', credit: 'keep', message: '微信已接收这条消息' },
+  [-1]: { action: 'retry', credit: 'refund', message: '微信系统繁忙，稍后重试' },
+  [TRANSPORT_ERRCODE]: { action: 'retry', credit: 'refund', message: '连接微信服务器失败（网络错误或服务器错误），稍后重试' },
+  40001: { action: 'refresh-token', credit: 'refund', message: 'access_token 无效（可能已被另一次刷新取代），刷新后重试一次' },
+  40014: { action: 'refresh-token', credit: 'refund', message: 'access_token 不合法，刷新后重试一次' },
+  42001: { action: 'refresh-token', credit: 'refund', message: 'access_token 已过期，刷新后重试一次' },
+  40003: { action: 'fail', credit: 'refund', message: '接收者 openid 无效（touser 不是本小程序的用户）' },
+  40037: { action: 'fail', credit: 'refund', message: '模板 ID 无效：模板不存在或不属于本小程序' },
+  41030: { action: 'fail', credit: 'refund', message: '跳转页面 page 无效：不是小程序已发布的页面' },
+  43101: { action: 'fail', credit: 'zero', message: '用户没有订阅这个模板，或订阅次数已用完' },
+  43108: { action: 'retry', credit: 'refund', message: '同时向同一用户发送的请求过多，稍后重试' },
+  45009: { action: 'retry', credit: 'refund', message: '调用次数超过微信的频率或额度限制，稍后重试' },
+  47003: { action: 'fail', credit: 'refund', message: '消息内容不符合模板关键词的格式要求' },
+}
+
+const UNKNOWN: SendErrcodeRule = { action: 'fail', credit: 'keep', message: '微信返回了未知错误' }
+
+function ruleFor(errcode: number): SendErrcodeRule {
+  return Object.hasOwn(SEND_ERRCODES, errcode) ? SEND_ERRCODES[errcode]! : UNKNOWN
+}
+
+/** What to do after WeChat answered `errcode` (unknown codes: fail, no retry). */
+export function sendErrcodeAction(errcode: number): SendErrcodeAction {
+  return ruleFor(errcode).action
+}
+
+/**
+ * What happens to the credit when the send ended with `errcode` (after the client's retries):
+ * refunded when WeChat did not spend the consent, zero on 43101, kept for codes we do not know.
+ */
+export function creditAfterFailure(errcode: number): CreditAfterFailure {
+  return ruleFor(errcode).credit
+}
+
+/** A Chinese explanation of `errcode` for operators and people, e.g. `43101 用户没有订阅…`. */
+export function sendErrcodeMessage(errcode: number): string {
+  const rule = ruleFor(errcode)
+  return rule === UNKNOWN ? `微信返回了未知错误（错误码 ${errcode}）` : rule.message
+}
+
+/** Whether `errcode` is a retryable answer (system busy, transport failure, rate limits). */
+export function isRetryableSendErrcode(errcode: number): boolean {
+  return ruleFor(errcode).action === 'retry'
+}
+
+/** Whether `errcode` means the access token must be refreshed. */
+export function isTokenErrcode(errcode: number): boolean {
+  return ruleFor(errcode).action === 'refresh-token'
+}

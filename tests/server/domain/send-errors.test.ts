@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import {
+  creditAfterFailure,
+  isRetryableSendErrcode,
+  isTokenErrcode,
+  sendErrcodeAction,
+  sendErrcodeMessage,
+  TRANSPORT_ERRCODE,
+} from '../../../src/domain/send-errors'
+
+describe('send errcodes', () => {
+  it.each([
+    [0, 'sent'],
+    [-1, 'retry'],
+    [TRANSPORT_ERRCODE, 'retry'],
+    [43108, 'retry'],
+    [45009, 'retry'],
+    [40001, 'refresh-token'],
+    [40014, 'refresh-token'],
+    [42001, 'refresh-token'],
+    [40003, 'fail'],
+    [40037, 'fail'],
+    [41030, 'fail'],
+    [43101, 'fail'],
+    [47003, 'fail'],
+    [99999, 'fail'],
+  ] as const)('errcode %i → %s', (errcode, action) => {
+    expect(sendErrcodeAction(errcode)).toBe(action)
+  })
+
+  it.each([
+    [47003, 'refund'],
+    [40037, 'refund'],
+    [41030, 'refund'],
+    [40003, 'refund'],
+    [-1, 'refund'],
+    [TRANSPORT_ERRCODE, 'refund'],
+    [45009, 'refund'],
+    [43108, 'refund'],
+    [42001, 'refund'],
+    [43101, 'zero'],
+    [99999, 'keep'],
+  ] as const)('credit after a final %i → %s', (errcode, credit) => {
+    expect(creditAfterFailure(errcode)).toBe(credit)
+  })
+
+  it('explains each code in Chinese, unknown ones with their number', () => {
+    expect(sendErrcodeMessage(43101)).toBe('用户没有订阅这个模板，或订阅次数已用完')
+    expect(sendErrcodeMessage(41030)).toBe('跳转页面 page 无效：不是小程序已发布的页面')
+    expect(sendErrcodeMessage(-2)).toBe('连接微信服务器失败（网络错误或服务器错误），稍后重试')
+    expect(sendErrcodeMessage(12345)).toBe('微信返回了未知错误（错误码 12345）')
+  })
+
+  it('tells retryable and token codes apart', () => {
+    expect([-1, -2, 43108, 45009, 40001, 47003].map(isRetryableSendErrcode)).toEqual([true, true, true, true, false, false])
+    expect([40001, 40014, 42001, -1].map(isTokenErrcode)).toEqual([true, true, true, false])
+  })
+})
