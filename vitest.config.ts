@@ -61,6 +61,17 @@ export default defineConfig({
           include: ['tests/server/**/*.test.ts', 'server/**/*.test.ts'],
         },
       },
+      {
+        // The compiled mini-program (dist/build/mp-weixin) under WeChat's miniprogram-simulate.
+        test: {
+          name: 'mp',
+          environment: 'jsdom',
+          include: ['tests/mp/**/*.test.ts'],
+          globalSetup: ['tests/mp/support/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 })
