@@ -3,7 +3,12 @@
  * mp-weixin calls uni (→ wx); H5 brings the stand-in subscription dialog; tests use the typed fake.
  * Stores, the api client and pages get a `Platform`, never the global `uni`.
  */
-import type { SubscribeResult } from '@/domain/contract'
+import type { ServiceInfo, SubscribeResult, Template } from '@/domain/contract'
+
+export type { PlatformError, PlatformErrorCode } from './errors'
+
+/** What one `requestSubscribeMessage` call answered, per template id (errMsg removed). */
+export type SubscribeAnswers = Record<string, SubscribeResult>
 
 /** What `getSetting({ withSubscriptions: true })` reports. `itemSettings` lists only "always keep" choices. */
 export interface SubscriptionsSetting {
@@ -50,19 +55,44 @@ export interface Platform {
    * Calls `requestSubscribeMessage` synchronously, before returning. Resolves with the per-template
    * answers; rejects with a `SubscribeError` (see src/domain/subscribe-errors.ts) for every failure.
    */
-  requestSubscribe(tmplIds: readonly string[]): Promise<Record<string, SubscribeResult>>
+  requestSubscribe(tmplIds: readonly string[]): Promise<SubscribeAnswers>
+  /** `getSetting({ withSubscriptions: true })`; rejects with a `SubscribeError`. */
   getSubscriptionsSetting(): Promise<SubscriptionsSetting>
-  /** Tap-only, like requestSubscribe: call it first thing in a tap handler. Resolves with the settings on return. */
+  /**
+   * Tap-only, like requestSubscribe: call it first thing in a tap handler (it calls `openSetting`
+   * synchronously). Resolves with the settings read again when the person comes back.
+   */
   openSubscriptionsSetting(): Promise<SubscriptionsSetting>
-  /** mp-weixin: `uni.login` code. H5: rejects unless signed in through the sandbox (see the session store). */
+  /**
+   * mp-weixin: a `uni.login` code. H5 has no WeChat login: rejects with `PlatformError`
+   * `LOGIN_UNSUPPORTED` (sign in as a sandbox test user instead, see the session store).
+   */
   login(): Promise<string>
-  /** Resolves for every HTTP status; rejects only when no answer came (offline, timeout) with a typed error. */
+  /**
+   * Resolves for every HTTP status; rejects only when no answer came, with a `PlatformError`
+   * (`OFFLINE`, `TIMEOUT`). src/api turns both into `ApiError`s.
+   */
   request(options: PlatformRequest): Promise<PlatformResponse>
-  storage: {
-    get(key: string): string | null
-    set(key: string, value: string): void
-    remove(key: string): void
-  }
+  storage: PlatformStorage
   toast(options: ToastOptions): void
   modal(options: ModalOptions): Promise<boolean>
+}
+
+/** Synchronous string storage (uni's `getStorageSync` family, localStorage, a Map in tests). */
+export interface PlatformStorage {
+  get(key: string): string | null
+  set(key: string, value: string): void
+  remove(key: string): void
+}
+
+/**
+ * What the H5 stand-in dialog needs from the service, playing WeChat's part: whether the service runs
+ * its sandbox WeChat, the template titles and kinds (WeChat knows them; the stand-in asks the
+ * service), and where to report what the person accepted (`POST /sandbox/subscriptions`).
+ * main.ts builds it from the api client.
+ */
+export interface SandboxLink {
+  info(): Promise<ServiceInfo>
+  templates(): Promise<Template[]>
+  grant(results: SubscribeAnswers): Promise<void>
 }

@@ -1,0 +1,36 @@
+/**
+ * The H5 stand-in's UI: each dialog is its own small Vue app mounted on document.body (uni's H5
+ * App.vue renders no template of ours) and unmounted when the person closes it.
+ */
+import { createApp, type Component } from 'vue'
+import SubscribeDialog from '@/components/h5/SubscribeDialog.vue'
+import SettingsSheet from '@/components/h5/SettingsSheet.vue'
+import type { H5SubscribeUi, SettingsSheetAnswer, SubscribeDialogAnswer } from './h5'
+
+/** Marks the host element of a mounted stand-in (tests find it by this). */
+export const H5_UI_HOST_CLASS = 'uni-subscribe-h5-host'
+
+function mountOnce<T>(component: Component, props: Record<string, unknown>, parent: () => HTMLElement): Promise<T> {
+  return new Promise((resolve) => {
+    const host = document.createElement('div')
+    host.className = H5_UI_HOST_CLASS
+    parent().appendChild(host)
+    const app = createApp(component, {
+      ...props,
+      onDone: (answer: T) => {
+        app.unmount()
+        host.remove()
+        resolve(answer)
+      },
+    })
+    app.mount(host)
+  })
+}
+
+export function createDomSubscribeUi(parent: () => HTMLElement = () => document.body): H5SubscribeUi {
+  return {
+    showSubscribeDialog: (request) => mountOnce<SubscribeDialogAnswer>(SubscribeDialog, { templates: request.templates }, parent),
+    showSettingsSheet: (request) =>
+      mountOnce<SettingsSheetAnswer>(SettingsSheet, { mainSwitch: request.mainSwitch, items: request.items }, parent),
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The H5 preview platform. H5 has no `requestSubscribeMessage`: this brings a stand-in for WeChat's
+ * subscription dialog that looks and behaves like it (template titles with checkboxes, 允许 / 取消,
+ * "总是保持以上选择" after which no dialog shows and the same answer returns, a main switch that
+ * can be off → errCode 20004 with WeChat's errMsg), plus a stand-in settings sheet for
+ * `openSubscriptionsSetting`. The person's choices persist in storage.
+ *
+ * It plays WeChat's part only against the service's sandbox WeChat (GET /api/info says sandbox):
+ * what the person answered is reported to POST /sandbox/subscriptions with the session bearer, as
+ * WeChat's own dialog feeds WeChat. Outside sandbox mode subscribing rejects with a `SubscribeError`
+ * `UNSUPPORTED` saying that subscribing happens in the WeChat mini-program.
+ *
+ * Failures to reach the service read as WeChat's network errors: 10002 (the template list) and
+ * 10003 (sending the subscription); the original error is the SubscribeError's `cause`.
+ */
+import type { SubscribeResult, Template, TemplateKind } from '@/domain/contract'
+import { MAX_TEMPLATES_PER_CALL } from '@/domain/consent-batches'
+import type { KeptChoice } from '@/domain/prompt-policy'
+import {
+  SubscribeError,
+  subscribeErrorFromWeChat,
+  wechatFailMessage,
+  type SubscribeErrCode,
+} from '@/domain/subscribe-errors'
+import { PlatformError } from './errors'
+import { isRecord, oneOf, persistedSlot } from './persisted'
+import type { Platform, PlatformStorage, SandboxLink, SubscribeAnswers, SubscriptionsSetting } from './types'
+
+/** One template as the stand-in dialog lists it. */
+export interface DialogTemplate {
+  id: string
+  title: string
+}
+
+export interface SubscribeDialogRequest {
+  templates: DialogTemplate[]
+}
+
+/** How the person closed the dialog. */
+export interface SubscribeDialogAnswer {
+  /** 允许 (true) or 取消 (false). */
+  allowed: boolean
+  /** The ids whose checkbox was ticked when 允许 was tapped. */
+  accepted: string[]
+  /** "总是保持以上选择" was ticked. */
+  keep: boolean
+}
+
+export interface SettingsSheetItem {
+  id: string
+  title: string
+  choice: KeptChoice
+}
+
+export interface SettingsSheetRequest {
+  mainSwitch: boolean
+  /** The templates with a kept choice, as WeChat's settings page lists them. */
+  items: SettingsSheetItem[]
+}
+
+export interface SettingsSheetAnswer {
+  mainSwitch: boolean
+  /** The new choice per listed template id. */
+  choices: Record<string, KeptChoice>
+}
+
+/** What the stand-in shows. The default mounts Vue components on document.body (src/platform/h5-ui.ts). */
+export interface H5SubscribeUi {
+  showSubscribeDialog(request: SubscribeDialogRequest): Promise<SubscribeDialogAnswer>
+  showSettingsSheet(request: SettingsSheetRequest): Promise<SettingsSheetAnswer>
+}
+
+export interface H5PlatformOptions {
+  /** The service, reached lazily (the api client is built after the platform). */
+  sandbox: () => SandboxLink
+  ui: H5SubscribeUi
+  /** Where choices persist, and what `platform.storage` is. */
+  storage: PlatformStorage
+  /** The rest of the platform (request, toast, modal), from uni on H5. */
+  base: Pick<Platform, 'request' | 'toast' | 'modal'>
+}
+
+const isKept = oneOf<KeptChoice>(['accept', 'reject', 'ban'])
+
+function parseSetting(data: unknown): SubscriptionsSetting | null {
+  if (!isRecord(data) || typeof data.mainSwitch !== 'boolean' || !isRecord(data.itemSettings)) return null
+  const itemSettings: Record<string, KeptChoice> = {}
+  for (const [id, choice] of Object.entries(data.itemSettings)) if (isKept(choice)) itemSettings[id] = choice
+  return { mainSwitch: data.mainSwitch, itemSettings }
+}
+
+function wechatError(errCode: SubscribeErrCode, cause?: unknown): SubscribeError {
+  const error = subscribeErrorFromWeChat({ errCode, errMsg: wechatFailMessage(errCode) })
+  if (cause === undefined) return error
+  return new SubscribeError(error.code, { errCode, errMsg: wechatFailMessage(errCode), cause })
+}
+
+export function createH5Platform(options: H5PlatformOptions): Platform {
+  const settingSlot = persistedSlot(options.storage, 'h5-wechat-settings', { version: 1, parse: parseSetting })
+  let templateCache: Map<string, Template> | null = null
+
+  function readSetting(): SubscriptionsSetting {
+    return settingSlot.load() ?? { mainSwitch: true, itemSettings: {} }
+  }
+
+  async function ensureSandbox(): Promise<void> {
+    let sandbox: boolean
+    try {
+      sandbox = (await options.sandbox().info()).sandbox
+    } catch (error) {
+      throw wechatError(10002, error)
+    }
+    if (!sandbox) throw new SubscribeError('UNSUPPORTED')
+  }
+
+  async function templatesFor(ids: readonly string[]): Promise<Map<string, Template>> {
+    if (templateCache === null || ids.some((id) => !templateCache?.has(id))) {
+      try {
+        const list = await options.sandbox().templates()
+        templateCache = new Map(list.map((template) => [template.id, template]))
+      } catch (error) {
+        throw wechatError(10002, error)
+      }
+    }
+    return templateCache
+  }
+
+  async function requestSubscribe(tmplIds: readonly string[]): Promise<SubscribeAnswers> {
+    const ids = [...tmplIds]
+    if (ids.length === 0) throw wechatError(10001)
+    if (ids.some((id) => typeof id !== 'string' || id === '')) throw wechatError(10004)
+    if (ids.length > MAX_TEMPLATES_PER_CALL) throw wechatError(20003)
+    await ensureSandbox()
+    const templates = await templatesFor(ids)
+    const kinds = new Set<TemplateKind>()
+    for (const id of ids) {
+      const template = templates.get(id)
+      if (template === undefined) throw wechatError(20001)
+      kinds.add(template.kind)
+    }
+    if (kinds.size > 1) throw wechatError(20002)
+    const setting = readSetting()
+    if (!setting.mainSwitch) throw wechatError(20004)
+
+    const answers: SubscribeAnswers = {}
+    const asked: DialogTemplate[] = []
+    const titles = new Set<string>()
+    for (const id of ids) {
+      const title = templates.get(id)?.title ?? id
+      if (titles.has(title)) {
+        // WeChat keeps one template per title in a call.
+        answers[id] = 'filter'
+        continue
+      }
+      titles.add(title)
+      const kept = setting.itemSettings[id]
+      if (kept !== undefined) answers[id] = kept
+      else asked.push({ id, title })
+    }
+
+    if (asked.length > 0) {
+      const answer = await options.ui.showSubscribeDialog({ templates: asked })
+      const accepted = new Set(answer.allowed ? answer.accepted : [])
+      for (const { id } of asked) {
+        const result: SubscribeResult = accepted.has(id) ? 'accept' : 'reject'
+        answers[id] = result
+        if (answer.keep) setting.itemSettings[id] = result
+      }
+      if (answer.keep) settingSlot.save(setting)
+    }
+
+    // Feed the sandbox WeChat as WeChat's dialog feeds WeChat (one quota per accept).
+    const ordered: SubscribeAnswers = {}
+    for (const id of ids) {
+      const result = answers[id]
+      if (result !== undefined) ordered[id] = result
+    }
+    try {
+      await options.sandbox().grant(ordered)
+    } catch (error) {
+      throw wechatError(10003, error)
+    }
+    return ordered
+  }
+
+  async function openSubscriptionsSetting(): Promise<SubscriptionsSetting> {
+    const setting = readSetting()
+    let titles = new Map<string, string>()
+    const keptIds = Object.keys(setting.itemSettings)
+    if (keptIds.length > 0) {
+      // Titles are nice to have here; without the service the ids are shown.
+      titles = new Map([...(await templatesFor(keptIds).catch(() => new Map<string, Template>())).values()].map((t) => [t.id, t.title]))
+    }
+    const answer = await options.ui.showSettingsSheet({
+      mainSwitch: setting.mainSwitch,
+      items: keptIds.map((id) => ({ id, title: titles.get(id) ?? id, choice: setting.itemSettings[id] ?? 'reject' })),
+    })
+    const next: SubscriptionsSetting = { mainSwitch: answer.mainSwitch, itemSettings: { ...setting.itemSettings } }
+    for (const [id, choice] of Object.entries(answer.choices)) if (id in next.itemSettings) next.itemSettings[id] = choice
+    settingSlot.save(next)
+    return next
+  }
+
+  return {
+    name: 'h5',
+    requestSubscribe,
+    getSubscriptionsSetting: () => Promise.resolve(readSetting()),
+    openSubscriptionsSetting,
+    login: () => Promise.reject(new PlatformError('LOGIN_UNSUPPORTED')),
+    request: (request) => options.base.request(request),
+    storage: options.storage,
+    toast: (toast) => options.base.toast(toast),
+    modal: (modal) => options.base.modal(modal),
+  }
+}

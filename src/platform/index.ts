@@ -1,0 +1,34 @@
+/**
+ * Chooses this build's platform with uni's conditional compilation: the mp-weixin build ships only
+ * the branch that calls uni (→ wx), the H5 build only the stand-in dialog. (Under vitest the `client`
+ * project applies the H5 branch, like `uni build`.)
+ */
+import type { Platform, SandboxLink } from './types'
+// #ifdef MP-WEIXIN
+import { createMpWeixinPlatform } from './mp-weixin'
+// #endif
+// #ifdef H5
+import { createH5Platform } from './h5'
+import { createDomSubscribeUi } from './h5-ui'
+import { uniModal, uniRequest, uniStorage, uniToast } from './uni-common'
+// #endif
+
+export interface CreatePlatformOptions {
+  /** H5: the service, for the stand-in dialog (sandbox mode, titles, grants). Read lazily. */
+  sandbox: () => SandboxLink
+}
+
+export function createPlatform(options: CreatePlatformOptions): Platform {
+  // #ifdef MP-WEIXIN
+  void options
+  return createMpWeixinPlatform()
+  // #endif
+  // #ifdef H5
+  return createH5Platform({
+    sandbox: options.sandbox,
+    ui: createDomSubscribeUi(),
+    storage: uniStorage,
+    base: { request: uniRequest, toast: uniToast, modal: uniModal },
+  })
+  // #endif
+}

@@ -1,0 +1,239 @@
+/**
+ * The consent outbox: every dialog answer waits here until the service acknowledged it.
+ *
+ * `enqueue(results)` writes `{ consentId, results }` to storage at once (before any network call), with
+ * a consent id made on the device; `flush()` posts each entry to POST /api/consents:
+ * - 2xx: acknowledged, removed; `onAcknowledged` listeners get the credits (the subscriptions store
+ *   listens).
+ * - no answer (OFFLINE, TIMEOUT), 5xx, 429: kept; retried after a backoff (2 s, 4 s, 8 s… 5 min) on the
+ *   context's timers, and at once on the next `flush()` (app show, next action, sign-in).
+ * - 401: kept, no timer: it goes after the next sign-in.
+ * - any other 4xx: the service will never take it; removed and kept in `dropped` with its error.
+ * A replay (the same consentId after a lost answer) adds nothing on the service, so nothing is
+ * counted twice. `flush()` never rejects: it reports what happened.
+ */
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { ConsentResponse, SubscribeResult } from '@/domain/contract'
+import { backoffDelay } from '@/domain/backoff'
+import { useClientContext } from '@/context'
+import { isApiError, type ApiError } from '@/api/errors'
+import { isFiniteNumber, isRecord, isString, nullable, oneOf, persistedSlot } from '@/platform/persisted'
+
+export interface OutboxEntry {
+  consentId: string
+  results: Record<string, SubscribeResult>
+  /** ms since the epoch. */
+  createdAt: number
+  /** Failed tries so far. */
+  attempts: number
+  lastError: OutboxError | null
+}
+
+export interface OutboxError {
+  code: string
+  status: number | null
+  message: string
+  at: number
+}
+
+export interface DroppedConsent {
+  consentId: string
+  results: Record<string, SubscribeResult>
+  droppedAt: number
+  error: OutboxError
+}
+
+export interface ConsentAcknowledgement {
+  consentId: string
+  credits: ConsentResponse['credits']
+}
+
+export interface FlushReport {
+  acknowledged: ConsentAcknowledgement[]
+  dropped: DroppedConsent[]
+  /** Entries still waiting. */
+  remaining: number
+  /** The error that stopped this flush (offline, 5xx, 401), if any. */
+  stoppedBy: ApiError | null
+}
+
+/** How many dropped consents are kept for display. */
+export const DROPPED_KEPT = 20
+
+const isSubscribeResult = oneOf<SubscribeResult>(['accept', 'acceptWithAudio', 'reject', 'ban', 'filter'])
+
+function parseResults(value: unknown): Record<string, SubscribeResult> | null {
+  if (!isRecord(value)) return null
+  const results: Record<string, SubscribeResult> = {}
+  for (const [id, result] of Object.entries(value)) {
+    if (!isSubscribeResult(result)) return null
+    results[id] = result
+  }
+  return results
+}
+
+function parseError(value: unknown): OutboxError | null {
+  if (!isRecord(value)) return null
+  const { code, status, message, at } = value
+  if (!isString(code) || !nullable(isFiniteNumber)(status) || !isString(message) || !isFiniteNumber(at)) return null
+  return { code, status, message, at }
+}
+
+function parseEntry(value: unknown): OutboxEntry | null {
+  if (!isRecord(value)) return null
+  const results = parseResults(value.results)
+  const { consentId, createdAt, attempts } = value
+  if (!isString(consentId) || results === null || !isFiniteNumber(createdAt) || !isFiniteNumber(attempts)) return null
+  return { consentId, results, createdAt, attempts, lastError: parseError(value.lastError) }
+}
+
+function parseDropped(value: unknown): DroppedConsent | null {
+  if (!isRecord(value)) return null
+  const results = parseResults(value.results)
+  const error = parseError(value.error)
+  const { consentId, droppedAt } = value
+  if (!isString(consentId) || results === null || error === null || !isFiniteNumber(droppedAt)) return null
+  return { consentId, results, droppedAt, error }
+}
+
+interface StoredOutbox {
+  entries: OutboxEntry[]
+  dropped: DroppedConsent[]
+}
+
+function parseOutbox(data: unknown): StoredOutbox | null {
+  if (!isRecord(data) || !Array.isArray(data.entries) || !Array.isArray(data.dropped)) return null
+  // An entry that cannot be read is skipped, the others kept.
+  const entries = data.entries.map(parseEntry).filter((entry) => entry !== null)
+  const dropped = data.dropped.map(parseDropped).filter((entry) => entry !== null)
+  return { entries, dropped }
+}
+
+export const useConsentOutboxStore = defineStore('consentOutbox', () => {
+  const context = useClientContext()
+  const slot = persistedSlot(context.platform.storage, 'consent-outbox', { version: 1, parse: parseOutbox })
+  const stored = slot.load()
+
+  // state
+  const entries = ref<OutboxEntry[]>(stored?.entries ?? [])
+  const dropped = ref<DroppedConsent[]>(stored?.dropped ?? [])
+  const flushing = ref(false)
+  /** When the retry timer fires (ms since the epoch), or null when none is set. */
+  const retryAt = ref<number | null>(null)
+
+  // getters
+  const pendingCount = computed(() => entries.value.length)
+
+  let cancelRetry: (() => void) | null = null
+  const listeners = new Set<(ack: ConsentAcknowledgement) => void>()
+  let inFlight: Promise<FlushReport> | null = null
+
+  function persist(): void {
+    slot.save({ entries: entries.value, dropped: dropped.value })
+  }
+
+  /** Queues one dialog answer and writes it to storage before returning. */
+  function enqueue(results: Record<string, SubscribeResult>): OutboxEntry {
+    const entry: OutboxEntry = {
+      consentId: context.newId(),
+      results: { ...results },
+      createdAt: context.clock.now(),
+      attempts: 0,
+      lastError: null,
+    }
+    entries.value = [...entries.value, entry]
+    persist()
+    return entry
+  }
+
+  function stopRetrying(): void {
+    cancelRetry?.()
+    cancelRetry = null
+    retryAt.value = null
+  }
+
+  function scheduleRetry(): void {
+    stopRetrying()
+    const failures = Math.min(...entries.value.map((entry) => entry.attempts))
+    const delay = backoffDelay(Math.max(failures, 1))
+    retryAt.value = context.clock.now() + delay
+    cancelRetry = context.timers.schedule(() => {
+      cancelRetry = null
+      retryAt.value = null
+      void flush()
+    }, delay)
+  }
+
+  function errorOf(error: ApiError): OutboxError {
+    return { code: error.code, status: error.status, message: error.message, at: context.clock.now() }
+  }
+
+  function replaceEntry(consentId: string, update: (entry: OutboxEntry) => OutboxEntry | null): void {
+    entries.value = entries.value.flatMap((entry) => {
+      if (entry.consentId !== consentId) return [entry]
+      const next = update(entry)
+      return next === null ? [] : [next]
+    })
+    persist()
+  }
+
+  async function runFlush(): Promise<FlushReport> {
+    const report: FlushReport = { acknowledged: [], dropped: [], remaining: 0, stoppedBy: null }
+    const tried = new Set<string>()
+    flushing.value = true
+    try {
+      for (;;) {
+        // Entries queued while this flush runs are picked up too.
+        const entry = entries.value.find((candidate) => !tried.has(candidate.consentId))
+        if (entry === undefined) break
+        tried.add(entry.consentId)
+        try {
+          const response = await context.api.postConsent({ consentId: entry.consentId, results: entry.results })
+          replaceEntry(entry.consentId, () => null)
+          const ack: ConsentAcknowledgement = { consentId: entry.consentId, credits: response.credits }
+          report.acknowledged.push(ack)
+          for (const listener of listeners) listener(ack)
+        } catch (error) {
+          if (!isApiError(error)) throw error
+          const recorded = errorOf(error)
+          if (error.retryable || error.code === 'UNAUTHORIZED') {
+            replaceEntry(entry.consentId, (current) => ({ ...current, attempts: current.attempts + 1, lastError: recorded }))
+            report.stoppedBy = error
+            break
+          }
+          const gone: DroppedConsent = { consentId: entry.consentId, results: entry.results, droppedAt: recorded.at, error: recorded }
+          dropped.value = [gone, ...dropped.value].slice(0, DROPPED_KEPT)
+          replaceEntry(entry.consentId, () => null)
+          report.dropped.push(gone)
+        }
+      }
+    } finally {
+      flushing.value = false
+    }
+    report.remaining = entries.value.length
+    if (report.stoppedBy !== null && report.stoppedBy.retryable) scheduleRetry()
+    return report
+  }
+
+  /**
+   * Posts every waiting consent now (backoff or not). A flush already running is joined, not doubled.
+   * Never rejects for a service error: see the report.
+   */
+  function flush(): Promise<FlushReport> {
+    if (inFlight !== null) return inFlight
+    stopRetrying()
+    inFlight = runFlush().finally(() => {
+      inFlight = null
+    })
+    return inFlight
+  }
+
+  /** Calls `listener` with each acknowledgement (credits per template); returns the unsubscribe. */
+  function onAcknowledged(listener: (ack: ConsentAcknowledgement) => void): () => void {
+    listeners.add(listener)
+    return () => listeners.delete(listener)
+  }
+
+  return { entries, dropped, flushing, retryAt, pendingCount, enqueue, flush, stopRetrying, onAcknowledged }
+})

@@ -1,0 +1,41 @@
+/**
+ * Notification preferences kept by the service: quiet hours, daily limit, muted categories.
+ * `load()` = GET /api/me/preferences, `save(p)` = PUT. Throws `ApiError` (a VALIDATION_FAILED one
+ * names the field); never toasts.
+ */
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import type { Preferences } from '@/domain/contract'
+import { useClientContext } from '@/context'
+
+export const usePreferencesStore = defineStore('preferences', () => {
+  const context = useClientContext()
+
+  // state
+  /** null until loaded. */
+  const preferences = ref<Preferences | null>(null)
+  const loading = ref(false)
+  const saving = ref(false)
+
+  async function load(): Promise<Preferences> {
+    loading.value = true
+    try {
+      preferences.value = await context.api.getPreferences()
+      return preferences.value
+    } finally {
+      loading.value = false
+    }
+  }
+
+  async function save(next: Preferences): Promise<Preferences> {
+    saving.value = true
+    try {
+      preferences.value = await context.api.putPreferences(next)
+      return preferences.value
+    } finally {
+      saving.value = false
+    }
+  }
+
+  return { preferences, loading, saving, load, save }
+})

@@ -1,0 +1,374 @@
+/**
+ * Subscriptions: the template catalogue and, per template, what this person chose. Persisted.
+ *
+ * Per template (`TemplateState`): the status (`unknown` until a dialog answered), the credits the
+ * service reports, the "总是保持以上选择" choice as `getSetting` reports it, and the prompt history
+ * (when a pre-prompt / the system dialog was last shown and how it ended). Plus the main switch.
+ *
+ * `subscribe(ids)` and `openSettings()` must be the FIRST thing a tap handler does: each makes its
+ * platform call synchronously, before anything is awaited, so WeChat still sees the tap. The template
+ * catalogue is loaded (and cached) before any tap so the ids are known then.
+ * Actions throw `SubscribeError` / `ApiError`; they never toast or navigate.
+ */
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { SubscribeResult, Template, TemplateKind } from '@/domain/contract'
+import { consentBatchProblem, uniqueTemplateIds } from '@/domain/consent-batches'
+import {
+  EMPTY_PROMPT_HISTORY,
+  decideGroupPrompt,
+  decidePrompt,
+  type DialogOutcome,
+  type KeptChoice,
+  type PrePromptOutcome,
+  type PromptDecision,
+  type PromptHistory,
+  type PromptInput,
+  type PromptPolicyOptions,
+  type SubscriptionStatus,
+} from '@/domain/prompt-policy'
+import { isSubscribeError, type SubscribeErrorCode } from '@/domain/subscribe-errors'
+import type { SubscribeAnswers, SubscriptionsSetting } from '@/platform/types'
+import { useClientContext } from '@/context'
+import { isFiniteNumber, isRecord, isString, nullable, oneOf, persistedSlot } from '@/platform/persisted'
+import { useConsentOutboxStore, type FlushReport } from './consent-outbox'
+
+export type { SubscriptionStatus, KeptChoice, PromptHistory, PromptDecision } from '@/domain/prompt-policy'
+
+export interface TemplateState {
+  status: SubscriptionStatus
+  /** Sends left as the service reports them; null until the service said. */
+  credits: number | null
+  /** The "always keep" choice from getSetting's itemSettings; null when not kept. */
+  alwaysKeep: KeptChoice | null
+  prompts: PromptHistory
+  /** When the status last changed on this device (ms), null if never. */
+  updatedAt: number | null
+  /** The error code of the last failed dialog call, if the last call failed. */
+  lastError: SubscribeErrorCode | null
+}
+
+/** A template with its state, for lists. */
+export interface TemplateRow {
+  template: Template
+  state: TemplateState
+}
+
+export interface SubscribeOutcome {
+  /** The dialog's answer per template id. */
+  results: SubscribeAnswers
+  /** The consent id the answer was queued under in the outbox. */
+  consentId: string
+  /** True when the service acknowledged the consent during this call (credits updated). */
+  reported: boolean
+  /** What the outbox flush did (e.g. `stoppedBy` OFFLINE: it waits and is retried). */
+  flush: FlushReport
+}
+
+export const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
+  status: 'unknown',
+  credits: null,
+  alwaysKeep: null,
+  prompts: EMPTY_PROMPT_HISTORY,
+  updatedAt: null,
+  lastError: null,
+})
+
+/** A dialog answer as a status (`acceptWithAudio` counts as `accept`). */
+export function statusOf(result: SubscribeResult): Exclude<SubscriptionStatus, 'unknown'> {
+  return result === 'acceptWithAudio' ? 'accept' : result
+}
+
+// ─── persisted shape ────────────────────────────────────────────────────────
+
+interface StoredSubscriptions {
+  templates: Template[]
+  templatesLoadedAt: number | null
+  states: Record<string, TemplateState>
+  mainSwitch: boolean | null
+  settingsReadAt: number | null
+}
+
+const isStatus = oneOf<SubscriptionStatus>(['unknown', 'accept', 'reject', 'ban', 'filter'])
+const isKept = oneOf<KeptChoice>(['accept', 'reject', 'ban'])
+const isPrePromptOutcome = oneOf<PrePromptOutcome>(['shown', 'confirmed', 'declined'])
+const isDialogOutcome = oneOf<DialogOutcome>(['accept', 'reject', 'ban', 'filter', 'failed'])
+const isKind = oneOf<TemplateKind>(['one-time', 'long-term'])
+
+function parseTemplate(value: unknown): Template | null {
+  if (!isRecord(value)) return null
+  const { id, key, title, kind, category, keywords } = value
+  if (!isString(id) || !isString(key) || !isString(title) || !isKind(kind) || !isString(category)) return null
+  if (!Array.isArray(keywords)) return null
+  // Keywords are shown, never computed with on the device: kept as the service sent them.
+  return { id, key, title, kind, category, keywords: keywords as Template['keywords'] }
+}
+
+function parseStamp<T extends string>(value: unknown, isOutcome: (v: unknown) => v is T): { at: number; outcome: T } | null {
+  if (!isRecord(value) || !isFiniteNumber(value.at) || !isOutcome(value.outcome)) return null
+  return { at: value.at, outcome: value.outcome }
+}
+
+function parseState(value: unknown): TemplateState | null {
+  if (!isRecord(value) || !isStatus(value.status)) return null
+  const prompts = isRecord(value.prompts) ? value.prompts : {}
+  return {
+    status: value.status,
+    credits: isFiniteNumber(value.credits) ? value.credits : null,
+    alwaysKeep: isKept(value.alwaysKeep) ? value.alwaysKeep : null,
+    prompts: {
+      prePrompt: parseStamp(prompts.prePrompt, isPrePromptOutcome),
+      dialog: parseStamp(prompts.dialog, isDialogOutcome),
+    },
+    updatedAt: isFiniteNumber(value.updatedAt) ? value.updatedAt : null,
+    lastError: isString(value.lastError) ? (value.lastError as SubscribeErrorCode) : null,
+  }
+}
+
+function parseSubscriptions(data: unknown): StoredSubscriptions | null {
+  if (!isRecord(data) || !Array.isArray(data.templates) || !isRecord(data.states)) return null
+  const templates = data.templates.map(parseTemplate).filter((template) => template !== null)
+  const states: Record<string, TemplateState> = {}
+  for (const [id, value] of Object.entries(data.states)) {
+    const state = parseState(value)
+    if (state !== null) states[id] = state
+  }
+  return {
+    templates,
+    templatesLoadedAt: isFiniteNumber(data.templatesLoadedAt) ? data.templatesLoadedAt : null,
+    states,
+    mainSwitch: nullable((v): v is boolean => typeof v === 'boolean')(data.mainSwitch) ? (data.mainSwitch as boolean | null) : null,
+    settingsReadAt: isFiniteNumber(data.settingsReadAt) ? data.settingsReadAt : null,
+  }
+}
+
+// ─── the store ──────────────────────────────────────────────────────────────
+
+export const useSubscriptionsStore = defineStore('subscriptions', () => {
+  const context = useClientContext()
+  const slot = persistedSlot(context.platform.storage, 'subscriptions', { version: 1, parse: parseSubscriptions })
+  const stored = slot.load()
+
+  // state
+  const templates = ref<Template[]>(stored?.templates ?? [])
+  const templatesLoadedAt = ref<number | null>(stored?.templatesLoadedAt ?? null)
+  const states = ref<Record<string, TemplateState>>(stored?.states ?? {})
+  /** The main switch as getSetting last reported it; null until read. */
+  const mainSwitch = ref<boolean | null>(stored?.mainSwitch ?? null)
+  const settingsReadAt = ref<number | null>(stored?.settingsReadAt ?? null)
+  /** Policy knobs (the reject cooldown); not persisted. */
+  const policy = ref<PromptPolicyOptions>({})
+
+  // Credits the service acknowledges for a queued consent, whenever the outbox delivers it.
+  useConsentOutboxStore().onAcknowledged((ack) => applyCredits(ack.credits))
+
+  // getters
+  const templatesById = computed(() => new Map(templates.value.map((template) => [template.id, template])))
+  const rows = computed<TemplateRow[]>(() =>
+    templates.value.map((template) => ({ template, state: states.value[template.id] ?? UNKNOWN_TEMPLATE_STATE })),
+  )
+
+  function persist(): void {
+    slot.save({
+      templates: templates.value,
+      templatesLoadedAt: templatesLoadedAt.value,
+      states: states.value,
+      mainSwitch: mainSwitch.value,
+      settingsReadAt: settingsReadAt.value,
+    })
+  }
+
+  function stateOf(templateId: string): TemplateState {
+    return states.value[templateId] ?? UNKNOWN_TEMPLATE_STATE
+  }
+
+  function templateByKey(key: string): Template | undefined {
+    return templates.value.find((template) => template.key === key)
+  }
+
+  function update(templateId: string, change: (state: TemplateState) => TemplateState): void {
+    states.value = { ...states.value, [templateId]: change(stateOf(templateId)) }
+  }
+
+  function promptInput(templateId: string, now: number): PromptInput {
+    const state = stateOf(templateId)
+    return { now, status: state.status, alwaysKeep: state.alwaysKeep, mainSwitch: mainSwitch.value, history: state.prompts }
+  }
+
+  /** What the page should do for this template now (see src/domain/prompt-policy.ts). */
+  function decisionFor(templateId: string): PromptDecision {
+    return decidePrompt(promptInput(templateId, context.clock.now()), policy.value)
+  }
+
+  /** One decision for a group button. */
+  function decisionForGroup(templateIds: readonly string[]): PromptDecision {
+    const now = context.clock.now()
+    return decideGroupPrompt(uniqueTemplateIds(templateIds).map((id) => promptInput(id, now)), policy.value)
+  }
+
+  /** GET /api/templates, cached; call it on page load so ids are known before any tap. */
+  async function loadTemplates(options: { force?: boolean } = {}): Promise<Template[]> {
+    if (!options.force && templatesLoadedAt.value !== null && templates.value.length > 0) return templates.value
+    templates.value = await context.api.templates()
+    templatesLoadedAt.value = context.clock.now()
+    persist()
+    return templates.value
+  }
+
+  /** Records the app's own pre-prompt for these templates. */
+  function recordPrePrompt(templateIds: readonly string[], outcome: PrePromptOutcome): void {
+    const at = context.clock.now()
+    for (const id of uniqueTemplateIds(templateIds)) {
+      update(id, (state) => ({ ...state, prompts: { ...state.prompts, prePrompt: { at, outcome } } }))
+    }
+    persist()
+  }
+
+  function recordFailure(templateIds: readonly string[], at: number, code: SubscribeErrorCode): void {
+    for (const id of templateIds) {
+      update(id, (state) => ({ ...state, lastError: code, prompts: { ...state.prompts, dialog: { at, outcome: 'failed' } } }))
+    }
+    if (code === 'MAIN_SWITCH_OFF') mainSwitch.value = false
+    persist()
+  }
+
+  function recordResults(results: SubscribeAnswers, at: number): void {
+    for (const [id, result] of Object.entries(results)) {
+      const status = statusOf(result)
+      update(id, (state) => ({
+        ...state,
+        status,
+        updatedAt: at,
+        lastError: null,
+        prompts: { ...state.prompts, dialog: { at, outcome: status } },
+      }))
+    }
+    // The dialog answered: the main switch is on.
+    mainSwitch.value = true
+    persist()
+  }
+
+  async function settle(templateIds: string[], at: number, call: Promise<SubscribeAnswers>): Promise<SubscribeOutcome> {
+    let results: SubscribeAnswers
+    try {
+      results = await call
+    } catch (error) {
+      if (isSubscribeError(error)) recordFailure(templateIds, at, error.code)
+      throw error
+    }
+    recordResults(results, at)
+    const outbox = useConsentOutboxStore()
+    const entry = outbox.enqueue(results)
+    const flush = await outbox.flush()
+    const reported = flush.acknowledged.some((ack) => ack.consentId === entry.consentId)
+    return { results, consentId: entry.consentId, reported, flush }
+  }
+
+  /**
+   * Asks WeChat for consent to these templates (≤ 3, one kind). Call it FIRST in the tap handler: the
+   * platform call happens synchronously, before this returns its promise. Then records the answers,
+   * queues the consent report in the outbox (written to storage) and flushes it.
+   * Rejects with a `SubscribeError` (too many ids / kinds mixed: before calling WeChat).
+   */
+  function subscribe(templateIds: readonly string[]): Promise<SubscribeOutcome> {
+    const ids = uniqueTemplateIds(templateIds)
+    const problem = consentBatchProblem(ids, templates.value)
+    if (problem !== null) return Promise.reject(problem)
+    let call: Promise<SubscribeAnswers>
+    try {
+      call = context.platform.requestSubscribe(ids)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return settle(ids, context.clock.now(), call)
+  }
+
+  function applySettings(setting: SubscriptionsSetting): SubscriptionsSetting {
+    const at = context.clock.now()
+    mainSwitch.value = setting.mainSwitch
+    settingsReadAt.value = at
+    const ids = new Set([...Object.keys(states.value), ...templates.value.map((template) => template.id), ...Object.keys(setting.itemSettings)])
+    for (const id of ids) {
+      const kept = setting.itemSettings[id] ?? null
+      update(id, (state) => ({
+        ...state,
+        alwaysKeep: kept,
+        // A kept choice is the answer every call will get.
+        status: kept ?? state.status,
+        updatedAt: kept !== null && kept !== state.status ? at : state.updatedAt,
+      }))
+    }
+    persist()
+    return setting
+  }
+
+  /** `getSetting({ withSubscriptions: true })`: main switch and "always keep" choices. */
+  async function refreshSettings(): Promise<SubscriptionsSetting> {
+    return applySettings(await context.platform.getSubscriptionsSetting())
+  }
+
+  /** Opens WeChat's settings (tap only: call it FIRST in the tap handler); applies the settings on return. */
+  function openSettings(): Promise<SubscriptionsSetting> {
+    let call: Promise<SubscriptionsSetting>
+    try {
+      call = context.platform.openSubscriptionsSetting()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return call.then(applySettings)
+  }
+
+  /** Credits per template id (from a consent acknowledgement or the service's list). */
+  function applyCredits(credits: Record<string, number>): void {
+    for (const [id, count] of Object.entries(credits)) update(id, (state) => ({ ...state, credits: count }))
+    persist()
+  }
+
+  /**
+   * GET /api/me/subscriptions: the credits, and the service's last result where it is newer than
+   * what this device knows. Known templates the service does not list have 0 credits.
+   */
+  async function refreshFromService(): Promise<void> {
+    const list = await context.api.mySubscriptions()
+    const listed = new Set<string>()
+    for (const subscription of list) {
+      listed.add(subscription.templateId)
+      const serviceTime = Date.parse(subscription.updatedAt)
+      update(subscription.templateId, (state) => {
+        const newer = subscription.lastResult !== null && (state.updatedAt === null || serviceTime > state.updatedAt)
+        return {
+          ...state,
+          credits: subscription.credits,
+          status: newer && subscription.lastResult !== null ? statusOf(subscription.lastResult) : state.status,
+          updatedAt: newer ? serviceTime : state.updatedAt,
+        }
+      })
+    }
+    for (const template of templates.value) {
+      if (!listed.has(template.id)) update(template.id, (state) => ({ ...state, credits: 0 }))
+    }
+    persist()
+  }
+
+  return {
+    templates,
+    templatesLoadedAt,
+    states,
+    mainSwitch,
+    settingsReadAt,
+    policy,
+    templatesById,
+    rows,
+    stateOf,
+    templateByKey,
+    decisionFor,
+    decisionForGroup,
+    loadTemplates,
+    recordPrePrompt,
+    subscribe,
+    refreshSettings,
+    openSettings,
+    applyCredits,
+    refreshFromService,
+  }
+})
