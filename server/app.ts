@@ -1,0 +1,177 @@
+/**
+ * Builds the service (Fastify, TypeBox schemas on every route) without listening: server.ts listens,
+ * tests call `app.inject()`. Everything outside the process comes in as an argument: the
+ * configuration, the storage, the WeChat client, the clock, and in sandbox mode the sandbox WeChat.
+ */
+import cors from '@fastify/cors'
+import fastifyStatic from '@fastify/static'
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, type FastifyLoggerOptions } from 'fastify'
+import type { Template } from '../src/domain/contract'
+import { createAuthGuards } from './auth'
+import { createAdjustableClock, type AdjustableClock } from './clock'
+import type { Config } from './config'
+import type { Storage } from './db/storage'
+import { installErrorHandlers } from './http-errors'
+import { createLedger } from './ledger/ledger'
+import { readMiniProgramPages } from './messages/pages'
+import { createPipeline, type Pipeline } from './messages/pipeline'
+import { createScheduler, type Scheduler } from './messages/scheduler'
+import { createTemplateDirectory } from './messages/templates'
+import { consentRoutes } from './routes/consents'
+import type { RouteContext } from './routes/context'
+import { eventRoutes } from './routes/events'
+import { healthRoutes } from './routes/health'
+import { meRoutes } from './routes/me'
+import { messageRoutes } from './routes/messages'
+import { sandboxRoutes } from './routes/sandbox'
+import { sessionRoutes } from './routes/session'
+import { statsRoutes } from './routes/stats'
+import { templateRoutes } from './routes/templates'
+import type { SandboxWeChat } from './wechat/sandbox'
+import { systemClock, type WeChatClient } from './wechat/types'
+
+/** Request bodies larger than this are refused with 413 (the largest real body is a few KiB). */
+export const BODY_LIMIT_BYTES = 64 * 1024
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    scheduler: Scheduler
+    pipeline: Pipeline
+  }
+}
+
+export interface BuildAppOptions {
+  config: Config
+  storage: Storage
+  wechat: WeChatClient
+  /** The template catalogue. */
+  templates: readonly Template[]
+  /** The mini-program's pages; default: read from pages.json. */
+  pages?: readonly string[]
+  /** The service clock; default the system clock. Movable only through the sandbox routes. */
+  clock?: AdjustableClock
+  /** The sandbox WeChat; required in sandbox mode (no WECHAT_APPID), refused otherwise. */
+  sandbox?: SandboxWeChat
+  /** Where the logs go (default stdout): tests pass a stream to read them. */
+  logStream?: { write(line: string): void }
+  /** A built H5 app to serve at / (e.g. dist/build/h5). */
+  staticDir?: string
+}
+
+/** Strips `access_token=…` (and any secret=…) from URLs and messages before they reach a log. */
+export function scrubSecrets(text: string): string {
+  return text.replace(/\b(access_token|secret|js_code|token)=[^&\s"']+/gi, '$1=[REDACTED]')
+}
+
+function loggerOptions(config: Config, stream?: { write(line: string): void }): FastifyLoggerOptions & Record<string, unknown> {
+  return {
+    level: config.logLevel,
+    ...(stream && { stream }),
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        'token',
+        'secret',
+        'access_token',
+        'adminApiKey',
+        '*.token',
+        '*.secret',
+        '*.access_token',
+        '*.adminApiKey',
+        '*.authorization',
+      ],
+      censor: '[REDACTED]',
+    },
+    serializers: {
+      req: (request: { method: string; url: string; ip?: string }) => ({
+        method: request.method,
+        url: scrubSecrets(request.url),
+        remoteAddress: request.ip,
+      }),
+      err: (error: Error) => ({
+        type: error.name,
+        message: scrubSecrets(error.message),
+        stack: scrubSecrets(error.stack ?? ''),
+      }),
+    },
+  }
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, storage, wechat } = options
+  const sandboxMode = config.wechat.mode === 'sandbox'
+  if (sandboxMode && !options.sandbox) throw new Error('sandbox mode (no WECHAT_APPID) needs the sandbox WeChat')
+  if (!sandboxMode && options.sandbox) throw new Error('the sandbox WeChat exists only when no WECHAT_APPID is set')
+
+  const clock = options.clock ?? createAdjustableClock(systemClock)
+  const templates = createTemplateDirectory(options.templates)
+
+  const app = Fastify({
+    logger: loggerOptions(config, options.logStream),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Request ids from a counter would collide across restarts in the logs: use random ones.
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  // TypeBox checks every body, params and querystring; bodies are never coerced ("1" is not 1).
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  installErrorHandlers(app)
+
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    methods: ['GET', 'POST', 'PUT'],
+    allowedHeaders: ['Content-Type', 'Authorization'],
+    maxAge: 600,
+  })
+
+  const pipeline = createPipeline({
+    storage,
+    wechat,
+    templates,
+    pages: options.pages ?? readMiniProgramPages(),
+    clock,
+    timeZone: config.quietHoursTimeZone,
+    miniprogramState: config.miniprogramState,
+    logger: app.log,
+  })
+  const scheduler = createScheduler({
+    pipeline,
+    storage,
+    clock,
+    intervalMs: config.schedulerIntervalMs,
+    logger: app.log,
+  })
+  app.decorate('pipeline', pipeline)
+  app.decorate('scheduler', scheduler)
+  app.decorateRequest('openid', '')
+  app.addHook('onClose', async () => scheduler.stop())
+
+  const context: RouteContext = {
+    config,
+    storage,
+    wechat,
+    templates,
+    ledger: createLedger({ storage, templates, clock }),
+    pipeline,
+    scheduler,
+    clock,
+    auth: createAuthGuards({ sessions: storage.sessions, adminApiKey: config.adminApiKey, clock }),
+    ...(options.sandbox && { sandbox: options.sandbox }),
+  }
+  await app.register(healthRoutes, context)
+  await app.register(sessionRoutes, context)
+  await app.register(templateRoutes, context)
+  await app.register(consentRoutes, context)
+  await app.register(meRoutes, context)
+  await app.register(eventRoutes, context)
+  await app.register(messageRoutes, context)
+  await app.register(statsRoutes, context)
+  if (sandboxMode) await app.register(sandboxRoutes, context)
+
+  if (options.staticDir) {
+    await app.register(fastifyStatic, { root: options.staticDir, prefix: '/', index: 'index.html' })
+  }
+  return app
+}

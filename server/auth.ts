@@ -1,0 +1,70 @@
+/**
+ * Who is calling. People hold a session token (POST /api/session); operators hold the admin key.
+ *
+ * - A session token is 32 random bytes (256 bits, base64url). Only its sha256 is stored, so a leaked
+ *   database gives no usable token; sessions expire after SESSION_TTL hours.
+ * - The admin key is compared in constant time, on sha256 digests so that neither the content nor
+ *   the length of the key leaks through timing.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { SessionRepository } from './db/storage'
+import { AppError } from './errors'
+import type { Clock } from './wechat/types'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller's openid, set by the user pre-handler; '' before it ran. */
+    openid: string
+  }
+}
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
+
+export function newSessionToken(): string {
+  return randomBytes(32).toString('base64url')
+}
+
+export function hashSessionToken(token: string): string {
+  return sha256(token).toString('hex')
+}
+
+export function adminKeyMatches(given: string, expected: string): boolean {
+  return timingSafeEqual(sha256(given), sha256(expected))
+}
+
+/** The token of `Authorization: Bearer <token>`, or null. */
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization
+  if (typeof header !== 'string') return null
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match ? match[1]! : null
+}
+
+const missing = (): AppError =>
+  new AppError(401, 'UNAUTHORIZED', '未登录：请求头需要 Authorization: Bearer <令牌>')
+
+export interface AuthGuards {
+  /** Requires an unexpired session; sets `request.openid`. */
+  user: preHandlerAsyncHookHandler
+  /** Requires the admin key. */
+  admin: preHandlerAsyncHookHandler
+}
+
+export function createAuthGuards(options: { sessions: SessionRepository; adminApiKey: string; clock: Clock }): AuthGuards {
+  const { sessions, adminApiKey, clock } = options
+  return {
+    async user(request) {
+      const token = bearerToken(request)
+      if (token === null) throw missing()
+      const openid = await sessions.findOpenid(hashSessionToken(token), clock.now())
+      if (openid === null) throw new AppError(401, 'UNAUTHORIZED', '登录已失效或令牌无效，请重新登录')
+      request.openid = openid
+    },
+    async admin(request) {
+      const token = bearerToken(request)
+      if (token === null) throw missing()
+      if (!adminKeyMatches(token, adminApiKey)) throw new AppError(403, 'FORBIDDEN', '管理密钥不正确：这个接口只对运营方开放')
+    },
+  }
+}

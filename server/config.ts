@@ -1,0 +1,173 @@
+/**
+ * The service's configuration: the environment, parsed once at start with a TypeBox schema.
+ * A bad value stops the start with a message that names the variable (never its value when it is a
+ * secret).
+ *
+ * With no WECHAT_APPID the service runs against the built-in sandbox WeChat on loopback.
+ */
+import { randomBytes } from 'node:crypto'
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+import type { MiniprogramState } from './wechat/types'
+
+const Port = Type.String({ pattern: '^[0-9]{1,5}$' })
+const PositiveInteger = Type.String({ pattern: '^[1-9][0-9]{0,6}$' })
+
+/** Every variable as the environment holds it (strings), with its default. Empty counts as unset. */
+export const EnvSchema = Type.Object({
+  PORT: Type.String({ ...Port, default: '8080' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE: Type.String({ minLength: 1, default: 'data/uni-subscribe.db' }),
+  WECHAT_APPID: Type.Optional(Type.String({ pattern: '^wx[0-9a-zA-Z]{14,30}$' })),
+  WECHAT_SECRET: Type.Optional(Type.String({ pattern: '^[0-9a-zA-Z]{16,64}$' })),
+  WECHAT_API_BASE: Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', default: 'https://api.weixin.qq.com' }),
+  ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
+  MINIPROGRAM_STATE: Type.Union([Type.Literal('formal'), Type.Literal('trial'), Type.Literal('developer')], {
+    default: 'formal',
+  }),
+  TEMPLATES: Type.String({ minLength: 1, default: 'config/templates.json' }),
+  TZ_QUIET_HOURS: Type.String({ minLength: 1, default: 'Asia/Shanghai' }),
+  CORS_ORIGINS: Type.String({ default: '' }),
+  SESSION_TTL: Type.String({ ...PositiveInteger, default: '168' }),
+  SCHEDULER_INTERVAL_MS: Type.String({ ...PositiveInteger, default: '5000' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+})
+export type EnvVariable = keyof Static<typeof EnvSchema>
+
+/** What each variable must be, for the error message. */
+const EXPECTED: Record<EnvVariable, string> = {
+  PORT: '应为 1 到 65535 之间的端口号',
+  HOST: '应为监听地址，如 127.0.0.1',
+  DATABASE: '应为 SQLite 数据库文件的路径',
+  WECHAT_APPID: '应为小程序的 AppID（wx 开头，如 wx1234567890abcdef）',
+  WECHAT_SECRET: '应为小程序的 AppSecret（16 到 64 位字母或数字）',
+  WECHAT_API_BASE: '应为 http(s):// 开头的地址，如 https://api.weixin.qq.com',
+  ADMIN_API_KEY: '应为 16 到 256 个字符的管理密钥',
+  MINIPROGRAM_STATE: '应为 formal、trial 或 developer 之一',
+  TEMPLATES: '应为模板目录 JSON 文件的路径',
+  TZ_QUIET_HOURS: '应为 IANA 时区名，如 Asia/Shanghai',
+  CORS_ORIGINS: '应为逗号分隔的来源列表，如 https://a.example.com,http://127.0.0.1:5173',
+  SESSION_TTL: '应为会话有效期的小时数（正整数）',
+  SCHEDULER_INTERVAL_MS: '应为调度器的间隔毫秒数（正整数）',
+  LOG_LEVEL: '应为 fatal、error、warn、info、debug、trace 或 silent 之一',
+}
+
+/** Values that must never appear in a message, not even a wrong one. */
+const SECRET_VARIABLES: ReadonlySet<EnvVariable> = new Set<EnvVariable>(['WECHAT_SECRET', 'ADMIN_API_KEY'])
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(
+    readonly variable: EnvVariable,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export type WeChatConfig =
+  | { mode: 'sandbox' }
+  | { mode: 'real'; appId: string; secret: string; apiBase: string }
+
+export interface Config {
+  port: number
+  host: string
+  /** A file path, or `:memory:`. */
+  database: string
+  wechat: WeChatConfig
+  /** Compared in constant time; see `adminKeyGenerated`. */
+  adminApiKey: string
+  /** True when the key was made at start (sandbox mode without ADMIN_API_KEY): server.ts prints it once. */
+  adminKeyGenerated: boolean
+  miniprogramState: MiniprogramState
+  templatesPath: string
+  /** The zone of quiet hours, daily limits and the times written into messages. */
+  quietHoursTimeZone: string
+  corsOrigins: string[]
+  sessionTtlHours: number
+  schedulerIntervalMs: number
+  logLevel: string
+}
+
+function fail(variable: EnvVariable, raw: string | undefined, why?: string): never {
+  const shown = raw === undefined || SECRET_VARIABLES.has(variable) ? '' : `（当前为 "${raw}"）`
+  throw new ConfigError(variable, `配置错误：环境变量 ${variable} ${why ?? EXPECTED[variable]}${shown}`)
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name })
+    return true
+  } catch (error) {
+    if (error instanceof RangeError) return false
+    throw error
+  }
+}
+
+/**
+ * Parses the environment. Throws `ConfigError` naming the first bad variable.
+ * `generateAdminKey` is injectable so tests get a known key.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  generateAdminKey: () => string = () => randomBytes(24).toString('base64url'),
+): Config {
+  const raw: Record<string, string> = {}
+  for (const name of Object.keys(EnvSchema.properties) as EnvVariable[]) {
+    const value = env[name]?.trim()
+    if (value !== undefined && value !== '') raw[name] = value
+  }
+  const values = Value.Default(EnvSchema, raw)
+  for (const error of Value.Errors(EnvSchema, values)) {
+    const variable = error.instancePath.split('/')[1] as EnvVariable | undefined
+    if (variable) fail(variable, raw[variable])
+  }
+  const parsed = values as Static<typeof EnvSchema>
+
+  const port = Number(parsed.PORT)
+  if (port < 1 || port > 65535) fail('PORT', parsed.PORT)
+  if (!isTimeZone(parsed.TZ_QUIET_HOURS)) fail('TZ_QUIET_HOURS', parsed.TZ_QUIET_HOURS)
+
+  const corsOrigins = parsed.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean)
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^\s/]+$/.test(origin)) {
+      fail('CORS_ORIGINS', parsed.CORS_ORIGINS, `中的 "${origin}" 不是来源（应为 协议://主机[:端口]，不带路径）`)
+    }
+  }
+
+  let wechat: WeChatConfig = { mode: 'sandbox' }
+  if (parsed.WECHAT_APPID !== undefined) {
+    if (parsed.WECHAT_SECRET === undefined) {
+      fail('WECHAT_SECRET', undefined, '未设置：设置了 WECHAT_APPID 时必须同时设置 AppSecret')
+    }
+    if (parsed.ADMIN_API_KEY === undefined) {
+      fail('ADMIN_API_KEY', undefined, '未设置：连接真实微信时必须设置至少 16 个字符的管理密钥')
+    }
+    wechat = {
+      mode: 'real',
+      appId: parsed.WECHAT_APPID,
+      secret: parsed.WECHAT_SECRET,
+      apiBase: parsed.WECHAT_API_BASE.replace(/\/+$/, ''),
+    }
+  }
+
+  const adminKeyGenerated = parsed.ADMIN_API_KEY === undefined
+  return {
+    port,
+    host: parsed.HOST,
+    database: parsed.DATABASE,
+    wechat,
+    adminApiKey: parsed.ADMIN_API_KEY ?? generateAdminKey(),
+    adminKeyGenerated,
+    miniprogramState: parsed.MINIPROGRAM_STATE,
+    templatesPath: parsed.TEMPLATES,
+    quietHoursTimeZone: parsed.TZ_QUIET_HOURS,
+    corsOrigins,
+    sessionTtlHours: Number(parsed.SESSION_TTL),
+    schedulerIntervalMs: Number(parsed.SCHEDULER_INTERVAL_MS),
+    logLevel: parsed.LOG_LEVEL,
+  }
+}

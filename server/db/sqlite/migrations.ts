@@ -1,0 +1,108 @@
+/**
+ * Numbered migrations, applied in order once each and recorded in `schema_migrations`.
+ * Never edit a migration that has shipped: add the next number. Times are epoch milliseconds.
+ */
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'sessions, ledger, preferences, messages, wechat token',
+    sql: `
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        openid TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+      CREATE TABLE subscriptions (
+        openid TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0),
+        last_result TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (openid, template_id)
+      );
+
+      CREATE TABLE consents (
+        openid TEXT NOT NULL,
+        consent_id TEXT NOT NULL,
+        results TEXT NOT NULL,
+        credits TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (openid, consent_id)
+      );
+
+      CREATE TABLE preferences (
+        openid TEXT PRIMARY KEY,
+        quiet_start TEXT,
+        quiet_end TEXT,
+        daily_limit INTEGER NOT NULL,
+        muted_categories TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        openid TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        data TEXT NOT NULL,
+        page TEXT,
+        urgent INTEGER NOT NULL,
+        lang TEXT,
+        idempotency_key TEXT UNIQUE,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        msgid TEXT,
+        credit_spent INTEGER NOT NULL DEFAULT 0,
+        day_key TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        deliver_after INTEGER
+      );
+      CREATE INDEX messages_by_recipient ON messages (openid, seq);
+      CREATE INDEX messages_by_status ON messages (status, deliver_after);
+      CREATE INDEX messages_by_day ON messages (openid, day_key, status);
+
+      CREATE TABLE message_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id TEXT NOT NULL REFERENCES messages (id),
+        at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT
+      );
+      CREATE INDEX message_history_by_message ON message_history (message_id, seq);
+
+      CREATE TABLE message_attempts (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id TEXT NOT NULL REFERENCES messages (id),
+        at INTEGER NOT NULL,
+        errcode INTEGER NOT NULL,
+        errmsg TEXT NOT NULL
+      );
+      CREATE INDEX message_attempts_by_message ON message_attempts (message_id, seq);
+      CREATE INDEX message_attempts_by_errcode ON message_attempts (errcode);
+
+      CREATE TABLE wechat_token (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        token TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE wechat_token_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+    `,
+  },
+]

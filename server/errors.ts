@@ -1,0 +1,39 @@
+/**
+ * The service's one error type. Routes and services throw `AppError`; the error handler in app.ts
+ * turns it into the contract's `{ error: { code, message, field? } }`.
+ */
+
+export type AppErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'INVALID_DATA'
+  | 'UNKNOWN_TEMPLATE'
+  | 'INVALID_PAGE'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'INVALID_CODE'
+  | 'RATE_LIMITED'
+  | 'WECHAT_UNAVAILABLE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'MALFORMED_JSON'
+  | 'BAD_REQUEST'
+  | 'INTERNAL'
+
+export class AppError extends Error {
+  override readonly name = 'AppError'
+  constructor(
+    readonly statusCode: number,
+    readonly code: AppErrorCode,
+    /** For a person to read, in Chinese. */
+    message: string,
+    /** The offending field (`data.thing1.value`, `results.tmpl-x`, `page`). */
+    readonly field?: string,
+  ) {
+    super(message)
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError
+}

@@ -1,0 +1,38 @@
+/**
+ * What every route plugin receives: the services it calls and the auth guards. Routes are thin:
+ * parse (schemas), authorise (guards), call one service, answer (schemas).
+ */
+import type { TSchema } from 'typebox'
+import { ErrorBody } from '../../src/domain/contract'
+import type { AuthGuards } from '../auth'
+import type { AdjustableClock } from '../clock'
+import type { Config } from '../config'
+import type { Storage } from '../db/storage'
+import type { Ledger } from '../ledger/ledger'
+import type { Pipeline } from '../messages/pipeline'
+import type { Scheduler } from '../messages/scheduler'
+import type { TemplateDirectory } from '../messages/templates'
+import type { SandboxWeChat } from '../wechat/sandbox'
+import type { WeChatClient } from '../wechat/types'
+
+export interface RouteContext {
+  config: Config
+  storage: Storage
+  wechat: WeChatClient
+  templates: TemplateDirectory
+  ledger: Ledger
+  pipeline: Pipeline
+  scheduler: Scheduler
+  clock: AdjustableClock
+  auth: AuthGuards
+  /** Present only in sandbox mode. */
+  sandbox?: SandboxWeChat
+}
+
+/** A route's responses: its own plus the contract's error body for every 4xx and 5xx. */
+export function responses<R extends Record<number, TSchema>>(own: R): R & { '4xx': typeof ErrorBody; '5xx': typeof ErrorBody } {
+  return { ...own, '4xx': ErrorBody, '5xx': ErrorBody }
+}
+
+/** The auth header every protected route documents. */
+export const bearerSecurity = [{ bearer: [] as string[] }]

@@ -1,0 +1,10 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Stats } from '../../src/domain/contract'
+import { responses, type RouteContext } from './context'
+
+/** GET /api/stats (admin): messages by status, WeChat answers (every attempt) by errcode. */
+export const statsRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { storage, auth }) => {
+  app.get('/api/stats', { preHandler: auth.admin, schema: { response: responses({ 200: Stats }) } }, async () =>
+    storage.messages.stats(),
+  )
+}

@@ -1,0 +1,124 @@
+/**
+ * A typed in-process WeChatClient that answers as WeChat does after the real client's retries: a
+ * one-time quota per openid × template fed by `grant` (as the subscribe dialog feeds WeChat), 43101
+ * without quota, 47003 for values that break a keyword rule, 41030 for an unknown page, 40037 for an
+ * unknown template, 40003 for an unknown openid, msgids as strings. `failNext` scripts the final
+ * answer of the next sends (e.g. -1 after retries exhausted); `hold` keeps sends in flight until
+ * released, as a process that dies mid-call would leave them.
+ */
+import type { SubscribeResult, Template } from '../../../src/domain/contract'
+import { validateMessageData } from '../../../src/domain/keywords'
+import {
+  WeChatError,
+  type Clock,
+  type Code2SessionResult,
+  type SendOutcome,
+  type SubscribeMessage,
+  type WeChatClient,
+  type WeChatTemplate,
+} from '../../../server/wechat/types'
+
+export interface FakeWeChat extends WeChatClient {
+  issueCode(user: string): string
+  openidFor(user: string): string
+  grant(openid: string, results: Record<string, SubscribeResult>): void
+  quota(openid: string, templateId: string): number
+  /** The next `count` sends end with `errcode` (after the client's retries), using `attempts` calls each. */
+  failNext(errcode: number, count: number, attempts?: number): void
+  /** Sends wait until `release()`. */
+  hold(): { release(): void }
+  readonly accepted: SubscribeMessage[]
+  readonly sendCalls: number
+}
+
+export function createFakeWeChat(options: { templates: readonly Template[]; pages: readonly string[]; clock: Clock }): FakeWeChat {
+  const templates = new Map(options.templates.map((template) => [template.id, template]))
+  const pages = new Set(options.pages)
+  const codes = new Map<string, string>()
+  const openids = new Set<string>()
+  const quotas = new Map<string, number>()
+  const accepted: SubscribeMessage[] = []
+  const scripted: { errcode: number; attempts: number }[] = []
+  let held: Promise<void> | null = null
+  let sendCalls = 0
+  let nextMsgid = 3_000_000_000
+  const key = (openid: string, templateId: string): string => `${openid}|${templateId}`
+  const quota = (openid: string, templateId: string): number => quotas.get(key(openid, templateId)) ?? 0
+
+  function answer(message: SubscribeMessage): { errcode: number; errmsg: string } {
+    if (!openids.has(message.touser)) return { errcode: 40003, errmsg: 'invalid openid' }
+    const template = templates.get(message.template_id)
+    if (!template) return { errcode: 40037, errmsg: 'invalid template_id' }
+    if (message.page !== undefined && !pages.has(message.page.split('?')[0]!)) return { errcode: 41030, errmsg: 'invalid page' }
+    const checked = validateMessageData(template, message.data)
+    if (!checked.ok) return { errcode: 47003, errmsg: `argument invalid! ${checked.field} invalid` }
+    const left = quota(message.touser, template.id)
+    if (left <= 0) return { errcode: 43101, errmsg: 'user refuse to accept the msg' }
+    if (template.kind === 'one-time') quotas.set(key(message.touser, template.id), left - 1)
+    return { errcode: 0, errmsg: 'ok' }
+  }
+
+  return {
+    accepted,
+    get sendCalls() {
+      return sendCalls
+    },
+    issueCode(user) {
+      const code = `code-${user}-${codes.size}`
+      codes.set(code, this.openidFor(user))
+      return code
+    },
+    openidFor(user) {
+      const openid = `o_fake_${user}`
+      openids.add(openid)
+      return openid
+    },
+    grant(openid, results) {
+      for (const [templateId, result] of Object.entries(results)) {
+        const template = templates.get(templateId)
+        if (!template || (result !== 'accept' && result !== 'acceptWithAudio')) continue
+        quotas.set(key(openid, templateId), template.kind === 'long-term' ? Number.MAX_SAFE_INTEGER : quota(openid, templateId) + 1)
+      }
+    },
+    quota,
+    failNext(errcode, count, attempts = 1) {
+      for (let i = 0; i < count; i += 1) scripted.push({ errcode, attempts })
+    },
+    hold() {
+      let release = (): void => {}
+      held = new Promise<void>((resolve) => {
+        release = () => {
+          held = null
+          resolve()
+        }
+      })
+      return { release }
+    },
+    async getAccessToken() {
+      return 'fake-access-token'
+    },
+    async code2Session(jsCode): Promise<Code2SessionResult> {
+      const openid = codes.get(jsCode)
+      if (openid === undefined) throw new WeChatError(40029, 'invalid code')
+      codes.delete(jsCode)
+      return { openid }
+    },
+    async sendSubscribeMessage(message): Promise<SendOutcome> {
+      sendCalls += 1
+      if (held) await held
+      const at = options.clock.now()
+      const script = scripted.shift()
+      if (script) {
+        const attempts = Array.from({ length: script.attempts }, () => ({ at, errcode: script.errcode, errmsg: `fake ${script.errcode}` }))
+        return { ok: false, errcode: script.errcode, errmsg: `fake ${script.errcode}`, attempts }
+      }
+      const { errcode, errmsg } = answer(message)
+      if (errcode !== 0) return { ok: false, errcode, errmsg, attempts: [{ at, errcode, errmsg }] }
+      accepted.push(message)
+      return { ok: true, msgid: String(nextMsgid++), attempts: [{ at, errcode: 0, errmsg: 'ok' }] }
+    },
+    async getTemplateList(): Promise<WeChatTemplate[]> {
+      return []
+    },
+  }
+}
