@@ -1,0 +1,171 @@
+/**
+ * The outbox: an accepted consent is never lost (storage first, kept while offline / 5xx / signed out,
+ * survives a restart) and never counted twice (the consentId is stable across replays).
+ */
+import { beforeEach, describe, expect, it } from 'vitest'
+import { PlatformError } from '@/platform/errors'
+import { useConsentOutboxStore } from '@/stores/consent-outbox'
+import { useSessionStore } from '@/stores/session'
+import { useSubscriptionsStore } from '@/stores/subscriptions'
+import { settle, setupClient, type TestClient } from '../support/client'
+
+const ORDER = 'TMPL_ORDER_STATUS'
+const OPENID = 'o-device-alice'
+
+let client: TestClient
+
+beforeEach(async () => {
+  client = setupClient()
+  await useSessionStore().signIn()
+  await useSubscriptionsStore().loadTemplates()
+})
+
+function consentPosts(): number {
+  return client.service.requests.filter((request) => request.path === '/api/consents').length
+}
+
+describe('offline, then back', () => {
+  it('keeps the consent, retries with backoff on the timer, and delivers it once the service is back', async () => {
+    client.service.offline = true
+    const store = useSubscriptionsStore()
+    const outbox = useConsentOutboxStore()
+
+    const outcome = await client.platform.tap(() => store.subscribe([ORDER]))
+    expect(outcome.reported).toBe(false)
+    expect(outcome.flush.stoppedBy?.code).toBe('OFFLINE')
+    expect(store.stateOf(ORDER)).toMatchObject({ status: 'accept', credits: null })
+    expect(outbox.entries).toHaveLength(1)
+    expect(outbox.entries[0]).toMatchObject({ consentId: outcome.consentId, attempts: 1, lastError: { code: 'OFFLINE' } })
+    expect(client.time.scheduled).toEqual([2_000])
+
+    // Still offline at the first retry: the next waits twice as long.
+    client.time.advance(2_000)
+    await settle()
+    expect(outbox.entries[0]?.attempts).toBe(2)
+    expect(client.time.scheduled).toEqual([4_000])
+
+    client.service.offline = false
+    client.time.advance(4_000)
+    await settle()
+    expect(outbox.entries).toEqual([])
+    expect(client.time.scheduled).toEqual([])
+    expect(store.stateOf(ORDER).credits).toBe(1)
+    expect(client.service.credits(OPENID, ORDER)).toBe(1)
+  })
+
+  it('a 5xx keeps the consent queued like offline', async () => {
+    client.service.failNext('/api/consents', 503)
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(outcome.reported).toBe(false)
+    expect(outcome.flush.stoppedBy).toMatchObject({ code: 'UNAVAILABLE', status: 503 })
+    expect(useConsentOutboxStore().entries).toHaveLength(1)
+    const report = await useConsentOutboxStore().flush()
+    expect(report.acknowledged.map((ack) => ack.consentId)).toEqual([outcome.consentId])
+    expect(client.service.credits(OPENID, ORDER)).toBe(1)
+  })
+})
+
+describe('restart', () => {
+  it('the outbox survives a restart (new pinia, same storage) and is delivered after it', async () => {
+    client.service.offline = true
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    useConsentOutboxStore().stopRetrying()
+
+    client = client.restart()
+    client.service.offline = false
+    const outbox = useConsentOutboxStore()
+    expect(outbox.entries.map((entry) => entry.consentId)).toEqual([outcome.consentId])
+    expect(outbox.entries[0]?.results).toEqual({ [ORDER]: 'accept' })
+
+    const subscriptions = useSubscriptionsStore()
+    const report = await outbox.flush()
+    expect(report.acknowledged).toEqual([{ consentId: outcome.consentId, credits: { [ORDER]: 1 } }])
+    expect(subscriptions.stateOf(ORDER).credits).toBe(1)
+    expect(client.service.credits(OPENID, ORDER)).toBe(1)
+  })
+
+  it('ignores a corrupt outbox entry and keeps the readable ones', () => {
+    client.platform.storage.set(
+      'uni-subscribe:consent-outbox',
+      JSON.stringify({
+        v: 1,
+        data: {
+          entries: [
+            { consentId: 'good-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null },
+            { consentId: 'bad', results: { [ORDER]: 'maybe' }, createdAt: 1, attempts: 0 },
+          ],
+          dropped: [],
+        },
+      }),
+    )
+    client = client.restart()
+    expect(useConsentOutboxStore().entries.map((entry) => entry.consentId)).toEqual(['good-consent-1'])
+  })
+})
+
+describe('replays are counted once', () => {
+  it('an answer lost on the way back is replayed with the same consentId and adds nothing', async () => {
+    const handler = client.platform.requestHandler
+    let loseNextAnswer = true
+    client.platform.requestHandler = async (request) => {
+      const answer = await handler(request)
+      if (request.url.endsWith('/api/consents') && loseNextAnswer) {
+        loseNextAnswer = false
+        // The service counted it, the phone never heard back.
+        throw new PlatformError('TIMEOUT', 'request:fail timeout')
+      }
+      return answer
+    }
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(outcome.reported).toBe(false)
+    expect(client.service.credits(OPENID, ORDER)).toBe(1)
+
+    const report = await useConsentOutboxStore().flush()
+    expect(report.acknowledged).toEqual([{ consentId: outcome.consentId, credits: { [ORDER]: 1 } }])
+    expect(consentPosts()).toBe(2)
+    expect(client.service.requests.filter((r) => r.path === '/api/consents').map((r) => (r.body as { consentId: string }).consentId)).toEqual([
+      outcome.consentId,
+      outcome.consentId,
+    ])
+    expect(client.service.credits(OPENID, ORDER)).toBe(1)
+    expect(useSubscriptionsStore().stateOf(ORDER).credits).toBe(1)
+  })
+
+  it('flushes running at once post each consent once', async () => {
+    client.service.offline = true
+    await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    client.service.offline = false
+    const outbox = useConsentOutboxStore()
+    const before = consentPosts()
+    const [first, second] = await Promise.all([outbox.flush(), outbox.flush()])
+    expect(first).toBe(second)
+    expect(consentPosts() - before).toBe(1)
+    expect(client.service.credits(OPENID, ORDER)).toBe(1)
+  })
+})
+
+describe('signed out, other 4xx', () => {
+  it('keeps a consent made without a session and sends it after sign-in', async () => {
+    useSessionStore().signOut()
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(outcome.flush.stoppedBy?.code).toBe('UNAUTHORIZED')
+    expect(client.time.scheduled).toEqual([])
+    expect(useConsentOutboxStore().entries).toHaveLength(1)
+
+    await useSessionStore().signIn()
+    await settle()
+    expect(useConsentOutboxStore().entries).toEqual([])
+    expect(client.service.credits(OPENID, ORDER)).toBe(1)
+  })
+
+  it('drops a consent the service refuses (400) and records why', async () => {
+    const outbox = useConsentOutboxStore()
+    outbox.enqueue({ TMPL_RETIRED: 'accept' })
+    const report = await outbox.flush()
+    expect(report.dropped).toHaveLength(1)
+    expect(report.dropped[0]?.error).toMatchObject({ code: 'UNKNOWN_TEMPLATE', status: 400, message: '没有这个模板：TMPL_RETIRED' })
+    expect(outbox.entries).toEqual([])
+    expect(outbox.dropped.map((gone) => gone.results)).toEqual([{ TMPL_RETIRED: 'accept' }])
+    expect(client.time.scheduled).toEqual([])
+  })
+})
