@@ -40,6 +40,12 @@ export const SEND_ERRCODES: Readonly<Record<number, SendErrcodeRule>> = {
   43108: { action: 'retry', credit: 'refund', message: '同时向同一用户发送的请求过多，稍后重试' },
   45009: { action: 'retry', credit: 'refund', message: '调用次数超过微信的频率或额度限制，稍后重试' },
   47003: { action: 'fail', credit: 'refund', message: '消息内容不符合模板关键词的格式要求' },
+  47001: { action: 'fail', credit: 'refund', message: '请求内容不是微信要求的 JSON 格式' },
+  // No access token could be had, so nothing was sent: the service's configuration is wrong.
+  40013: { action: 'fail', credit: 'refund', message: 'AppID 无效：检查 WECHAT_APPID' },
+  40125: { action: 'fail', credit: 'refund', message: 'AppSecret 无效：检查 WECHAT_SECRET（在微信后台重置后要同步更新）' },
+  40164: { action: 'fail', credit: 'refund', message: '服务器 IP 不在小程序的 IP 白名单中：在微信后台添加本机出口 IP' },
+  41001: { action: 'fail', credit: 'refund', message: '请求缺少 access_token' },
 }
 
 const UNKNOWN: SendErrcodeRule = { action: 'fail', credit: 'keep', message: '微信返回了未知错误' }

@@ -38,6 +38,8 @@ describe('send errcodes', () => {
     [45009, 'refund'],
     [43108, 'refund'],
     [42001, 'refund'],
+    [40125, 'refund'],
+    [40164, 'refund'],
     [43101, 'zero'],
     [99999, 'keep'],
   ] as const)('credit after a final %i → %s', (errcode, credit) => {
@@ -48,6 +50,7 @@ describe('send errcodes', () => {
     expect(sendErrcodeMessage(43101)).toBe('用户没有订阅这个模板，或订阅次数已用完')
     expect(sendErrcodeMessage(41030)).toBe('跳转页面 page 无效：不是小程序已发布的页面')
     expect(sendErrcodeMessage(-2)).toBe('连接微信服务器失败（网络错误或服务器错误），稍后重试')
+    expect(sendErrcodeMessage(40125)).toBe('AppSecret 无效：检查 WECHAT_SECRET（在微信后台重置后要同步更新）')
     expect(sendErrcodeMessage(12345)).toBe('微信返回了未知错误（错误码 12345）')
   })
 
