@@ -192,7 +192,7 @@ export class HttpWeChatClient implements WeChatClient {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return this.transportFailure('answer is not a JSON object')
     const answer = parsed as Record<string, unknown>
     const errcode = typeof answer.errcode === 'number' ? answer.errcode : 0
-    const errmsg = typeof answer.errmsg === 'string' ? this.redact(answer.errmsg) : errcode === 0 ? 'ok' : ''
+    const errmsg = typeof answer.errmsg !== 'string' ? (errcode === 0 ? 'ok' : '') : errcode === 0 ? answer.errmsg : this.redact(answer.errmsg)
     const rawMsgid = MSGID.exec(text)?.[1]
     return { errcode, errmsg, body: answer, ...(rawMsgid === undefined ? {} : { rawMsgid }) }
   }
