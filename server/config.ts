@@ -6,6 +6,8 @@
  * With no WECHAT_APPID the service runs against the built-in sandbox WeChat on loopback.
  */
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import type { MiniprogramState } from './wechat/types'
@@ -30,6 +32,7 @@ export const EnvSchema = Type.Object({
   CORS_ORIGINS: Type.String({ default: '' }),
   SESSION_TTL: Type.String({ ...PositiveInteger, default: '168' }),
   SCHEDULER_INTERVAL_MS: Type.String({ ...PositiveInteger, default: '5000' }),
+  STATIC_DIR: Type.Optional(Type.String({ minLength: 1 })),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -52,6 +55,7 @@ const EXPECTED: Record<EnvVariable, string> = {
   CORS_ORIGINS: '应为逗号分隔的来源列表，如 https://a.example.com,http://127.0.0.1:5173',
   SESSION_TTL: '应为会话有效期的小时数（正整数）',
   SCHEDULER_INTERVAL_MS: '应为调度器的间隔毫秒数（正整数）',
+  STATIC_DIR: '应为构建好的 H5 应用目录（含 index.html），如 dist/build/h5',
   LOG_LEVEL: '应为 fatal、error、warn、info、debug、trace 或 silent 之一',
 }
 
@@ -90,6 +94,8 @@ export interface Config {
   sessionTtlHours: number
   schedulerIntervalMs: number
   logLevel: string
+  /** A built H5 app served at / beside the API (absolute path), or null for the API alone. */
+  staticDir: string | null
 }
 
 function fail(variable: EnvVariable, raw: string | undefined, why?: string): never {
@@ -154,6 +160,14 @@ export function loadConfig(
     }
   }
 
+  let staticDir: string | null = null
+  if (parsed.STATIC_DIR !== undefined) {
+    staticDir = resolve(parsed.STATIC_DIR)
+    if (!existsSync(join(staticDir, 'index.html'))) {
+      fail('STATIC_DIR', parsed.STATIC_DIR, '指向的目录里没有 index.html（先运行 npm run build:h5）')
+    }
+  }
+
   const adminKeyGenerated = parsed.ADMIN_API_KEY === undefined
   return {
     port,
@@ -169,5 +183,6 @@ export function loadConfig(
     sessionTtlHours: Number(parsed.SESSION_TTL),
     schedulerIntervalMs: Number(parsed.SCHEDULER_INTERVAL_MS),
     logLevel: parsed.LOG_LEVEL,
+    staticDir,
   }
 }

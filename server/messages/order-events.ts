@@ -2,12 +2,13 @@
  * POST /api/events: an order changed status, the service builds the order-status message itself
  * (the person's client never chooses the wording or the recipient).
  *
- * Each keyword of the `order_status` template is filled by its type: character_string → order id,
- * phrase → the status label (待支付/已支付/已发货/已送达), thing → the goods name (cut to a valid
- * thing, 17 characters + "..."), time/date → the time of the event in the quiet-hours zone
- * (`2026年11月25日 13:05`), amount → the amount in yuan (`¥12.50`).
+ * Each keyword of the `order_status` template is filled by what its label says, else by its type:
+ * 订单号 (character_string) → the order id; 订单状态 (phrase) → 待支付/已支付/已发货/已送达;
+ * 商品名称 (thing) → the goods name cut to a valid thing (17 characters + "..."); 更新时间
+ * (time/date) → the time of the event in the quiet-hours zone (`2026年11月25日 13:05`); 金额
+ * (amount) → `¥12.50`; 备注 → a line about the status (`包裹正在路上，请留意查收`).
  */
-import type { OrderStatus, OrderStatusChanged, Template } from '../../src/domain/contract'
+import type { Keyword, OrderStatus, OrderStatusChanged, Template } from '../../src/domain/contract'
 import { truncateThing } from '../../src/domain/keywords'
 
 export const ORDER_STATUS_TEMPLATE_KEY = 'order_status'
@@ -44,6 +45,37 @@ export function formatAmount(amountFen: number): string {
   return `¥${(amountFen / 100).toFixed(2)}`
 }
 
+/** A line for a remark keyword (备注), per status. */
+export const ORDER_STATUS_REMARKS: Readonly<Record<OrderStatus, string>> = {
+  pending_payment: '请尽快完成支付',
+  paid: '商家正在备货',
+  shipped: '包裹正在路上，请留意查收',
+  delivered: '感谢您的购买',
+}
+
+type OrderField = 'orderId' | 'status' | 'goods' | 'time' | 'amount' | 'remark'
+
+/** What a keyword shows, from its label first (订单号, 订单状态, 商品名称…), else from its type. */
+function fieldOf(keyword: Keyword): OrderField | undefined {
+  const { label, type } = keyword
+  if (/单号|编号/.test(label)) return 'orderId'
+  if (/状态/.test(label)) return 'status'
+  if (/商品|物品|名称/.test(label)) return 'goods'
+  if (/时间|日期/.test(label)) return 'time'
+  if (/金额|价格|费用/.test(label)) return 'amount'
+  if (/备注|说明|提示/.test(label)) return 'remark'
+  const byType: Partial<Record<Keyword['type'], OrderField>> = {
+    character_string: 'orderId',
+    phrase: 'status',
+    enum: 'status',
+    thing: 'goods',
+    time: 'time',
+    date: 'time',
+    amount: 'amount',
+  }
+  return byType[type]
+}
+
 /**
  * The `data` of the order-status message. Keywords this mapping cannot fill are left out, so the
  * pipeline records the message as failed INVALID_DATA, naming the keyword.
@@ -54,32 +86,19 @@ export function orderStatusData(
   at: Date,
   timeZone: string,
 ): Record<string, string> {
+  const values: Record<OrderField, string | undefined> = {
+    orderId: event.orderId,
+    status: ORDER_STATUS_LABELS[event.status],
+    // A thing allows no line breaks: collapse white space, then cut as WxJava does.
+    goods: truncateThing(event.goodsName?.replace(/\s+/g, ' ').trim() || `订单 ${event.orderId}`),
+    time: formatChineseDateTime(at, timeZone),
+    amount: event.amountFen === undefined ? undefined : formatAmount(event.amountFen),
+    remark: ORDER_STATUS_REMARKS[event.status],
+  }
   const data: Record<string, string> = {}
   for (const keyword of template.keywords) {
-    let value: string | undefined
-    switch (keyword.type) {
-      case 'character_string':
-        value = event.orderId
-        break
-      case 'phrase':
-        value = ORDER_STATUS_LABELS[event.status]
-        break
-      case 'thing':
-        value = truncateThing(event.goodsName?.trim() || `订单 ${event.orderId}`)
-        break
-      case 'time':
-      case 'date':
-        value = formatChineseDateTime(at, timeZone)
-        break
-      case 'amount':
-        value = event.amountFen === undefined ? undefined : formatAmount(event.amountFen)
-        break
-      case 'enum':
-        value = keyword.enumValues?.includes(ORDER_STATUS_LABELS[event.status]) ? ORDER_STATUS_LABELS[event.status] : undefined
-        break
-      default:
-        value = undefined
-    }
+    const field = fieldOf(keyword)
+    const value = field === undefined ? undefined : values[field]
     if (value !== undefined) data[keyword.name] = value
   }
   return data

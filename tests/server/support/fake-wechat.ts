@@ -25,8 +25,8 @@ export interface FakeWeChat extends WeChatClient {
   quota(openid: string, templateId: string): number
   /** The next `count` sends end with `errcode` (after the client's retries), using `attempts` calls each. */
   failNext(errcode: number, count: number, attempts?: number): void
-  /** Sends wait until `release()`. */
-  hold(): { release(): void }
+  /** Sends wait until `release()`; `reached` resolves when the first send is waiting. */
+  hold(): { release(): void; reached: Promise<void> }
   readonly accepted: SubscribeMessage[]
   readonly sendCalls: number
 }
@@ -40,6 +40,7 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
   const accepted: SubscribeMessage[] = []
   const scripted: { errcode: number; attempts: number }[] = []
   let held: Promise<void> | null = null
+  let onHeld: (() => void) | null = null
   let sendCalls = 0
   let nextMsgid = 3_000_000_000
   const key = (openid: string, templateId: string): string => `${openid}|${templateId}`
@@ -92,7 +93,10 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
           resolve()
         }
       })
-      return { release }
+      const reached = new Promise<void>((resolve) => {
+        onHeld = resolve
+      })
+      return { release, reached }
     },
     async getAccessToken() {
       return 'fake-access-token'
@@ -105,7 +109,10 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
     },
     async sendSubscribeMessage(message): Promise<SendOutcome> {
       sendCalls += 1
-      if (held) await held
+      if (held) {
+        onHeld?.()
+        await held
+      }
       const at = options.clock.now()
       const script = scripted.shift()
       if (script) {

@@ -6,63 +6,46 @@ import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { Pool } from 'undici'
 import { expect } from 'vitest'
 import type { Template } from '../../../src/domain/contract'
 import { buildApp, type BuildAppOptions } from '../../../server/app'
 import { createAdjustableClock, createManualClock, type AdjustableClock, type ManualClock } from '../../../server/clock'
 import { loadConfig, type Config } from '../../../server/config'
 import { createSqliteStorage, type SqliteStorage } from '../../../server/db/sqlite/storage'
-import type { SandboxWeChat } from '../../../server/wechat/sandbox'
+import { loadCatalogue } from '../../../server/templates/catalogue'
+import { createWeChatClient } from '../../../server/wechat/client'
+import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
 import type { WeChatClient } from '../../../server/wechat/types'
 import { createFakeWeChat, type FakeWeChat } from './fake-wechat'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
 export const PAGES = ['pages/orders/index', 'pages/subscriptions/index', 'pages/messages/index', 'pages/preferences/index']
 
-export const ORDER_STATUS: Template = {
-  id: 'TplOrderStatus0000000000000000000000000001',
-  key: 'order_status',
-  title: '订单状态通知',
-  kind: 'one-time',
-  category: 'order',
-  keywords: [
-    { name: 'character_string1', type: 'character_string', label: '订单号' },
-    { name: 'phrase2', type: 'phrase', label: '订单状态' },
-    { name: 'thing3', type: 'thing', label: '商品名称' },
-    { name: 'time4', type: 'time', label: '更新时间' },
-  ],
+/** The catalogue the service ships (config/templates.json). */
+export const TEMPLATES: Template[] = loadCatalogue(fileURLToPath(new URL('../../../config/templates.json', import.meta.url)))
+
+function template(key: string): Template {
+  const found = TEMPLATES.find((candidate) => candidate.key === key)
+  if (!found) throw new Error(`config/templates.json has no "${key}" template`)
+  return found
 }
 
-export const ACTIVITY_REMINDER: Template = {
-  id: 'TplActivityReminder00000000000000000000002',
-  key: 'activity_reminder',
-  title: '活动提醒',
-  kind: 'one-time',
-  category: 'marketing',
-  keywords: [
-    { name: 'thing1', type: 'thing', label: '活动名称' },
-    { name: 'date2', type: 'date', label: '活动时间' },
-  ],
-}
-
-export const ACCOUNT_SECURITY: Template = {
-  id: 'TplAccountSecurity000000000000000000000003',
-  key: 'account_security',
-  title: '账户安全提醒',
-  kind: 'long-term',
-  category: 'security',
-  keywords: [{ name: 'thing1', type: 'thing', label: '提醒内容' }],
-}
-
-export const TEMPLATES: Template[] = [ORDER_STATUS, ACTIVITY_REMINDER, ACCOUNT_SECURITY]
+export const ORDER_STATUS = template('order_status')
+export const ACTIVITY_REMINDER = template('activity_reminder')
+export const ACCOUNT_SECURITY = template('account_security')
 
 export const ORDER_DATA = {
   character_string1: 'DD20261125001',
   phrase2: '已发货',
   thing3: '机械键盘',
   time4: '2026年11月25日 13:05',
+  thing5: '包裹正在路上',
 }
+export const ACTIVITY_DATA = { thing1: '双十一', date2: '2026年11月11日', thing3: '线上', thing4: '记得准时参加' }
+export const SECURITY_DATA = { thing1: '新设备登录', time2: '2026年11月25日 13:05', enum3: '中' }
 
 /** 2026-11-25 13:00 in Asia/Shanghai. */
 export const NOON_SHANGHAI = new Date('2026-11-25T05:00:00.000Z')
@@ -97,6 +80,8 @@ export interface TestServiceOptions {
   manual?: ManualClock
   templates?: Template[]
   sandbox?: SandboxWeChat
+  /** An open storage to use (else one is opened on `databasePath`). */
+  storage?: SqliteStorage
   /** Keep the database file on close (for restart tests). */
   keepDatabase?: boolean
   extra?: Partial<BuildAppOptions>
@@ -104,9 +89,9 @@ export interface TestServiceOptions {
 
 export async function startService(options: TestServiceOptions): Promise<TestService> {
   const manual = options.manual ?? createManualClock(NOON_SHANGHAI)
-  const clock = createAdjustableClock(manual)
+  const clock = options.extra?.clock ?? createAdjustableClock(manual)
   const databasePath = options.databasePath ?? tempDatabasePath()
-  const storage = createSqliteStorage(databasePath, clock)
+  const storage = options.storage ?? createSqliteStorage(databasePath, clock)
   const logs: string[] = []
   const app = await buildApp({
     config: options.config ?? testConfig(options.sandbox ? {} : { WECHAT_APPID: 'wx0123456789abcdef', WECHAT_SECRET: 'secret0123456789abcdef' }),
@@ -164,4 +149,54 @@ export const adminHeaders = { authorization: `Bearer ${ADMIN_KEY}` }
 export function errorOf(response: LightMyRequestResponse, status: number): { code: string; message: string; field?: string } {
   expect(response.statusCode, response.body).toBe(status)
   return response.json<{ error: { code: string; message: string; field?: string } }>().error
+}
+
+export interface SandboxService extends TestService {
+  sandbox: SandboxWeChat
+  pool: Pool
+}
+
+/**
+ * The service in sandbox mode, as `npm run server` runs it without WECHAT_APPID: the real undici
+ * client against the sandbox WeChat on loopback, sharing the service clock. Retries do not really
+ * wait (an injected sleep), so nothing depends on timing.
+ */
+export async function startSandboxService(options: Partial<TestServiceOptions> = {}): Promise<SandboxService> {
+  const manual = options.manual ?? createManualClock(NOON_SHANGHAI)
+  const clock = createAdjustableClock(manual)
+  const credentials = { appId: 'wx5a4db0c0ffee0000', secret: randomBytes(16).toString('hex') }
+  const sandbox = createSandboxWeChat({ ...credentials, templates: options.templates ?? TEMPLATES, pages: PAGES, clock })
+  const url = await sandbox.listen()
+  const pool = new Pool(url, { connections: 16 })
+  const databasePath = options.databasePath ?? tempDatabasePath()
+  // The client shares the service's token store: open the storage first, then build the app on it.
+  const storage = createSqliteStorage(databasePath, clock)
+  const wechat = createWeChatClient({
+    baseUrl: url,
+    ...credentials,
+    dispatcher: pool,
+    tokenStore: storage.tokens,
+    clock,
+    retry: { sleep: async () => {}, random: () => 0 },
+  })
+  const service = await startService({
+    ...options,
+    manual,
+    wechat,
+    sandbox,
+    databasePath,
+    config: options.config ?? testConfig(),
+    extra: { clock, ...options.extra },
+    storage,
+  })
+  return {
+    ...service,
+    sandbox,
+    pool,
+    async close() {
+      await service.close()
+      await pool.close()
+      await sandbox.close()
+    },
+  }
 }

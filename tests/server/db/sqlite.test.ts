@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createManualClock } from '../../../server/clock'
+import { migrate, openSqliteDatabase } from '../../../server/db/sqlite/database'
+import { MIGRATIONS } from '../../../server/db/sqlite/migrations'
+import { createSqliteStorage, type SqliteStorage } from '../../../server/db/sqlite/storage'
+import { removeDatabase, tempDatabasePath } from '../support/service'
+
+const opened: { storage: SqliteStorage; path: string }[] = []
+const clock = createManualClock(new Date('2026-11-25T05:00:00.000Z'))
+
+function open(path = tempDatabasePath()): SqliteStorage {
+  const storage = createSqliteStorage(path, clock)
+  opened.push({ storage, path })
+  return storage
+}
+
+afterEach(() => {
+  for (const { storage, path } of opened.splice(0)) {
+    if (storage.db.open) storage.close()
+    removeDatabase(path)
+  }
+})
+
+describe('SQLite database', () => {
+  it('runs in WAL mode with a busy timeout and records the migrations applied', () => {
+    const { db } = open()
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000)
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
+      { version: 1, name: MIGRATIONS[0]!.name },
+    ])
+  })
+
+  it('applies each migration once, also when opened again, and applies new ones in order', () => {
+    const path = tempDatabasePath()
+    open(path).close()
+    const db = openSqliteDatabase(path)
+    expect(migrate(db)).toEqual([])
+    const next = [...MIGRATIONS, { version: 2, name: 'add a column', sql: 'ALTER TABLE sessions ADD COLUMN device TEXT' }]
+    expect(migrate(db, next)).toEqual([2])
+    expect(migrate(db, next)).toEqual([])
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }])
+    db.close()
+    removeDatabase(path)
+  })
+
+  it('shares the token and one refresh lease between two processes on one file', () => {
+    const path = tempDatabasePath()
+    const first = open(path).tokens
+    const second = open(path).tokens
+    first.write('ACCESS_TOKEN_1', new Date('2026-11-25T07:00:00.000Z'))
+    expect(second.read()).toEqual({ token: 'ACCESS_TOKEN_1', expiresAt: new Date('2026-11-25T07:00:00.000Z') })
+
+    expect(first.tryLease('process-a', 15_000)).toBe(true)
+    expect(second.tryLease('process-b', 15_000)).toBe(false)
+    expect(first.tryLease('process-a', 15_000)).toBe(true)
+    first.releaseLease('process-a')
+    expect(second.tryLease('process-b', 15_000)).toBe(true)
+    // A lease left by a process that died expires.
+    clock.advance(15_001)
+    expect(first.tryLease('process-a', 15_000)).toBe(true)
+    clock.set(new Date('2026-11-25T05:00:00.000Z'))
+  })
+
+  it('never lets credits go below zero, whoever spends them', async () => {
+    const path = tempDatabasePath()
+    const a = open(path)
+    const b = open(path)
+    await a.ledger.applyConsent({
+      openid: 'o1',
+      consentId: 'c1',
+      changes: [{ templateId: 't1', result: 'accept', credit: { type: 'add', amount: 3 } }],
+      now: clock.now(),
+    })
+    const base = { openid: 'o1', templateId: 't1', category: 'order', data: {}, urgent: false, source: 'admin' as const, createdAt: clock.now() }
+    const claims = []
+    for (let i = 0; i < 8; i += 1) {
+      const storage = i % 2 === 0 ? a : b
+      await storage.messages.insert({ ...base, id: `m${i}` })
+      claims.push(
+        await storage.messages.claimForSend({ id: `m${i}`, from: ['queued'], consumeCredit: true, dayKey: '2026-11-25', dailyLimit: 100, now: clock.now() }),
+      )
+    }
+    expect(claims.map((claim) => claim.outcome)).toEqual(['claimed', 'claimed', 'claimed', 'no-credit', 'no-credit', 'no-credit', 'no-credit', 'no-credit'])
+    expect(await a.ledger.credits('o1', 't1')).toBe(0)
+  })
+})
