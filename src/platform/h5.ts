@@ -125,6 +125,21 @@ export function createH5Platform(options: H5PlatformOptions): Platform {
     return templateCache
   }
 
+  /**
+   * Titles for the settings sheet. WeChat's settings page works offline, so this one does too: when
+   * the service cannot be asked, the sheet lists the template ids instead of their titles.
+   */
+  async function titlesFor(ids: readonly string[]): Promise<Map<string, string>> {
+    let templates: Map<string, Template>
+    try {
+      templates = await templatesFor(ids)
+    } catch (error) {
+      if (error instanceof SubscribeError && error.code === 'TEMPLATE_LIST_NETWORK') return new Map()
+      throw error
+    }
+    return new Map([...templates.values()].map((template) => [template.id, template.title]))
+  }
+
   async function requestSubscribe(tmplIds: readonly string[]): Promise<SubscribeAnswers> {
     const ids = [...tmplIds]
     if (ids.length === 0) throw wechatError(10001)
@@ -185,12 +200,8 @@ export function createH5Platform(options: H5PlatformOptions): Platform {
 
   async function openSubscriptionsSetting(): Promise<SubscriptionsSetting> {
     const setting = readSetting()
-    let titles = new Map<string, string>()
     const keptIds = Object.keys(setting.itemSettings)
-    if (keptIds.length > 0) {
-      // Titles are nice to have here; without the service the ids are shown.
-      titles = new Map([...(await templatesFor(keptIds).catch(() => new Map<string, Template>())).values()].map((t) => [t.id, t.title]))
-    }
+    const titles = keptIds.length > 0 ? await titlesFor(keptIds) : new Map<string, string>()
     const answer = await options.ui.showSettingsSheet({
       mainSwitch: setting.mainSwitch,
       items: keptIds.map((id) => ({ id, title: titles.get(id) ?? id, choice: setting.itemSettings[id] ?? 'reject' })),

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest'
+import { apiErrorFromResponse, createApiClient } from '@/api/client'
+import { ApiError, isApiError } from '@/api/errors'
+import { FakePlatform } from '@/platform/fake'
+import { PlatformError } from '@/platform/errors'
+import type { PlatformRequest, PlatformResponse } from '@/platform/types'
+
+function clientAnswering(answer: (request: PlatformRequest) => PlatformResponse, token: string | null = 'tok-1') {
+  const platform = new FakePlatform({ request: answer })
+  const api = createApiClient({ request: (request) => platform.request(request), baseUrl: 'http://127.0.0.1:8080', getToken: () => token })
+  return { platform, api }
+}
+
+describe('requests', () => {
+  it('sends JSON with the bearer token to base URL + path', async () => {
+    const { platform, api } = clientAnswering(() => ({ statusCode: 200, data: { credits: { T: 1 } } }))
+    await expect(api.postConsent({ consentId: 'consent-0001', results: { T: 'accept' } })).resolves.toEqual({ credits: { T: 1 } })
+    expect(platform.requests[0]).toEqual({
+      url: 'http://127.0.0.1:8080/api/consents',
+      method: 'POST',
+      data: { consentId: 'consent-0001', results: { T: 'accept' } },
+      header: { 'content-type': 'application/json', authorization: 'Bearer tok-1' },
+      timeout: 10_000,
+    })
+  })
+
+  it('sends no bearer without a session, and none to the unauthenticated endpoints', async () => {
+    const { platform, api } = clientAnswering(() => ({ statusCode: 200, data: { sandbox: true, miniprogramState: 'developer' } }))
+    await api.info()
+    await api.sandboxCode('alice')
+    await api.createSession('code-1')
+    expect(platform.requests.map((request) => [request.method, request.url, request.header?.authorization])).toEqual([
+      ['GET', 'http://127.0.0.1:8080/api/info', undefined],
+      ['POST', 'http://127.0.0.1:8080/sandbox/code', undefined],
+      ['POST', 'http://127.0.0.1:8080/api/session', undefined],
+    ])
+    const signedOut = clientAnswering(() => ({ statusCode: 200, data: [] }), null)
+    await signedOut.api.myMessages()
+    expect(signedOut.platform.requests[0]?.header?.authorization).toBeUndefined()
+  })
+
+  it('has one function per endpoint', async () => {
+    const { platform, api } = clientAnswering(() => ({ statusCode: 200, data: {} }))
+    await api.templates()
+    await api.mySubscriptions()
+    await api.getPreferences()
+    await api.putPreferences({ quietHours: { start: '22:00', end: '08:00' }, dailyLimit: 5, mutedCategories: ['marketing'] })
+    await api.myMessages()
+    await api.postEvent({ type: 'order.status_changed', orderId: 'D1', status: 'paid' })
+    await api.sandboxGrant({ T: 'accept' })
+    expect(platform.requests.map((request) => `${request.method} ${request.url.replace('http://127.0.0.1:8080', '')}`)).toEqual([
+      'GET /api/templates',
+      'GET /api/me/subscriptions',
+      'GET /api/me/preferences',
+      'PUT /api/me/preferences',
+      'GET /api/me/messages',
+      'POST /api/events',
+      'POST /sandbox/subscriptions',
+    ])
+    expect(platform.requests[6]?.data).toEqual({ results: { T: 'accept' } })
+  })
+})
+
+describe('errors', () => {
+  it('turns an ErrorBody into an ApiError with its code, message and field', async () => {
+    const { api } = clientAnswering(() => ({
+      statusCode: 400,
+      data: { error: { code: 'VALIDATION_FAILED', message: '免打扰的开始和结束时间不能相同', field: 'quietHours.end' } },
+    }))
+    const saving = api.putPreferences({ quietHours: { start: '22:00', end: '22:00' }, dailyLimit: 5, mutedCategories: [] })
+    await expect(saving).rejects.toBeInstanceOf(ApiError)
+    await expect(saving).rejects.toMatchObject({ code: 'VALIDATION_FAILED', status: 400, field: 'quietHours.end', message: '免打扰的开始和结束时间不能相同', retryable: false })
+  })
+
+  it('a 401 is UNAUTHORIZED whatever code the body has', () => {
+    const error = apiErrorFromResponse(401, { error: { code: 'INVALID_CODE', message: '登录凭证无效，请重新登录' } })
+    expect(error).toMatchObject({ code: 'UNAUTHORIZED', status: 401, message: '登录凭证无效，请重新登录' })
+  })
+
+  it('a 5xx without ErrorBody is SERVER_ERROR and retryable; other statuses without body are named', () => {
+    expect(apiErrorFromResponse(502, '<html>Bad Gateway</html>')).toMatchObject({ code: 'SERVER_ERROR', status: 502, message: '服务暂时不可用（HTTP 502），请稍后再试', retryable: true })
+    expect(apiErrorFromResponse(401, '')).toMatchObject({ code: 'UNAUTHORIZED', message: '登录已失效，请重新登录' })
+    expect(apiErrorFromResponse(429, null)).toMatchObject({ code: 'RATE_LIMITED', retryable: true })
+    expect(apiErrorFromResponse(418, null)).toMatchObject({ code: 'BAD_RESPONSE', retryable: false })
+  })
+
+  it('no answer becomes OFFLINE or TIMEOUT', async () => {
+    const offline = clientAnswering(() => {
+      throw new PlatformError('OFFLINE', 'request:fail ')
+    })
+    await expect(offline.api.myMessages()).rejects.toMatchObject({ name: 'ApiError', code: 'OFFLINE', status: null, retryable: true, message: '网络连接失败，请检查网络后重试' })
+    const slow = clientAnswering(() => {
+      throw new PlatformError('TIMEOUT', 'request:fail timeout')
+    })
+    const error: unknown = await slow.api.myMessages().then(
+      () => null,
+      (caught: unknown) => caught,
+    )
+    expect(isApiError(error) && error.code).toBe('TIMEOUT')
+  })
+})
