@@ -72,6 +72,19 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // Browser journeys: headless Chromium against the built H5 app and the real service on loopback.
+        // The journeys live in one file, so they run one after another (fileParallelism is not a
+        // per-project option in vitest 3).
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['tests/e2e/**/*.test.ts'],
+          globalSetup: ['tests/e2e/support/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 })

@@ -1,0 +1,87 @@
+/**
+ * The H5 app as a person meets it, for the journeys: what they see (text in Chinese, the ids and
+ * test ids the pages carry) and what they tap. uni-h5 renders `<button id="x">` as
+ * `<uni-button id="x">`, a `showToast` as `uni-toast .uni-simple-toast__text`, a `showModal` as
+ * `uni-modal`, and the tab bar as `.uni-tabbar__item`.
+ */
+import type { Locator, Page } from 'playwright-core'
+
+export type Tab = '订单' | '订阅中心' | '消息记录' | '通知设置'
+
+const TAB_PATHS: Record<Tab, string> = {
+  订单: 'pages/orders/index',
+  订阅中心: 'pages/subscriptions/index',
+  消息记录: 'pages/messages/index',
+  通知设置: 'pages/preferences/index',
+}
+
+/** Each page's root element. */
+const PAGE_ROOTS: Record<Tab, string> = {
+  订单: '.orders-page',
+  订阅中心: '.subscriptions-page',
+  消息记录: '.messages-page',
+  通知设置: '.preferences-page',
+}
+
+/** How long a journey waits for something the person would wait for (a page, a toast, a send). */
+export const PATIENCE_MS = 15_000
+
+/** Opens the app (hash router) at a tab's page and waits until uni rendered it. */
+export async function openApp(page: Page, baseUrl: string, tab: Tab = '订单'): Promise<void> {
+  await page.goto(`${baseUrl}#/${TAB_PATHS[tab]}`)
+  await currentPage(page).locator(PAGE_ROOTS[tab]).waitFor({ timeout: PATIENCE_MS })
+}
+
+/** Taps a tab of the tab bar and waits for its page to be the one showing. */
+export async function goToTab(page: Page, tab: Tab): Promise<void> {
+  await page.locator('.uni-tabbar__item', { hasText: tab }).tap()
+  // A hash route change (no load event to wait for): wait for the tab's page to be the visible one.
+  await currentPage(page).locator(PAGE_ROOTS[tab]).waitFor({ timeout: PATIENCE_MS })
+}
+
+/** The page currently showing (uni keeps the tab pages it visited in the DOM, hidden). */
+export function currentPage(page: Page): Locator {
+  return page.locator('uni-page:visible')
+}
+
+/** The sandbox sign-in card: types the test user's name and taps 登录. */
+export async function signInAs(page: Page, user: string): Promise<void> {
+  const visible = currentPage(page)
+  const input = visible.locator('#test-user-name input')
+  await input.waitFor({ timeout: PATIENCE_MS })
+  await input.fill(user)
+  await visible.locator('#sign-in').tap()
+  await visible.locator('.sign-in-card').waitFor({ state: 'detached', timeout: PATIENCE_MS })
+}
+
+/** The text of the toast showing now (waits for one to appear). */
+export async function toastText(page: Page, expected?: string | RegExp): Promise<string> {
+  const toast = page.locator('uni-toast .uni-simple-toast__text')
+  const target = expected === undefined ? toast.first() : toast.filter({ hasText: expected }).first()
+  await target.waitFor({ state: 'visible', timeout: PATIENCE_MS })
+  return (await target.innerText()).trim()
+}
+
+/** The stand-in for WeChat's subscription dialog, mounted on document.body. */
+export function subscribeDialog(page: Page): Locator {
+  return page.getByTestId('subscribe-dialog')
+}
+
+/** The stand-in for WeChat's settings page (订阅消息 → 接收订阅消息). */
+export function settingsSheet(page: Page): Locator {
+  return page.getByTestId('settings-sheet')
+}
+
+/** A template's card in 订阅中心, by the catalogue's key (order_status, shipping…). */
+export function templateCard(page: Page, key: string): Locator {
+  return currentPage(page).locator(`.template-card--${key}`)
+}
+
+/** Reads a value the app keeps in uni storage (`uni-subscribe:<name>`, `{ v, data }`). */
+export async function storedSlot(page: Page, name: string): Promise<unknown> {
+  return page.evaluate((key) => {
+    const text: unknown = uni.getStorageSync(key)
+    if (typeof text !== 'string' || text === '') return null
+    return (JSON.parse(text) as { data: unknown }).data
+  }, `uni-subscribe:${name}`)
+}
