@@ -92,6 +92,8 @@ describe('POST /api/messages: sending', () => {
       attempts: [{ at: '2026-11-25T05:00:00.000Z', errcode: 0, errmsg: 'ok' }],
     })
     expect(message.history.map((change) => change.status)).toEqual(['queued', 'sending', 'sent'])
+    expect(message.data).toEqual(service.wechat.accepted[0]!.data)
+    expect(message.page).toBe('pages/orders/index?id=DD1')
   })
 
   it('accepts the catalogue key for templateId and bare values or { value } objects', async () => {

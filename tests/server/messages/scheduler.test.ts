@@ -1,0 +1,63 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { MessageOutcome } from '../../../src/domain/contract'
+import { ORDER_DATA, ORDER_STATUS, adminHeaders, signIn, startFakeService, testConfig, type FakeService } from '../support/service'
+
+let service: FakeService
+
+beforeEach(async () => {
+  service = await startFakeService({
+    config: testConfig({ WECHAT_APPID: 'wx0123456789abcdef', WECHAT_SECRET: 'secret0123456789abcdef', SCHEDULER_INTERVAL_MS: '60000' }),
+  })
+})
+afterEach(async () => {
+  vi.useRealTimers()
+  await service.close()
+})
+
+async function deferredMessage(): Promise<MessageOutcome> {
+  const alice = await signIn(service.app, (user) => service.wechat.issueCode(user), 'alice')
+  service.wechat.grant(alice.openid, { [ORDER_STATUS.id]: 'accept' })
+  await service.app.inject({ method: 'POST', url: '/api/consents', headers: { authorization: alice.authorization }, payload: { consentId: 'consent-sched', results: { [ORDER_STATUS.id]: 'accept' } } })
+  await service.app.inject({ method: 'PUT', url: '/api/me/preferences', headers: { authorization: alice.authorization }, payload: { quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 20, mutedCategories: [] } })
+  const reply = await service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: alice.openid, templateId: 'order_status', data: ORDER_DATA } })
+  return reply.json<MessageOutcome>()
+}
+
+describe('scheduler', () => {
+  it('looks on every SCHEDULER_INTERVAL_MS once started, and sends what has come due', async () => {
+    const outcome = await deferredMessage()
+    expect(outcome.status).toBe('deferred')
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    await service.app.scheduler.start()
+    expect(service.wechat.sendCalls).toBe(0)
+
+    service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
+    const hold = service.wechat.hold()
+    await vi.advanceTimersByTimeAsync(59_999)
+    expect(service.wechat.sendCalls).toBe(0)
+    await vi.advanceTimersByTimeAsync(1)
+    // The timer's run, not the test, reached WeChat.
+    await hold.reached
+    expect(service.wechat.sendCalls).toBe(1)
+    hold.release()
+    expect(await service.app.scheduler.runOnce()).toEqual({ processed: 1 }) // joins the timer's run
+    expect((await service.storage.messages.get(outcome.id))?.status).toBe('sent')
+
+    await service.app.scheduler.stop()
+    await vi.advanceTimersByTimeAsync(600_000)
+    expect(service.wechat.sendCalls).toBe(1)
+  })
+
+  it('never runs twice at once: a second call joins the run in progress', async () => {
+    await deferredMessage()
+    service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
+    const hold = service.wechat.hold()
+    const first = service.app.scheduler.runOnce()
+    await hold.reached
+    const second = service.app.scheduler.runOnce()
+    expect(second).toBe(first)
+    hold.release()
+    expect(await first).toEqual({ processed: 1 })
+    expect(service.wechat.sendCalls).toBe(1)
+  })
+})
