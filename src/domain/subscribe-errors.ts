@@ -97,6 +97,13 @@ const MESSAGES: Record<SubscribeErrorCode, string> = {
   UNKNOWN: '订阅没有完成，请稍后再试',
 }
 
+/** Every SubscribeErrorCode. */
+export const SUBSCRIBE_ERROR_CODES = Object.keys(MESSAGES) as SubscribeErrorCode[]
+
+export function isSubscribeErrorCode(value: unknown): value is SubscribeErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(MESSAGES, value)
+}
+
 export interface SubscribeErrorOptions {
   errCode?: number
   errMsg?: string

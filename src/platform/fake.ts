@@ -101,6 +101,8 @@ export class FakePlatform implements Platform {
   readonly toasts: ToastOptions[] = []
   readonly modals: ModalOptions[] = []
   loginCalls = 0
+  /** How many times the pull-down-refresh animation was stopped. */
+  pullDownRefreshStops = 0
 
   answers: Record<string, SubscribeResult>
   defaultAnswer: SubscribeResult
@@ -272,6 +274,10 @@ export class FakePlatform implements Platform {
     remove: (key) => {
       this.storageMap.delete(key)
     },
+  }
+
+  stopPullDownRefresh(): void {
+    this.pullDownRefreshStops++
   }
 
   toast(options: ToastOptions): void {

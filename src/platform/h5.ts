@@ -77,7 +77,7 @@ export interface H5PlatformOptions {
   /** Where choices persist, and what `platform.storage` is. */
   storage: PlatformStorage
   /** The rest of the platform (request, toast, modal), from uni on H5. */
-  base: Pick<Platform, 'request' | 'toast' | 'modal'>
+  base: Pick<Platform, 'request' | 'toast' | 'modal' | 'stopPullDownRefresh'>
 }
 
 const isKept = oneOf<KeptChoice>(['accept', 'reject', 'ban'])
@@ -103,14 +103,18 @@ export function createH5Platform(options: H5PlatformOptions): Platform {
     return settingSlot.load() ?? { mainSwitch: true, itemSettings: {} }
   }
 
+  /** Whether the service runs its sandbox WeChat; asked once, then remembered (it does not change while running). */
+  let sandboxMode: boolean | null = null
+
   async function ensureSandbox(): Promise<void> {
-    let sandbox: boolean
-    try {
-      sandbox = (await options.sandbox().info()).sandbox
-    } catch (error) {
-      throw wechatError(10002, error)
+    if (sandboxMode === null) {
+      try {
+        sandboxMode = (await options.sandbox().info()).sandbox
+      } catch (error) {
+        throw wechatError(10002, error)
+      }
     }
-    if (!sandbox) throw new SubscribeError('UNSUPPORTED')
+    if (!sandboxMode) throw new SubscribeError('UNSUPPORTED')
   }
 
   async function templatesFor(ids: readonly string[]): Promise<Map<string, Template>> {
@@ -222,5 +226,6 @@ export function createH5Platform(options: H5PlatformOptions): Platform {
     storage: options.storage,
     toast: (toast) => options.base.toast(toast),
     modal: (modal) => options.base.modal(modal),
+    stopPullDownRefresh: () => options.base.stopPullDownRefresh(),
   }
 }

@@ -10,7 +10,7 @@ import { createMpWeixinPlatform } from './mp-weixin'
 // #ifdef H5
 import { createH5Platform } from './h5'
 import { createDomSubscribeUi } from './h5-ui'
-import { uniModal, uniRequest, uniStorage, uniToast } from './uni-common'
+import { uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
 // #endif
 
 export interface CreatePlatformOptions {
@@ -28,7 +28,7 @@ export function createPlatform(options: CreatePlatformOptions): Platform {
     sandbox: options.sandbox,
     ui: createDomSubscribeUi(),
     storage: uniStorage,
-    base: { request: uniRequest, toast: uniToast, modal: uniModal },
+    base: { request: uniRequest, toast: uniToast, modal: uniModal, stopPullDownRefresh: uniStopPullDownRefresh },
   })
   // #endif
 }

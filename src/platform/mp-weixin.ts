@@ -7,7 +7,7 @@ import type { KeptChoice } from '@/domain/prompt-policy'
 import { subscribeErrorFromWeChat } from '@/domain/subscribe-errors'
 import { PlatformError } from './errors'
 import type { Platform, SubscribeAnswers, SubscriptionsSetting } from './types'
-import { errMsgOf, uniModal, uniRequest, uniStorage, uniToast } from './uni-common'
+import { errMsgOf, uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
 
 const SUBSCRIBE_RESULTS: readonly string[] = ['accept', 'acceptWithAudio', 'reject', 'ban', 'filter']
 
@@ -105,5 +105,6 @@ export function createMpWeixinPlatform(): Platform {
     storage: uniStorage,
     toast: uniToast,
     modal: uniModal,
+    stopPullDownRefresh: uniStopPullDownRefresh,
   }
 }

@@ -76,6 +76,8 @@ export interface Platform {
   storage: PlatformStorage
   toast(options: ToastOptions): void
   modal(options: ModalOptions): Promise<boolean>
+  /** Ends the page's pull-down-refresh animation (`uni.stopPullDownRefresh`). */
+  stopPullDownRefresh(): void
 }
 
 /** Synchronous string storage (uni's `getStorageSync` family, localStorage, a Map in tests). */

@@ -48,6 +48,10 @@ export function uniToast(options: ToastOptions): void {
   uni.showToast({ title: options.title, icon: options.icon ?? 'none', duration: options.duration ?? 2000 })
 }
 
+export function uniStopPullDownRefresh(): void {
+  uni.stopPullDownRefresh()
+}
+
 export function uniModal(options: ModalOptions): Promise<boolean> {
   return new Promise((resolve, reject) => {
     uni.showModal({

@@ -12,7 +12,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { SubscribeResult, Template, TemplateKind } from '@/domain/contract'
+import type { Keyword, SubscribeResult, Template, TemplateKind } from '@/domain/contract'
 import { consentBatchProblem, uniqueTemplateIds } from '@/domain/consent-batches'
 import {
   EMPTY_PROMPT_HISTORY,
@@ -27,10 +27,10 @@ import {
   type PromptPolicyOptions,
   type SubscriptionStatus,
 } from '@/domain/prompt-policy'
-import { isSubscribeError, type SubscribeErrorCode } from '@/domain/subscribe-errors'
+import { isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/domain/subscribe-errors'
 import type { SubscribeAnswers, SubscriptionsSetting } from '@/platform/types'
 import { useClientContext } from '@/context'
-import { isFiniteNumber, isRecord, isString, nullable, oneOf, persistedSlot } from '@/platform/persisted'
+import { isFiniteNumber, isRecord, isString, oneOf, persistedSlot } from '@/platform/persisted'
 import { useConsentOutboxStore, type FlushReport } from './consent-outbox'
 
 export type { SubscriptionStatus, KeptChoice, PromptHistory, PromptDecision } from '@/domain/prompt-policy'
@@ -95,13 +95,25 @@ const isPrePromptOutcome = oneOf<PrePromptOutcome>(['shown', 'confirmed', 'decli
 const isDialogOutcome = oneOf<DialogOutcome>(['accept', 'reject', 'ban', 'filter', 'failed'])
 const isKind = oneOf<TemplateKind>(['one-time', 'long-term'])
 
+const isKeywordType = oneOf<Keyword['type']>([
+  'thing', 'number', 'letter', 'symbol', 'character_string', 'time', 'date', 'amount', 'phone_number', 'car_number', 'name', 'phrase', 'enum',
+])
+
+function parseKeyword(value: unknown): Keyword | null {
+  if (!isRecord(value) || !isString(value.name) || !isKeywordType(value.type) || !isString(value.label)) return null
+  const keyword: Keyword = { name: value.name, type: value.type, label: value.label }
+  if (Array.isArray(value.enumValues) && value.enumValues.every(isString)) keyword.enumValues = value.enumValues
+  return keyword
+}
+
 function parseTemplate(value: unknown): Template | null {
   if (!isRecord(value)) return null
-  const { id, key, title, kind, category, keywords } = value
+  const { id, key, title, kind, category } = value
   if (!isString(id) || !isString(key) || !isString(title) || !isKind(kind) || !isString(category)) return null
-  if (!Array.isArray(keywords)) return null
-  // Keywords are shown, never computed with on the device: kept as the service sent them.
-  return { id, key, title, kind, category, keywords: keywords as Template['keywords'] }
+  if (!Array.isArray(value.keywords)) return null
+  const keywords = value.keywords.map(parseKeyword)
+  if (keywords.some((keyword) => keyword === null)) return null
+  return { id, key, title, kind, category, keywords: keywords.filter((keyword) => keyword !== null) }
 }
 
 function parseStamp<T extends string>(value: unknown, isOutcome: (v: unknown) => v is T): { at: number; outcome: T } | null {
@@ -121,7 +133,7 @@ function parseState(value: unknown): TemplateState | null {
       dialog: parseStamp(prompts.dialog, isDialogOutcome),
     },
     updatedAt: isFiniteNumber(value.updatedAt) ? value.updatedAt : null,
-    lastError: isString(value.lastError) ? (value.lastError as SubscribeErrorCode) : null,
+    lastError: isSubscribeErrorCode(value.lastError) ? value.lastError : null,
   }
 }
 
@@ -137,7 +149,7 @@ function parseSubscriptions(data: unknown): StoredSubscriptions | null {
     templates,
     templatesLoadedAt: isFiniteNumber(data.templatesLoadedAt) ? data.templatesLoadedAt : null,
     states,
-    mainSwitch: nullable((v): v is boolean => typeof v === 'boolean')(data.mainSwitch) ? (data.mainSwitch as boolean | null) : null,
+    mainSwitch: typeof data.mainSwitch === 'boolean' ? data.mainSwitch : null,
     settingsReadAt: isFiniteNumber(data.settingsReadAt) ? data.settingsReadAt : null,
   }
 }

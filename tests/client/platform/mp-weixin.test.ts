@@ -113,6 +113,11 @@ describe('storage, toast, modal', () => {
     expect(platform.storage.get('k')).toBeNull()
   })
 
+  it('stops the pull-down refresh animation', () => {
+    platform.stopPullDownRefresh()
+    expect(uniDouble.callsOf('stopPullDownRefresh')).toHaveLength(1)
+  })
+
   it('shows a toast without an icon by default', () => {
     platform.toast({ title: '订单已支付' })
     expect(uniDouble.callsOf('showToast')[0]).toMatchObject({ title: '订单已支付', icon: 'none' })

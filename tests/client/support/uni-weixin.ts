@@ -104,6 +104,11 @@ export class UniWeixinDouble {
     this.settle(options, { errMsg: 'showModal:ok', confirm, cancel: !confirm }, false)
   }
 
+  stopPullDownRefresh = (options: Callbacks<unknown> = {}): void => {
+    this.calls.push({ api: 'stopPullDownRefresh', options: { ...options } })
+    this.settle(options, { errMsg: 'stopPullDownRefresh:ok' }, false)
+  }
+
   callsOf(api: string): Array<Record<string, unknown>> {
     return this.calls.filter((call) => call.api === api).map((call) => call.options)
   }
