@@ -6,9 +6,9 @@
  * hand it `{ method, url, data, header }` and get `{ statusCode, data }` back.
  *
  * Rules kept as the service keeps them: each accept of a one-time template adds one credit, a replayed
- * consentId adds nothing and returns the first answer; an order event spends one credit of the
- * order-status template and is `sent`, `deferred` inside quiet hours (Asia/Shanghai), `skipped` for a
- * muted category, `failed` with NO_CREDIT without credit.
+ * consentId adds nothing and returns the first answer; an order event (always the order-status
+ * template) is `skipped` for a muted category, `deferred` inside quiet hours (Asia/Shanghai), `failed`
+ * with NO_CREDIT without credit, else `sent`, spending one credit.
  */
 import type { Static, TSchema } from 'typebox'
 import { Value } from 'typebox/value'
@@ -152,7 +152,7 @@ export class FakeService {
   /** While true nothing answers: transports fail as when the network is down. */
   offline = false
   /** Answer the next requests whose path matches with this status (e.g. a 503), once each. */
-  private readonly failures: Array<{ path: string; statusCode: number }> = []
+  private readonly failures: Array<{ path: string; statusCode: number; error: ErrorBody['error'] }> = []
   private readonly now: () => Date
   private readonly deviceOpenid: string
   private readonly users = new Map<string, UserState>()
@@ -209,8 +209,9 @@ export class FakeService {
     return code.startsWith('sandbox-') ? `o-${code.slice('sandbox-'.length)}` : this.deviceOpenid
   }
 
-  failNext(path: string, statusCode: number): void {
-    this.failures.push({ path, statusCode })
+  /** The next request to `path` gets this status and error body (default: 服务暂时不可用). */
+  failNext(path: string, statusCode: number, error: ErrorBody['error'] = { code: 'UNAVAILABLE', message: '服务暂时不可用' }): void {
+    this.failures.push({ path, statusCode, error })
   }
 
   handle(request: ServiceRequest): ServiceAnswer {
@@ -218,16 +219,17 @@ export class FakeService {
     const path = url.pathname
     const token = /^Bearer (.+)$/.exec(request.header?.Authorization ?? request.header?.authorization ?? '')?.[1]
     const openid = token ? (this.tokens.get(token) ?? null) : null
-    const body = typeof request.data === 'string' && request.data !== '' ? (JSON.parse(request.data) as unknown) : request.data
+    // What crosses the wire is JSON: no shared objects between the client and the service's state.
+    const body = typeof request.data === 'string' && request.data !== '' ? (JSON.parse(request.data) as unknown) : overTheWire(request.data)
     this.requests.push({ method: request.method, path, body, openid })
 
     const failure = this.failures.findIndex((entry) => entry.path === path)
     if (failure >= 0) {
-      const [{ statusCode }] = this.failures.splice(failure, 1)
-      return this.error(new AnswerError(statusCode, 'UNAVAILABLE', '服务暂时不可用'))
+      const [{ statusCode, error }] = this.failures.splice(failure, 1)
+      return this.error(new AnswerError(statusCode, error.code, error.message, error.field))
     }
     try {
-      return { statusCode: 200, data: this.route(request.method, path, body, openid) }
+      return { statusCode: 200, data: overTheWire(this.route(request.method, path, body, openid)) }
     } catch (error) {
       if (error instanceof AnswerError) return this.error(error)
       throw error
@@ -337,15 +339,17 @@ export class FakeService {
     }
     const credits = user.credits.get(template.id) ?? 0
     const quiet = quietHoursState(now, user.preferences.quietHours, QUIET_HOURS_TIME_ZONE)
+    // The service's order: muted → skipped; quiet hours → deferred (the credit is spent when it goes);
+    // then the credit.
     if (user.preferences.mutedCategories.includes(template.category)) {
       message.status = 'skipped'
       message.reason = 'MUTED_CATEGORY'
-    } else if (credits === 0) {
-      message.status = 'failed'
-      message.reason = 'NO_CREDIT'
     } else if (quiet.inside) {
       message.status = 'deferred'
       message.deliverAfter = quiet.endsAt.toISOString()
+    } else if (credits === 0) {
+      message.status = 'failed'
+      message.reason = 'NO_CREDIT'
     } else {
       user.credits.set(template.id, credits - 1)
       message.sentAt = now.toISOString()
@@ -385,8 +389,12 @@ export class FakeService {
 
   private error(error: AnswerError): ServiceAnswer {
     const body: ErrorBody = { error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } }
-    return { statusCode: error.statusCode, data: checked(ErrorBody, body) }
+    return { statusCode: error.statusCode, data: overTheWire(checked(ErrorBody, body)) }
   }
+}
+
+function overTheWire(value: unknown): unknown {
+  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown)
 }
 
 /** A request body as the service's schema validation sees it: a 400 naming the first bad field otherwise. */

@@ -7,6 +7,10 @@
  * harness calls; each page is loaded with `simulate.load` (compiled by simulate's own `wcc`), rendered,
  * attached, and given `onLoad(query)` and `onShow()`.
  *
+ * Timers are vitest's fake ones while the mini-program runs: nothing the app schedules runs on its own
+ * (no sleeps, no races); `tap()` runs what uni deferred to a 0 ms timer, and a test that wants time to
+ * pass says so with `vi.advanceTimersByTime`.
+ *
  * Each launch is a fresh process state for the mini-program: new `wx`, new service, new storage, the
  * build's modules required anew. Node requires the build as CommonJS, so it is copied next to a
  * `package.json` saying so (the repository's own says `"type": "module"`).
@@ -17,6 +21,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { flushPromises } from '@vue/test-utils'
+import { vi } from 'vitest'
 import { FakeService, type FakeServiceOptions } from '../../support/fake-service'
 import { WxDouble } from './wx-double'
 
@@ -105,9 +110,9 @@ export interface MiniProgram {
   open(route: string, query?: Record<string, string>): Promise<OpenedPage>
   /**
    * The person taps `node`: j-component's `dispatchEvent('tap')`, dispatched in a microtask as simulate
-   * does. WeChat's gesture window is open for that dispatch only (see WxDouble). Resolves after the
-   * promises the tap started have settled (not after timers: a handler uni deferred with setTimeout
-   * runs later, outside the tap, as on a phone).
+   * does. WeChat's gesture window is open for that dispatch only (see WxDouble). Then the handlers uni
+   * deferred to a 0 ms timer run (outside the tap, as on a phone: a subscribe call made there is
+   * recorded as not in the tap and fails), and the promises they started settle.
    */
   tap(node: MpNode): Promise<void>
   pages: OpenedPage[]
@@ -139,6 +144,7 @@ function forgetBuildModules(dir: string): void {
 export async function launchMiniProgram(options: LaunchOptionsInput = {}): Promise<MiniProgram> {
   const dir = commonJsBuild()
   forgetBuildModules(dir)
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
   document.body.innerHTML = ''
 
   const service = options.service ?? new FakeService(options)
@@ -214,10 +220,13 @@ export async function launchMiniProgram(options: LaunchOptionsInput = {}): Promi
     tap: async (node) => {
       node.dispatchEvent('tap')
       await flushPromises()
+      vi.advanceTimersByTime(0)
+      await flushPromises()
     },
     close: () => {
       document.removeEventListener('tap', openGesture, { capture: true })
       for (const page of pages.splice(0)) page.root.detach()
+      vi.useRealTimers()
     },
   }
 }

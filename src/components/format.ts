@@ -1,0 +1,160 @@
+/**
+ * What the pages show for the service's and the stores' values: labels, reasons and times in plain
+ * Chinese. Pure: no uni, no stores.
+ *
+ * Times are shown in China Standard Time (UTC+8, no daylight saving), the zone the service keeps quiet
+ * hours in by default. Computed with a fixed offset rather than `Intl` time zones, which not every
+ * mini-program runtime supports.
+ */
+import type { MessageOutcome, MessageStatus, MyMessage, TemplateKind } from '@/domain/contract'
+import type { SubscriptionStatus, KeptChoice } from '@/domain/prompt-policy'
+
+const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000
+
+function chinaTime(iso: string): Date | null {
+  const ms = Date.parse(iso)
+  return Number.isNaN(ms) ? null : new Date(ms + CHINA_OFFSET_MS)
+}
+
+function twoDigits(value: number): string {
+  return String(value).padStart(2, '0')
+}
+
+/** `08:00` */
+export function formatClock(iso: string): string {
+  const time = chinaTime(iso)
+  return time === null ? iso : `${twoDigits(time.getUTCHours())}:${twoDigits(time.getUTCMinutes())}`
+}
+
+/** `11月25日 21:05` */
+export function formatDateTime(iso: string): string {
+  const time = chinaTime(iso)
+  if (time === null) return iso
+  return `${time.getUTCMonth() + 1}月${time.getUTCDate()}日 ${formatClock(iso)}`
+}
+
+/** ¥68.00 */
+export function formatAmount(amountFen: number): string {
+  return `¥${(amountFen / 100).toFixed(2)}`
+}
+
+export const SUBSCRIPTION_STATUS_LABELS: Record<SubscriptionStatus, string> = {
+  unknown: '未订阅',
+  accept: '已允许',
+  reject: '已拒绝',
+  ban: '已被封禁',
+  filter: '与同名消息合并',
+}
+
+export const KEPT_CHOICE_LABELS: Record<KeptChoice, string> = {
+  accept: '总是允许',
+  reject: '总是拒绝',
+  ban: '已被封禁',
+}
+
+export const TEMPLATE_KIND_LABELS: Record<TemplateKind, string> = {
+  'one-time': '一次性订阅',
+  'long-term': '长期订阅',
+}
+
+/** Category names the service uses, as a person reads them; others are shown as they are. */
+const CATEGORY_LABELS: Record<string, string> = {
+  order: '订单通知',
+  payment: '支付通知',
+  marketing: '活动推广',
+  service: '服务通知',
+  security: '账户安全',
+}
+
+export function categoryLabel(category: string): string {
+  return CATEGORY_LABELS[category] ?? category
+}
+
+/** What is left of a consent: `剩余 2 次`, `长期有效`, `剩余次数未知`. */
+export function creditsLabel(kind: TemplateKind, status: SubscriptionStatus, credits: number | null): string {
+  if (kind === 'long-term') return status === 'accept' ? '长期有效' : '未开启'
+  return credits === null ? '剩余次数未知' : `剩余 ${credits} 次`
+}
+
+/** Why the service did not send (MyMessage.reason): project reasons and WeChat errcodes. */
+const REASONS: Record<string, string> = {
+  NO_CREDIT: '你还没有订阅这类消息，或订阅次数已用完',
+  INVALID_DATA: '消息内容不符合模板的要求',
+  MUTED_CATEGORY: '你在通知设置里关闭了这类通知',
+  DAILY_LIMIT: '已达到你设置的每日消息上限',
+  UNKNOWN_TEMPLATE: '消息模板不存在',
+  '43101': '你还没有订阅这类消息，或订阅次数已用完',
+  '47003': '消息内容不符合模板的要求',
+  '40037': '消息模板已失效',
+  '41030': '消息要打开的页面无效',
+  '40003': '接收人无效',
+  '45009': '发送太频繁，微信暂停了发送',
+  '43108': '发送太频繁，微信暂停了发送',
+  '-1': '微信系统繁忙',
+  '-2': '连接微信服务器失败',
+}
+
+export function reasonText(reason: string | undefined): string {
+  if (reason === undefined || reason === '') return '原因未知'
+  const known = REASONS[reason]
+  if (known !== undefined) return known
+  return /^-?\d+$/.test(reason) ? `微信拒绝发送（错误码 ${reason}）` : `原因：${reason}`
+}
+
+/** Both mean: there was no consent to spend. */
+export function isNotSubscribed(outcome: Pick<MessageOutcome, 'status' | 'reason'>): boolean {
+  return outcome.status === 'failed' && (outcome.reason === 'NO_CREDIT' || outcome.reason === '43101')
+}
+
+/** The short outcome of an order's message: `已发送`, `免打扰时段结束后发送（08:00）`, `未订阅`… */
+export function outcomeLabel(outcome: Pick<MessageOutcome, 'status' | 'reason' | 'deliverAfter'>): string {
+  switch (outcome.status) {
+    case 'sent':
+      return '已发送'
+    case 'queued':
+    case 'sending':
+      return '发送中'
+    case 'deferred':
+      return outcome.deliverAfter ? `免打扰时段结束后发送（${formatClock(outcome.deliverAfter)}）` : '免打扰时段结束后发送'
+    case 'skipped':
+      return `已跳过：${reasonText(outcome.reason)}`
+    case 'failed':
+      return isNotSubscribed(outcome) ? '未订阅' : `发送失败：${reasonText(outcome.reason)}`
+  }
+}
+
+export const MESSAGE_STATUS_LABELS: Record<MessageStatus, string> = {
+  queued: '排队中',
+  sending: '发送中',
+  sent: '已发送',
+  deferred: '待发送（免打扰）',
+  failed: '发送失败',
+  skipped: '已跳过',
+}
+
+export type Tone = 'success' | 'waiting' | 'danger' | 'muted'
+
+export const MESSAGE_STATUS_TONES: Record<MessageStatus, Tone> = {
+  queued: 'waiting',
+  sending: 'waiting',
+  sent: 'success',
+  deferred: 'waiting',
+  failed: 'danger',
+  skipped: 'muted',
+}
+
+/** The line under a message's status: when it went, when it will go, or why it did not. */
+export function messageDetail(message: MyMessage): string {
+  switch (message.status) {
+    case 'sent':
+      return `发送于 ${formatDateTime(message.sentAt ?? message.createdAt)}`
+    case 'deferred':
+      return message.deliverAfter ? `将于 ${formatDateTime(message.deliverAfter)} 发送` : '免打扰时段结束后发送'
+    case 'failed':
+    case 'skipped':
+      return reasonText(message.reason)
+    case 'queued':
+    case 'sending':
+      return `创建于 ${formatDateTime(message.createdAt)}`
+  }
+}

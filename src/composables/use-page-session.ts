@@ -1,0 +1,90 @@
+/**
+ * How a page gets to its data: signed in, then loaded.
+ *
+ * - mp-weixin: signs in on its own (`uni.login` → POST /api/session) and loads.
+ * - H5, service in sandbox mode: asks for a test user's name first (the page shows `SignInCard`).
+ * - H5 otherwise: there is no WeChat login in a browser; the page says so.
+ * A 401 while loading (the token expired on the service) signs out and goes round once more.
+ * Errors the person can act on (no network, the service refusing) become `loadError` in Chinese;
+ * anything else is a bug and is thrown on.
+ */
+import { ref, type Ref } from 'vue'
+import { isApiError } from '@/api/errors'
+import { isPlatformError } from '@/platform/errors'
+import { isSubscribeError } from '@/domain/subscribe-errors'
+import { useSessionStore } from '@/stores/session'
+
+export type PageAccess =
+  /** Signing in or loading for the first time. */
+  | 'checking'
+  | 'ready'
+  /** H5 in sandbox mode, not signed in: ask for a test user. */
+  | 'sign-in'
+  /** H5 without the sandbox: nothing to sign in with. */
+  | 'preview-only'
+
+export interface UsePageSessionReturn {
+  access: Ref<PageAccess>
+  /** Why the last load failed, for the person; null when it did not. */
+  loadError: Ref<string | null>
+  /** Signs in if needed, then runs the page's load. Call it from onLoad/onShow. */
+  enter(): Promise<void>
+  /** H5 sandbox: signs in as the named test user, then loads. Rejects with the reason in Chinese. */
+  signInAs(name: string): Promise<void>
+}
+
+/** The message of an error a person can do something about, or null for a bug. */
+export function personMessage(error: unknown): string | null {
+  if (isApiError(error) || isPlatformError(error) || isSubscribeError(error)) return error.message
+  return null
+}
+
+export function usePageSession(load: () => Promise<void>): UsePageSessionReturn {
+  const session = useSessionStore()
+  const access = ref<PageAccess>('checking')
+  const loadError = ref<string | null>(null)
+
+  async function loadSignedIn(retryAfterUnauthorized: boolean): Promise<void> {
+    try {
+      await load()
+      loadError.value = null
+      access.value = 'ready'
+    } catch (error) {
+      if (isApiError(error) && error.code === 'UNAUTHORIZED' && retryAfterUnauthorized) {
+        session.signOut()
+        return enterOnce(false)
+      }
+      const message = personMessage(error)
+      if (message === null) throw error
+      loadError.value = `加载失败：${message}`
+      // What the page already holds (cached in the stores) stays on screen.
+      access.value = 'ready'
+    }
+  }
+
+  async function enterOnce(retryAfterUnauthorized: boolean): Promise<void> {
+    let signedIn: boolean
+    try {
+      signedIn = await session.ensureSignedIn()
+      if (!signedIn) {
+        const info = await session.loadServiceInfo()
+        access.value = info.sandbox ? 'sign-in' : 'preview-only'
+        return
+      }
+    } catch (error) {
+      const message = personMessage(error)
+      if (message === null) throw error
+      loadError.value = `登录失败：${message}`
+      access.value = 'checking'
+      return
+    }
+    await loadSignedIn(retryAfterUnauthorized)
+  }
+
+  async function signInAs(name: string): Promise<void> {
+    await session.signInAsTestUser(name)
+    await loadSignedIn(true)
+  }
+
+  return { access, loadError, enter: () => enterOnce(true), signInAs }
+}
