@@ -7,10 +7,29 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { closeBrowser, openSession, type BrowserSession } from './support/browser'
 import { startStack, templateByKey, type Stack } from './support/stack'
-import { PATIENCE_MS, currentPage, goToTab, openApp, signInAs, subscribeDialog, templateCard, toastText } from './support/app'
+import {
+  PATIENCE_MS,
+  currentPage,
+  goToTab,
+  modal,
+  openApp,
+  setWeChatMainSwitch,
+  settingsSheet,
+  signInAs,
+  storedSlot,
+  subscribeDialog,
+  templateCard,
+  toastText,
+} from './support/app'
 
 const ORDER_STATUS = templateByKey('order_status')
 const SHIPPING = templateByKey('shipping')
+const PAYMENT = templateByKey('payment')
+
+/** 2026-11-25 23:30 in Asia/Shanghai: inside quiet hours 22:00–08:00. */
+const LATE_EVENING = new Date('2026-11-25T15:30:00.000Z')
+/** 2026-11-26 08:01 in Asia/Shanghai: quiet hours are over. */
+const NEXT_MORNING = new Date('2026-11-26T00:01:00.000Z')
 
 let stack: Stack
 let session: BrowserSession | null = null
@@ -100,5 +119,225 @@ describe('browser journeys', () => {
 
     await screenshot('journey-1-messages')
     expect(problems).toEqual([])
+  })
+  test('2: "总是保持以上选择" with 取消: no dialog for that template again, and the guide to settings', async () => {
+    const { page, problems, screenshot } = await open()
+    await openApp(page, stack.url, '订阅中心')
+    await signInAs(page, 'journey2')
+
+    await templateCard(page, 'order_status').locator('#subscribe-order_status').tap()
+    const dialog = subscribeDialog(page)
+    await dialog.waitFor({ timeout: PATIENCE_MS })
+    await dialog.getByTestId('always-keep').click()
+    await dialog.getByTestId('dialog-cancel').click()
+    await dialog.waitFor({ state: 'detached', timeout: PATIENCE_MS })
+    expect(await toastText(page)).toBe('未订阅，可随时在这里重新订阅')
+
+    // The guide names the template and leads to settings; the template's own button is gone.
+    const guide = currentPage(page).locator('.settings-guide--always-reject')
+    await expect
+      .poll(() => guide.isVisible(), {
+        timeout: PATIENCE_MS,
+        message: 'the always-reject guide shows once the dialog closed with 总是保持以上选择 + 取消 (getSetting reports the kept reject)',
+      })
+      .toBe(true)
+    expect(await guide.innerText()).toContain(`已设置总是拒绝「${ORDER_STATUS.title}」`)
+    expect(await guide.locator('.settings-guide__open').innerText()).toBe('去设置')
+    const card = templateCard(page, 'order_status')
+    expect(await card.innerText()).toContain('总是拒绝')
+    expect(await card.locator('uni-button').count()).toBe(0)
+
+    // A later tap that includes it: WeChat answers it without asking; the dialog lists only the others.
+    await currentPage(page).locator('#subscribe-group').tap()
+    await dialog.waitFor({ timeout: PATIENCE_MS })
+    const listed = await dialog.locator('[data-template-id]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-template-id')))
+    expect(listed).toEqual([SHIPPING.id, PAYMENT.id])
+    await dialog.getByTestId('dialog-cancel').click()
+    await dialog.waitFor({ state: 'detached', timeout: PATIENCE_MS })
+
+    // 订单: the order's message cannot go; no offer to subscribe, no dialog; the guide is there.
+    await goToTab(page, '订单')
+    await currentPage(page).locator('#place-order').tap()
+    const order = currentPage(page).locator('.order-card').first()
+    await order.locator('.order-card__advance').tap()
+    expect(await toastText(page, '订单已支付')).toBe('订单已支付')
+    await expect.poll(() => order.locator('.order-card__outcome-text').innerText(), { timeout: PATIENCE_MS }).toBe('未订阅')
+    const ordersGuide = currentPage(page).locator('.settings-guide--always-reject')
+    await ordersGuide.waitFor({ timeout: PATIENCE_MS })
+    expect(await modal(page).isVisible()).toBe(false)
+    expect(await dialog.count()).toBe(0)
+    await screenshot('journey-2-always-reject-guide')
+
+    // The guide's way out: WeChat's settings list the kept choice.
+    await ordersGuide.locator('.settings-guide__open').tap()
+    const sheet = settingsSheet(page)
+    await sheet.waitFor({ timeout: PATIENCE_MS })
+    const row = sheet.locator(`[data-template-id="${ORDER_STATUS.id}"]`)
+    expect(await row.innerText()).toContain('拒绝')
+    await row.click()
+    await sheet.getByTestId('settings-back').click()
+    await sheet.waitFor({ state: 'detached', timeout: PATIENCE_MS })
+    await ordersGuide.waitFor({ state: 'detached', timeout: PATIENCE_MS })
+
+    const user = await stack.signIn('journey2')
+    expect((await stack.received()).filter((message) => message.touser === user.openid)).toEqual([])
+    expect(problems).toEqual([])
+  })
+
+  test('3: main switch off → the 20004 guide; switched on in settings → subscribing works again', async () => {
+    const { page, problems, screenshot } = await open()
+    await openApp(page, stack.url, '订阅中心')
+    await signInAs(page, 'journey3')
+    await templateCard(page, 'order_status').locator('#subscribe-order_status').waitFor({ timeout: PATIENCE_MS })
+
+    // Meanwhile, in WeChat, the person switches 「接收订阅消息」 off. The next tap gets errCode 20004.
+    await setWeChatMainSwitch(page, false)
+    await templateCard(page, 'order_status').locator('#subscribe-order_status').tap()
+    expect(await toastText(page)).toBe('你已关闭订阅消息的总开关，请在设置里打开“接收订阅消息”')
+    const guide = currentPage(page).locator('.settings-guide--main-switch-off')
+    await guide.waitFor({ timeout: PATIENCE_MS })
+    expect(await guide.innerText()).toContain('订阅消息已关闭')
+    expect(await subscribeDialog(page).count()).toBe(0)
+    await screenshot('journey-3-main-switch-off')
+
+    await guide.locator('.settings-guide__open').tap()
+    const sheet = settingsSheet(page)
+    await sheet.waitFor({ timeout: PATIENCE_MS })
+    const mainSwitch = sheet.getByTestId('main-switch')
+    expect(await mainSwitch.getAttribute('aria-checked')).toBe('false')
+    await mainSwitch.click()
+    expect(await mainSwitch.getAttribute('aria-checked')).toBe('true')
+    await sheet.getByTestId('settings-back').click()
+    await guide.waitFor({ state: 'detached', timeout: PATIENCE_MS })
+
+    await templateCard(page, 'order_status').locator('#subscribe-order_status').tap()
+    const dialog = subscribeDialog(page)
+    await dialog.waitFor({ timeout: PATIENCE_MS })
+    await dialog.getByTestId('dialog-allow').click()
+    expect(await toastText(page, '已订阅')).toBe(`已订阅「${ORDER_STATUS.title}」`)
+    await expect.poll(() => templateCard(page, 'order_status').innerText(), { timeout: PATIENCE_MS }).toContain('剩余 1 次')
+
+    const user = await stack.signIn('journey3')
+    const credits = (await stack.subscriptions(user)).find((entry) => entry.templateId === ORDER_STATUS.id)?.credits
+    expect(credits).toBe(1)
+    expect(problems).toEqual([])
+  })
+
+  test('4: quiet hours covering now: the order message is deferred with its time, and sent when they end', async () => {
+    await stack.setClock(LATE_EVENING)
+    const { page, problems, screenshot } = await open()
+    await openApp(page, stack.url, '订阅中心')
+    await signInAs(page, 'journey4')
+    await templateCard(page, 'order_status').locator('#subscribe-order_status').tap()
+    await subscribeDialog(page).getByTestId('dialog-allow').click()
+    await expect.poll(() => templateCard(page, 'order_status').innerText(), { timeout: PATIENCE_MS }).toContain('剩余 1 次')
+
+    // 通知设置: quiet hours on (22:00 – 08:00 by default), saved to the service.
+    await goToTab(page, '通知设置')
+    await currentPage(page).locator('#quiet-enabled').tap()
+    await expect.poll(() => currentPage(page).locator('.quiet-summary').innerText(), { timeout: PATIENCE_MS }).toBe(
+      '22:00 – 08:00（跨夜），期间的消息在结束后送达',
+    )
+    await currentPage(page).locator('#save-preferences').tap()
+    expect(await toastText(page, '已保存')).toBe('已保存')
+    const user = await stack.signIn('journey4')
+    expect((await stack.preferences(user)).quietHours).toEqual({ start: '22:00', end: '08:00' })
+
+    await goToTab(page, '订单')
+    await currentPage(page).locator('#place-order').tap()
+    const order = currentPage(page).locator('.order-card').first()
+    await order.locator('.order-card__advance').tap()
+    expect(await toastText(page, '订单已支付')).toBe('订单已支付')
+    await expect.poll(() => order.locator('.order-card__outcome-text').innerText(), { timeout: PATIENCE_MS }).toBe(
+      '免打扰时段结束后发送（08:00）',
+    )
+
+    await goToTab(page, '消息记录')
+    const row = currentPage(page).locator('.message-row').first()
+    await row.waitFor({ timeout: PATIENCE_MS })
+    expect(await row.locator('.message-row__status').innerText()).toBe('待发送（免打扰）')
+    expect(await row.locator('.message-row__detail').innerText()).toBe('将于 11月26日 08:00 发送')
+    await screenshot('journey-4-deferred')
+    const [deferred] = await stack.messages(user)
+    expect(deferred).toMatchObject({ templateId: ORDER_STATUS.id, status: 'deferred', deliverAfter: '2026-11-26T00:00:00.000Z' })
+    expect((await stack.received()).filter((message) => message.touser === user.openid)).toEqual([])
+
+    // The night passes: the scheduler sends it.
+    await stack.setClock(NEXT_MORNING)
+    expect(await stack.runScheduler()).toBeGreaterThanOrEqual(1)
+    const received = (await stack.received()).filter((message) => message.touser === user.openid)
+    expect(received).toHaveLength(1)
+    expect(received[0]).toMatchObject({ template_id: ORDER_STATUS.id, data: { phrase2: { value: '已支付' } } })
+
+    // Back on 消息记录 (the page reloads on show): 已发送.
+    await goToTab(page, '订单')
+    await goToTab(page, '消息记录')
+    await expect.poll(() => row.locator('.message-row__status').innerText(), { timeout: PATIENCE_MS }).toBe('已发送')
+    expect(await row.locator('.message-row__detail').innerText()).toBe('发送于 11月26日 08:01')
+    await screenshot('journey-4-sent')
+    expect(problems).toEqual([])
+  })
+
+  test('5: the service unreachable while accepting: the consent waits in the outbox, is delivered when the service is back, counted once', async () => {
+    const app = await open()
+    await openApp(app.page, stack.url, '订阅中心')
+    await signInAs(app.page, 'journey5')
+    const user = await stack.signIn('journey5')
+    const credits = async (): Promise<number | undefined> =>
+      (await stack.subscriptions(user)).find((entry) => entry.templateId === ORDER_STATUS.id)?.credits
+    const posted: string[] = []
+    app.context.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/api/consents')) {
+        posted.push((request.postDataJSON() as { consentId: string }).consentId)
+      }
+    })
+    const outboxEntries = async (): Promise<{ consentId: string; results: Record<string, string> }[]> =>
+      ((await storedSlot(app.page, 'consent-outbox')) as { entries: { consentId: string; results: Record<string, string> }[] } | null)
+        ?.entries ?? []
+
+    // The service goes down just as the accept is reported (WeChat itself has taken the answer).
+    await app.page.route('**/api/consents', async (route) => {
+      await stack.stop()
+      await route.continue()
+    })
+    await templateCard(app.page, 'order_status').locator('#subscribe-order_status').tap()
+    await subscribeDialog(app.page).getByTestId('dialog-allow').click()
+    expect(await toastText(app.page, '已订阅')).toBe(`已订阅「${ORDER_STATUS.title}」，网络恢复后同步到服务`)
+    await app.page.unroute('**/api/consents')
+    const [waiting] = await outboxEntries()
+    expect(waiting?.results).toEqual({ [ORDER_STATUS.id]: 'accept' })
+    await app.screenshot('journey-5-outbox-waiting')
+
+    // The app is closed while the service is down (its retry timer goes with it), the service comes
+    // back, the app opens again: the persisted outbox delivers the consent.
+    await app.reopen()
+    await stack.start()
+    await openApp(app.page, stack.url, '订阅中心')
+    await expect.poll(() => templateCard(app.page, 'order_status').innerText(), { timeout: PATIENCE_MS }).toContain('剩余 1 次')
+    expect(await outboxEntries()).toEqual([])
+    expect(posted.filter((id) => id === waiting?.consentId)).toHaveLength(2)
+    expect(await credits()).toBe(1)
+
+    // Once more, and this time the service's answer is lost on the way back: the service counted
+    // it, the app sends the same consent again, and the service does not count it twice.
+    let answerLost = false
+    await app.page.route('**/api/consents', async (route) => {
+      if (answerLost) return route.continue()
+      answerLost = true
+      await route.fetch()
+      await route.abort('connectionreset')
+    })
+    await templateCard(app.page, 'order_status').locator('#subscribe-order_status').tap()
+    await subscribeDialog(app.page).getByTestId('dialog-allow').click()
+    await expect.poll(() => templateCard(app.page, 'order_status').innerText(), { timeout: 30_000 }).toContain('剩余 2 次')
+    expect(await credits()).toBe(2)
+    const replayed = posted.at(-1)
+    expect(posted.filter((id) => id === replayed)).toHaveLength(2)
+    expect(await outboxEntries()).toEqual([])
+    await app.screenshot('journey-5-delivered')
+
+    // The only errors: the two reports that got no answer.
+    const unexpected = app.problems.filter((problem) => !/net::ERR_CONNECTION_(REFUSED|RESET) \(.*\/api\/consents\)$/.test(problem))
+    expect(unexpected).toEqual([])
   })
 })

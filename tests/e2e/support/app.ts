@@ -54,9 +54,10 @@ export async function signInAs(page: Page, user: string): Promise<void> {
   await visible.locator('.sign-in-card').waitFor({ state: 'detached', timeout: PATIENCE_MS })
 }
 
-/** The text of the toast showing now (waits for one to appear). */
+/** The text of the toast showing now (waits for one to appear, with that text if given). */
 export async function toastText(page: Page, expected?: string | RegExp): Promise<string> {
-  const toast = page.locator('uni-toast .uni-simple-toast__text')
+  // icon 'none' renders the simple toast; 'success' / 'error' the one with an icon.
+  const toast = page.locator('uni-toast .uni-simple-toast__text, uni-toast .uni-toast__content')
   const target = expected === undefined ? toast.first() : toast.filter({ hasText: expected }).first()
   await target.waitFor({ state: 'visible', timeout: PATIENCE_MS })
   return (await target.innerText()).trim()
@@ -77,11 +78,31 @@ export function templateCard(page: Page, key: string): Locator {
   return currentPage(page).locator(`.template-card--${key}`)
 }
 
-/** Reads a value the app keeps in uni storage (`uni-subscribe:<name>`, `{ v, data }`). */
+/** Reads a value the app keeps in uni storage (`uni-subscribe:<name>`, `{ v, data }`; uni-h5 keeps strings as they are in localStorage). */
 export async function storedSlot(page: Page, name: string): Promise<unknown> {
   return page.evaluate((key) => {
-    const text: unknown = uni.getStorageSync(key)
-    if (typeof text !== 'string' || text === '') return null
+    const text = localStorage.getItem(key)
+    if (text === null || text === '') return null
     return (JSON.parse(text) as { data: unknown }).data
   }, `uni-subscribe:${name}`)
+}
+
+/**
+ * What the person does in WeChat outside the app: switches 「接收订阅消息」 on or off. Written where
+ * the H5 stand-in for WeChat keeps its settings (what `getSetting` reads), as WeChat would; the app
+ * itself is not told.
+ */
+export async function setWeChatMainSwitch(page: Page, on: boolean): Promise<void> {
+  await page.evaluate((mainSwitch) => {
+    const key = 'uni-subscribe:h5-wechat-settings'
+    const text = localStorage.getItem(key)
+    const stored = text === null ? null : (JSON.parse(text) as { data?: { itemSettings?: Record<string, string> } })
+    const itemSettings = stored?.data?.itemSettings ?? {}
+    localStorage.setItem(key, JSON.stringify({ v: 1, data: { mainSwitch, itemSettings } }))
+  }, on)
+}
+
+/** uni's modal (showModal); uni keeps it in the DOM, hidden, once shown. */
+export function modal(page: Page): Locator {
+  return page.locator('uni-modal')
 }

@@ -25,13 +25,16 @@ const CHROMIUM_ARGS = [
 export const PHONE = { width: 390, height: 844 }
 
 export interface BrowserSession {
-  page: Page
+  /** The page showing now (see `reopen`). */
+  readonly page: Page
   context: BrowserContext
   /** Page errors and console errors, in order: a journey fails if any is left. */
   problems: string[]
   /** Non-loopback requests the fence aborted (uni-h5's CSS asks a CDN for images). */
   blocked: string[]
   screenshot(name: string): Promise<string>
+  /** Closes the page (the app is gone, its timers with it) and opens a new one in the same context (same storage). */
+  reopen(): Promise<Page>
   close(): Promise<void>
 }
 
@@ -73,18 +76,23 @@ export async function openSession(): Promise<BrowserSession> {
     blocked.push(url)
     return route.abort('blockedbyclient')
   })
-  const page = await context.newPage()
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return
-    // Chromium reports each aborted subresource as a console error; those are the fence working.
-    const source = message.location().url
-    if (message.text().includes('ERR_BLOCKED_BY_CLIENT') && source && !isLoopback(source)) return
-    problems.push(`console error: ${message.text()}`)
-  })
+  function watch(page: Page): Page {
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return
+      // Chromium reports each aborted subresource as a console error; those are the fence working.
+      const source = message.location().url
+      if (message.text().includes('ERR_BLOCKED_BY_CLIENT') && source && !isLoopback(source)) return
+      problems.push(`console error: ${message.text()}${source ? ` (${source})` : ''}`)
+    })
+    return page
+  }
+  let page = watch(await context.newPage())
   mkdirSync(SCREENSHOT_DIR, { recursive: true })
   return {
-    page,
+    get page() {
+      return page
+    },
     context,
     problems,
     blocked,
@@ -92,6 +100,11 @@ export async function openSession(): Promise<BrowserSession> {
       const path = join(SCREENSHOT_DIR, `${name}.png`)
       await page.screenshot({ path, fullPage: false })
       return path
+    },
+    async reopen() {
+      await page.close()
+      page = watch(await context.newPage())
+      return page
     },
     close: () => context.close(),
   }
