@@ -14,7 +14,8 @@ import { isWeChatError, systemClock } from '../server/wechat/types'
 import { sendErrcodeMessage } from '../src/domain/send-errors'
 
 async function main(): Promise<number> {
-  const config = loadConfig(process.env, () => 'unused-by-templates-sync')
+  // The admin key is not needed here: no key file is read or made.
+  const config = loadConfig(process.env, { adminKeyFromFile: () => 'unused-by-templates-sync' })
   if (config.wechat.mode !== 'real') {
     process.stderr.write('未设置 WECHAT_APPID：templates:sync 要从真实小程序读取模板，请设置 WECHAT_APPID 和 WECHAT_SECRET。\n')
     return 78

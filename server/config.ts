@@ -3,14 +3,21 @@
  * A bad value stops the start with a message that names the variable (never its value when it is a
  * secret).
  *
- * With no WECHAT_APPID the service runs against the built-in sandbox WeChat on loopback.
+ * With no WECHAT_APPID the service runs against the built-in sandbox WeChat on loopback. Without
+ * ADMIN_API_KEY (allowed only then) the admin key lives in a file next to the database, made on the
+ * first start (mode 0600) and reused after: see `readOrCreateAdminKey`. The key itself is never printed.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import type { MiniprogramState } from './wechat/types'
+
+const DEFAULT_DATABASE = 'data/uni-subscribe.db'
+const ADMIN_KEY_FILE_NAME = 'admin-api-key'
+/** Only the owner may read or write the admin key file. */
+const OWNER_ONLY = 0o600
 
 const Port = Type.String({ pattern: '^[0-9]{1,5}$' })
 const PositiveInteger = Type.String({ pattern: '^[1-9][0-9]{0,6}$' })
@@ -19,7 +26,7 @@ const PositiveInteger = Type.String({ pattern: '^[1-9][0-9]{0,6}$' })
 export const EnvSchema = Type.Object({
   PORT: Type.String({ ...Port, default: '8080' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  DATABASE: Type.String({ minLength: 1, default: 'data/uni-subscribe.db' }),
+  DATABASE: Type.String({ minLength: 1, default: DEFAULT_DATABASE }),
   WECHAT_APPID: Type.Optional(Type.String({ pattern: '^wx[0-9a-zA-Z]{14,30}$' })),
   WECHAT_SECRET: Type.Optional(Type.String({ pattern: '^[0-9a-zA-Z]{16,64}$' })),
   WECHAT_API_BASE: Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', default: 'https://api.weixin.qq.com' }),
@@ -82,10 +89,13 @@ export interface Config {
   /** A file path, or `:memory:`. */
   database: string
   wechat: WeChatConfig
-  /** Compared in constant time; see `adminKeyGenerated`. */
+  /** Compared in constant time. ADMIN_API_KEY, or the content of `adminKeyFile`. */
   adminApiKey: string
-  /** True when the key was made at start (sandbox mode without ADMIN_API_KEY): server.ts prints it once. */
-  adminKeyGenerated: boolean
+  /**
+   * Sandbox mode without ADMIN_API_KEY: the file the key was read from (or written to on the first
+   * start). server.ts prints this path, never the key. Null when ADMIN_API_KEY is set.
+   */
+  adminKeyFile: string | null
   miniprogramState: MiniprogramState
   templatesPath: string
   /** The zone of quiet hours, daily limits and the times written into messages. */
@@ -113,14 +123,72 @@ function isTimeZone(name: string): boolean {
   }
 }
 
+/** The admin key file of a database: beside it (`data/uni-subscribe.db` → `data/admin-api-key`). */
+export function adminKeyPath(database: string): string {
+  // An in-memory database has no directory: the key goes where the default database would be.
+  const directory = database === ':memory:' ? dirname(DEFAULT_DATABASE) : dirname(database)
+  return join(directory, ADMIN_KEY_FILE_NAME)
+}
+
+function isUsableAdminKey(key: string): boolean {
+  return key.length >= 16 && key.length <= 256 && /^\S+$/.test(key)
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined
+  return typeof code === 'string' ? code : undefined
+}
+
 /**
- * Parses the environment. Throws `ConfigError` naming the first bad variable.
- * `generateAdminKey` is injectable so tests get a known key.
+ * The admin key kept in `path`: read when the file exists (its permissions narrowed to the owner),
+ * else a new random key (`generate`) written there with mode 0600. Two processes starting at once
+ * end up with the same key (the file is created exclusively; the loser reads the winner's).
+ * Throws `ConfigError` (ADMIN_API_KEY) when the file cannot be read or written or holds no usable key.
  */
-export function loadConfig(
-  env: Record<string, string | undefined> = process.env,
-  generateAdminKey: () => string = () => randomBytes(24).toString('base64url'),
-): Config {
+export function readOrCreateAdminKey(path: string, generate: () => string = () => randomBytes(24).toString('base64url')): string {
+  const cannot = (what: string, error: unknown): never =>
+    fail('ADMIN_API_KEY', undefined, `未设置，且${what}管理密钥文件 ${path}（${errorCode(error) ?? String(error)}）：设置 ADMIN_API_KEY，或修正这个文件的权限`)
+  const read = (): string | null => {
+    let content: string
+    try {
+      content = readFileSync(path, 'utf8')
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return null
+      return cannot('无法读取', error)
+    }
+    const key = content.trim()
+    if (!isUsableAdminKey(key)) {
+      fail('ADMIN_API_KEY', undefined, `未设置，且管理密钥文件 ${path} 里没有可用的密钥（应为 16 到 256 个非空白字符）：删除这个文件以重新生成，或设置 ADMIN_API_KEY`)
+    }
+    try {
+      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, OWNER_ONLY)
+    } catch (error) {
+      cannot('无法收紧', error)
+    }
+    return key
+  }
+
+  const existing = read()
+  if (existing !== null) return existing
+  const key = generate()
+  try {
+    mkdirSync(dirname(path), { recursive: true })
+    writeFileSync(path, `${key}\n`, { mode: OWNER_ONLY, flag: 'wx' })
+  } catch (error) {
+    // Another process created it first: use its key.
+    if (errorCode(error) === 'EEXIST') return read() ?? cannot('无法读取', error)
+    return cannot('无法创建', error)
+  }
+  return key
+}
+
+export interface LoadConfigOptions {
+  /** Where the admin key comes from when ADMIN_API_KEY is unset; tests inject one. */
+  adminKeyFromFile?: (path: string) => string
+}
+
+/** Parses the environment. Throws `ConfigError` naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, options: LoadConfigOptions = {}): Config {
   const raw: Record<string, string> = {}
   for (const name of Object.keys(EnvSchema.properties) as EnvVariable[]) {
     const value = env[name]?.trim()
@@ -168,14 +236,20 @@ export function loadConfig(
     }
   }
 
-  const adminKeyGenerated = parsed.ADMIN_API_KEY === undefined
+  // Last, so that a configuration refused for another reason writes no key file.
+  let adminApiKey = parsed.ADMIN_API_KEY
+  let adminKeyFile: string | null = null
+  if (adminApiKey === undefined) {
+    adminKeyFile = adminKeyPath(parsed.DATABASE)
+    adminApiKey = (options.adminKeyFromFile ?? readOrCreateAdminKey)(adminKeyFile)
+  }
   return {
     port,
     host: parsed.HOST,
     database: parsed.DATABASE,
     wechat,
-    adminApiKey: parsed.ADMIN_API_KEY ?? generateAdminKey(),
-    adminKeyGenerated,
+    adminApiKey,
+    adminKeyFile,
     miniprogramState: parsed.MINIPROGRAM_STATE,
     templatesPath: parsed.TEMPLATES,
     quietHoursTimeZone: parsed.TZ_QUIET_HOURS,

@@ -76,9 +76,9 @@ async function main(): Promise<void> {
   if (sandbox) app.log.info(`sandbox WeChat on ${sandbox.url} — no WECHAT_APPID set`)
   else app.log.info(`WeChat API at ${wechatBase} for AppID ${config.wechat.mode === 'real' ? config.wechat.appId : ''}`)
 
-  if (config.adminKeyGenerated) {
-    // Printed once, outside the request logs, so it can be copied; it is never logged.
-    process.stdout.write(`\nADMIN_API_KEY not set: this run's admin key is ${config.adminApiKey}\n\n`)
+  if (config.adminKeyFile !== null) {
+    // Where to find it, never the key itself: output ends up in logs.
+    process.stdout.write(`\nADMIN_API_KEY not set: admin key in ${config.adminKeyFile}\n`)
   }
 
   let stopping = false

@@ -1,11 +1,14 @@
-import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../server/config'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { adminKeyPath, ConfigError, loadConfig, readOrCreateAdminKey } from '../../server/config'
 
 const REAL = { WECHAT_APPID: 'wx0123456789abcdef', WECHAT_SECRET: '0123456789abcdef0123456789abcdef', ADMIN_API_KEY: 'admin-key-0123456789' }
 
 function problem(env: Record<string, string>): ConfigError {
   try {
-    loadConfig(env)
+    loadConfig(env, { adminKeyFromFile: () => { throw new Error('this test reads no admin key file') } })
   } catch (error) {
     if (error instanceof ConfigError) return error
     throw error
@@ -14,15 +17,17 @@ function problem(env: Record<string, string>): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('defaults to sandbox mode on 127.0.0.1:8080 with a generated admin key', () => {
-    const config = loadConfig({}, () => 'generated-admin-key-xyz')
+  it('defaults to sandbox mode on 127.0.0.1:8080 with the admin key from the file beside the database', () => {
+    const asked: string[] = []
+    const config = loadConfig({}, { adminKeyFromFile: (path) => (asked.push(path), 'admin-key-from-the-file') })
+    expect(asked).toEqual(['data/admin-api-key'])
     expect(config).toEqual({
       port: 8080,
       host: '127.0.0.1',
       database: 'data/uni-subscribe.db',
       wechat: { mode: 'sandbox' },
-      adminApiKey: 'generated-admin-key-xyz',
-      adminKeyGenerated: true,
+      adminApiKey: 'admin-key-from-the-file',
+      adminKeyFile: 'data/admin-api-key',
       miniprogramState: 'formal',
       templatesPath: 'config/templates.json',
       quietHoursTimeZone: 'Asia/Shanghai',
@@ -53,7 +58,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       wechat: { mode: 'real', appId: REAL.WECHAT_APPID, secret: REAL.WECHAT_SECRET, apiBase: 'https://api.weixin.qq.com' },
       adminApiKey: REAL.ADMIN_API_KEY,
-      adminKeyGenerated: false,
+      adminKeyFile: null,
       miniprogramState: 'trial',
       quietHoursTimeZone: 'Europe/Berlin',
       corsOrigins: ['https://a.example.com', 'http://127.0.0.1:5173'],
@@ -93,5 +98,75 @@ describe('loadConfig', () => {
     const error = problem({ WECHAT_APPID: REAL.WECHAT_APPID, WECHAT_SECRET: 'has spaces in it!', ADMIN_API_KEY: REAL.ADMIN_API_KEY })
     expect(error.variable).toBe('WECHAT_SECRET')
     expect(error.message).not.toContain('has spaces')
+  })
+})
+
+describe('the admin key file (sandbox mode without ADMIN_API_KEY)', () => {
+  const directories: string[] = []
+  function scratch(): string {
+    const directory = mkdtempSync(join(tmpdir(), 'uni-subscribe-key-'))
+    directories.push(directory)
+    return directory
+  }
+  afterEach(() => {
+    for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true })
+  })
+
+  it('lives beside the database; an in-memory database uses data/', () => {
+    expect(adminKeyPath('data/uni-subscribe.db')).toBe('data/admin-api-key')
+    expect(adminKeyPath('/var/lib/us/us.db')).toBe('/var/lib/us/admin-api-key')
+    expect(adminKeyPath(':memory:')).toBe('data/admin-api-key')
+  })
+
+  it('is made on the first start with mode 0600 (directory included) and reused after', () => {
+    const path = join(scratch(), 'nested', 'admin-api-key')
+    const first = readOrCreateAdminKey(path, () => 'first-generated-key-0123456789')
+    expect(first).toBe('first-generated-key-0123456789')
+    expect(readFileSync(path, 'utf8')).toBe('first-generated-key-0123456789\n')
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    const again = readOrCreateAdminKey(path, () => 'second-generated-key-0123456789')
+    expect(again).toBe('first-generated-key-0123456789')
+    expect(readFileSync(path, 'utf8')).toBe('first-generated-key-0123456789\n')
+  })
+
+  it('loadConfig takes the key from the file next to DATABASE and reports the path, not the key', () => {
+    const database = join(scratch(), 'us.db')
+    const config = loadConfig({ DATABASE: database })
+    const path = join(database, '..', 'admin-api-key')
+    expect(config.adminKeyFile).toBe(path)
+    expect(config.adminApiKey).toBe(readFileSync(path, 'utf8').trim())
+    expect(config.adminApiKey).toMatch(/^[A-Za-z0-9_-]{32}$/)
+    expect(loadConfig({ DATABASE: database }).adminApiKey).toBe(config.adminApiKey)
+  })
+
+  it('narrows a key file others can read to the owner', () => {
+    const path = join(scratch(), 'admin-api-key')
+    writeFileSync(path, 'hand-written-admin-key-0123\n', { mode: 0o644 })
+    expect(readOrCreateAdminKey(path)).toBe('hand-written-admin-key-0123')
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+  })
+
+  it('refuses a file without a usable key, naming the file and never its content', () => {
+    const path = join(scratch(), 'admin-api-key')
+    writeFileSync(path, 'too short\n', { mode: 0o600 })
+    let error: unknown
+    try {
+      readOrCreateAdminKey(path)
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error).toMatchObject({ variable: 'ADMIN_API_KEY' })
+    expect((error as ConfigError).message).toBe(
+      `配置错误：环境变量 ADMIN_API_KEY 未设置，且管理密钥文件 ${path} 里没有可用的密钥（应为 16 到 256 个非空白字符）：删除这个文件以重新生成，或设置 ADMIN_API_KEY`,
+    )
+    expect((error as ConfigError).message).not.toContain('too short')
+  })
+
+  it('writes no file when ADMIN_API_KEY is set or the configuration is refused', () => {
+    const directory = scratch()
+    loadConfig({ DATABASE: join(directory, 'us.db'), ADMIN_API_KEY: 'admin-key-0123456789' })
+    expect(() => loadConfig({ DATABASE: join(directory, 'us.db'), PORT: '0' })).toThrow(ConfigError)
+    expect(() => statSync(join(directory, 'admin-api-key'))).toThrow(/ENOENT/)
   })
 })
