@@ -10,8 +10,10 @@ import { startStack, templateByKey, type Stack } from './support/stack'
 import {
   PATIENCE_MS,
   currentPage,
+  expectToast,
   goToTab,
   modal,
+  openedDialog,
   openApp,
   setWeChatMainSwitch,
   settingsSheet,
@@ -19,7 +21,6 @@ import {
   storedSlot,
   subscribeDialog,
   templateCard,
-  toastText,
 } from './support/app'
 
 const ORDER_STATUS = templateByKey('order_status')
@@ -63,8 +64,7 @@ describe('browser journeys', () => {
 
     // One dialog for the group; the person leaves two of its templates ticked.
     await currentPage(page).locator('#subscribe-group').tap()
-    const dialog = subscribeDialog(page)
-    await dialog.waitFor({ timeout: PATIENCE_MS })
+    const dialog = await openedDialog(page)
     const items = dialog.locator('[data-template-id]')
     const listed = await items.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-template-id')))
     expect(listed).toContain(ORDER_STATUS.id)
@@ -75,7 +75,7 @@ describe('browser journeys', () => {
     await dialog.getByTestId('dialog-allow').click()
     await dialog.waitFor({ state: 'detached', timeout: PATIENCE_MS })
 
-    expect(await toastText(page, '已订阅')).toBe(`已订阅「${ORDER_STATUS.title}」「${SHIPPING.title}」`)
+    await expectToast(page, `已订阅「${ORDER_STATUS.title}」「${SHIPPING.title}」`)
     await expect.poll(() => templateCard(page, 'order_status').innerText(), { timeout: PATIENCE_MS }).toContain('剩余 1 次')
     await expect.poll(() => templateCard(page, 'shipping').innerText(), { timeout: PATIENCE_MS }).toContain('剩余 1 次')
     // Unticked in the dialog: WeChat answers reject for it.
@@ -89,7 +89,7 @@ describe('browser journeys', () => {
     const orderId = (await order.locator('.card__note').first().innerText()).replace('订单号', '').trim()
     const goodsName = (await order.locator('.card__title').innerText()).trim()
     await order.locator('.order-card__advance').tap()
-    expect(await toastText(page, '订单已支付')).toBe('订单已支付')
+    await expectToast(page, '订单已支付')
     await expect.poll(() => order.locator('.order-card__outcome-text').innerText(), { timeout: PATIENCE_MS }).toBe('已发送')
 
     await goToTab(page, '消息记录')
@@ -126,12 +126,11 @@ describe('browser journeys', () => {
     await signInAs(page, 'journey2')
 
     await templateCard(page, 'order_status').locator('#subscribe-order_status').tap()
-    const dialog = subscribeDialog(page)
-    await dialog.waitFor({ timeout: PATIENCE_MS })
+    const dialog = await openedDialog(page)
     await dialog.getByTestId('always-keep').click()
     await dialog.getByTestId('dialog-cancel').click()
     await dialog.waitFor({ state: 'detached', timeout: PATIENCE_MS })
-    expect(await toastText(page)).toBe('未订阅，可随时在这里重新订阅')
+    await expectToast(page, '未订阅，可随时在这里重新订阅')
 
     // The guide names the template and leads to settings; the template's own button is gone.
     const guide = currentPage(page).locator('.settings-guide--always-reject')
@@ -149,7 +148,7 @@ describe('browser journeys', () => {
 
     // A later tap that includes it: WeChat answers it without asking; the dialog lists only the others.
     await currentPage(page).locator('#subscribe-group').tap()
-    await dialog.waitFor({ timeout: PATIENCE_MS })
+    await openedDialog(page)
     const listed = await dialog.locator('[data-template-id]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-template-id')))
     expect(listed).toEqual([SHIPPING.id, PAYMENT.id])
     await dialog.getByTestId('dialog-cancel').click()
@@ -160,7 +159,7 @@ describe('browser journeys', () => {
     await currentPage(page).locator('#place-order').tap()
     const order = currentPage(page).locator('.order-card').first()
     await order.locator('.order-card__advance').tap()
-    expect(await toastText(page, '订单已支付')).toBe('订单已支付')
+    await expectToast(page, '订单已支付')
     await expect.poll(() => order.locator('.order-card__outcome-text').innerText(), { timeout: PATIENCE_MS }).toBe('未订阅')
     const ordersGuide = currentPage(page).locator('.settings-guide--always-reject')
     await ordersGuide.waitFor({ timeout: PATIENCE_MS })
@@ -193,7 +192,7 @@ describe('browser journeys', () => {
     // Meanwhile, in WeChat, the person switches 「接收订阅消息」 off. The next tap gets errCode 20004.
     await setWeChatMainSwitch(page, false)
     await templateCard(page, 'order_status').locator('#subscribe-order_status').tap()
-    expect(await toastText(page)).toBe('你已关闭订阅消息的总开关，请在设置里打开“接收订阅消息”')
+    await expectToast(page, '你已关闭订阅消息的总开关，请在设置里打开“接收订阅消息”')
     const guide = currentPage(page).locator('.settings-guide--main-switch-off')
     await guide.waitFor({ timeout: PATIENCE_MS })
     expect(await guide.innerText()).toContain('订阅消息已关闭')
@@ -211,10 +210,9 @@ describe('browser journeys', () => {
     await guide.waitFor({ state: 'detached', timeout: PATIENCE_MS })
 
     await templateCard(page, 'order_status').locator('#subscribe-order_status').tap()
-    const dialog = subscribeDialog(page)
-    await dialog.waitFor({ timeout: PATIENCE_MS })
+    const dialog = await openedDialog(page)
     await dialog.getByTestId('dialog-allow').click()
-    expect(await toastText(page, '已订阅')).toBe(`已订阅「${ORDER_STATUS.title}」`)
+    await expectToast(page, `已订阅「${ORDER_STATUS.title}」`)
     await expect.poll(() => templateCard(page, 'order_status').innerText(), { timeout: PATIENCE_MS }).toContain('剩余 1 次')
 
     const user = await stack.signIn('journey3')
@@ -229,7 +227,7 @@ describe('browser journeys', () => {
     await openApp(page, stack.url, '订阅中心')
     await signInAs(page, 'journey4')
     await templateCard(page, 'order_status').locator('#subscribe-order_status').tap()
-    await subscribeDialog(page).getByTestId('dialog-allow').click()
+    await (await openedDialog(page)).getByTestId('dialog-allow').click()
     await expect.poll(() => templateCard(page, 'order_status').innerText(), { timeout: PATIENCE_MS }).toContain('剩余 1 次')
 
     // 通知设置: quiet hours on (22:00 – 08:00 by default), saved to the service.
@@ -239,7 +237,7 @@ describe('browser journeys', () => {
       '22:00 – 08:00（跨夜），期间的消息在结束后送达',
     )
     await currentPage(page).locator('#save-preferences').tap()
-    expect(await toastText(page, '已保存')).toBe('已保存')
+    await expectToast(page, '已保存')
     const user = await stack.signIn('journey4')
     expect((await stack.preferences(user)).quietHours).toEqual({ start: '22:00', end: '08:00' })
 
@@ -247,7 +245,7 @@ describe('browser journeys', () => {
     await currentPage(page).locator('#place-order').tap()
     const order = currentPage(page).locator('.order-card').first()
     await order.locator('.order-card__advance').tap()
-    expect(await toastText(page, '订单已支付')).toBe('订单已支付')
+    await expectToast(page, '订单已支付')
     await expect.poll(() => order.locator('.order-card__outcome-text').innerText(), { timeout: PATIENCE_MS }).toBe(
       '免打扰时段结束后发送（08:00）',
     )
@@ -301,8 +299,8 @@ describe('browser journeys', () => {
       await route.continue()
     })
     await templateCard(app.page, 'order_status').locator('#subscribe-order_status').tap()
-    await subscribeDialog(app.page).getByTestId('dialog-allow').click()
-    expect(await toastText(app.page, '已订阅')).toBe(`已订阅「${ORDER_STATUS.title}」，网络恢复后同步到服务`)
+    await (await openedDialog(app.page)).getByTestId('dialog-allow').click()
+    await expectToast(app.page, `已订阅「${ORDER_STATUS.title}」，网络恢复后同步到服务`)
     await app.page.unroute('**/api/consents')
     const [waiting] = await outboxEntries()
     expect(waiting?.results).toEqual({ [ORDER_STATUS.id]: 'accept' })
@@ -328,7 +326,7 @@ describe('browser journeys', () => {
       await route.abort('connectionreset')
     })
     await templateCard(app.page, 'order_status').locator('#subscribe-order_status').tap()
-    await subscribeDialog(app.page).getByTestId('dialog-allow').click()
+    await (await openedDialog(app.page)).getByTestId('dialog-allow').click()
     await expect.poll(() => templateCard(app.page, 'order_status').innerText(), { timeout: 30_000 }).toContain('剩余 2 次')
     expect(await credits()).toBe(2)
     const replayed = posted.at(-1)

@@ -5,6 +5,7 @@
  * `uni-modal`, and the tab bar as `.uni-tabbar__item`.
  */
 import type { Locator, Page } from 'playwright-core'
+import { expect } from 'vitest'
 
 export type Tab = '订单' | '订阅中心' | '消息记录' | '通知设置'
 
@@ -54,18 +55,53 @@ export async function signInAs(page: Page, user: string): Promise<void> {
   await visible.locator('.sign-in-card').waitFor({ state: 'detached', timeout: PATIENCE_MS })
 }
 
-/** The text of the toast showing now (waits for one to appear, with that text if given). */
-export async function toastText(page: Page, expected?: string | RegExp): Promise<string> {
-  // icon 'none' renders the simple toast; 'success' / 'error' the one with an icon.
-  const toast = page.locator('uni-toast .uni-simple-toast__text, uni-toast .uni-toast__content')
-  const target = expected === undefined ? toast.first() : toast.filter({ hasText: expected }).first()
-  await target.waitFor({ state: 'visible', timeout: PATIENCE_MS })
-  return (await target.innerText()).trim()
+/** uni-h5's toast: icon 'none' renders the simple toast; 'success' / 'error' the one with an icon. */
+const TOAST = 'uni-toast .uni-simple-toast__text, uni-toast .uni-toast__content'
+
+/** The text of the toast showing now, or null when none shows. */
+export async function visibleToast(page: Page): Promise<string | null> {
+  const texts = await page.locator(TOAST).filter({ visible: true }).allInnerTexts()
+  return texts.length === 0 ? null : texts.map((text) => text.trim()).join(' | ')
+}
+
+/**
+ * Polls `condition` until it holds, noting every toast that shows meanwhile; on time-out fails with
+ * `what` and those toasts (what the app told the person instead).
+ */
+async function untilWhileWatchingToasts(page: Page, what: string, condition: () => Promise<boolean>): Promise<void> {
+  const seen = new Set<string>()
+  try {
+    await expect
+      .poll(
+        async () => {
+          const text = await visibleToast(page)
+          if (text !== null) seen.add(text)
+          return condition()
+        },
+        { timeout: PATIENCE_MS },
+      )
+      .toBe(true)
+  } catch (error) {
+    const shown = seen.size === 0 ? 'no toast' : `toasts: ${[...seen].map((text) => `"${text}"`).join(', ')}`
+    throw new Error(`${what}; ${shown}`, { cause: error })
+  }
+}
+
+/** Waits until the toast showing says `expected`; fails naming the toasts that showed instead. */
+export async function expectToast(page: Page, expected: string): Promise<void> {
+  await untilWhileWatchingToasts(page, `toast "${expected}" never showed`, async () => (await visibleToast(page)) === expected)
 }
 
 /** The stand-in for WeChat's subscription dialog, mounted on document.body. */
 export function subscribeDialog(page: Page): Locator {
   return page.getByTestId('subscribe-dialog')
+}
+
+/** Waits for the stand-in dialog to open; fails with what the app showed instead (its toasts). */
+export async function openedDialog(page: Page): Promise<Locator> {
+  const dialog = subscribeDialog(page)
+  await untilWhileWatchingToasts(page, 'the subscription dialog did not open', () => dialog.isVisible())
+  return dialog
 }
 
 /** The stand-in for WeChat's settings page (订阅消息 → 接收订阅消息). */

@@ -21,6 +21,9 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ]
 
+/** How long a tap or a wait for an element may take before the step fails. */
+export const ACTION_TIMEOUT_MS = 15_000
+
 /** iPhone 12/13-like viewport: the layout must fit a phone width. */
 export const PHONE = { width: 390, height: 844 }
 
@@ -68,6 +71,8 @@ export async function openSession(): Promise<BrowserSession> {
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
   })
+  // A step that cannot happen fails in seconds, not after Playwright's 30 s default.
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS)
   const problems: string[] = []
   const blocked: string[] = []
   await context.route('**/*', (route) => {
