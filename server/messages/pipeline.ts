@@ -79,8 +79,8 @@ export interface Pipeline {
   preferencesOf(openid: string): Promise<Preferences>
 }
 
-export function outcomeOf(message: Pick<MessageRecord, 'id' | 'status' | 'reason' | 'deliverAfter'>): MessageOutcome {
-  const outcome: MessageOutcome = { id: message.id, status: message.status }
+export function outcomeOf(message: Pick<MessageRecord, 'id' | 'templateId' | 'status' | 'reason' | 'deliverAfter'>): MessageOutcome {
+  const outcome: MessageOutcome = { id: message.id, templateId: message.templateId, status: message.status }
   if (message.reason !== undefined) outcome.reason = message.reason
   if (message.status === 'deferred' && message.deliverAfter !== undefined) {
     outcome.deliverAfter = message.deliverAfter.toISOString()

@@ -5,7 +5,8 @@ import { responses, type RouteContext } from './context'
 
 /**
  * POST /api/events: something happened to the caller's order; the service builds the message from
- * its own rules and sends it to the caller only. Answers with the message's outcome.
+ * its own rules and sends it to the caller only. Answers with the message's outcome, which names the
+ * template it was built with (`templateId`): the client offers that template when there was no credit.
  */
 export const eventRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { pipeline, templates, clock, config, auth }) => {
   app.post(

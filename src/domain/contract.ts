@@ -200,6 +200,11 @@ export type EventRequest = Static<typeof EventRequest>
 
 export const MessageOutcome = Type.Object({
   id: Type.String(),
+  /**
+   * The template the message was built with (WeChat's priTmplId), so a client can offer that very
+   * template when the outcome is NO_CREDIT/43101. Optional: services before it did not send it.
+   */
+  templateId: Type.Optional(Type.String()),
   status: MessageStatus,
   reason: Type.Optional(Type.String()),
   deliverAfter: Type.Optional(IsoTime),

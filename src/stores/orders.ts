@@ -48,6 +48,7 @@ const isMessageStatus = oneOf<MessageOutcome['status']>(['queued', 'deferred', '
 function parseOutcome(value: unknown): MessageOutcome | null {
   if (!isRecord(value) || !isString(value.id) || !isMessageStatus(value.status)) return null
   const outcome: MessageOutcome = { id: value.id, status: value.status }
+  if (isString(value.templateId)) outcome.templateId = value.templateId
   if (isString(value.reason)) outcome.reason = value.reason
   if (isString(value.deliverAfter)) outcome.deliverAfter = value.deliverAfter
   return outcome

@@ -6,8 +6,8 @@
  * hand it `{ method, url, data, header }` and get `{ statusCode, data }` back.
  *
  * Rules kept as the service keeps them: each accept of a one-time template adds one credit, a replayed
- * consentId adds nothing and returns the first answer; an order event (always the order-status
- * template) is `skipped` for a muted category, `deferred` inside quiet hours (Asia/Shanghai), `failed`
+ * consentId adds nothing and returns the first answer; an order event (the order-status template,
+ * named in the outcome as `templateId`, unless a test sets `eventTemplateKey`) is `skipped` for a muted category, `deferred` inside quiet hours (Asia/Shanghai), `failed`
  * with NO_CREDIT without credit, else `sent`, spending one credit.
  */
 import type { Static, TSchema } from 'typebox'
@@ -151,6 +151,10 @@ export class FakeService {
   lastOrderEvent: EventRequest | null = null
   /** While true nothing answers: transports fail as when the network is down. */
   offline = false
+  /** The catalogue key of the template order events are sent with (the real service: order_status). */
+  eventTemplateKey = 'order_status'
+  /** Whether event outcomes name their template; false plays a service from before `templateId`. */
+  namesEventTemplate = true
   /** Answer the next requests whose path matches with this status (e.g. a 503), once each. */
   private readonly failures: Array<{ path: string; statusCode: number; error: ErrorBody['error'] }> = []
   private readonly now: () => Date
@@ -161,7 +165,8 @@ export class FakeService {
   private sequence = 0
 
   constructor(options: FakeServiceOptions = {}) {
-    this.templates = options.templates ?? DEMO_TEMPLATES
+    // A copy: a test may add templates without changing the next test's catalogue.
+    this.templates = structuredClone(options.templates ?? DEMO_TEMPLATES)
     this.sandbox = options.sandbox ?? false
     this.now = options.now ?? (() => new Date())
     this.deviceOpenid = options.deviceOpenid ?? 'o-device-alice'
@@ -329,7 +334,7 @@ export class FakeService {
 
   private orderEvent(openid: string, event: EventRequest): EventResponse {
     const user = this.user(openid)
-    const template = this.template('order_status')
+    const template = this.template(this.eventTemplateKey)
     const now = this.now()
     const message: MyMessage = {
       id: `msg-${++this.sequence}`,
@@ -356,8 +361,16 @@ export class FakeService {
     }
     user.messages.unshift(message)
     this.lastOrderEvent = event
-    const { id, status, reason, deliverAfter } = message
-    return checked(EventResponse, { message: { id, status, ...(reason ? { reason } : {}), ...(deliverAfter ? { deliverAfter } : {}) } })
+    const { id, templateId, status, reason, deliverAfter } = message
+    return checked(EventResponse, {
+      message: {
+        id,
+        ...(this.namesEventTemplate ? { templateId } : {}),
+        status,
+        ...(reason ? { reason } : {}),
+        ...(deliverAfter ? { deliverAfter } : {}),
+      },
+    })
   }
 
   private sandboxConsent(openid: string, results: Record<string, SubscribeResult>): SandboxConsentResponse {

@@ -97,6 +97,54 @@ describe('订单', () => {
     expect(page.find('.order-card__outcome-text').text()).toBe('已发送')
   })
 
+  it('not subscribed: the modal offers the template the outcome names, not a guess', async () => {
+    // A service that sends this event with the shipping template.
+    client.service.eventTemplateKey = 'shipping'
+    const shippingId = client.service.template('shipping').id
+    const page = await mountPage(OrdersPage)
+    await tap(client, page, '#place-order')
+
+    await tap(client, page, '.order-card__advance')
+
+    expect(page.find('.order-card__outcome-text').text()).toBe('未订阅')
+    expect(client.platform.modals).toMatchObject([
+      { content: '你还没有订阅「发货提醒」，这次的状态变化没能通过微信通知你。订阅后，订单下次变化时会通知你。' },
+    ])
+    expect(client.platform.subscribeCalls).toMatchObject([{ tmplIds: [shippingId], inTap: true }])
+    expect(client.service.credits(openid, shippingId)).toBe(1)
+    expect(client.service.credits(openid, orderTemplateId)).toBe(0)
+  })
+
+  it('not subscribed with a template added since the catalogue was loaded: reloads it and offers that one', async () => {
+    const page = await mountPage(OrdersPage)
+    client.service.templates.push({
+      id: 'TMPL_DELIVERY',
+      key: 'delivery',
+      title: '送达通知',
+      kind: 'one-time',
+      category: 'order',
+      keywords: [{ name: 'character_string1', type: 'character_string', label: '订单号' }],
+    })
+    client.service.eventTemplateKey = 'delivery'
+    await tap(client, page, '#place-order')
+
+    await tap(client, page, '.order-card__advance')
+
+    expect(client.platform.modals).toMatchObject([{ content: expect.stringContaining('「送达通知」') as string }])
+    expect(client.platform.subscribeCalls).toMatchObject([{ tmplIds: ['TMPL_DELIVERY'], inTap: true }])
+  })
+
+  it('not subscribed, from a service that does not name the template: the order-status template is offered', async () => {
+    client.service.namesEventTemplate = false
+    const page = await mountPage(OrdersPage)
+    await tap(client, page, '#place-order')
+
+    await tap(client, page, '.order-card__advance')
+
+    expect(client.platform.modals).toMatchObject([{ content: expect.stringContaining('「订单状态通知」') as string }])
+    expect(client.platform.subscribeCalls).toMatchObject([{ tmplIds: [orderTemplateId], inTap: true }])
+  })
+
   it('after "暂不" the offer is not made again for 72 hours', async () => {
     client.platform.modalConfirms = false
     const page = await mountPage(OrdersPage)

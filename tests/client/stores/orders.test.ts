@@ -43,10 +43,13 @@ describe('orders', () => {
     const orders = useOrdersStore()
     const { id } = orders.placeOrder()
     const result = await orders.advance(id)
-    expect(result.outcome).toMatchObject({ status: 'failed', reason: 'NO_CREDIT' })
+    expect(result.outcome).toMatchObject({ templateId: ORDER_TEMPLATE, status: 'failed', reason: 'NO_CREDIT' })
     expect(orders.ordersById.get(id)?.lastOutcome).toEqual(result.outcome)
     expect(client.platform.toasts).toEqual([])
     expect(client.platform.modals).toEqual([])
+    // The outcome, its template included, survives a restart.
+    client = client.restart()
+    expect(useOrdersStore().ordersById.get(id)?.lastOutcome).toEqual(result.outcome)
   })
 
   it('returns deferred with deliverAfter inside quiet hours', async () => {

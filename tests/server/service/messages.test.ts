@@ -64,7 +64,7 @@ describe('POST /api/messages: sending', () => {
   it('spends one credit, sends, and records the attempt, the msgid and the history', async () => {
     await accept(ORDER_STATUS.id, 2)
     const outcome = await sendOrder()
-    expect(outcome).toEqual({ id: expect.any(String), status: 'sent' })
+    expect(outcome).toEqual({ id: expect.any(String), templateId: ORDER_STATUS.id, status: 'sent' })
     expect(await credits()).toBe(1)
     expect(service.wechat.accepted).toEqual([
       {
@@ -105,7 +105,7 @@ describe('POST /api/messages: sending', () => {
 
   it('without credits fails with NO_CREDIT and never calls WeChat', async () => {
     const outcome = await sendOrder()
-    expect(outcome).toEqual({ id: expect.any(String), status: 'failed', reason: 'NO_CREDIT' })
+    expect(outcome).toEqual({ id: expect.any(String), templateId: ORDER_STATUS.id, status: 'failed', reason: 'NO_CREDIT' })
     expect(service.wechat.sendCalls).toBe(0)
   })
 
@@ -126,7 +126,7 @@ describe('POST /api/messages: what WeChat answers decides the credit', () => {
   it('43101: failed with reason "43101" and the credits set to zero', async () => {
     service.wechat.failNext(43101, 1)
     const outcome = await sendOrder()
-    expect(outcome).toEqual({ id: outcome.id, status: 'failed', reason: '43101' })
+    expect(outcome).toEqual({ id: outcome.id, templateId: ORDER_STATUS.id, status: 'failed', reason: '43101' })
     expect(await credits()).toBe(0)
     expect((await detail(outcome.id)).attempts).toEqual([{ at: '2026-11-25T05:00:00.000Z', errcode: 43101, errmsg: 'fake 43101' }])
   })
@@ -213,7 +213,7 @@ describe('idempotencyKey', () => {
     expect(service.wechat.sendCalls).toBe(1)
     expect(await credits()).toBe(4)
     const later = await sendOrder({ idempotencyKey: 'order-DD1-shipped' })
-    expect(later).toEqual({ id: [...ids][0], status: 'sent' })
+    expect(later).toEqual({ id: [...ids][0], templateId: ORDER_STATUS.id, status: 'sent' })
     expect(service.wechat.sendCalls).toBe(1)
   })
 })
@@ -246,7 +246,8 @@ describe('preferences', () => {
     await accept(ACTIVITY_REMINDER.id, 1)
     await setPreferences({ quietHours: null, dailyLimit: 20, mutedCategories: ['marketing'] })
     const reply = await send({ touser: alice.openid, templateId: 'activity_reminder', data: ACTIVITY_DATA })
-    expect(reply.json()).toEqual({ id: expect.any(String), status: 'skipped', reason: 'MUTED_CATEGORY' })
+    // Sent by catalogue key, answered with the template's id.
+    expect(reply.json()).toEqual({ id: expect.any(String), templateId: ACTIVITY_REMINDER.id, status: 'skipped', reason: 'MUTED_CATEGORY' })
     expect(await credits(ACTIVITY_REMINDER.id)).toBe(1)
     expect(service.wechat.sendCalls).toBe(0)
   })
@@ -279,7 +280,7 @@ describe('quiet hours', () => {
 
   it('defer a message until they end, and the scheduler sends it then', async () => {
     const outcome = await sendOrder()
-    expect(outcome).toEqual({ id: outcome.id, status: 'deferred', deliverAfter: '2026-11-25T06:00:00.000Z' })
+    expect(outcome).toEqual({ id: outcome.id, templateId: ORDER_STATUS.id, status: 'deferred', deliverAfter: '2026-11-25T06:00:00.000Z' })
     expect(await credits()).toBe(2)
 
     service.manual.set(new Date('2026-11-25T05:59:00.000Z'))

@@ -84,7 +84,7 @@ describe('sandbox mode end to end', () => {
       payload: { type: 'order.status_changed', orderId: 'DD20261125001', status: 'shipped', goodsName: '罗技 MX Keys 无线蓝牙键盘（石墨黑）' },
     })
     expect(reply.statusCode, reply.body).toBe(200)
-    expect(reply.json()).toEqual({ message: { id: expect.any(String), status: 'sent' } })
+    expect(reply.json()).toEqual({ message: { id: expect.any(String), templateId: ORDER_STATUS.id, status: 'sent' } })
 
     expect(service.sandbox.received()).toEqual([
       {
@@ -116,7 +116,8 @@ describe('sandbox mode end to end', () => {
       headers: { authorization: alice.authorization },
       payload: { type: 'order.status_changed', orderId: 'DD1', status: 'paid' },
     })
-    expect(reply.json()).toEqual({ message: { id: expect.any(String), status: 'failed', reason: 'NO_CREDIT' } })
+    // The outcome names the template, so the client offers that one (not a guess).
+    expect(reply.json()).toEqual({ message: { id: expect.any(String), templateId: ORDER_STATUS.id, status: 'failed', reason: 'NO_CREDIT' } })
     expect(service.sandbox.stats().sendCalls).toBe(0)
   })
 
@@ -238,7 +239,7 @@ describe('sandbox mode end to end', () => {
       headers: { authorization: alice.authorization },
       payload: { type: 'order.status_changed', orderId: 'DD2', status: 'delivered' },
     })
-    expect(event.json()).toEqual({ message: { id: expect.any(String), status: 'deferred', deliverAfter: '2026-11-26T00:00:00.000Z' } })
+    expect(event.json()).toEqual({ message: { id: expect.any(String), templateId: ORDER_STATUS.id, status: 'deferred', deliverAfter: '2026-11-26T00:00:00.000Z' } })
 
     const early = await service.app.inject({ method: 'POST', url: '/sandbox/scheduler/run' })
     expect(early.json()).toEqual({ processed: 0 })
