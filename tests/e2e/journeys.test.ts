@@ -10,6 +10,7 @@ import { startStack, templateByKey, type Stack } from './support/stack'
 import {
   PATIENCE_MS,
   currentPage,
+  expectFitsPhoneWidth,
   expectToast,
   goToTab,
   modal,
@@ -117,6 +118,7 @@ describe('browser journeys', () => {
     const credits = Object.fromEntries((await stack.subscriptions(user)).map((entry) => [entry.templateId, entry.credits]))
     expect(credits).toMatchObject({ [ORDER_STATUS.id]: 0, [SHIPPING.id]: 1 })
 
+    await expectFitsPhoneWidth(page)
     await screenshot('journey-1-messages')
     expect(problems).toEqual([])
   })
@@ -165,6 +167,7 @@ describe('browser journeys', () => {
     await ordersGuide.waitFor({ timeout: PATIENCE_MS })
     expect(await modal(page).isVisible()).toBe(false)
     expect(await dialog.count()).toBe(0)
+    await expectFitsPhoneWidth(page)
     await screenshot('journey-2-always-reject-guide')
 
     // The guide's way out: WeChat's settings list the kept choice.
@@ -197,6 +200,7 @@ describe('browser journeys', () => {
     await guide.waitFor({ timeout: PATIENCE_MS })
     expect(await guide.innerText()).toContain('订阅消息已关闭')
     expect(await subscribeDialog(page).count()).toBe(0)
+    await expectFitsPhoneWidth(page)
     await screenshot('journey-3-main-switch-off')
 
     await guide.locator('.settings-guide__open').tap()
@@ -255,6 +259,7 @@ describe('browser journeys', () => {
     await row.waitFor({ timeout: PATIENCE_MS })
     expect(await row.locator('.message-row__status').innerText()).toBe('待发送（免打扰）')
     expect(await row.locator('.message-row__detail').innerText()).toBe('将于 11月26日 08:00 发送')
+    await expectFitsPhoneWidth(page)
     await screenshot('journey-4-deferred')
     const [deferred] = await stack.messages(user)
     expect(deferred).toMatchObject({ templateId: ORDER_STATUS.id, status: 'deferred', deliverAfter: '2026-11-26T00:00:00.000Z' })
@@ -272,6 +277,7 @@ describe('browser journeys', () => {
     await goToTab(page, '消息记录')
     await expect.poll(() => row.locator('.message-row__status').innerText(), { timeout: PATIENCE_MS }).toBe('已发送')
     expect(await row.locator('.message-row__detail').innerText()).toBe('发送于 11月26日 08:01')
+    await expectFitsPhoneWidth(page)
     await screenshot('journey-4-sent')
     expect(problems).toEqual([])
   })
@@ -304,6 +310,7 @@ describe('browser journeys', () => {
     await app.page.unroute('**/api/consents')
     const [waiting] = await outboxEntries()
     expect(waiting?.results).toEqual({ [ORDER_STATUS.id]: 'accept' })
+    await expectFitsPhoneWidth(app.page)
     await app.screenshot('journey-5-outbox-waiting')
 
     // The app is closed while the service is down (its retry timer goes with it), the service comes
@@ -332,6 +339,7 @@ describe('browser journeys', () => {
     const replayed = posted.at(-1)
     expect(posted.filter((id) => id === replayed)).toHaveLength(2)
     expect(await outboxEntries()).toEqual([])
+    await expectFitsPhoneWidth(app.page)
     await app.screenshot('journey-5-delivered')
 
     // The only errors: the two reports that got no answer.

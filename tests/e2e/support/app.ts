@@ -6,6 +6,7 @@
  */
 import type { Locator, Page } from 'playwright-core'
 import { expect } from 'vitest'
+import { PHONE } from './browser'
 
 export type Tab = '订单' | '订阅中心' | '消息记录' | '通知设置'
 
@@ -141,4 +142,10 @@ export async function setWeChatMainSwitch(page: Page, on: boolean): Promise<void
 /** uni's modal (showModal); uni keeps it in the DOM, hidden, once shown. */
 export function modal(page: Page): Locator {
   return page.locator('uni-modal')
+}
+
+/** Nothing on the page is wider than the phone: no sideways scrolling at 390 px. */
+export async function expectFitsPhoneWidth(page: Page): Promise<void> {
+  const widest = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth))
+  expect(widest, 'page width at a 390 px phone (sideways scrolling)').toBeLessThanOrEqual(PHONE.width)
 }
