@@ -1,0 +1,145 @@
+/**
+ * Scenario 2: the service end to end over real HTTP. The service runs in its own process as
+ * `npm run server` runs it without an AppID (SQLite file, sandbox WeChat on loopback), listening on
+ * 127.0.0.1 port 0; this process is the load generator (undici `request` over a Pool of one
+ * connection per caller).
+ *
+ * Setup (not measured): test users sign in (POST /sandbox/code, POST /api/session) and raise their
+ * daily limit to 100; the sandbox's quota is granted as WeChat's dialog would.
+ * Measured, at concurrency 50: POST /api/consents (one accept each: the credits the sends spend),
+ * then admin POST /api/messages (validate → preferences → spend a credit → WeChat → record; the
+ * answer comes after WeChat's).
+ */
+import { Pool, request } from 'undici'
+import type { ConsentRequest, MessageOutcome, Preferences, SendRequest, SessionResponse } from '../../src/domain/contract'
+import { ORDER_DATA, ORDER_STATUS } from '../support/fixtures'
+import { measure, runLoad, summarizeRuns, type RateSummary } from '../support/load'
+import type { ServerProcess } from '../support/server-control'
+
+/** The highest daily limit the contract allows: sends per person per day. */
+const DAILY_LIMIT = 100
+
+export interface ServicePlan {
+  concurrency: number
+  warmups: number
+  runs: number
+  /** Consents per run, and messages per run. */
+  perRun: number
+  /** Safety bound of one run. */
+  maxRunMs: number
+}
+
+export interface ServiceResult {
+  concurrency: number
+  users: number
+  consents: RateSummary
+  messages: RateSummary
+  /** Admin sends by the status they were answered with, all runs (all must be `sent`). */
+  messageStatuses: Record<string, number>
+  /** Send calls the sandbox WeChat received during the message runs. */
+  wechatSendCalls: number
+}
+
+class UnexpectedAnswer extends Error {
+  override readonly name = 'UnexpectedAnswer'
+}
+
+interface HttpClient {
+  call<T>(method: 'POST' | 'PUT' | 'GET', path: string, expected: number, body?: unknown, authorization?: string): Promise<T>
+  close(): Promise<void>
+}
+
+function httpClient(base: string, connections: number): HttpClient {
+  const dispatcher = new Pool(base, { connections, pipelining: 1 })
+  return {
+    async call<T>(method: 'POST' | 'PUT' | 'GET', path: string, expected: number, body?: unknown, authorization?: string): Promise<T> {
+      const headers: Record<string, string> = {}
+      if (body !== undefined) headers['content-type'] = 'application/json'
+      if (authorization !== undefined) headers.authorization = `Bearer ${authorization}`
+      const response = await request(`${base}${path}`, {
+        dispatcher,
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+      })
+      const text = await response.body.text()
+      if (response.statusCode !== expected) {
+        throw new UnexpectedAnswer(`${method} ${path} 应返回 ${expected}，实际 ${response.statusCode}：${text.slice(0, 300)}`)
+      }
+      return JSON.parse(text) as T
+    },
+    close: () => dispatcher.close(),
+  }
+}
+
+export async function benchService(server: ServerProcess, plan: ServicePlan): Promise<ServiceResult> {
+  const { serviceUrl, adminKey } = server.ready
+  if (serviceUrl === null || adminKey === null) throw new Error('服务场景需要以 service 角色启动的进程')
+  const http = httpClient(serviceUrl, plan.concurrency)
+  const totalPerPhase = (plan.warmups + plan.runs) * plan.perRun
+  const userCount = Math.ceil(totalPerPhase / DAILY_LIMIT)
+  try {
+    // ─── setup ──────────────────────────────────────────────────────────────
+    const users = Array.from({ length: userCount }, (_, i) => `bench-user-${i}`)
+    const sessions: SessionResponse[] = new Array<SessionResponse>(userCount)
+    const preferences: Preferences = { quietHours: null, dailyLimit: DAILY_LIMIT, mutedCategories: [] }
+    await runLoad({
+      concurrency: 8,
+      maxCount: userCount,
+      maxDurationMs: plan.maxRunMs,
+      task: async (i) => {
+        const { code } = await http.call<{ code: string }>('POST', '/sandbox/code', 200, { user: users[i] })
+        const session = await http.call<SessionResponse>('POST', '/api/session', 200, { code })
+        await http.call('PUT', '/api/me/preferences', 200, preferences, session.token)
+        sessions[i] = session
+      },
+    })
+    if (sessions.filter(Boolean).length !== userCount) throw new Error(`只有 ${sessions.filter(Boolean).length} / ${userCount} 个测试用户登录成功`)
+    await server.control('grant', { users, templateId: ORDER_STATUS.id, times: DAILY_LIMIT })
+
+    // ─── consents: each adds one credit for order_status ────────────────────
+    const consentRuns = await measure(plan, (runIndex) => {
+      const offset = (runIndex + plan.warmups) * plan.perRun
+      return runLoad({
+        concurrency: plan.concurrency,
+        maxCount: plan.perRun,
+        maxDurationMs: plan.maxRunMs,
+        task: async (i) => {
+          const n = offset + i
+          const consent: ConsentRequest = { consentId: `bench-consent-${n}`, results: { [ORDER_STATUS.id]: 'accept' } }
+          await http.call('POST', '/api/consents', 200, consent, sessions[n % userCount]!.token)
+        },
+      })
+    })
+
+    // ─── admin sends ────────────────────────────────────────────────────────
+    const messageStatuses: Record<string, number> = {}
+    const before = await server.control('stats', {})
+    const messageRuns = await measure(plan, (runIndex) => {
+      const offset = (runIndex + plan.warmups) * plan.perRun
+      return runLoad({
+        concurrency: plan.concurrency,
+        maxCount: plan.perRun,
+        maxDurationMs: plan.maxRunMs,
+        task: async (i) => {
+          const send: SendRequest = { touser: sessions[(offset + i) % userCount]!.openid, templateId: ORDER_STATUS.key, data: ORDER_DATA }
+          const outcome = await http.call<MessageOutcome>('POST', '/api/messages', 202, send, adminKey)
+          const key = outcome.reason === undefined ? outcome.status : `${outcome.status} ${outcome.reason}`
+          messageStatuses[key] = (messageStatuses[key] ?? 0) + 1
+        },
+      })
+    })
+    const after = await server.control('stats', {})
+
+    return {
+      concurrency: plan.concurrency,
+      users: userCount,
+      consents: summarizeRuns(consentRuns),
+      messages: summarizeRuns(messageRuns),
+      messageStatuses,
+      wechatSendCalls: after.sendCalls - before.sendCalls,
+    }
+  } finally {
+    await http.close()
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Scenario 1: sends per second through `createWeChatClient` (undici Pool, SQLite token store as the
+ * service wires it) against the sandbox WeChat in another process, on loopback. Concurrency 1, 16 and
+ * 100, with the sandbox answering at once and then 20 ms late (what a pool of connections buys when
+ * WeChat is far away). A bare Pool row (no client: one request, the JSON read) shows what the
+ * client's own work costs.
+ */
+import { Pool } from 'undici'
+import { createSqliteStorage } from '../../server/db/sqlite/storage'
+import { createWeChatClient } from '../../server/wechat/client'
+import { systemClock, type SubscribeMessage } from '../../server/wechat/types'
+import { ACCOUNT_SECURITY, SECURITY_DATA, tempDatabase } from '../support/fixtures'
+import { measure, runLoad, summarizeRuns, type RateSummary } from '../support/load'
+import type { ServerProcess } from '../support/server-control'
+
+/** As server.ts builds it. */
+export const SERVICE_POOL_CONNECTIONS = 32
+
+export interface ClientCase {
+  name: string
+  via: 'client' | 'bare-pool'
+  concurrency: number
+  /** Added by the sandbox to every answer. */
+  latencyMs: number
+  /** Connections of the undici Pool. */
+  connections: number
+}
+
+export interface ClientCaseResult extends ClientCase, RateSummary {
+  /** Sends that did not come back `ok` (must be 0). */
+  failed: number
+}
+
+export const CLIENT_CASES: ClientCase[] = [
+  { name: 'client c=1', via: 'client', concurrency: 1, latencyMs: 0, connections: SERVICE_POOL_CONNECTIONS },
+  { name: 'client c=16', via: 'client', concurrency: 16, latencyMs: 0, connections: SERVICE_POOL_CONNECTIONS },
+  { name: 'client c=100', via: 'client', concurrency: 100, latencyMs: 0, connections: SERVICE_POOL_CONNECTIONS },
+  { name: 'bare Pool c=100', via: 'bare-pool', concurrency: 100, latencyMs: 0, connections: SERVICE_POOL_CONNECTIONS },
+  { name: 'client c=1 +20ms', via: 'client', concurrency: 1, latencyMs: 20, connections: SERVICE_POOL_CONNECTIONS },
+  { name: 'client c=16 +20ms', via: 'client', concurrency: 16, latencyMs: 20, connections: SERVICE_POOL_CONNECTIONS },
+  { name: 'client c=100 +20ms', via: 'client', concurrency: 100, latencyMs: 20, connections: SERVICE_POOL_CONNECTIONS },
+  { name: 'client c=100 +20ms, 100 conns', via: 'client', concurrency: 100, latencyMs: 20, connections: 100 },
+]
+
+export interface ClientPlan {
+  warmups: number
+  runs: number
+  runMs: number
+  maxCountPerRun: number
+}
+
+export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan): Promise<ClientCaseResult[]> {
+  const { sandboxUrl, appId, secret } = server.ready
+  const { openids } = await server.control('grant', { users: ['bench-client'], templateId: ACCOUNT_SECURITY.id, times: 1 })
+  const message: SubscribeMessage = {
+    touser: openids[0]!,
+    template_id: ACCOUNT_SECURITY.id,
+    data: SECURITY_DATA,
+    miniprogram_state: 'formal',
+  }
+  const body = JSON.stringify(message)
+  const database = tempDatabase()
+  const storage = createSqliteStorage(database.path, systemClock)
+  const results: ClientCaseResult[] = []
+  try {
+    for (const benchCase of CLIENT_CASES) {
+      await server.control('faults', { faults: { latencyMs: benchCase.latencyMs } })
+      const pool = new Pool(sandboxUrl, { connections: benchCase.connections, pipelining: 1 })
+      const client = createWeChatClient({ baseUrl: sandboxUrl, appId, secret, dispatcher: pool, tokenStore: storage.tokens, clock: systemClock })
+      let failed = 0
+      let send: () => Promise<void>
+      if (benchCase.via === 'client') {
+        send = async () => {
+          const outcome = await client.sendSubscribeMessage(message)
+          if (!outcome.ok) failed += 1
+        }
+      } else {
+        const path = `/cgi-bin/message/subscribe/send?access_token=${encodeURIComponent(await client.getAccessToken())}`
+        send = async () => {
+          const response = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body })
+          const answer = (await response.body.json()) as { errcode?: unknown }
+          if (response.statusCode !== 200 || answer.errcode !== 0) failed += 1
+        }
+      }
+      try {
+        const runs = await measure(plan, (index) =>
+          runLoad({
+            concurrency: benchCase.concurrency,
+            maxCount: plan.maxCountPerRun,
+            maxDurationMs: index < 0 ? plan.runMs / 2 : plan.runMs,
+            task: send,
+          }),
+        )
+        // Failures of the warm-up runs count too: every send must go through.
+        results.push({ ...benchCase, ...summarizeRuns(runs), failed })
+      } finally {
+        await pool.close()
+      }
+    }
+  } finally {
+    await server.control('faults', { faults: { latencyMs: 0 } })
+    storage.close()
+    database.remove()
+  }
+  return results
+}

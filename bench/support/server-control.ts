@@ -1,0 +1,83 @@
+/**
+ * Starts `server-process.ts` in a child process (tsx loader, IPC channel) and talks to it.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ControlCalls, ControlRequest, ControlType, ServerMessage, ServerReady, ServerRole } from './protocol'
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+const START_TIMEOUT_MS = 30_000
+const STOP_TIMEOUT_MS = 10_000
+
+export interface ServerProcess {
+  readonly ready: ServerReady
+  control<K extends ControlType>(call: K, request: ControlCalls[K]['request']): Promise<ControlCalls[K]['result']>
+  /** Disconnects; the process closes its servers and database and exits (killed if it has not after 10 s). */
+  stop(): Promise<void>
+}
+
+export async function startServerProcess(role: ServerRole): Promise<ServerProcess> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [role], {
+    cwd: PROJECT_ROOT,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>()
+  let nextId = 1
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+
+  const ready = await new Promise<ServerReady>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`基准测试的${role}进程 ${START_TIMEOUT_MS / 1000} 秒内没有就绪`)), START_TIMEOUT_MS)
+    child.on('message', (received: unknown) => {
+      // Only server-process.ts is on the other end of this channel.
+      const message = received as ServerMessage
+      switch (message.type) {
+        case 'ready':
+          clearTimeout(timer)
+          resolve(message)
+          break
+        case 'failed':
+          clearTimeout(timer)
+          reject(new Error(`基准测试的${role}进程启动失败：${message.message}`))
+          break
+        case 'reply':
+        case 'error': {
+          const call = pending.get(message.id)
+          pending.delete(message.id)
+          if (message.type === 'reply') call?.resolve(message.result)
+          else call?.reject(new Error(`基准测试的${role}进程拒绝了控制请求：${message.message}`))
+          break
+        }
+      }
+    })
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`基准测试的${role}进程意外退出（退出码 ${code ?? '无'}）`))
+      for (const call of pending.values()) call.reject(new Error(`基准测试的${role}进程已退出，控制请求没有回答`))
+      pending.clear()
+    })
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL')
+    throw error
+  })
+
+  return {
+    ready,
+    control(call, request) {
+      const id = nextId
+      nextId += 1
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (result: unknown) => void, reject })
+        child.send({ type: 'control', id, call, ...request } as ControlRequest)
+      })
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.disconnect()
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
