@@ -32,6 +32,22 @@ function uniConditionalCompilation(platform: string): Plugin {
   }
 }
 
+/**
+ * Vitest starts a Vite server in middleware mode for the root and one per project. Vite 5.2.8 (pinned
+ * for uni) gives each a standalone HMR WebSocket server on port 24678 and starts it whatever
+ * `server.hmr` says (vitest already sets `hmr: false`, and `ws: false`, which only later Vite versions
+ * honour), so every server after the first printed "WebSocket server error: Port is already in use".
+ * Tests use no HMR: this keeps that socket from listening, as `server.ws: false` does in later Vite.
+ */
+function noHmrWebSocket(): Plugin {
+  return {
+    name: 'uni-subscribe:no-hmr-websocket',
+    configureServer(server) {
+      server.ws.listen = () => {}
+    },
+  }
+}
+
 const alias = {
   '@': fileURLToPath(new URL('./src', import.meta.url)),
   // The real package calls vue.injectHook, which exists only in uni's patched Vue.
@@ -39,10 +55,12 @@ const alias = {
 }
 
 export default defineConfig({
+  plugins: [noHmrWebSocket()],
   test: {
     projects: [
       {
         plugins: [
+          noHmrWebSocket(),
           uniConditionalCompilation('h5'),
           vue({ template: { compilerOptions: { isCustomElement: (tag) => UNI_TAGS.has(tag) } } }),
         ],
@@ -55,6 +73,7 @@ export default defineConfig({
         },
       },
       {
+        plugins: [noHmrWebSocket()],
         test: {
           name: 'server',
           environment: 'node',
@@ -63,6 +82,7 @@ export default defineConfig({
       },
       {
         // The compiled mini-program (dist/build/mp-weixin) under WeChat's miniprogram-simulate.
+        plugins: [noHmrWebSocket()],
         test: {
           name: 'mp',
           environment: 'jsdom',
@@ -76,6 +96,7 @@ export default defineConfig({
         // Browser journeys: headless Chromium against the built H5 app and the real service on loopback.
         // The journeys live in one file, so they run one after another (fileParallelism is not a
         // per-project option in vitest 3).
+        plugins: [noHmrWebSocket()],
         test: {
           name: 'e2e',
           environment: 'node',
