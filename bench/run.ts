@@ -75,7 +75,7 @@ function readBaseline(): BenchResults | null {
 function checksOf(results: BenchResults): Check[] {
   const checks: Check[] = []
   for (const row of results.wechatClient ?? []) {
-    checks.push({ name: `client ${row.name}`, ok: row.failed === 0, detail: `${row.failed} sends not ok` })
+    checks.push({ name: `WeChat client, ${row.name}: every send ok`, ok: row.failed === 0, detail: `${row.failed} not ok` })
   }
   if (results.service) {
     const { messageStatuses, wechatSendCalls } = results.service
@@ -98,7 +98,7 @@ function checksOf(results: BenchResults): Check[] {
       ok: row.refreshes.every((n) => n === 1),
       detail: `new tokens per burst: ${row.refreshes.join(', ')} (stable_token calls: ${row.tokenCalls.join(', ')})`,
     })
-    checks.push({ name: `token expiry +${row.latencyMs} ms: every send went through`, ok: row.failed === 0, detail: `${row.failed} sends not ok` })
+    checks.push({ name: `token expiry +${row.latencyMs} ms: every send ok`, ok: row.failed === 0, detail: `${row.failed} not ok` })
   }
   return checks
 }

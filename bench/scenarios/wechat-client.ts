@@ -3,14 +3,14 @@
  * service wires it) against the sandbox WeChat in another process, on loopback. Concurrency 1, 16 and
  * 100, with the sandbox answering at once and then 20 ms late (what a pool of connections buys when
  * WeChat is far away). A bare Pool row (no client: one request, the JSON read) shows what the
- * client's own work costs.
+ * client's own work costs (token lookup in SQLite, retry policy, errcode mapping, redaction).
  */
 import { Pool } from 'undici'
 import { createSqliteStorage } from '../../server/db/sqlite/storage'
 import { createWeChatClient } from '../../server/wechat/client'
 import { systemClock, type SubscribeMessage } from '../../server/wechat/types'
 import { ACCOUNT_SECURITY, SECURITY_DATA, tempDatabase } from '../support/fixtures'
-import { measure, runLoad, summarizeRuns, type RateSummary } from '../support/load'
+import { runLoad, summarizeRuns, type LoadRun, type RateSummary } from '../support/load'
 import type { ServerProcess } from '../support/server-control'
 
 /** As server.ts builds it. */
@@ -49,6 +49,18 @@ export interface ClientPlan {
   maxCountPerRun: number
 }
 
+interface PreparedCase {
+  benchCase: ClientCase
+  pool: Pool
+  send: () => Promise<void>
+  failed: number
+  runs: LoadRun<void>[]
+}
+
+/**
+ * The cases take turns, one run each per round (after a warm-up round), so that whatever else the
+ * machine does at some moment weighs on every case alike rather than on one.
+ */
 export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan): Promise<ClientCaseResult[]> {
   const { sandboxUrl, appId, secret } = server.ready
   const { openids } = await server.control('grant', { users: ['bench-client'], templateId: ACCOUNT_SECURITY.id, times: 1 })
@@ -61,46 +73,45 @@ export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan)
   const body = JSON.stringify(message)
   const database = tempDatabase()
   const storage = createSqliteStorage(database.path, systemClock)
-  const results: ClientCaseResult[] = []
+  const prepared: PreparedCase[] = []
   try {
     for (const benchCase of CLIENT_CASES) {
-      await server.control('faults', { faults: { latencyMs: benchCase.latencyMs } })
       const pool = new Pool(sandboxUrl, { connections: benchCase.connections, pipelining: 1 })
       const client = createWeChatClient({ baseUrl: sandboxUrl, appId, secret, dispatcher: pool, tokenStore: storage.tokens, clock: systemClock })
-      let failed = 0
-      let send: () => Promise<void>
+      const entry: PreparedCase = { benchCase, pool, send: async () => {}, failed: 0, runs: [] }
       if (benchCase.via === 'client') {
-        send = async () => {
+        entry.send = async () => {
           const outcome = await client.sendSubscribeMessage(message)
-          if (!outcome.ok) failed += 1
+          if (!outcome.ok) entry.failed += 1
         }
       } else {
         const path = `/cgi-bin/message/subscribe/send?access_token=${encodeURIComponent(await client.getAccessToken())}`
-        send = async () => {
+        entry.send = async () => {
           const response = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body })
-          const answer = (await response.body.json()) as { errcode?: unknown }
-          if (response.statusCode !== 200 || answer.errcode !== 0) failed += 1
+          const answer = JSON.parse(await response.body.text()) as { errcode?: unknown }
+          if (response.statusCode !== 200 || answer.errcode !== 0) entry.failed += 1
         }
       }
-      try {
-        const runs = await measure(plan, (index) =>
-          runLoad({
-            concurrency: benchCase.concurrency,
-            maxCount: plan.maxCountPerRun,
-            maxDurationMs: index < 0 ? plan.runMs / 2 : plan.runMs,
-            task: send,
-          }),
-        )
-        // Failures of the warm-up runs count too: every send must go through.
-        results.push({ ...benchCase, ...summarizeRuns(runs), failed })
-      } finally {
-        await pool.close()
+      prepared.push(entry)
+    }
+    for (let round = -plan.warmups; round < plan.runs; round += 1) {
+      for (const entry of prepared) {
+        await server.control('faults', { faults: { latencyMs: entry.benchCase.latencyMs } })
+        const run = await runLoad({
+          concurrency: entry.benchCase.concurrency,
+          maxCount: plan.maxCountPerRun,
+          maxDurationMs: round < 0 ? plan.runMs / 2 : plan.runMs,
+          task: entry.send,
+        })
+        if (round >= 0) entry.runs.push(run)
       }
     }
+    // `failed` counts the warm-up round too: every send must go through.
+    return prepared.map((entry) => ({ ...entry.benchCase, ...summarizeRuns(entry.runs), failed: entry.failed }))
   } finally {
+    for (const entry of prepared) await entry.pool.close()
     await server.control('faults', { faults: { latencyMs: 0 } })
     storage.close()
     database.remove()
   }
-  return results
 }
