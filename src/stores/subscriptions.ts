@@ -271,7 +271,9 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
     recordResults(results, at)
     const outbox = useConsentOutboxStore()
     const entry = outbox.enqueue(results)
-    const flush = await outbox.flush()
+    // A "总是保持以上选择" ticked in this dialog shows only in getSetting: read it again, so the guides
+    // (always-reject) and the next taps see it. The consent is already stored in the outbox by now.
+    const [flush] = await Promise.all([outbox.flush(), refreshSettings()])
     const reported = flush.acknowledged.some((ack) => ack.consentId === entry.consentId)
     return { results, consentId: entry.consentId, reported, flush }
   }

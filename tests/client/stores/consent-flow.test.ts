@@ -59,6 +59,17 @@ describe('subscribe: the platform call is the first, synchronous thing', () => {
   })
 })
 
+describe('subscribe: "总是保持以上选择" ticked in the dialog', () => {
+  it('reads getSetting again afterwards, so an always-reject shows the settings guide at once', async () => {
+    client = await signedInClient({ platform: { requireTap: true, keepChoices: true, answers: { [SHIPPING]: 'reject' } } })
+    const store = useSubscriptionsStore()
+    await client.platform.tap(() => store.subscribe([ORDER, SHIPPING]))
+    expect(store.stateOf(SHIPPING)).toMatchObject({ status: 'reject', alwaysKeep: 'reject' })
+    expect(store.stateOf(ORDER)).toMatchObject({ status: 'accept', alwaysKeep: 'accept', credits: 1 })
+    expect(store.decisionFor(SHIPPING)).toEqual({ action: 'guide', reason: 'always-reject' })
+  })
+})
+
 describe('subscribe: answers, outbox, credits', () => {
   it('records the answers and the credits the service reports', async () => {
     client.platform.answers[SHIPPING] = 'reject'
