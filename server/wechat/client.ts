@@ -180,7 +180,7 @@ export class HttpWeChatClient implements WeChatClient {
       statusCode = response.statusCode
       text = await response.body.text()
     } catch (error) {
-      return this.transportFailure(`network error: ${this.describe(error)}`)
+      return this.transportFailure(`network error: ${this.describe(error)}`, query.access_token)
     }
     if (statusCode !== 200) return this.transportFailure(`HTTP ${statusCode}`)
     let parsed: unknown
@@ -192,13 +192,14 @@ export class HttpWeChatClient implements WeChatClient {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return this.transportFailure('answer is not a JSON object')
     const answer = parsed as Record<string, unknown>
     const errcode = typeof answer.errcode === 'number' ? answer.errcode : 0
-    const errmsg = typeof answer.errmsg !== 'string' ? (errcode === 0 ? 'ok' : '') : errcode === 0 ? answer.errmsg : this.redact(answer.errmsg)
+    const errmsg =
+      typeof answer.errmsg !== 'string' ? (errcode === 0 ? 'ok' : '') : errcode === 0 ? answer.errmsg : this.redact(answer.errmsg, query.access_token)
     const rawMsgid = MSGID.exec(text)?.[1]
     return { errcode, errmsg, body: answer, ...(rawMsgid === undefined ? {} : { rawMsgid }) }
   }
 
-  private transportFailure(errmsg: string): WeChatReply {
-    return { errcode: TRANSPORT_ERRCODE, errmsg: this.redact(errmsg), body: {} }
+  private transportFailure(errmsg: string, accessToken?: string): WeChatReply {
+    return { errcode: TRANSPORT_ERRCODE, errmsg: this.redact(errmsg, accessToken), body: {} }
   }
 
   private describe(error: unknown): string {
@@ -207,11 +208,13 @@ export class HttpWeChatClient implements WeChatClient {
     return typeof code === 'string' ? `${code} ${error.message}` : error.message
   }
 
-  /** Takes the AppSecret and any access token out of a text that may be logged or shown. */
-  private redact(text: string): string {
+  /**
+   * Takes the AppSecret and any access token out of a text that may be logged or shown: the token
+   * this call sent (WeChat may echo it anywhere in an errmsg) and any `access_token=…`.
+   */
+  private redact(text: string, accessToken?: string): string {
     let clean = this.options.secret === '' ? text : text.split(this.options.secret).join('[secret]')
-    const stored = this.options.tokenStore.read()
-    if (stored !== null && stored.token !== '') clean = clean.split(stored.token).join('[access_token]')
+    if (accessToken !== undefined && accessToken !== '') clean = clean.split(accessToken).join('[access_token]')
     return clean.replace(/access_token=[^&\s"]+/g, 'access_token=[access_token]')
   }
 }

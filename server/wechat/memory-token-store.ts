@@ -7,18 +7,21 @@ import type { Clock, TokenStore } from './types'
 export function createMemoryTokenStore(clock: Clock): TokenStore {
   let stored: { token: string; expiresAt: Date } | null = null
   let lease: { holder: string; until: number } | null = null
+  // Each method does its work synchronously, so it is atomic; the Promise is the interface's.
   return {
-    read: () => (stored === null ? null : { ...stored }),
-    write(token, expiresAt) {
+    async read() {
+      return stored === null ? null : { ...stored }
+    },
+    async write(token, expiresAt) {
       stored = { token, expiresAt }
     },
-    tryLease(holder, ms) {
+    async tryLease(holder, ms) {
       const now = clock.now().getTime()
       if (lease !== null && lease.holder !== holder && lease.until > now) return false
       lease = { holder, until: now + ms }
       return true
     },
-    releaseLease(holder) {
+    async releaseLease(holder) {
       if (lease?.holder === holder) lease = null
     },
   }

@@ -3,6 +3,11 @@
  * ahead of expiry, with one refresh in flight at a time, in the process (a shared promise) and
  * across processes (the store's lease). A process that does not get the lease uses the token it
  * has while it is still valid, or waits briefly and reads the store again.
+ *
+ * The store is asynchronous (a network database may answer it). Single flight holds because the
+ * shared promise is taken or joined synchronously, between awaits; and a refresh started by a caller
+ * whose read of the store is older than a refresh that has just finished reads the store again
+ * before asking WeChat, so it takes the new token instead of fetching another.
  */
 import { randomUUID } from 'node:crypto'
 import type { Clock, TokenStore } from './types'
@@ -45,7 +50,7 @@ export class TokenKeeper {
 
   /** A valid token: the stored one while it is fresh, else a renewed one. */
   async getToken(): Promise<string> {
-    const stored = this.options.store.read()
+    const stored = await this.options.store.read()
     if (stored !== null && this.remainingMs(stored) > this.refreshAheadMs) return stored.token
     return this.joinOrStart(null)
   }
@@ -63,7 +68,7 @@ export class TokenKeeper {
 
   /** A new token from WeChat whatever the store holds (`getAccessToken({ forceRefresh: true })`). */
   async forceRefresh(): Promise<string> {
-    const stored = this.options.store.read()
+    const stored = await this.options.store.read()
     return this.replaceRejected(stored?.token ?? '')
   }
 
@@ -71,6 +76,7 @@ export class TokenKeeper {
     return stored.expiresAt.getTime() - this.options.clock.now().getTime()
   }
 
+  /** Synchronous on purpose: no await between the check and taking the shared promise. */
   private joinOrStart(staleToken: string | null): Promise<string> {
     if (this.inFlight === null) {
       this.inFlight = this.refreshShared(staleToken).finally(() => {
@@ -81,8 +87,8 @@ export class TokenKeeper {
   }
 
   /** A stored token this caller may use instead of refreshing: not the stale one, and fresh enough. */
-  private usable(staleToken: string | null): string | null {
-    const stored = this.options.store.read()
+  private async usable(staleToken: string | null): Promise<string | null> {
+    const stored = await this.options.store.read()
     if (stored === null || stored.token === staleToken) return null
     const minimum = staleToken === null ? this.refreshAheadMs : 0
     return this.remainingMs(stored) > minimum ? stored.token : null
@@ -92,17 +98,17 @@ export class TokenKeeper {
     const { store, clock } = this.options
     const deadline = clock.now().getTime() + this.leaseMs
     for (;;) {
-      const ready = this.usable(staleToken)
+      const ready = await this.usable(staleToken)
       if (ready !== null) return ready
-      if (store.tryLease(this.holder, this.leaseMs)) {
+      if (await store.tryLease(this.holder, this.leaseMs)) {
         try {
-          return this.usable(staleToken) ?? (await this.fetchAndStore(staleToken))
+          return (await this.usable(staleToken)) ?? (await this.fetchAndStore(staleToken))
         } finally {
-          store.releaseLease(this.holder)
+          await store.releaseLease(this.holder)
         }
       }
       // Another process is renewing. A routine renewal can go on with the current token meanwhile.
-      const current = store.read()
+      const current = await store.read()
       if (staleToken === null && current !== null && this.remainingMs(current) > 0) return current.token
       // Its lease outlived the time a refresh takes: that process is gone or stuck; refresh ourselves.
       if (clock.now().getTime() >= deadline) return this.fetchAndStore(staleToken)
@@ -116,7 +122,7 @@ export class TokenKeeper {
     // only a forced refresh (limited by WeChat to 20 a day) gets a new one.
     if (staleToken !== null && fetched.token === staleToken) fetched = await this.options.fetchToken(true)
     const expiresAt = new Date(this.options.clock.now().getTime() + fetched.expiresInSeconds * 1000)
-    this.options.store.write(fetched.token, expiresAt)
+    await this.options.store.write(fetched.token, expiresAt)
     return fetched.token
   }
 }

@@ -73,16 +73,22 @@ export function isWeChatError(error: unknown): error is WeChatError {
   return error instanceof WeChatError
 }
 
-/** Where the shared access token lives (the database in production, memory in unit tests). */
+/**
+ * Where the shared access token lives (the database in production, memory in unit tests). Every
+ * method returns a Promise so that a network database (PostgreSQL, Redis) can implement it; each one
+ * is a single atomic operation on the store.
+ */
 export interface TokenStore {
-  read(): { token: string; expiresAt: Date } | null
-  write(token: string, expiresAt: Date): void
+  read(): Promise<{ token: string; expiresAt: Date } | null>
+  write(token: string, expiresAt: Date): Promise<void>
   /**
    * Takes the refresh lease for `ms` if nobody else holds it: the cross-process "one refresh in flight".
-   * Returns false while another process holds an unexpired lease.
+   * Resolves false while another process holds an unexpired lease. Checking and taking the lease must
+   * be one atomic step (a transaction, `INSERT … ON CONFLICT … WHERE`, `SET NX PX`).
    */
-  tryLease(holder: string, ms: number): boolean
-  releaseLease(holder: string): void
+  tryLease(holder: string, ms: number): Promise<boolean>
+  /** Gives the lease back, if `holder` still holds it. */
+  releaseLease(holder: string): Promise<void>
 }
 
 /** Time, injected wherever a rule depends on it. */

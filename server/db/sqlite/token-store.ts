@@ -31,18 +31,19 @@ export function createSqliteTokenStore(db: SqliteDatabase, clock: Clock): TokenS
     return true
   })
 
+  // better-sqlite3 answers synchronously; the Promises are the interface's (see TokenStore).
   return {
-    read() {
+    async read() {
       const row = readToken.get()
       return row ? { token: row.token, expiresAt: new Date(row.expires_at) } : null
     },
-    write(token, expiresAt) {
+    async write(token, expiresAt) {
       writeToken.run(token, expiresAt.getTime())
     },
-    tryLease(holder, ms) {
+    async tryLease(holder, ms) {
       return tryLease.immediate(holder, ms)
     },
-    releaseLease(holder) {
+    async releaseLease(holder) {
       deleteLease.run(holder)
     },
   }

@@ -44,21 +44,21 @@ describe('SQLite database', () => {
     removeDatabase(path)
   })
 
-  it('shares the token and one refresh lease between two processes on one file', () => {
+  it('shares the token and one refresh lease between two processes on one file', async () => {
     const path = tempDatabasePath()
     const first = open(path).tokens
     const second = open(path).tokens
-    first.write('ACCESS_TOKEN_1', new Date('2026-11-25T07:00:00.000Z'))
-    expect(second.read()).toEqual({ token: 'ACCESS_TOKEN_1', expiresAt: new Date('2026-11-25T07:00:00.000Z') })
+    await first.write('ACCESS_TOKEN_1', new Date('2026-11-25T07:00:00.000Z'))
+    expect(await second.read()).toEqual({ token: 'ACCESS_TOKEN_1', expiresAt: new Date('2026-11-25T07:00:00.000Z') })
 
-    expect(first.tryLease('process-a', 15_000)).toBe(true)
-    expect(second.tryLease('process-b', 15_000)).toBe(false)
-    expect(first.tryLease('process-a', 15_000)).toBe(true)
-    first.releaseLease('process-a')
-    expect(second.tryLease('process-b', 15_000)).toBe(true)
+    expect(await first.tryLease('process-a', 15_000)).toBe(true)
+    expect(await second.tryLease('process-b', 15_000)).toBe(false)
+    expect(await first.tryLease('process-a', 15_000)).toBe(true)
+    await first.releaseLease('process-a')
+    expect(await second.tryLease('process-b', 15_000)).toBe(true)
     // A lease left by a process that died expires.
     clock.advance(15_001)
-    expect(first.tryLease('process-a', 15_000)).toBe(true)
+    expect(await first.tryLease('process-a', 15_000)).toBe(true)
     clock.set(new Date('2026-11-25T05:00:00.000Z'))
   })
 
