@@ -124,6 +124,16 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
 
   // getters
   const pendingCount = computed(() => entries.value.length)
+  /** Accepts per template id still waiting for the service: credits the person has but the service does not know yet. */
+  const pendingAccepts = computed(() => {
+    const counts: Record<string, number> = {}
+    for (const entry of entries.value) {
+      for (const [id, result] of Object.entries(entry.results)) {
+        if (result === 'accept' || result === 'acceptWithAudio') counts[id] = (counts[id] ?? 0) + 1
+      }
+    }
+    return counts
+  })
 
   let cancelRetry: (() => void) | null = null
   const listeners = new Set<(ack: ConsentAcknowledgement) => void>()
@@ -235,5 +245,5 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
     return () => listeners.delete(listener)
   }
 
-  return { entries, dropped, flushing, retryAt, pendingCount, enqueue, flush, stopRetrying, onAcknowledged }
+  return { entries, dropped, flushing, retryAt, pendingCount, pendingAccepts, enqueue, flush, stopRetrying, onAcknowledged }
 })

@@ -85,6 +85,7 @@ describe('订阅中心', () => {
 
     expect(client.platform.toasts.at(-1)).toEqual({ title: '已订阅「订单状态通知」，网络恢复后同步到服务', icon: 'none' })
     expect(page.find('.template-card--order_status .template-card__status').text()).toBe('已允许')
+    expect(page.find('.template-card--order_status .template-card__details').text()).toBe('一次性订阅 · 剩余 0 次 · 1 次待同步')
   })
 
   it('shows WeChat\'s refusal in plain Chinese', async () => {
