@@ -66,6 +66,7 @@ describe('browser journeys', () => {
     // One dialog for the group; the person leaves two of its templates ticked.
     await currentPage(page).locator('#subscribe-group').tap()
     const dialog = await openedDialog(page)
+    await screenshot('journey-1-dialog')
     const items = dialog.locator('[data-template-id]')
     const listed = await items.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-template-id')))
     expect(listed).toContain(ORDER_STATUS.id)
@@ -92,6 +93,7 @@ describe('browser journeys', () => {
     await order.locator('.order-card__advance').tap()
     await expectToast(page, '订单已支付')
     await expect.poll(() => order.locator('.order-card__outcome-text').innerText(), { timeout: PATIENCE_MS }).toBe('已发送')
+    await screenshot('journey-1-orders')
 
     await goToTab(page, '消息记录')
     const row = currentPage(page).locator('.message-row').first()
@@ -242,6 +244,7 @@ describe('browser journeys', () => {
     )
     await currentPage(page).locator('#save-preferences').tap()
     await expectToast(page, '已保存')
+    await screenshot('journey-4-preferences')
     const user = await stack.signIn('journey4')
     expect((await stack.preferences(user)).quietHours).toEqual({ start: '22:00', end: '08:00' })
 
