@@ -83,6 +83,9 @@ const REASONS: Record<string, string> = {
   MUTED_CATEGORY: '你在通知设置里关闭了这类通知',
   DAILY_LIMIT: '已达到你设置的每日消息上限',
   UNKNOWN_TEMPLATE: '消息模板不存在',
+  // The service restarted while this message was with WeChat: not sent again, so never twice.
+  INTERRUPTED: '发送途中服务中断，为避免重复没有重发',
+  INTERNAL: '服务内部出错，消息没有发出',
   '43101': '你还没有订阅这类消息，或订阅次数已用完',
   '47003': '消息内容不符合模板的要求',
   '40037': '消息模板已失效',
