@@ -8,6 +8,9 @@
  * - no answer (OFFLINE, TIMEOUT), 5xx, 429: kept; retried after a backoff (2 s, 4 s, 8 s… 5 min) on the
  *   context's timers, and at once on the next `flush()` (app show, next action, sign-in).
  * - 401: kept, no timer: it goes after the next sign-in.
+ * - 400 UNKNOWN_TEMPLATE naming `results.<id>` (the service's catalogue dropped a template this
+ *   device still offered): only that answer is dropped; the others are posted again under the same
+ *   consent id (the service stored nothing for the refused request), so they are not lost.
  * - any other 4xx: the service will never take it; removed and kept in `dropped` with its error.
  * A replay (the same consentId after a lost answer) adds nothing on the service, so nothing is
  * counted twice. `flush()` never rejects: it reports what happened.
@@ -108,6 +111,17 @@ function parseOutbox(data: unknown): StoredOutbox | null {
   const entries = data.entries.map(parseEntry).filter((entry) => entry !== null)
   const dropped = data.dropped.map(parseDropped).filter((entry) => entry !== null)
   return { entries, dropped }
+}
+
+/** The answer the service refused for an unknown template (`field: results.<id>`), if it is one of `results`. */
+function unknownTemplateIn(
+  error: ApiError,
+  results: Record<string, SubscribeResult>,
+): { templateId: string; result: SubscribeResult } | null {
+  if (error.code !== 'UNKNOWN_TEMPLATE' || error.field === null || !error.field.startsWith('results.')) return null
+  const templateId = error.field.slice('results.'.length)
+  const result = Object.hasOwn(results, templateId) ? results[templateId] : undefined
+  return result === undefined ? null : { templateId, result }
 }
 
 export const useConsentOutboxStore = defineStore('consentOutbox', () => {
@@ -212,10 +226,19 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
             report.stoppedBy = error
             break
           }
-          const gone: DroppedConsent = { consentId: entry.consentId, results: entry.results, droppedAt: recorded.at, error: recorded }
+          const unknown = unknownTemplateIn(error, entry.results)
+          const refused = unknown === null ? entry.results : { [unknown.templateId]: unknown.result }
+          const others = Object.fromEntries(Object.entries(entry.results).filter(([id]) => id !== unknown?.templateId))
+          const gone: DroppedConsent = { consentId: entry.consentId, results: refused, droppedAt: recorded.at, error: recorded }
           dropped.value = [gone, ...dropped.value].slice(0, DROPPED_KEPT)
-          replaceEntry(entry.consentId, () => null)
           report.dropped.push(gone)
+          if (unknown !== null && Object.keys(others).length > 0) {
+            // The other answers still count: posted again in this flush.
+            replaceEntry(entry.consentId, (current) => ({ ...current, results: others }))
+            tried.delete(entry.consentId)
+          } else {
+            replaceEntry(entry.consentId, () => null)
+          }
         }
       }
     } finally {

@@ -298,9 +298,15 @@ export class FakeService {
     const user = this.user(openid)
     const at = this.now().toISOString()
     const credits: Record<string, number> = {}
+    // As the service does: every template is checked before any credit changes.
+    for (const templateId of Object.keys(consent.results)) {
+      if (!this.templates.some((candidate) => candidate.id === templateId)) {
+        throw new AnswerError(400, 'UNKNOWN_TEMPLATE', `没有这个模板：${templateId}`, `results.${templateId}`)
+      }
+    }
     for (const [templateId, result] of Object.entries(consent.results)) {
       const template = this.templates.find((candidate) => candidate.id === templateId)
-      if (!template) throw new AnswerError(400, 'UNKNOWN_TEMPLATE', `没有这个模板：${templateId}`, `results.${templateId}`)
+      if (!template) throw new Error(`checked above: ${templateId}`)
       const accepted = result === 'accept' || result === 'acceptWithAudio'
       const held = user.credits.get(templateId) ?? 0
       const now = !accepted ? held : template.kind === 'one-time' ? held + 1 : Math.max(held, 1)

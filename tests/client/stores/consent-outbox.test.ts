@@ -168,4 +168,22 @@ describe('signed out, other 4xx', () => {
     expect(outbox.dropped.map((gone) => gone.results)).toEqual([{ TMPL_RETIRED: 'accept' }])
     expect(client.time.scheduled).toEqual([])
   })
+
+  it('a template the service no longer knows drops only that answer: the others are still counted, once', async () => {
+    const outbox = useConsentOutboxStore()
+    const entry = outbox.enqueue({ [ORDER]: 'accept', TMPL_RETIRED: 'accept' })
+    const report = await outbox.flush()
+    expect(report.acknowledged).toEqual([{ consentId: entry.consentId, credits: { [ORDER]: 1 } }])
+    expect(report.dropped.map((gone) => [gone.consentId, gone.results, gone.error.code])).toEqual([
+      [entry.consentId, { TMPL_RETIRED: 'accept' }, 'UNKNOWN_TEMPLATE'],
+    ])
+    expect(outbox.entries).toEqual([])
+    expect(client.service.credits(OPENID, ORDER)).toBe(1)
+    expect(useSubscriptionsStore().stateOf(ORDER).credits).toBe(1)
+    // Posted again under the same consent id, without the refused template.
+    expect(client.service.requests.filter((r) => r.path === '/api/consents').map((r) => r.body)).toEqual([
+      { consentId: entry.consentId, results: { [ORDER]: 'accept', TMPL_RETIRED: 'accept' } },
+      { consentId: entry.consentId, results: { [ORDER]: 'accept' } },
+    ])
+  })
 })

@@ -102,6 +102,11 @@ describe('POST /api/consents', () => {
     expect(error.field).toBe('results.no-such-template')
     expect(error.message).toContain('no-such-template')
     expect(await service.storage.ledger.credits(alice.openid, ORDER_STATUS.id)).toBe(0)
+    // The client's outbox posts the rest again under the same consentId: it counts, once.
+    const rest = await consent(alice.authorization, 'consent-unknown', { [ORDER_STATUS.id]: 'accept' })
+    expect(rest.json()).toEqual({ credits: { [ORDER_STATUS.id]: 1 } })
+    await consent(alice.authorization, 'consent-unknown', { [ORDER_STATUS.id]: 'accept' })
+    expect(await service.storage.ledger.credits(alice.openid, ORDER_STATUS.id)).toBe(1)
   })
 
   it('refuses answers WeChat never gives, a short consentId and empty results', async () => {
