@@ -65,6 +65,12 @@ export interface SubscribeOutcome {
   flush: FlushReport
 }
 
+/**
+ * How long the catalogue kept on the device is used as it is. After that a load asks the service
+ * again, so templates the operator added show up and retired ones stop being offered.
+ */
+export const TEMPLATE_CATALOGUE_MAX_AGE_MS = 10 * 60_000
+
 export const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
   status: 'unknown',
   credits: null,
@@ -218,9 +224,14 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
     return decideGroupPrompt(uniqueTemplateIds(templateIds).map((id) => promptInput(id, now)), policy.value)
   }
 
-  /** GET /api/templates, cached; call it on page load so ids are known before any tap. */
+  /**
+   * GET /api/templates, kept for TEMPLATE_CATALOGUE_MAX_AGE_MS; call it on page load so ids are known
+   * before any tap. When the service cannot be reached it rejects and the catalogue held stays.
+   */
   async function loadTemplates(options: { force?: boolean } = {}): Promise<Template[]> {
-    if (!options.force && templatesLoadedAt.value !== null && templates.value.length > 0) return templates.value
+    const loadedAt = templatesLoadedAt.value
+    const fresh = loadedAt !== null && context.clock.now() - loadedAt < TEMPLATE_CATALOGUE_MAX_AGE_MS
+    if (!options.force && fresh && templates.value.length > 0) return templates.value
     templates.value = await context.api.templates()
     templatesLoadedAt.value = context.clock.now()
     persist()

@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest'
 import { SUBSCRIBE_ERR_CODES, isSubscribeError, type SubscribeErrCode } from '@/domain/subscribe-errors'
-import { useSubscriptionsStore } from '@/stores/subscriptions'
+import { TEMPLATE_CATALOGUE_MAX_AGE_MS, useSubscriptionsStore } from '@/stores/subscriptions'
 import { useConsentOutboxStore } from '@/stores/consent-outbox'
 import { useSessionStore } from '@/stores/session'
 import { setupClient, type TestClient } from '../support/client'
@@ -228,6 +228,32 @@ describe('restart', () => {
     expect(store.templates.map((template) => template.id)).toContain(ORDER)
     expect(store.stateOf(ORDER)).toMatchObject({ status: 'accept', credits: 1 })
     expect(client.platform.requests).toEqual([])
+  })
+
+  it('keeps the catalogue 10 minutes, then asks the service again (templates added and retired show)', async () => {
+    const templateRequests = (): number => client.service.requests.filter((request) => request.path === '/api/templates').length
+    const before = templateRequests()
+    client = client.restart()
+    const store = useSubscriptionsStore()
+    await store.loadTemplates()
+    expect(templateRequests()).toBe(before)
+
+    client.service.templates.splice(client.service.templates.findIndex((template) => template.id === ACTIVITY), 1)
+    client.service.templates.push({ ...client.service.template('shipping'), id: 'TMPL_DELIVERED', key: 'delivered', title: '送达通知' })
+    client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS - 1)
+    await store.loadTemplates()
+    expect(templateRequests()).toBe(before)
+    client.time.advance(1)
+    await store.loadTemplates()
+    expect(templateRequests()).toBe(before + 1)
+    expect(store.templates.map((template) => template.id)).toContain('TMPL_DELIVERED')
+    expect(store.templates.map((template) => template.id)).not.toContain(ACTIVITY)
+
+    // Unreachable once it is stale again: the load fails and the catalogue held stays.
+    client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS)
+    client.service.offline = true
+    await expect(store.loadTemplates()).rejects.toMatchObject({ code: 'OFFLINE' })
+    expect(store.templates.map((template) => template.id)).toContain('TMPL_DELIVERED')
   })
 
   it('starts empty from corrupt storage', () => {
