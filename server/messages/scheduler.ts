@@ -46,7 +46,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       for (let i = 0; i < ids.length; i += concurrency) {
         const slice = ids.slice(i, i + concurrency)
         for (const id of slice) seen.add(id)
-        await Promise.all(slice.map((id) => pipeline.advance(id)))
+        // One message that cannot be moved on (a row that no longer reads) must not hold up the
+        // others: it is logged by id, and the run goes on.
+        const results = await Promise.allSettled(slice.map((id) => pipeline.advance(id)))
+        results.forEach((result, index) => {
+          if (result.status !== 'rejected') return
+          logger.error({ err: result.reason, messageId: slice[index] }, 'scheduler could not move a message on')
+        })
         processed += slice.length
       }
     }

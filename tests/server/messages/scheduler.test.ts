@@ -48,6 +48,31 @@ describe('scheduler', () => {
     expect(service.wechat.sendCalls).toBe(1)
   })
 
+  it('a message that cannot be read does not hold up the others: they go, it is logged by id', async () => {
+    const alice = await signIn(service.app, (user) => service.wechat.issueCode(user), 'alice')
+    for (let i = 0; i < 10; i += 1) {
+      service.wechat.grant(alice.openid, { [ORDER_STATUS.id]: 'accept' })
+      await service.app.inject({ method: 'POST', url: '/api/consents', headers: { authorization: alice.authorization }, payload: { consentId: `consent-many-${i}`, results: { [ORDER_STATUS.id]: 'accept' } } })
+    }
+    await service.app.inject({ method: 'PUT', url: '/api/me/preferences', headers: { authorization: alice.authorization }, payload: { quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 20, mutedCategories: [] } })
+    const ids: string[] = []
+    for (let i = 0; i < 10; i += 1) {
+      const reply = await service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: alice.openid, templateId: 'order_status', data: ORDER_DATA } })
+      ids.push(reply.json<MessageOutcome>().id)
+    }
+    // The oldest due message, first in the first batch, no longer reads.
+    service.storage.db.prepare("UPDATE messages SET data = 'not json' WHERE id = ?").run(ids[0])
+    service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
+
+    expect(await service.app.scheduler.runOnce()).toEqual({ processed: 10 })
+
+    const statuses = service.storage.db.prepare('SELECT id, status FROM messages ORDER BY seq').all() as { id: string; status: string }[]
+    expect(statuses.map((row) => row.status)).toEqual(['deferred', ...Array<string>(9).fill('sent')])
+    expect(service.wechat.sendCalls).toBe(9)
+    const logged = service.logs.map((line) => JSON.parse(line) as { msg: string; messageId?: string }).filter((entry) => entry.msg === 'scheduler could not move a message on')
+    expect(logged.map((entry) => entry.messageId)).toEqual([ids[0]])
+  })
+
   it('never runs twice at once: a second call joins the run in progress', async () => {
     await deferredMessage()
     service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
