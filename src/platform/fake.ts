@@ -111,6 +111,8 @@ export class FakePlatform implements Platform {
   itemSettings: Record<string, KeptChoice>
   requireTap: boolean
   modalConfirms: boolean
+  /** While true, modals fail to show as `uni.showModal` can (`showModal:fail`). */
+  modalFails = false
   offline = false
   requestHandler: FakeRequestHandler
   onOpenSetting: ((current: SubscriptionsSetting) => SubscriptionsSetting) | null
@@ -285,6 +287,7 @@ export class FakePlatform implements Platform {
   }
 
   modal(options: ModalOptions): Promise<boolean> {
+    if (this.modalFails) return Promise.reject(new PlatformError('MODAL_FAILED', 'showModal:fail'))
     this.modals.push(options)
     const confirmed = this.modalConfirms
     // WeChat lets a subscribe call made in a modal's confirm callback count as the tap.

@@ -75,6 +75,7 @@ export interface Platform {
   request(options: PlatformRequest): Promise<PlatformResponse>
   storage: PlatformStorage
   toast(options: ToastOptions): void
+  /** Resolves with whether the person confirmed; rejects with `PlatformError` MODAL_FAILED when none could be shown. */
   modal(options: ModalOptions): Promise<boolean>
   /** Ends the page's pull-down-refresh animation (`uni.stopPullDownRefresh`). */
   stopPullDownRefresh(): void

@@ -3,7 +3,7 @@
  * `uni.*`.
  */
 import type { ModalOptions, PlatformRequest, PlatformResponse, PlatformStorage, ToastOptions } from './types'
-import { requestFailure } from './errors'
+import { PlatformError, requestFailure } from './errors'
 
 function errMsgOf(failure: unknown): string {
   if (typeof failure === 'object' && failure !== null && 'errMsg' in failure && typeof failure.errMsg === 'string') {
@@ -65,7 +65,7 @@ export function uniModal(options: ModalOptions): Promise<boolean> {
         if (result.confirm) options.onConfirm?.()
         resolve(result.confirm)
       },
-      fail: (failure) => reject(new Error(`弹窗没能显示：${errMsgOf(failure)}`)),
+      fail: (failure) => reject(new PlatformError('MODAL_FAILED', errMsgOf(failure))),
     })
   })
 }

@@ -145,6 +145,27 @@ describe('订单', () => {
     expect(client.platform.subscribeCalls).toMatchObject([{ tmplIds: [orderTemplateId], inTap: true }])
   })
 
+  it('not subscribed and the modal cannot be shown: a toast says so, nothing is left unhandled', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      client.platform.modalFails = true
+      const page = await mountPage(OrdersPage)
+      await tap(client, page, '#place-order')
+
+      await tap(client, page, '.order-card__advance')
+      await new Promise((resolve) => setImmediate(resolve))
+
+      expect(page.find('.order-card__outcome-text').text()).toBe('未订阅')
+      expect(toastTitles().at(-1)).toBe('提示框没能打开，请稍后再试')
+      expect(client.platform.subscribeCalls).toEqual([])
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
   it('after "暂不" the offer is not made again for 72 hours', async () => {
     client.platform.modalConfirms = false
     const page = await mountPage(OrdersPage)

@@ -133,4 +133,14 @@ describe('storage, toast, modal', () => {
     await expect(platform.modal({ title: '订阅', content: '?', onConfirm: () => order.push('again') })).resolves.toBe(false)
     expect(order).toEqual(['onConfirm', 'resolved'])
   })
+
+  it('a modal that cannot be shown rejects with a PlatformError in Chinese, keeping the errMsg', async () => {
+    uniDouble.modalAnswer = 'fail'
+    await expect(platform.modal({ title: '订阅', content: '?' })).rejects.toMatchObject({
+      name: 'PlatformError',
+      code: 'MODAL_FAILED',
+      message: '提示框没能打开，请稍后再试',
+      errMsg: 'showModal:fail system error',
+    })
+  })
 })

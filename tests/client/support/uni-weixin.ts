@@ -27,7 +27,8 @@ export class UniWeixinDouble {
   inSettings: (() => void) | null = null
   loginAnswer: { code: string } | WeChatFailure = { code: 'wx-code-1' }
   requestAnswer: { statusCode: number; data: unknown } | WeChatFailure = { statusCode: 200, data: {} }
-  modalAnswer: 'confirm' | 'cancel' = 'confirm'
+  /** 'fail': no modal could be shown (`showModal:fail`). */
+  modalAnswer: 'confirm' | 'cancel' | 'fail' = 'confirm'
 
   private later(callback: () => void): void {
     queueMicrotask(callback)
@@ -100,6 +101,10 @@ export class UniWeixinDouble {
 
   showModal = (options: Callbacks<{ errMsg: string; confirm: boolean; cancel: boolean }> & { title: string }): void => {
     this.calls.push({ api: 'showModal', options: { ...options } })
+    if (this.modalAnswer === 'fail') {
+      this.settle(options, { errMsg: 'showModal:fail system error' }, true)
+      return
+    }
     const confirm = this.modalAnswer === 'confirm'
     this.settle(options, { errMsg: 'showModal:ok', confirm, cancel: !confirm }, false)
   }
