@@ -30,7 +30,8 @@ export const EnvSchema = Type.Object({
   WECHAT_APPID: Type.Optional(Type.String({ pattern: '^wx[0-9a-zA-Z]{14,30}$' })),
   WECHAT_SECRET: Type.Optional(Type.String({ pattern: '^[0-9a-zA-Z]{16,64}$' })),
   WECHAT_API_BASE: Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', default: 'https://api.weixin.qq.com' }),
-  ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
+  // It travels as `Authorization: Bearer <key>`, which ends at the first space: no white space inside.
+  ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 16, maxLength: 256, pattern: '^\\S+$' })),
   MINIPROGRAM_STATE: Type.Union([Type.Literal('formal'), Type.Literal('trial'), Type.Literal('developer')], {
     default: 'formal',
   }),
@@ -55,7 +56,7 @@ const EXPECTED: Record<EnvVariable, string> = {
   WECHAT_APPID: '应为小程序的 AppID（wx 开头，如 wx1234567890abcdef）',
   WECHAT_SECRET: '应为小程序的 AppSecret（16 到 64 位字母或数字）',
   WECHAT_API_BASE: '应为 http(s):// 开头的地址，如 https://api.weixin.qq.com',
-  ADMIN_API_KEY: '应为 16 到 256 个字符的管理密钥',
+  ADMIN_API_KEY: '应为 16 到 256 个字符的管理密钥，不含空格',
   MINIPROGRAM_STATE: '应为 formal、trial 或 developer 之一',
   TEMPLATES: '应为模板目录 JSON 文件的路径',
   TZ_QUIET_HOURS: '应为 IANA 时区名，如 Asia/Shanghai',

@@ -77,6 +77,8 @@ describe('loadConfig', () => {
     [{ WECHAT_APPID: 'not-an-appid' }, 'WECHAT_APPID'],
     [{ WECHAT_API_BASE: 'ftp://x' }, 'WECHAT_API_BASE'],
     [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
+    // A key with a space could never be sent as `Authorization: Bearer <key>`.
+    [{ ADMIN_API_KEY: 'an admin key with spaces in it' }, 'ADMIN_API_KEY'],
   ])('names the bad variable: %j', (env, variable) => {
     const error = problem(env)
     expect(error.variable).toBe(variable)
