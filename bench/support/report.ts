@@ -180,7 +180,7 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
     out.push('', '4. Client sizes (gzip: node:zlib level 6, file by file)')
     out.push(
       table(
-        ['build / part', 'files', 'bytes', 'share', 'gzip', 'Δ bytes'],
+        ['build / part', 'files', 'bytes', 'share', 'gzip', 'Δ size'],
         [
           weightRow(`H5 dist/build/h5${h5.builtNow ? ' (built now)' : ''}`, h5.total, old?.h5.total),
           weightRow('  JS', h5.js, old?.h5.js, h5.total),
