@@ -5,6 +5,7 @@
  * browser is there, with the way to install it.
  */
 import { spawnSync } from 'node:child_process'
+import { productionBuildEnv } from '../../support/build-env'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,7 +37,7 @@ export default function setup(): void {
   }
   if (buildIsFresh()) return
   // Same origin: the journeys' service serves the app and the API from one address.
-  const env = { ...process.env, VITE_API_BASE: '' }
+  const env = { ...productionBuildEnv(), VITE_API_BASE: '' }
   const result = spawnSync(join(root, 'node_modules/.bin/uni'), ['build'], { cwd: root, encoding: 'utf8', env })
   if (result.status !== 0) {
     throw new Error(`uni build failed (exit ${String(result.status)}):\n${result.stdout}\n${result.stderr}`)

@@ -4,6 +4,7 @@
  * (`npm test` builds it first anyway; this keeps `npx vitest run --project mp` honest on its own.)
  */
 import { spawnSync } from 'node:child_process'
+import { productionBuildEnv } from '../../support/build-env'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,7 +33,11 @@ function buildIsFresh(): boolean {
 export default function setup(): void {
   if (buildIsFresh()) return
   const uni = join(root, 'node_modules/.bin/uni')
-  const result = spawnSync(uni, ['build', '-p', 'mp-weixin'], { cwd: root, encoding: 'utf8' })
+  const result = spawnSync(uni, ['build', '-p', 'mp-weixin'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: productionBuildEnv(),
+  })
   if (result.status !== 0) {
     throw new Error(`uni build -p mp-weixin failed (exit ${String(result.status)}):\n${result.stdout}\n${result.stderr}`)
   }
