@@ -29,8 +29,12 @@ export interface UsePageSessionReturn {
   loadError: Ref<string | null>
   /** Signs in if needed, then runs the page's load. Call it from onLoad/onShow. */
   enter(): Promise<void>
-  /** H5 sandbox: signs in as the named test user, then loads. Rejects with the reason in Chinese. */
-  signInAs(name: string): Promise<void>
+  /** H5 sandbox: a sign-in is under way (the sign-in card's button waits). */
+  signingIn: Ref<boolean>
+  /** Why the last sign-in failed, in Chinese; null when it did not. */
+  signInError: Ref<string | null>
+  /** H5 sandbox: signs in as the named test user, then loads. A failure the person can act on becomes `signInError`. */
+  signIn(name: string): Promise<void>
 }
 
 /** The message of an error a person can do something about, or null for a bug. */
@@ -81,10 +85,23 @@ export function usePageSession(load: () => Promise<void>): UsePageSessionReturn 
     await loadSignedIn(retryAfterUnauthorized)
   }
 
-  async function signInAs(name: string): Promise<void> {
-    await session.signInAsTestUser(name)
-    await loadSignedIn(true)
+  const signingIn = ref(false)
+  const signInError = ref<string | null>(null)
+
+  async function signIn(name: string): Promise<void> {
+    signingIn.value = true
+    signInError.value = null
+    try {
+      await session.signInAsTestUser(name)
+      await loadSignedIn(true)
+    } catch (error) {
+      const message = personMessage(error)
+      if (message === null) throw error
+      signInError.value = `登录失败：${message}`
+    } finally {
+      signingIn.value = false
+    }
   }
 
-  return { access, loadError, enter: () => enterOnce(true), signInAs }
+  return { access, loadError, enter: () => enterOnce(true), signingIn, signInError, signIn }
 }
