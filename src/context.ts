@@ -9,6 +9,9 @@
  *
  * A plain module-level slot rather than Vue's provide/inject, because stores run outside components
  * (timers, app lifecycle) and the mini-program has one app per process.
+ *
+ * The session is reached the same way (`getToken`, `currentOpenid`): the session store imports the
+ * consent outbox (it flushes after sign-in), so the outbox cannot import the session store back.
  */
 import type { Platform } from '@/platform/types'
 import { createApiClient, defaultApiBase, type ApiClient } from '@/api/client'
@@ -27,6 +30,8 @@ export interface Timers {
 export interface ClientContext {
   platform: Platform
   api: ApiClient
+  /** The openid of the person signed in now (the session store's), or null when signed out. */
+  currentOpenid(): string | null
   clock: Clock
   timers: Timers
   /** A new random id (`^[A-Za-z0-9_-]{22}$`). */
@@ -46,6 +51,8 @@ export interface CreateClientContextOptions {
   platform: Platform
   /** The session token for each request; the app passes `() => useSessionStore().validToken()`. */
   getToken: () => string | null
+  /** The signed-in person's openid; the app passes `() => useSessionStore().openid`. */
+  currentOpenid: () => string | null
   /** Default: `defaultApiBase()` (VITE_API_BASE, or the build's default). */
   baseUrl?: string
   clock?: Clock
@@ -61,6 +68,7 @@ export function createClientContext(options: CreateClientContextOptions): Client
       baseUrl: options.baseUrl ?? defaultApiBase(),
       getToken: options.getToken,
     }),
+    currentOpenid: options.currentOpenid,
     clock: options.clock ?? systemClock,
     timers: options.timers ?? systemTimers,
     newId: options.newId ?? (() => randomId()),

@@ -11,6 +11,12 @@ export function createApp() {
   const pinia = createPinia()
   app.use(pinia)
   const platform = createPlatform({ sandbox: () => sandboxLinkFrom(useApi()) })
-  installClientContext(createClientContext({ platform, getToken: () => useSessionStore(pinia).validToken() }))
+  installClientContext(
+    createClientContext({
+      platform,
+      getToken: () => useSessionStore(pinia).validToken(),
+      currentOpenid: () => useSessionStore(pinia).openid,
+    }),
+  )
   return { app, pinia }
 }

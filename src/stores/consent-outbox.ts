@@ -14,6 +14,14 @@
  * - any other 4xx: the service will never take it; removed and kept in `dropped` with its error.
  * A replay (the same consentId after a lost answer) adds nothing on the service, so nothing is
  * counted twice. `flush()` never rejects: it reports what happened.
+ *
+ * Each entry belongs to the person who answered the dialog: `enqueue(results, openid)` tags it with
+ * that session's openid, and `flush()` posts only the entries of the person signed in now
+ * (`context.currentOpenid()`), so switching test users on H5 never credits A's consent to B. The others
+ * stay stored until their person signs in again. An entry without an openid (answered while signed
+ * out, or stored before entries named their person) belongs to whoever is signed in at the next
+ * flush: that flush tags it with their openid before posting it. `pendingAccepts`, `pendingCount` and
+ * a report's `remaining` count only the current person's entries.
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
@@ -25,6 +33,8 @@ import { isFiniteNumber, isRecord, isString, nullable, oneOf, persistedSlot } fr
 
 export interface OutboxEntry {
   consentId: string
+  /** The person who answered the dialog; null when nobody was signed in (or stored before this field). */
+  openid: string | null
   results: Record<string, SubscribeResult>
   /** ms since the epoch. */
   createdAt: number
@@ -55,7 +65,7 @@ export interface ConsentAcknowledgement {
 export interface FlushReport {
   acknowledged: ConsentAcknowledgement[]
   dropped: DroppedConsent[]
-  /** Entries still waiting. */
+  /** The current person's entries still waiting. */
   remaining: number
   /** The error that stopped this flush (offline, 5xx, 401), if any. */
   stoppedBy: ApiError | null
@@ -88,7 +98,9 @@ function parseEntry(value: unknown): OutboxEntry | null {
   const results = parseResults(value.results)
   const { consentId, createdAt, attempts } = value
   if (!isString(consentId) || results === null || !isFiniteNumber(createdAt) || !isFiniteNumber(attempts)) return null
-  return { consentId, results, createdAt, attempts, lastError: parseError(value.lastError) }
+  // Entries stored before they named their person have no openid: whoever signs in next takes them.
+  const openid = isString(value.openid) ? value.openid : null
+  return { consentId, openid, results, createdAt, attempts, lastError: parseError(value.lastError) }
 }
 
 function parseDropped(value: unknown): DroppedConsent | null {
@@ -136,12 +148,22 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
   /** When the retry timer fires (ms since the epoch), or null when none is set. */
   const retryAt = ref<number | null>(null)
 
+  /** Whether `entry` is posted for the person signed in as `openid` (an untagged entry: for anyone signed in). */
+  function belongsTo(entry: OutboxEntry, openid: string | null): boolean {
+    return openid !== null && (entry.openid === null || entry.openid === openid)
+  }
+
   // getters
-  const pendingCount = computed(() => entries.value.length)
-  /** Accepts per template id still waiting for the service: credits the person has but the service does not know yet. */
+  /** The current person's entries (the session's openid is reactive, so these follow a sign-in). */
+  const currentEntries = computed(() => {
+    const openid = context.currentOpenid()
+    return entries.value.filter((entry) => belongsTo(entry, openid))
+  })
+  const pendingCount = computed(() => currentEntries.value.length)
+  /** The current person's accepts per template id still waiting: credits they have but the service does not know yet. */
   const pendingAccepts = computed(() => {
     const counts: Record<string, number> = {}
-    for (const entry of entries.value) {
+    for (const entry of currentEntries.value) {
       for (const [id, result] of Object.entries(entry.results)) {
         if (result === 'accept' || result === 'acceptWithAudio') counts[id] = (counts[id] ?? 0) + 1
       }
@@ -157,10 +179,14 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
     slot.save({ entries: entries.value, dropped: dropped.value })
   }
 
-  /** Queues one dialog answer and writes it to storage before returning. */
-  function enqueue(results: Record<string, SubscribeResult>): OutboxEntry {
+  /**
+   * Queues one dialog answer of the person signed in as `openid` (null: nobody signed in, the next
+   * person to sign in takes it) and writes it to storage before returning.
+   */
+  function enqueue(results: Record<string, SubscribeResult>, openid: string | null): OutboxEntry {
     const entry: OutboxEntry = {
       consentId: context.newId(),
+      openid,
       results: { ...results },
       createdAt: context.clock.now(),
       attempts: 0,
@@ -179,7 +205,7 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
 
   function scheduleRetry(): void {
     stopRetrying()
-    const failures = Math.min(...entries.value.map((entry) => entry.attempts))
+    const failures = Math.min(...currentEntries.value.map((entry) => entry.attempts))
     const delay = backoffDelay(Math.max(failures, 1))
     retryAt.value = context.clock.now() + delay
     cancelRetry = context.timers.schedule(() => {
@@ -208,10 +234,14 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
     flushing.value = true
     try {
       for (;;) {
-        // Entries queued while this flush runs are picked up too.
-        const entry = entries.value.find((candidate) => !tried.has(candidate.consentId))
-        if (entry === undefined) break
-        tried.add(entry.consentId)
+        // Read each time: entries queued while this flush runs are picked up too, and a sign-in as
+        // someone else stops this person's entries from going under the new session.
+        const openid = context.currentOpenid()
+        const next = entries.value.find((candidate) => !tried.has(candidate.consentId) && belongsTo(candidate, openid))
+        if (next === undefined || openid === null) break
+        tried.add(next.consentId)
+        if (next.openid === null) replaceEntry(next.consentId, (current) => ({ ...current, openid }))
+        const entry: OutboxEntry = { ...next, openid }
         try {
           const response = await context.api.postConsent({ consentId: entry.consentId, results: entry.results })
           replaceEntry(entry.consentId, () => null)
@@ -244,8 +274,8 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
     } finally {
       flushing.value = false
     }
-    report.remaining = entries.value.length
-    if (report.stoppedBy !== null && report.stoppedBy.retryable) scheduleRetry()
+    report.remaining = currentEntries.value.length
+    if (report.stoppedBy !== null && report.stoppedBy.retryable && report.remaining > 0) scheduleRetry()
     return report
   }
 

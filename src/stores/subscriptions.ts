@@ -271,7 +271,12 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
     persist()
   }
 
-  async function settle(templateIds: string[], at: number, call: Promise<SubscribeAnswers>): Promise<SubscribeOutcome> {
+  async function settle(
+    templateIds: string[],
+    at: number,
+    openid: string | null,
+    call: Promise<SubscribeAnswers>,
+  ): Promise<SubscribeOutcome> {
     let results: SubscribeAnswers
     try {
       results = await call
@@ -281,7 +286,8 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
     }
     recordResults(results, at)
     const outbox = useConsentOutboxStore()
-    const entry = outbox.enqueue(results)
+    // Queued for the person who was shown the dialog, whoever is signed in by the time it answers.
+    const entry = outbox.enqueue(results, openid)
     // A "总是保持以上选择" ticked in this dialog shows only in getSetting: read it again, so the guides
     // (always-reject) and the next taps see it. The consent is already stored in the outbox by now.
     const [flush] = await Promise.all([outbox.flush(), refreshSettings()])
@@ -305,7 +311,7 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
     } catch (error) {
       return Promise.reject(error)
     }
-    return settle(ids, context.clock.now(), call)
+    return settle(ids, context.clock.now(), context.currentOpenid(), call)
   }
 
   function applySettings(setting: SubscriptionsSetting): SubscriptionsSetting {

@@ -148,7 +148,9 @@ describe('signed out, other 4xx', () => {
   it('keeps a consent made without a session and sends it after sign-in', async () => {
     useSessionStore().signOut()
     const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
-    expect(outcome.flush.stoppedBy?.code).toBe('UNAUTHORIZED')
+    // Nobody is signed in: nothing to post it for (it would only be refused with 401).
+    expect(outcome.flush).toMatchObject({ acknowledged: [], stoppedBy: null })
+    expect(consentPosts()).toBe(0)
     expect(client.time.scheduled).toEqual([])
     expect(useConsentOutboxStore().entries).toHaveLength(1)
 
@@ -160,7 +162,7 @@ describe('signed out, other 4xx', () => {
 
   it('drops a consent the service refuses (400) and records why', async () => {
     const outbox = useConsentOutboxStore()
-    outbox.enqueue({ TMPL_RETIRED: 'accept' })
+    outbox.enqueue({ TMPL_RETIRED: 'accept' }, OPENID)
     const report = await outbox.flush()
     expect(report.dropped).toHaveLength(1)
     expect(report.dropped[0]?.error).toMatchObject({ code: 'UNKNOWN_TEMPLATE', status: 400, message: '没有这个模板：TMPL_RETIRED' })
@@ -171,7 +173,7 @@ describe('signed out, other 4xx', () => {
 
   it('a template the service no longer knows drops only that answer: the others are still counted, once', async () => {
     const outbox = useConsentOutboxStore()
-    const entry = outbox.enqueue({ [ORDER]: 'accept', TMPL_RETIRED: 'accept' })
+    const entry = outbox.enqueue({ [ORDER]: 'accept', TMPL_RETIRED: 'accept' }, OPENID)
     const report = await outbox.flush()
     expect(report.acknowledged).toEqual([{ consentId: entry.consentId, credits: { [ORDER]: 1 } }])
     expect(report.dropped.map((gone) => [gone.consentId, gone.results, gone.error.code])).toEqual([
@@ -185,5 +187,82 @@ describe('signed out, other 4xx', () => {
       { consentId: entry.consentId, results: { [ORDER]: 'accept', TMPL_RETIRED: 'accept' } },
       { consentId: entry.consentId, results: { [ORDER]: 'accept' } },
     ])
+  })
+})
+
+describe('each consent belongs to the person who answered it (H5 sandbox, switching test users)', () => {
+  async function answerOfflineAs(name: string): Promise<string> {
+    await useSessionStore().signInAsTestUser(name)
+    client.service.offline = true
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    useConsentOutboxStore().stopRetrying()
+    client.service.offline = false
+    return outcome.consentId
+  }
+
+  beforeEach(async () => {
+    client = setupClient({ service: { sandbox: true } })
+    await useSessionStore().signInAsTestUser('alice')
+    await useSubscriptionsStore().loadTemplates()
+    useSessionStore().signOut()
+  })
+
+  it("A's waiting consent is not sent under B's session; it goes when A signs in again", async () => {
+    const consentId = await answerOfflineAs('alice')
+    const outbox = useConsentOutboxStore()
+    expect(outbox.entries.map((entry) => entry.consentId)).toEqual([consentId])
+    expect(outbox.pendingAccepts).toEqual({ [ORDER]: 1 })
+
+    useSessionStore().signOut()
+    await useSessionStore().signInAsTestUser('bob')
+    const report = await outbox.flush()
+    expect(report).toMatchObject({ acknowledged: [], remaining: 0, stoppedBy: null })
+    expect(consentPosts()).toBe(0)
+    expect(client.service.credits('o-bob', ORDER)).toBe(0)
+    expect(outbox.pendingAccepts).toEqual({})
+    expect(outbox.pendingCount).toBe(0)
+
+    // Still stored for alice, across a restart too.
+    client = client.restart()
+    expect(useConsentOutboxStore().entries.map((entry) => [entry.consentId, entry.openid])).toEqual([[consentId, 'o-alice']])
+
+    useSessionStore().signOut()
+    await useSessionStore().signInAsTestUser('alice')
+    await settle()
+    expect(useConsentOutboxStore().entries).toEqual([])
+    expect(client.service.credits('o-alice', ORDER)).toBe(1)
+    expect(client.service.credits('o-bob', ORDER)).toBe(0)
+  })
+
+  it('B answering while A waits: only B\'s consent is posted for B', async () => {
+    const aliceConsent = await answerOfflineAs('alice')
+    useSessionStore().signOut()
+    await useSessionStore().signInAsTestUser('bob')
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(outcome.reported).toBe(true)
+    const posted = client.service.requests.filter((r) => r.path === '/api/consents')
+    expect(posted.map((r) => [(r.body as { consentId: string }).consentId, r.openid])).toEqual([[outcome.consentId, 'o-bob']])
+    expect(client.service.credits('o-bob', ORDER)).toBe(1)
+    expect(client.service.credits('o-alice', ORDER)).toBe(0)
+    expect(useConsentOutboxStore().entries.map((entry) => entry.consentId)).toEqual([aliceConsent])
+  })
+
+  it('an entry stored before consents named their person goes to whoever signs in next', async () => {
+    client.platform.storage.set(
+      'uni-subscribe:consent-outbox',
+      JSON.stringify({
+        v: 1,
+        data: { entries: [{ consentId: 'legacy-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null }], dropped: [] },
+      }),
+    )
+    client = client.restart()
+    const outbox = useConsentOutboxStore()
+    expect(outbox.entries[0]?.openid).toBeNull()
+    expect(outbox.pendingAccepts).toEqual({}) // nobody signed in yet
+
+    await useSessionStore().signInAsTestUser('carol')
+    await settle()
+    expect(outbox.entries).toEqual([])
+    expect(client.service.credits('o-carol', ORDER)).toBe(1)
   })
 })

@@ -49,6 +49,7 @@ function start(service: FakeService, time: ManualTime, platformOptions: FakePlat
     platform,
     baseUrl: 'http://127.0.0.1:8080',
     getToken: () => useSessionStore().validToken(),
+    currentOpenid: () => useSessionStore().openid,
     clock: time,
     timers: time,
     newId: () => `consent-${String(++ids.count).padStart(4, '0')}-device`,
