@@ -13,6 +13,11 @@
  *   so there are never more sends than credits, whatever the concurrency.
  * - After the send: `sent` with WeChat's msgid, or `failed` with the errcode as reason; the credit is
  *   given back when WeChat did not use it, set to zero on 43101 (send-errors.ts decides).
+ * - Recording that result can fail (a locked or failing database) after WeChat already answered. The
+ *   message is never sent again for it: the failure is logged with the message id and WeChat's answer,
+ *   and the same result is written once more. If that fails too the error goes on to the caller (500,
+ *   or the scheduler's log) and the message stays `sending` until the next start marks it `failed`
+ *   INTERRUPTED, as for a process that died mid-call.
  *
  * Every status change is conditional on the status it leaves, so the scheduler and a request (or
  * two processes) working on the same message never both send it.
@@ -26,7 +31,7 @@ import { creditAfterFailure } from '../../src/domain/send-errors'
 import type { MessageRecord, MessageSource, SendResult, Storage } from '../db/storage'
 import { AppError } from '../errors'
 import { sendConsumesCredit } from '../ledger/consent-rules'
-import type { Clock, MessageLang, MiniprogramState, SendOutcome, WeChatClient } from '../wechat/types'
+import type { Clock, MessageLang, MiniprogramState, SendAttemptRecord, SendOutcome, WeChatClient } from '../wechat/types'
 import { isMiniProgramPage } from './pages'
 import type { TemplateDirectory } from './templates'
 
@@ -126,6 +131,27 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return { template, data, invalid }
   }
 
+  /** Writes WeChat's answer for a message in `sending`; once more if the first write fails (see the top). */
+  async function record(id: string, attempts: readonly SendAttemptRecord[], result: SendResult): Promise<void> {
+    try {
+      await storage.messages.finishSend(id, attempts, result, clock.now())
+      return
+    } catch (error) {
+      logger.error({ err: error, messageId: id, result }, 'recording the send result failed; writing it again')
+    }
+    try {
+      // A write whose answer was lost may have landed: only a message still `sending` is written.
+      const message = await storage.messages.get(id)
+      if (message?.status === 'sending') await storage.messages.finishSend(id, attempts, result, clock.now())
+    } catch (error) {
+      logger.error(
+        { err: error, messageId: id, result },
+        'send result not recorded: the message stays sending until the next start marks it failed (INTERRUPTED)',
+      )
+      throw error
+    }
+  }
+
   async function send(message: MessageRecord): Promise<void> {
     let outcome: SendOutcome
     try {
@@ -142,13 +168,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       // process. Whether WeChat got the call is unknown: treated like an interrupted send (credit
       // given back; a consent WeChat did use shows up as 43101 on the next send, which zeroes it).
       logger.error({ err: error, messageId: message.id }, 'send failed inside the service')
-      await storage.messages.finishSend(message.id, [], { status: 'failed', reason: 'INTERNAL', credit: 'refund' }, clock.now())
+      await record(message.id, [], { status: 'failed', reason: 'INTERNAL', credit: 'refund' })
       return
     }
     const result: SendResult = outcome.ok
       ? { status: 'sent', msgid: outcome.msgid }
       : { status: 'failed', reason: String(outcome.errcode), credit: creditAfterFailure(outcome.errcode) }
-    await storage.messages.finishSend(message.id, outcome.attempts, result, clock.now())
+    await record(message.id, outcome.attempts, result)
   }
 
   /** Preferences, then the atomic daily-limit + credit claim, then the send. */

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { MessageDetail, MessageOutcome, Preferences } from '../../../src/domain/contract'
 import {
   ACCOUNT_SECURITY,
@@ -117,6 +118,46 @@ describe('POST /api/messages: sending', () => {
       expect(reply.json<MessageOutcome>().status).toBe('sent')
     }
     expect(await credits(ACCOUNT_SECURITY.id)).toBe(1)
+  })
+})
+
+describe('POST /api/messages: recording what WeChat answered fails', () => {
+  // The SQLite engine's own error, as a locked or failing database throws it.
+  const databaseLocked = (): Error => new Database.SqliteError('database is locked', 'SQLITE_BUSY')
+
+  function logged(msg: string): { messageId?: string; result?: unknown }[] {
+    return service.logs.map((line) => JSON.parse(line) as { msg: string; messageId?: string; result?: unknown }).filter((entry) => entry.msg === msg)
+  }
+
+  it('once: logged with the message id, written again, the message sent and never sent twice', async () => {
+    await accept(ORDER_STATUS.id, 2)
+    const finishSend = vi.spyOn(service.storage.messages, 'finishSend').mockRejectedValueOnce(databaseLocked())
+    const outcome = await sendOrder()
+    expect(outcome).toEqual({ id: expect.any(String), templateId: ORDER_STATUS.id, status: 'sent' })
+    expect(finishSend).toHaveBeenCalledTimes(2)
+    expect(service.wechat.sendCalls).toBe(1)
+    expect(await detail(outcome.id)).toMatchObject({ status: 'sent', msgid: '3000000000', attempts: [{ errcode: 0 }] })
+    expect(await credits()).toBe(1)
+    expect(logged('recording the send result failed; writing it again')).toEqual([
+      expect.objectContaining({ messageId: outcome.id, result: { status: 'sent', msgid: '3000000000' } }),
+    ])
+  })
+
+  it('twice: 500, logged with the message id and what WeChat answered, not sent again; the next start marks it INTERRUPTED', async () => {
+    await accept(ORDER_STATUS.id, 2)
+    vi.spyOn(service.storage.messages, 'finishSend').mockRejectedValueOnce(databaseLocked()).mockRejectedValueOnce(databaseLocked())
+    const reply = await send({ touser: alice.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA })
+    expect(reply.statusCode).toBe(500)
+    expect(reply.body).not.toContain('database is locked')
+    const [row] = service.storage.db.prepare('SELECT id, status FROM messages').all() as { id: string; status: string }[]
+    expect(row?.status).toBe('sending')
+    expect(logged('send result not recorded: the message stays sending until the next start marks it failed (INTERRUPTED)')).toEqual([
+      expect.objectContaining({ messageId: row?.id, result: { status: 'sent', msgid: '3000000000' } }),
+    ])
+
+    expect(await service.app.pipeline.failInterrupted()).toEqual([row?.id])
+    expect(await detail(row?.id ?? '')).toMatchObject({ status: 'failed', reason: 'INTERRUPTED' })
+    expect(service.wechat.sendCalls).toBe(1)
   })
 })
 
