@@ -6,8 +6,11 @@
  * With no WECHAT_APPID the service runs against the built-in sandbox WeChat on loopback. Without
  * ADMIN_API_KEY (allowed only then) the admin key lives in a file next to the database, made on the
  * first start (mode 0600) and reused after: see `readOrCreateAdminKey`. The key itself is never printed.
+ * The sandbox's routes (/sandbox/*) and its WeChat have no auth, so sandbox mode listens on a loopback
+ * HOST only, unless SANDBOX_ALLOW_REMOTE=1 says on purpose that other machines may reach it.
  */
 import { randomBytes } from 'node:crypto'
+import { BlockList, isIP } from 'node:net'
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Type, type Static } from 'typebox'
@@ -41,6 +44,7 @@ export const EnvSchema = Type.Object({
   SESSION_TTL: Type.String({ ...PositiveInteger, default: '168' }),
   SCHEDULER_INTERVAL_MS: Type.String({ ...PositiveInteger, default: '5000' }),
   STATIC_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  SANDBOX_ALLOW_REMOTE: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -64,6 +68,7 @@ const EXPECTED: Record<EnvVariable, string> = {
   SESSION_TTL: '应为会话有效期的小时数（正整数）',
   SCHEDULER_INTERVAL_MS: '应为调度器的间隔毫秒数（正整数）',
   STATIC_DIR: '应为构建好的 H5 应用目录（含 index.html），如 dist/build/h5',
+  SANDBOX_ALLOW_REMOTE: '应为 1（允许沙箱模式监听非本机回环地址）或 0',
   LOG_LEVEL: '应为 fatal、error、warn、info、debug、trace 或 silent 之一',
 }
 
@@ -112,6 +117,17 @@ export interface Config {
 function fail(variable: EnvVariable, raw: string | undefined, why?: string): never {
   const shown = raw === undefined || SECRET_VARIABLES.has(variable) ? '' : `（当前为 "${raw}"）`
   throw new ConfigError(variable, `配置错误：环境变量 ${variable} ${why ?? EXPECTED[variable]}${shown}`)
+}
+
+const LOOPBACK = new BlockList()
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK.addAddress('::1', 'ipv6')
+
+/** Whether listening on `host` keeps the service on this machine. */
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true
+  const family = isIP(host)
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6')
 }
 
 function isTimeZone(name: string): boolean {
@@ -227,6 +243,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secret: parsed.WECHAT_SECRET,
       apiBase: parsed.WECHAT_API_BASE.replace(/\/+$/, ''),
     }
+  }
+  if (wechat.mode === 'sandbox' && !isLoopback(parsed.HOST) && parsed.SANDBOX_ALLOW_REMOTE !== '1') {
+    fail(
+      'HOST',
+      parsed.HOST,
+      '在沙箱模式（未设置 WECHAT_APPID）下必须是本机回环地址，如 127.0.0.1：' +
+        '/sandbox/* 接口和沙箱微信不做认证，监听其他地址会让网络上的任何人冒充用户、伪造订阅。' +
+        '连接真实微信请设置 WECHAT_APPID；确需从其他机器访问沙箱请设置 SANDBOX_ALLOW_REMOTE=1',
+    )
   }
 
   let staticDir: string | null = null

@@ -103,6 +103,34 @@ describe('loadConfig', () => {
   })
 })
 
+describe('sandbox mode listens on loopback only (its /sandbox/* routes and fake WeChat have no auth)', () => {
+  const fromFile = { adminKeyFromFile: () => 'admin-key-from-the-file' }
+
+  it.each(['0.0.0.0', '::', '192.168.1.20', 'example.com'])('refuses HOST=%s without WECHAT_APPID, naming HOST and WECHAT_APPID', (host) => {
+    const error = problem({ HOST: host })
+    expect(error.variable).toBe('HOST')
+    expect(error.message).toBe(
+      `配置错误：环境变量 HOST 在沙箱模式（未设置 WECHAT_APPID）下必须是本机回环地址，如 127.0.0.1：` +
+        `/sandbox/* 接口和沙箱微信不做认证，监听其他地址会让网络上的任何人冒充用户、伪造订阅。` +
+        `连接真实微信请设置 WECHAT_APPID；确需从其他机器访问沙箱请设置 SANDBOX_ALLOW_REMOTE=1（当前为 "${host}"）`,
+    )
+  })
+
+  it.each(['127.0.0.1', '127.0.0.2', 'localhost', '::1'])('takes loopback HOST=%s', (host) => {
+    expect(loadConfig({ HOST: host }, fromFile).host).toBe(host)
+  })
+
+  it('SANDBOX_ALLOW_REMOTE=1 lets sandbox mode listen on 0.0.0.0; 0 does not', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', SANDBOX_ALLOW_REMOTE: '1' }, fromFile)).toMatchObject({ host: '0.0.0.0', wechat: { mode: 'sandbox' } })
+    expect(problem({ HOST: '0.0.0.0', SANDBOX_ALLOW_REMOTE: '0' }).variable).toBe('HOST')
+    expect(problem({ SANDBOX_ALLOW_REMOTE: 'yes' }).variable).toBe('SANDBOX_ALLOW_REMOTE')
+  })
+
+  it('real WeChat may listen anywhere', () => {
+    expect(loadConfig({ ...REAL, HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
+  })
+})
+
 describe('the admin key file (sandbox mode without ADMIN_API_KEY)', () => {
   const directories: string[] = []
   function scratch(): string {
