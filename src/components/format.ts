@@ -8,6 +8,7 @@
  */
 import type { MessageOutcome, MessageStatus, MyMessage, TemplateKind } from '@/domain/contract'
 import type { SubscriptionStatus, KeptChoice } from '@/domain/prompt-policy'
+import { sendErrcodePersonMessage } from '@/domain/send-errors'
 
 const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000
 
@@ -76,7 +77,7 @@ export function creditsLabel(kind: TemplateKind, status: SubscriptionStatus, cre
   return credits === null ? '剩余次数未知' : `剩余 ${credits} 次`
 }
 
-/** Why the service did not send (MyMessage.reason): project reasons and WeChat errcodes. */
+/** Why the service did not send (MyMessage.reason): the service's own reasons. WeChat errcodes are read in src/domain/send-errors.ts. */
 const REASONS: Record<string, string> = {
   NO_CREDIT: '你还没有订阅这类消息，或订阅次数已用完',
   INVALID_DATA: '消息内容不符合模板的要求',
@@ -86,22 +87,13 @@ const REASONS: Record<string, string> = {
   // The service restarted while this message was with WeChat: not sent again, so never twice.
   INTERRUPTED: '发送途中服务中断，为避免重复没有重发',
   INTERNAL: '服务内部出错，消息没有发出',
-  '43101': '你还没有订阅这类消息，或订阅次数已用完',
-  '47003': '消息内容不符合模板的要求',
-  '40037': '消息模板已失效',
-  '41030': '消息要打开的页面无效',
-  '40003': '接收人无效',
-  '45009': '发送太频繁，微信暂停了发送',
-  '43108': '发送太频繁，微信暂停了发送',
-  '-1': '微信系统繁忙',
-  '-2': '连接微信服务器失败',
 }
 
 export function reasonText(reason: string | undefined): string {
   if (reason === undefined || reason === '') return '原因未知'
   const known = REASONS[reason]
   if (known !== undefined) return known
-  return /^-?\d+$/.test(reason) ? `微信拒绝发送（错误码 ${reason}）` : `原因：${reason}`
+  return /^-?\d+$/.test(reason) ? sendErrcodePersonMessage(Number(reason)) : `原因：${reason}`
 }
 
 /** Both mean: there was no consent to spend. */

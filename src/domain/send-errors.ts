@@ -22,24 +22,26 @@ export interface SendErrcodeRule {
   action: SendErrcodeAction
   /** When the send finally fails with this code (for `retry`/`refresh-token`: retries exhausted). */
   credit: CreditAfterFailure
-  /** For operators and people, in Chinese. */
+  /** For operators, in Chinese. */
   message: string
+  /** For the person the message was meant for (消息记录), where it says more than an errcode would. */
+  forPerson?: string
 }
 
 export const SEND_ERRCODES: Readonly<Record<number, SendErrcodeRule>> = {
   0: { action: 'sent', credit: 'keep', message: '微信已接收这条消息' },
-  [-1]: { action: 'retry', credit: 'refund', message: '微信系统繁忙，稍后重试' },
-  [TRANSPORT_ERRCODE]: { action: 'retry', credit: 'refund', message: '连接微信服务器失败（网络错误或服务器错误），稍后重试' },
+  [-1]: { action: 'retry', credit: 'refund', message: '微信系统繁忙，稍后重试', forPerson: '微信系统繁忙' },
+  [TRANSPORT_ERRCODE]: { action: 'retry', credit: 'refund', message: '连接微信服务器失败（网络错误或服务器错误），稍后重试', forPerson: '连接微信服务器失败' },
   40001: { action: 'refresh-token', credit: 'refund', message: 'access_token 无效（可能已被另一次刷新取代），刷新后重试一次' },
   40014: { action: 'refresh-token', credit: 'refund', message: 'access_token 不合法，刷新后重试一次' },
   42001: { action: 'refresh-token', credit: 'refund', message: 'access_token 已过期，刷新后重试一次' },
-  40003: { action: 'fail', credit: 'refund', message: '接收者 openid 无效（touser 不是本小程序的用户）' },
-  40037: { action: 'fail', credit: 'refund', message: '模板 ID 无效：模板不存在或不属于本小程序' },
-  41030: { action: 'fail', credit: 'refund', message: '跳转页面 page 无效：不是小程序已发布的页面' },
-  43101: { action: 'fail', credit: 'zero', message: '用户没有订阅这个模板，或订阅次数已用完' },
-  43108: { action: 'retry', credit: 'refund', message: '同时向同一用户发送的请求过多，稍后重试' },
-  45009: { action: 'retry', credit: 'refund', message: '调用次数超过微信的频率或额度限制，稍后重试' },
-  47003: { action: 'fail', credit: 'refund', message: '消息内容不符合模板关键词的格式要求' },
+  40003: { action: 'fail', credit: 'refund', message: '接收者 openid 无效（touser 不是本小程序的用户）', forPerson: '接收人无效' },
+  40037: { action: 'fail', credit: 'refund', message: '模板 ID 无效：模板不存在或不属于本小程序', forPerson: '消息模板已失效' },
+  41030: { action: 'fail', credit: 'refund', message: '跳转页面 page 无效：不是小程序已发布的页面', forPerson: '消息要打开的页面无效' },
+  43101: { action: 'fail', credit: 'zero', message: '用户没有订阅这个模板，或订阅次数已用完', forPerson: '你还没有订阅这类消息，或订阅次数已用完' },
+  43108: { action: 'retry', credit: 'refund', message: '同时向同一用户发送的请求过多，稍后重试', forPerson: '发送太频繁，微信暂停了发送' },
+  45009: { action: 'retry', credit: 'refund', message: '调用次数超过微信的频率或额度限制，稍后重试', forPerson: '发送太频繁，微信暂停了发送' },
+  47003: { action: 'fail', credit: 'refund', message: '消息内容不符合模板关键词的格式要求', forPerson: '消息内容不符合模板的要求' },
   47001: { action: 'fail', credit: 'refund', message: '请求内容不是微信要求的 JSON 格式' },
   // No access token could be had, so nothing was sent: the service's configuration is wrong.
   40013: { action: 'fail', credit: 'refund', message: 'AppID 无效：检查 WECHAT_APPID' },
@@ -71,6 +73,11 @@ export function creditAfterFailure(errcode: number): CreditAfterFailure {
 export function sendErrcodeMessage(errcode: number): string {
   const rule = ruleFor(errcode)
   return rule === UNKNOWN ? `微信返回了未知错误（错误码 ${errcode}）` : rule.message
+}
+
+/** What the person is told when a send to them ended with `errcode`, e.g. in 消息记录. */
+export function sendErrcodePersonMessage(errcode: number): string {
+  return ruleFor(errcode).forPerson ?? `微信拒绝发送（错误码 ${errcode}）`
 }
 
 /** Whether `errcode` is a retryable answer (system busy, transport failure, rate limits). */

@@ -5,6 +5,7 @@ import {
   isTokenErrcode,
   sendErrcodeAction,
   sendErrcodeMessage,
+  sendErrcodePersonMessage,
   TRANSPORT_ERRCODE,
 } from '../../../src/domain/send-errors'
 
@@ -52,6 +53,14 @@ describe('send errcodes', () => {
     expect(sendErrcodeMessage(-2)).toBe('连接微信服务器失败（网络错误或服务器错误），稍后重试')
     expect(sendErrcodeMessage(40125)).toBe('AppSecret 无效：检查 WECHAT_SECRET（在微信后台重置后要同步更新）')
     expect(sendErrcodeMessage(12345)).toBe('微信返回了未知错误（错误码 12345）')
+  })
+
+  it('tells the person in plain words, without operator details; other codes by their number', () => {
+    expect(sendErrcodePersonMessage(43101)).toBe('你还没有订阅这类消息，或订阅次数已用完')
+    expect(sendErrcodePersonMessage(-2)).toBe('连接微信服务器失败')
+    expect(sendErrcodePersonMessage(47003)).toBe('消息内容不符合模板的要求')
+    expect(sendErrcodePersonMessage(40125)).toBe('微信拒绝发送（错误码 40125）')
+    expect(sendErrcodePersonMessage(12345)).toBe('微信拒绝发送（错误码 12345）')
   })
 
   it('tells retryable and token codes apart', () => {
