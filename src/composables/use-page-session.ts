@@ -7,8 +7,12 @@
  * A 401 while loading (the token expired on the service) signs out and goes round once more.
  * Errors the person can act on (no network, the service refusing) become `loadError` in Chinese;
  * anything else is a bug and is thrown on.
+ *
+ * It owns the page's lifecycle: `onLoad` enters; each later `onShow` (back from settings, another
+ * tab) runs `refresh` once the page is ready. Call it during the page's setup.
  */
 import { ref, type Ref } from 'vue'
+import { onLoad, onShow } from '@dcloudio/uni-app'
 import { isApiError } from '@/api/errors'
 import { isPlatformError } from '@/platform/errors'
 import { isSubscribeError } from '@/domain/subscribe-errors'
@@ -35,6 +39,15 @@ export interface UsePageSessionReturn {
   signInError: Ref<string | null>
   /** H5 sandbox: signs in as the named test user, then loads. A failure the person can act on becomes `signInError`. */
   signIn(name: string): Promise<void>
+  /** Runs the page's refresh; a failure the person can act on becomes `loadError` (刷新失败：…). */
+  refresh(): Promise<void>
+}
+
+export interface UsePageSessionOptions {
+  /** What a later show (and `refresh()`) re-reads; default: the whole `load`. */
+  refresh?: () => Promise<void>
+  /** Re-read on every show after the first; default true. */
+  refreshOnShow?: boolean
 }
 
 /** The message of an error a person can do something about, or null for a bug. */
@@ -43,7 +56,7 @@ export function personMessage(error: unknown): string | null {
   return null
 }
 
-export function usePageSession(load: () => Promise<void>): UsePageSessionReturn {
+export function usePageSession(load: () => Promise<void>, options: UsePageSessionOptions = {}): UsePageSessionReturn {
   const session = useSessionStore()
   const access = ref<PageAccess>('checking')
   const loadError = ref<string | null>(null)
@@ -103,5 +116,29 @@ export function usePageSession(load: () => Promise<void>): UsePageSessionReturn 
     }
   }
 
-  return { access, loadError, enter: () => enterOnce(true), signingIn, signInError, signIn }
+  async function refresh(): Promise<void> {
+    try {
+      await (options.refresh ?? load)()
+      loadError.value = null
+    } catch (error) {
+      const message = personMessage(error)
+      if (message === null) throw error
+      loadError.value = `刷新失败：${message}`
+    }
+  }
+
+  const enter = (): Promise<void> => enterOnce(true)
+  let loaded = false
+  onLoad(() => {
+    loaded = true
+    void enter()
+  })
+  if (options.refreshOnShow ?? true) {
+    onShow(() => {
+      // The first show comes right after onLoad, which loads.
+      if (loaded && access.value === 'ready') void refresh()
+    })
+  }
+
+  return { access, loadError, enter, signingIn, signInError, signIn, refresh }
 }
