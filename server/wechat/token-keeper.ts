@@ -8,6 +8,10 @@
  * shared promise is taken or joined synchronously, between awaits; and a refresh started by a caller
  * whose read of the store is older than a refresh that has just finished reads the store again
  * before asking WeChat, so it takes the new token instead of fetching another.
+ *
+ * The token this process last saw is kept in memory, so a send does not read the store while that
+ * token is fresh (no database round trip per send). If another process replaced it meanwhile, WeChat
+ * answers 40001 and `replaceRejected` finds the new token in the store.
  */
 import { randomUUID } from 'node:crypto'
 import type { Clock, TokenStore } from './types'
@@ -40,6 +44,8 @@ export class TokenKeeper {
   private readonly pollMs: number
   private readonly holder: string
   private inFlight: Promise<string> | null = null
+  /** The token this process last read or wrote. */
+  private known: { token: string; expiresAt: Date } | null = null
 
   constructor(private readonly options: TokenKeeperOptions) {
     this.refreshAheadMs = options.refreshAheadMs ?? 300_000
@@ -50,8 +56,12 @@ export class TokenKeeper {
 
   /** A valid token: the stored one while it is fresh, else a renewed one. */
   async getToken(): Promise<string> {
+    if (this.known !== null && this.remainingMs(this.known) > this.refreshAheadMs) return this.known.token
     const stored = await this.options.store.read()
-    if (stored !== null && this.remainingMs(stored) > this.refreshAheadMs) return stored.token
+    if (stored !== null && this.remainingMs(stored) > this.refreshAheadMs) {
+      this.known = stored
+      return stored.token
+    }
     return this.joinOrStart(null)
   }
 
@@ -60,6 +70,7 @@ export class TokenKeeper {
    * replaced it (here or in another process) is reused; WeChat is asked at most once per stale token.
    */
   async replaceRejected(staleToken: string): Promise<string> {
+    if (this.known?.token === staleToken) this.known = null
     let token = await this.joinOrStart(staleToken)
     // The refresh joined may have been a routine one that WeChat answered with the same token.
     if (token === staleToken) token = await this.joinOrStart(staleToken)
@@ -91,7 +102,9 @@ export class TokenKeeper {
     const stored = await this.options.store.read()
     if (stored === null || stored.token === staleToken) return null
     const minimum = staleToken === null ? this.refreshAheadMs : 0
-    return this.remainingMs(stored) > minimum ? stored.token : null
+    if (this.remainingMs(stored) <= minimum) return null
+    this.known = stored
+    return stored.token
   }
 
   private async refreshShared(staleToken: string | null): Promise<string> {
@@ -123,6 +136,7 @@ export class TokenKeeper {
     if (staleToken !== null && fetched.token === staleToken) fetched = await this.options.fetchToken(true)
     const expiresAt = new Date(this.options.clock.now().getTime() + fetched.expiresInSeconds * 1000)
     await this.options.store.write(fetched.token, expiresAt)
+    this.known = { token: fetched.token, expiresAt }
     return fetched.token
   }
 }

@@ -231,6 +231,17 @@ describe('the token keeper', () => {
     expect(sandbox.stats()).toMatchObject({ tokenIssued: 2, tokenCalls: 2 })
   })
 
+  it('reads the store once while its token is fresh, not on every call (no database round trip per send)', async () => {
+    let reads = 0
+    const counted: TokenStore = { ...store, read: () => ((reads += 1), store.read()) }
+    const wechat = client({ tokenStore: counted })
+    const first = await wechat.getAccessToken()
+    const readsForTheFirst = reads
+    for (let i = 0; i < 10; i += 1) expect(await wechat.getAccessToken()).toBe(first)
+    expect(reads).toBe(readsForTheFirst)
+    expect(sandbox.stats().tokenIssued).toBe(1)
+  })
+
   it('forceRefresh gets a new token even while the stored one is valid', async () => {
     const wechat = client()
     const first = await wechat.getAccessToken()
