@@ -55,12 +55,13 @@ const alias = {
 }
 
 export default defineConfig({
+  // Every project `extends: true`, so this reaches each project's Vite server too.
   plugins: [noHmrWebSocket()],
   test: {
     projects: [
       {
+        extends: true,
         plugins: [
-          noHmrWebSocket(),
           uniConditionalCompilation('h5'),
           vue({ template: { compilerOptions: { isCustomElement: (tag) => UNI_TAGS.has(tag) } } }),
         ],
@@ -73,7 +74,7 @@ export default defineConfig({
         },
       },
       {
-        plugins: [noHmrWebSocket()],
+        extends: true,
         test: {
           name: 'server',
           environment: 'node',
@@ -82,7 +83,7 @@ export default defineConfig({
       },
       {
         // The compiled mini-program (dist/build/mp-weixin) under WeChat's miniprogram-simulate.
-        plugins: [noHmrWebSocket()],
+        extends: true,
         test: {
           name: 'mp',
           environment: 'jsdom',
@@ -96,7 +97,7 @@ export default defineConfig({
         // Browser journeys: headless Chromium against the built H5 app and the real service on loopback.
         // The journeys live in one file, so they run one after another (fileParallelism is not a
         // per-project option in vitest 3).
-        plugins: [noHmrWebSocket()],
+        extends: true,
         test: {
           name: 'e2e',
           environment: 'node',
