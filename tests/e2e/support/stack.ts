@@ -150,7 +150,11 @@ export async function startStack(): Promise<Stack> {
     if (!running) return
     const { app, storage, pool } = running
     running = null
-    await app.close()
+    // Gone like a process that stops: no keep-alive connection outlives it. Otherwise the browser may
+    // reuse one and get the closing server's 503 after the restart instead of the new service.
+    const closing = app.close()
+    app.server.closeAllConnections()
+    await closing
     await pool.close()
     storage.close()
   }
