@@ -7,8 +7,9 @@
  * decide (which answer adds a credit, what a failure does to it) stay outside, in ledger/ and
  * messages/.
  */
+import type { CreditChange } from '../ledger/rules'
 import type { MessageLang, SendAttemptRecord, TokenStore } from '../wechat/types'
-import type { MessageStatus, Preferences, SubscribeResult } from '../../src/domain/contract'
+import type { MessageStatus, Preferences, Reason, SubscribeResult } from '../../src/domain/contract'
 
 // ─── sessions ────────────────────────────────────────────────────────────────
 
@@ -22,14 +23,6 @@ export interface SessionRepository {
 }
 
 // ─── consents and credits ────────────────────────────────────────────────────
-
-/** What one answer does to the credits of its template. */
-export type CreditChange =
-  /** One-time template accepted: one more send allowed. */
-  | { type: 'add'; amount: number }
-  /** Long-term template: 1 while subscribed (never consumed by a send), 0 after a reject or ban. */
-  | { type: 'set'; value: 0 | 1 }
-  | { type: 'none' }
 
 export interface ConsentChange {
   templateId: string
@@ -90,7 +83,7 @@ export interface NewMessage {
 export interface StatusChangeRecord {
   at: Date
   status: MessageStatus
-  reason?: string
+  reason?: Reason
 }
 
 export interface MessageSummary {
@@ -98,7 +91,7 @@ export interface MessageSummary {
   openid: string
   templateId: string
   status: MessageStatus
-  reason?: string
+  reason?: Reason
   createdAt: Date
   sentAt?: Date
   deliverAfter?: Date
@@ -123,7 +116,7 @@ export type ClaimResult =
 
 export type SendResult =
   | { status: 'sent'; msgid: string }
-  | { status: 'failed'; reason: string; credit: 'refund' | 'zero' | 'keep' }
+  | { status: 'failed'; reason: Reason; credit: 'refund' | 'zero' | 'keep' }
 
 export interface MessageRepository {
   /**
@@ -142,7 +135,7 @@ export interface MessageRepository {
   transition(
     id: string,
     from: readonly MessageStatus[],
-    to: { status: 'deferred'; deliverAfter: Date } | { status: 'skipped' | 'failed'; reason: string },
+    to: { status: 'deferred'; deliverAfter: Date } | { status: 'skipped' | 'failed'; reason: Reason },
     now: Date,
   ): Promise<boolean>
   /**

@@ -1,5 +1,5 @@
 /**
- * Consents become credits. The rules are in consent-rules.ts; atomicity (a consent counted once,
+ * Consents become credits. The rules are in rules.ts; atomicity (a consent counted once,
  * also when the same consentId arrives twice at the same moment) is the storage's
  * `applyConsent` transaction.
  */
@@ -8,7 +8,7 @@ import type { Storage } from '../db/storage'
 import { AppError } from '../errors'
 import type { TemplateDirectory } from '../messages/templates'
 import type { Clock } from '../wechat/types'
-import { creditChangeFor } from './consent-rules'
+import { creditChangeForConsent } from './rules'
 
 export interface Ledger {
   /** Throws AppError 400 naming the first unknown template id. */
@@ -29,7 +29,7 @@ export function createLedger(options: { storage: Storage; templates: TemplateDir
         if (!template) {
           throw new AppError(400, 'UNKNOWN_TEMPLATE', `results.${templateId}: 没有这个模板 ID`, `results.${templateId}`)
         }
-        return { templateId, result, credit: creditChangeFor(template.kind, result) }
+        return { templateId, result, credit: creditChangeForConsent(template.kind, result) }
       })
       const { credits } = await storage.ledger.applyConsent({
         openid,

@@ -10,20 +10,7 @@
  */
 import type { Keyword, OrderStatus, OrderStatusChanged, Template } from '../../src/domain/contract'
 import { truncateThing } from '../../src/domain/keywords'
-
-export const ORDER_STATUS_TEMPLATE_KEY = 'order_status'
-
-export const ORDER_STATUS_LABELS: Readonly<Record<OrderStatus, string>> = {
-  pending_payment: '待支付',
-  paid: '已支付',
-  shipped: '已发货',
-  delivered: '已送达',
-}
-
-/** The page the message opens: the order itself. */
-export function orderPage(orderId: string): string {
-  return `pages/orders/index?id=${orderId}`
-}
+import { formatAmount, ORDER_STATUS_LABELS } from '../../src/domain/orders'
 
 /** `2026年11月25日 13:05` in `timeZone`. */
 export function formatChineseDateTime(instant: Date, timeZone: string): string {
@@ -38,11 +25,6 @@ export function formatChineseDateTime(instant: Date, timeZone: string): string {
   }).formatToParts(instant)
   const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? ''
   return `${part('year')}年${Number(part('month'))}月${Number(part('day'))}日 ${part('hour')}:${part('minute')}`
-}
-
-/** Fen → `¥12.50`. */
-export function formatAmount(amountFen: number): string {
-  return `¥${(amountFen / 100).toFixed(2)}`
 }
 
 /** A line for a remark keyword (备注), per status. */

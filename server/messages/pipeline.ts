@@ -12,7 +12,7 @@
  *   (`UPDATE … WHERE credits > 0`: `failed` NO_CREDIT). Only a message that got its credit is sent,
  *   so there are never more sends than credits, whatever the concurrency.
  * - After the send: `sent` with WeChat's msgid, or `failed` with the errcode as reason; the credit is
- *   given back when WeChat did not use it, set to zero on 43101 (send-errors.ts decides).
+ *   given back when WeChat did not use it, set to zero on 43101 (wechat-errcodes.ts decides).
  * - Recording that result can fail (a locked or failing database) after WeChat already answered. The
  *   message is never sent again for it: the failure is logged with the message id and WeChat's answer,
  *   and the same result is written once more. If that fails too the error goes on to the caller (500,
@@ -27,10 +27,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { MessageOutcome, MessageStatus, Preferences, Template } from '../../src/domain/contract'
 import { validateMessageData, type KeywordInput } from '../../src/domain/keywords'
 import { localDayKey, quietHoursState } from '../../src/domain/quiet-hours'
-import { creditAfterFailure } from '../../src/domain/send-errors'
+import { errcodeReason } from '../../src/domain/reasons'
+import { creditAfterFailure } from '../../src/domain/wechat-errcodes'
 import type { MessageRecord, MessageSource, SendResult, Storage } from '../db/storage'
 import { AppError } from '../errors'
-import { sendConsumesCredit } from '../ledger/consent-rules'
+import { sendConsumesCredit } from '../ledger/rules'
 import type { Clock, MessageLang, MiniprogramState, SendAttemptRecord, SendOutcome, WeChatClient } from '../wechat/types'
 import { isMiniProgramPage } from './pages'
 import type { TemplateDirectory } from './templates'
@@ -173,7 +174,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
     const result: SendResult = outcome.ok
       ? { status: 'sent', msgid: outcome.msgid }
-      : { status: 'failed', reason: String(outcome.errcode), credit: creditAfterFailure(outcome.errcode) }
+      : { status: 'failed', reason: errcodeReason(outcome.errcode), credit: creditAfterFailure(outcome.errcode) }
     await record(message.id, outcome.attempts, result)
   }
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EventRequest, EventResponse } from '../../src/domain/contract'
-import { ORDER_STATUS_TEMPLATE_KEY, orderPage, orderStatusData } from '../messages/order-events'
+import { ORDER_STATUS_TEMPLATE_KEY, orderPage } from '../../src/domain/orders'
+import { orderStatusData } from '../messages/order-events'
 import { responses, type RouteContext } from './context'
 
 /**

@@ -1,20 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SessionRequest, SessionResponse } from '../../src/domain/contract'
 import { hashSessionToken, newSessionToken } from '../auth'
+import { loginErrcodeRule } from '../../src/domain/wechat-errcodes'
 import { AppError } from '../errors'
 import { isWeChatError, type WeChatError } from '../wechat/types'
 import { responses, type RouteContext } from './context'
 
 const HOUR_MS = 3_600_000
 
-/** WeChat's answers to a bad login, as the caller's errors. */
+/** WeChat's answer to a bad login (read in wechat-errcodes.ts), as the caller's error. */
 function sessionError(error: WeChatError): AppError {
-  if (error.errcode === 40029 || error.errcode === 40163) {
-    return new AppError(401, 'INVALID_CODE', 'code: 登录凭证无效或已使用，请重新调用 uni.login 获取', 'code')
+  const { failure, message } = loginErrcodeRule(error.errcode)
+  switch (failure) {
+    case 'invalid-code':
+      return new AppError(401, 'INVALID_CODE', message, 'code')
+    case 'rate-limited':
+      return new AppError(429, 'RATE_LIMITED', message)
+    case 'refused':
+      return new AppError(403, 'FORBIDDEN', message)
+    case 'unavailable':
+      return new AppError(502, 'WECHAT_UNAVAILABLE', message)
   }
-  if (error.errcode === 45011) return new AppError(429, 'RATE_LIMITED', '登录太频繁（每人每分钟最多 100 次），请稍后再试')
-  if (error.errcode === 40226) return new AppError(403, 'FORBIDDEN', '微信判定这个用户为高风险用户，拒绝登录')
-  return new AppError(502, 'WECHAT_UNAVAILABLE', `微信登录接口暂时不可用（错误码 ${error.errcode}），请稍后再试`)
 }
 
 /** POST /api/session { code } → a session token for the openid WeChat knows the code by. */

@@ -9,7 +9,7 @@
  * The AppSecret and access tokens never appear in an error or an outcome.
  */
 import type { Dispatcher } from 'undici'
-import { isRetryableSendErrcode, isTokenErrcode, TRANSPORT_ERRCODE } from '../../src/domain/send-errors'
+import { isRetryableSendErrcode, isTokenErrcode, loginErrcodeRule, TRANSPORT_ERRCODE } from '../../src/domain/wechat-errcodes'
 import { backoffDelay, retryPolicy, type RetryOptions, type RetryPolicy } from './retry'
 import { TokenKeeper } from './token-keeper'
 import {
@@ -84,6 +84,7 @@ export class HttpWeChatClient implements WeChatClient {
     const reply = await this.withRetries(
       () => this.request('GET', '/sns/jscode2session', { appid: appId, secret, js_code: jsCode, grant_type: 'authorization_code' }),
       [],
+      (errcode) => loginErrcodeRule(errcode).action === 'retry',
     )
     this.throwUnlessOk(reply)
     const { openid, unionid } = reply.body
@@ -131,15 +132,19 @@ export class HttpWeChatClient implements WeChatClient {
   }
 
   /**
-   * Repeats a call while WeChat says "later", up to `maxAttempts` calls, waiting longer each time.
-   * Each call is added to `attempts`.
+   * Repeats a call while WeChat says "later" (by the API's own table), up to `maxAttempts` calls,
+   * waiting longer each time. Each call is added to `attempts`.
    */
-  private async withRetries(call: () => Promise<WeChatReply>, attempts: SendAttemptRecord[]): Promise<WeChatReply> {
+  private async withRetries(
+    call: () => Promise<WeChatReply>,
+    attempts: SendAttemptRecord[],
+    retryable: (errcode: number) => boolean = isRetryableSendErrcode,
+  ): Promise<WeChatReply> {
     for (let attempt = 0; ; attempt += 1) {
       const at = this.options.clock.now()
       const reply = await call()
       attempts.push({ at, errcode: reply.errcode, errmsg: reply.errmsg })
-      if (!isRetryableSendErrcode(reply.errcode) || attempt + 1 >= this.retry.maxAttempts) return reply
+      if (!retryable(reply.errcode) || attempt + 1 >= this.retry.maxAttempts) return reply
       await this.retry.sleep(backoffDelay(attempt, this.retry))
     }
   }

@@ -6,9 +6,9 @@
  * hours in by default. Computed with a fixed offset rather than `Intl` time zones, which not every
  * mini-program runtime supports.
  */
-import type { MessageOutcome, MessageStatus, MyMessage, TemplateKind } from '@/domain/contract'
+import type { MessageOutcome, MessageStatus, MyMessage, Reason, TemplateKind } from '@/domain/contract'
 import type { SubscriptionStatus, KeptChoice } from '@/domain/prompt-policy'
-import { sendErrcodePersonMessage } from '@/domain/send-errors'
+import { describeReason } from '@/domain/reasons'
 
 const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000
 
@@ -32,11 +32,6 @@ export function formatDateTime(iso: string): string {
   const time = chinaTime(iso)
   if (time === null) return iso
   return `${time.getUTCMonth() + 1}月${time.getUTCDate()}日 ${formatClock(iso)}`
-}
-
-/** ¥68.00 */
-export function formatAmount(amountFen: number): string {
-  return `¥${(amountFen / 100).toFixed(2)}`
 }
 
 export const SUBSCRIPTION_STATUS_LABELS: Record<SubscriptionStatus, string> = {
@@ -77,28 +72,14 @@ export function creditsLabel(kind: TemplateKind, status: SubscriptionStatus, cre
   return credits === null ? '剩余次数未知' : `剩余 ${credits} 次`
 }
 
-/** Why the service did not send (MyMessage.reason): the service's own reasons. WeChat errcodes are read in src/domain/send-errors.ts. */
-const REASONS: Record<string, string> = {
-  NO_CREDIT: '你还没有订阅这类消息，或订阅次数已用完',
-  INVALID_DATA: '消息内容不符合模板的要求',
-  MUTED_CATEGORY: '你在通知设置里关闭了这类通知',
-  DAILY_LIMIT: '已达到你设置的每日消息上限',
-  UNKNOWN_TEMPLATE: '消息模板不存在',
-  // The service restarted while this message was with WeChat: not sent again, so never twice.
-  INTERRUPTED: '发送途中服务中断，为避免重复没有重发',
-  INTERNAL: '服务内部出错，消息没有发出',
+/** Why a message was not sent, as the person reads it (the meanings are in src/domain/reasons.ts). */
+export function reasonText(reason: Reason | undefined): string {
+  return reason === undefined ? '原因未知' : describeReason(reason).person
 }
 
-export function reasonText(reason: string | undefined): string {
-  if (reason === undefined || reason === '') return '原因未知'
-  const known = REASONS[reason]
-  if (known !== undefined) return known
-  return /^-?\d+$/.test(reason) ? sendErrcodePersonMessage(Number(reason)) : `原因：${reason}`
-}
-
-/** Both mean: there was no consent to spend. */
+/** There was no consent to spend (NO_CREDIT, or WeChat's 43101): offer the subscribe dialog. */
 export function isNotSubscribed(outcome: Pick<MessageOutcome, 'status' | 'reason'>): boolean {
-  return outcome.status === 'failed' && (outcome.reason === 'NO_CREDIT' || outcome.reason === '43101')
+  return outcome.status === 'failed' && outcome.reason !== undefined && describeReason(outcome.reason).noConsent
 }
 
 /** The short outcome of an order's message: `已发送`, `免打扰时段结束后发送（08:00）`, `未订阅`… */

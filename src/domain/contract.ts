@@ -6,6 +6,7 @@
  * JSON everywhere; errors are `ErrorBody` with a 4xx for the caller's mistakes.
  */
 import { Type, type Static } from 'typebox'
+import { SERVICE_REASONS } from './reasons'
 
 // ─── shared pieces ────────────────────────────────────────────────────────────
 
@@ -72,6 +73,13 @@ export const MessageStatus = Type.Union([
   Type.Literal('skipped'),
 ])
 export type MessageStatus = Static<typeof MessageStatus>
+
+/**
+ * Why a message was not sent (or not yet): the service's own word, or WeChat's errcode in decimal.
+ * Meanings: src/domain/reasons.ts.
+ */
+export const Reason = Type.Union([Type.Enum(SERVICE_REASONS), Type.TemplateLiteral('${integer}')])
+export type Reason = Static<typeof Reason>
 
 const IsoTime = Type.String({ description: 'ISO 8601 time, e.g. 2026-11-25T13:00:00.000Z' })
 const ClockTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM, 24-hour' })
@@ -165,8 +173,7 @@ export const MyMessage = Type.Object({
   id: Type.String(),
   templateId: Type.String(),
   status: MessageStatus,
-  /** errcode as a string (`43101`) or a project reason: NO_CREDIT, INVALID_DATA, MUTED_CATEGORY, DAILY_LIMIT… */
-  reason: Type.Optional(Type.String()),
+  reason: Type.Optional(Reason),
   createdAt: IsoTime,
   sentAt: Type.Optional(IsoTime),
   deliverAfter: Type.Optional(IsoTime),
@@ -202,11 +209,11 @@ export const MessageOutcome = Type.Object({
   id: Type.String(),
   /**
    * The template the message was built with (WeChat's priTmplId), so a client can offer that very
-   * template when the outcome is NO_CREDIT/43101. Optional: services before it did not send it.
+   * template when the outcome is NO_CREDIT/43101.
    */
-  templateId: Type.Optional(Type.String()),
+  templateId: Type.String(),
   status: MessageStatus,
-  reason: Type.Optional(Type.String()),
+  reason: Type.Optional(Reason),
   deliverAfter: Type.Optional(IsoTime),
 })
 export type MessageOutcome = Static<typeof MessageOutcome>
@@ -235,7 +242,7 @@ export type SendRequest = Static<typeof SendRequest>
 
 export const SendAttempt = Type.Object({ at: IsoTime, errcode: Type.Integer(), errmsg: Type.String() })
 export type SendAttempt = Static<typeof SendAttempt>
-export const StatusChange = Type.Object({ at: IsoTime, status: MessageStatus, reason: Type.Optional(Type.String()) })
+export const StatusChange = Type.Object({ at: IsoTime, status: MessageStatus, reason: Type.Optional(Reason) })
 export type StatusChange = Static<typeof StatusChange>
 
 export const MessageDetail = Type.Object({
@@ -243,7 +250,7 @@ export const MessageDetail = Type.Object({
   touser: Type.String(),
   templateId: Type.String(),
   status: MessageStatus,
-  reason: Type.Optional(Type.String()),
+  reason: Type.Optional(Reason),
   data: Type.Record(Type.String(), Type.Object({ value: Type.String() })),
   page: Type.Optional(Type.String()),
   urgent: Type.Boolean(),

@@ -9,6 +9,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { MessageOutcome, OrderStatus } from '@/domain/contract'
 import { ORDER_FLOW, nextOrderStatus } from '@/domain/orders'
+import { isReason } from '@/domain/reasons'
 import { useClientContext } from '@/context'
 import { isFiniteNumber, isRecord, isString, oneOf, persistedSlot } from '@/platform/persisted'
 
@@ -46,10 +47,9 @@ const isOrderStatus = oneOf<OrderStatus>(ORDER_FLOW)
 const isMessageStatus = oneOf<MessageOutcome['status']>(['queued', 'deferred', 'sending', 'sent', 'failed', 'skipped'])
 
 function parseOutcome(value: unknown): MessageOutcome | null {
-  if (!isRecord(value) || !isString(value.id) || !isMessageStatus(value.status)) return null
-  const outcome: MessageOutcome = { id: value.id, status: value.status }
-  if (isString(value.templateId)) outcome.templateId = value.templateId
-  if (isString(value.reason)) outcome.reason = value.reason
+  if (!isRecord(value) || !isString(value.id) || !isString(value.templateId) || !isMessageStatus(value.status)) return null
+  const outcome: MessageOutcome = { id: value.id, templateId: value.templateId, status: value.status }
+  if (isString(value.reason) && isReason(value.reason)) outcome.reason = value.reason
   if (isString(value.deliverAfter)) outcome.deliverAfter = value.deliverAfter
   return outcome
 }

@@ -153,8 +153,6 @@ export class FakeService {
   offline = false
   /** The catalogue key of the template order events are sent with (the real service: order_status). */
   eventTemplateKey = 'order_status'
-  /** Whether event outcomes name their template; false plays a service from before `templateId`. */
-  namesEventTemplate = true
   /** Answer the next requests whose path matches with this status (e.g. a 503), once each. */
   private readonly failures: Array<{ path: string; statusCode: number; error: ErrorBody['error'] }> = []
   private readonly now: () => Date
@@ -371,7 +369,7 @@ export class FakeService {
     return checked(EventResponse, {
       message: {
         id,
-        ...(this.namesEventTemplate ? { templateId } : {}),
+        templateId,
         status,
         ...(reason ? { reason } : {}),
         ...(deliverAfter ? { deliverAfter } : {}),

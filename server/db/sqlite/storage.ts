@@ -3,7 +3,7 @@
  * transaction (`BEGIN IMMEDIATE` for writes), so it is atomic against other requests of this process
  * and, through the file lock and busy timeout, against other processes on the same file.
  */
-import type { MessageStatus, Preferences, SubscribeResult } from '../../../src/domain/contract'
+import type { MessageStatus, Preferences, Reason, SubscribeResult } from '../../../src/domain/contract'
 import type { Clock, MessageLang, SendAttemptRecord } from '../../wechat/types'
 import type {
   ClaimResult,
@@ -56,7 +56,7 @@ function summaryOf(row: MessageRow): MessageSummary {
     openid: row.openid,
     templateId: row.template_id,
     status: row.status as MessageStatus,
-    reason: optional(row.reason),
+    reason: optional(row.reason) as Reason | undefined,
     createdAt: new Date(row.created_at),
     sentAt: optionalDate(row.sent_at),
     deliverAfter: optionalDate(row.deliver_after),
@@ -263,7 +263,7 @@ function createMessageRepository(db: SqliteDatabase): MessageRepository {
       (change): StatusChangeRecord => ({
         at: new Date(change.at),
         status: change.status as MessageStatus,
-        reason: optional(change.reason),
+        reason: optional(change.reason) as Reason | undefined,
       }),
     ),
   })

@@ -134,17 +134,6 @@ describe('订单', () => {
     expect(client.platform.subscribeCalls).toMatchObject([{ tmplIds: ['TMPL_DELIVERY'], inTap: true }])
   })
 
-  it('not subscribed, from a service that does not name the template: the order-status template is offered', async () => {
-    client.service.namesEventTemplate = false
-    const page = await mountPage(OrdersPage)
-    await tap(client, page, '#place-order')
-
-    await tap(client, page, '.order-card__advance')
-
-    expect(client.platform.modals).toMatchObject([{ content: expect.stringContaining('「订单状态通知」') as string }])
-    expect(client.platform.subscribeCalls).toMatchObject([{ tmplIds: [orderTemplateId], inTap: true }])
-  })
-
   it('not subscribed and the modal cannot be shown: a toast says so, nothing is left unhandled', async () => {
     const unhandled: unknown[] = []
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { validateMessageData } from '../../../src/domain/keywords'
-import { formatAmount, formatChineseDateTime, orderStatusData } from '../../../server/messages/order-events'
+import { formatAmount } from '../../../src/domain/orders'
+import { formatChineseDateTime, orderStatusData } from '../../../server/messages/order-events'
 import { ORDER_STATUS, TEMPLATES } from '../support/service'
 
 describe('order-status messages', () => {
@@ -13,6 +14,7 @@ describe('order-status messages', () => {
   it('formats fen as yuan', () => {
     expect(formatAmount(1250)).toBe('¥12.50')
     expect(formatAmount(0)).toBe('¥0.00')
+    expect(formatAmount(5)).toBe('¥0.05')
   })
 
   it.each([

@@ -3,11 +3,12 @@ import {
   creditAfterFailure,
   isRetryableSendErrcode,
   isTokenErrcode,
+  loginErrcodeRule,
   sendErrcodeAction,
   sendErrcodeMessage,
   sendErrcodePersonMessage,
   TRANSPORT_ERRCODE,
-} from '../../../src/domain/send-errors'
+} from '../../../src/domain/wechat-errcodes'
 
 describe('send errcodes', () => {
   it.each([
@@ -66,5 +67,25 @@ describe('send errcodes', () => {
   it('tells retryable and token codes apart', () => {
     expect([-1, -2, 43108, 45009, 40001, 47003].map(isRetryableSendErrcode)).toEqual([true, true, true, true, false, false])
     expect([40001, 40014, 42001, -1].map(isTokenErrcode)).toEqual([true, true, true, false])
+  })
+})
+
+describe('jscode2session errcodes', () => {
+  it.each([
+    [40029, 'fail', 'invalid-code'],
+    [40163, 'fail', 'invalid-code'],
+    [45011, 'fail', 'rate-limited'],
+    [40226, 'fail', 'refused'],
+    [-1, 'retry', 'unavailable'],
+    [TRANSPORT_ERRCODE, 'retry', 'unavailable'],
+    [40013, 'fail', 'unavailable'],
+  ] as const)('errcode %i → %s, %s', (errcode, action, failure) => {
+    expect(loginErrcodeRule(errcode)).toMatchObject({ action, failure })
+  })
+
+  it('tells the person what to do, unknown codes with their number', () => {
+    expect(loginErrcodeRule(40029).message).toBe('code: 登录凭证无效或已使用，请重新调用 uni.login 获取')
+    expect(loginErrcodeRule(45011).message).toBe('登录太频繁（每人每分钟最多 100 次），请稍后再试')
+    expect(loginErrcodeRule(12345).message).toBe('微信登录接口暂时不可用（错误码 12345），请稍后再试')
   })
 })

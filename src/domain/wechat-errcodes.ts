@@ -1,7 +1,11 @@
 /**
- * The errcodes of `subscribeMessage.send`, what a sender does about each, and what happens to the
- * person's credit when a send fails. Data first, functions over it.
- * Source: ../../shared/docs/wechat-subscribe-facts.md, "Server: subscribeMessage.send".
+ * WeChat's errcodes, one table per server API this project calls: what the caller does about each
+ * code, and what it means for an operator and for the person. Data first, functions over it; the
+ * WeChat client and the routes read codes only through these functions.
+ *
+ * - `subscribeMessage.send` (and the token calls a send depends on): retry, refresh the token or
+ *   fail, and what becomes of the person's credit.
+ * - `jscode2session` (sign-in): which failure it is, and whether to retry.
  */
 
 /** Our own errcode for a call that got no WeChat answer: a network error or an HTTP 5xx. */
@@ -88,4 +92,39 @@ export function isRetryableSendErrcode(errcode: number): boolean {
 /** Whether `errcode` means the access token must be refreshed. */
 export function isTokenErrcode(errcode: number): boolean {
   return ruleFor(errcode).action === 'refresh-token'
+}
+
+// ─── jscode2session (sign-in) ────────────────────────────────────────────────
+
+/** What a failed sign-in was, for the caller to answer. */
+export type LoginFailure =
+  /** The code is wrong, expired or used: the app must call `uni.login` again. */
+  | 'invalid-code'
+  /** WeChat's limit of 100 sign-ins per person per minute. */
+  | 'rate-limited'
+  /** WeChat judged the person a risk and refused. */
+  | 'refused'
+  /** WeChat could not answer now, or the service's AppID/secret are wrong. */
+  | 'unavailable'
+
+export interface LoginErrcodeRule {
+  action: 'retry' | 'fail'
+  failure: LoginFailure
+  /** For the person signing in, in Chinese. */
+  message: string
+}
+
+export const LOGIN_ERRCODES: Readonly<Record<number, LoginErrcodeRule>> = {
+  [-1]: { action: 'retry', failure: 'unavailable', message: '微信登录接口繁忙，请稍后再试' },
+  [TRANSPORT_ERRCODE]: { action: 'retry', failure: 'unavailable', message: '连接微信登录接口失败，请稍后再试' },
+  40029: { action: 'fail', failure: 'invalid-code', message: 'code: 登录凭证无效或已使用，请重新调用 uni.login 获取' },
+  40163: { action: 'fail', failure: 'invalid-code', message: 'code: 登录凭证无效或已使用，请重新调用 uni.login 获取' },
+  45011: { action: 'fail', failure: 'rate-limited', message: '登录太频繁（每人每分钟最多 100 次），请稍后再试' },
+  40226: { action: 'fail', failure: 'refused', message: '微信判定这个用户为高风险用户，拒绝登录' },
+}
+
+/** The rule for a jscode2session errcode; unknown codes: fail, WeChat unavailable, with the number. */
+export function loginErrcodeRule(errcode: number): LoginErrcodeRule {
+  if (Object.hasOwn(LOGIN_ERRCODES, errcode)) return LOGIN_ERRCODES[errcode]!
+  return { action: 'fail', failure: 'unavailable', message: `微信登录接口暂时不可用（错误码 ${errcode}），请稍后再试` }
 }
