@@ -11,7 +11,7 @@ import { CatalogueError, syncCatalogue } from '../server/templates/catalogue-syn
 import { createWeChatClient } from '../server/wechat/client'
 import { createMemoryTokenStore } from '../server/wechat/memory-token-store'
 import { isWeChatError, systemClock } from '../server/wechat/types'
-import { sendErrcodeMessage } from '../src/domain/send-errors'
+import { sendErrcodeMessage } from '../src/domain/wechat-errcodes'
 
 async function main(): Promise<number> {
   // The admin key is not needed here: no key file is read or made.

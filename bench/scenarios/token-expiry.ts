@@ -6,7 +6,7 @@
  * burst without expiry, on the same pool and client.
  */
 import { Pool } from 'undici'
-import { isTokenErrcode } from '../../src/domain/send-errors'
+import { isTokenErrcode } from '../../src/domain/wechat-errcodes'
 import { createSqliteStorage } from '../../server/db/sqlite/storage'
 import { createWeChatClient } from '../../server/wechat/client'
 import { systemClock, type SubscribeMessage } from '../../server/wechat/types'
