@@ -5,7 +5,7 @@
  */
 import cors from '@fastify/cors'
 import fastifyStatic from '@fastify/static'
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions } from 'fastify'
 import type { Template } from '../src/domain/contract'
 import { createAuthGuards } from './auth'
@@ -15,9 +15,12 @@ import type { Storage } from './db/storage'
 import { installErrorHandlers } from './http-errors'
 import { createLedger } from './ledger/ledger'
 import { readMiniProgramPages } from './messages/pages'
-import { createPipeline, type Pipeline } from './messages/pipeline'
+import { createOrderEvents } from './messages/order-events'
+import { createPipeline } from './messages/pipeline'
+import { createMessageQueries } from './messages/queries'
 import { createScheduler, type Scheduler } from './messages/scheduler'
 import { createTemplateDirectory } from './messages/templates'
+import { createPreferencesService } from './preferences/preferences'
 import { consentRoutes } from './routes/consents'
 import type { RouteContext } from './routes/context'
 import { eventRoutes } from './routes/events'
@@ -28,6 +31,8 @@ import { sandboxRoutes } from './routes/sandbox'
 import { sessionRoutes } from './routes/session'
 import { statsRoutes } from './routes/stats'
 import { templateRoutes } from './routes/templates'
+import { strictValidatorCompiler } from './validation'
+import { createSessionService } from './sessions/sessions'
 import type { SandboxWeChat } from './wechat/sandbox'
 import { systemClock, type WeChatClient } from './wechat/types'
 
@@ -36,8 +41,8 @@ export const BODY_LIMIT_BYTES = 64 * 1024
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** Started by server.ts once the app listens; stopped when the app closes. */
     scheduler: Scheduler
-    pipeline: Pipeline
   }
 }
 
@@ -115,8 +120,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Request ids from a counter would collide across restarts in the logs: use random ones.
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<TypeBoxTypeProvider>()
-  // TypeBox checks every body, params and querystring; bodies are never coerced ("1" is not 1).
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  // TypeBox checks every body, params and querystring (see validation.ts: nothing is coerced loosely).
+  app.setValidatorCompiler(strictValidatorCompiler)
   installErrorHandlers(app)
 
   await app.register(cors, {
@@ -126,8 +131,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     maxAge: 600,
   })
 
+  const ledger = createLedger({ storage, templates, clock })
+  const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
   const pipeline = createPipeline({
     storage,
+    ledger,
+    preferences,
     wechat,
     templates,
     pages: options.pages ?? readMiniProgramPages(),
@@ -143,18 +152,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     intervalMs: config.schedulerIntervalMs,
     logger: app.log,
   })
-  app.decorate('pipeline', pipeline)
   app.decorate('scheduler', scheduler)
   app.decorateRequest('openid', '')
   app.addHook('onClose', async () => scheduler.stop())
 
   const context: RouteContext = {
     config,
-    storage,
-    wechat,
     templates,
-    ledger: createLedger({ storage, templates, clock }),
+    sessions: createSessionService({ repository: storage.sessions, wechat, clock, ttlHours: config.sessionTtlHours }),
+    ledger,
+    preferences,
     pipeline,
+    orderEvents: createOrderEvents({ pipeline, templates, clock, timeZone: config.quietHoursTimeZone }),
+    messages: createMessageQueries(storage.messages),
     scheduler,
     clock,
     auth: createAuthGuards({ sessions: storage.sessions, adminApiKey: config.adminApiKey, clock }),

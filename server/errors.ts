@@ -8,6 +8,7 @@ export type AppErrorCode =
   | 'INVALID_DATA'
   | 'UNKNOWN_TEMPLATE'
   | 'INVALID_PAGE'
+  | 'IDEMPOTENCY_KEY_REUSED'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'

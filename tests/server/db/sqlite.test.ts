@@ -28,6 +28,7 @@ describe('SQLite database', () => {
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000)
     expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
       { version: 1, name: MIGRATIONS[0]!.name },
+      { version: 2, name: MIGRATIONS[1]!.name },
     ])
   })
 
@@ -36,10 +37,11 @@ describe('SQLite database', () => {
     open(path).close()
     const db = openSqliteDatabase(path)
     expect(migrate(db)).toEqual([])
-    const next = [...MIGRATIONS, { version: 2, name: 'add a column', sql: 'ALTER TABLE sessions ADD COLUMN device TEXT' }]
-    expect(migrate(db, next)).toEqual([2])
+    const version = MIGRATIONS.length + 1
+    const next = [...MIGRATIONS, { version, name: 'add a column', sql: 'ALTER TABLE sessions ADD COLUMN device TEXT' }]
+    expect(migrate(db, next)).toEqual([version])
     expect(migrate(db, next)).toEqual([])
-    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }])
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(next.map((migration) => ({ version: migration.version })))
     db.close()
     removeDatabase(path)
   })
@@ -78,7 +80,7 @@ describe('SQLite database', () => {
       const storage = i % 2 === 0 ? a : b
       await storage.messages.insert({ ...base, id: `m${i}` })
       claims.push(
-        await storage.messages.claimForSend({ id: `m${i}`, from: ['queued'], consumeCredit: true, dayKey: '2026-11-25', dailyLimit: 100, now: clock.now() }),
+        await storage.messages.claimForSend({ id: `m${i}`, from: ['queued'], spendCredit: true, dayKey: '2026-11-25', dailyLimit: 100, now: clock.now() }),
       )
     }
     expect(claims.map((claim) => claim.outcome)).toEqual(['claimed', 'claimed', 'claimed', 'no-credit', 'no-credit', 'no-credit', 'no-credit', 'no-credit'])

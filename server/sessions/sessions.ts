@@ -1,0 +1,58 @@
+/**
+ * Sign-in: a WeChat login code becomes a session for the openid WeChat knows it by. WeChat's
+ * answers to a bad login are read in src/domain/wechat-errcodes.ts and become the caller's errors
+ * here. A session token is 32 random bytes; only its hash is stored, with an expiry.
+ */
+import type { SessionResponse } from '../../src/domain/contract'
+import { loginErrcodeRule } from '../../src/domain/wechat-errcodes'
+import { hashSessionToken, newSessionToken } from '../auth'
+import type { SessionRepository } from '../db/storage'
+import { AppError } from '../errors'
+import { isWeChatError, type Clock, type WeChatClient, type WeChatError } from '../wechat/types'
+
+const HOUR_MS = 3_600_000
+
+export interface SessionService {
+  /** Throws AppError: 401 INVALID_CODE, 429 RATE_LIMITED, 403 FORBIDDEN, 502 WECHAT_UNAVAILABLE. */
+  signIn(code: string): Promise<SessionResponse>
+}
+
+/** WeChat's answer to a bad login, as the caller's error. */
+function signInError(error: WeChatError): AppError {
+  const { failure, message } = loginErrcodeRule(error.errcode)
+  switch (failure) {
+    case 'invalid-code':
+      return new AppError(401, 'INVALID_CODE', message, 'code')
+    case 'rate-limited':
+      return new AppError(429, 'RATE_LIMITED', message)
+    case 'refused':
+      return new AppError(403, 'FORBIDDEN', message)
+    case 'unavailable':
+      return new AppError(502, 'WECHAT_UNAVAILABLE', message)
+  }
+}
+
+export function createSessionService(options: {
+  repository: SessionRepository
+  wechat: WeChatClient
+  clock: Clock
+  ttlHours: number
+}): SessionService {
+  const { repository, wechat, clock, ttlHours } = options
+  return {
+    async signIn(code) {
+      let openid: string
+      try {
+        ;({ openid } = await wechat.code2Session(code))
+      } catch (error) {
+        throw isWeChatError(error) ? signInError(error) : error
+      }
+      const token = newSessionToken()
+      const now = clock.now()
+      const expiresAt = new Date(now.getTime() + ttlHours * HOUR_MS)
+      await repository.deleteExpired(now)
+      await repository.create({ tokenHash: hashSessionToken(token), openid, createdAt: now, expiresAt })
+      return { token, openid, expiresAt: expiresAt.toISOString() }
+    },
+  }
+}
