@@ -11,7 +11,7 @@ import { responses, type RouteContext } from './context'
 export const eventRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { pipeline, templates, clock, config, auth }) => {
   app.post(
     '/api/events',
-    { preHandler: auth.user, schema: { body: EventRequest, response: responses({ 200: EventResponse }) } },
+    { onRequest: auth.user, schema: { body: EventRequest, response: responses({ 200: EventResponse }) } },
     async (request) => {
       const template = templates.find(ORDER_STATUS_TEMPLATE_KEY)
       if (!template) throw new Error(`the template catalogue has no "${ORDER_STATUS_TEMPLATE_KEY}" template`)

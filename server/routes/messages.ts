@@ -32,7 +32,7 @@ function messageDetail(message: MessageRecord): MessageDetailBody {
 
 /** Operators (admin key): send a message to anyone, read any message with its attempts and history. */
 export const messageRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { pipeline, storage, auth }) => {
-  app.addHook('preHandler', auth.admin)
+  app.addHook('onRequest', auth.admin)
 
   app.post(
     '/api/messages',
