@@ -12,7 +12,8 @@ import { createAuthGuards } from './auth'
 import { createAdjustableClock, type AdjustableClock } from './clock'
 import type { Config } from './config'
 import type { Storage } from './db/storage'
-import { installErrorHandlers } from './http-errors'
+import { httpErrorOptions, installErrorHandlers } from './http-errors'
+import { installJsonBodyParser } from './http/json-body'
 import { createLedger } from './ledger/ledger'
 import { readMiniProgramPages } from './messages/pages'
 import { createPipeline, type Pipeline } from './messages/pipeline'
@@ -114,10 +115,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids from a counter would collide across restarts in the logs: use random ones.
     genReqId: () => crypto.randomUUID(),
+    ...httpErrorOptions,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // TypeBox checks every body, params and querystring; bodies are never coerced ("1" is not 1).
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   installErrorHandlers(app)
+  installJsonBodyParser(app)
 
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
