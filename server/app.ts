@@ -14,6 +14,7 @@ import type { Config } from './config'
 import type { Storage } from './db/storage'
 import { httpErrorOptions, installErrorHandlers } from './http-errors'
 import { installJsonBodyParser } from './http/json-body'
+import { sandboxOriginGuard } from './http/origin-guard'
 import { createLedger } from './ledger/ledger'
 import { readMiniProgramPages } from './messages/pages'
 import { createPipeline, type Pipeline } from './messages/pipeline'
@@ -171,7 +172,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(eventRoutes, context)
   await app.register(messageRoutes, context)
   await app.register(statsRoutes, context)
-  if (sandboxMode) await app.register(sandboxRoutes, context)
+  if (sandboxMode) {
+    app.addHook('onRequest', sandboxOriginGuard(config.corsOrigins))
+    await app.register(sandboxRoutes, context)
+  }
 
   if (options.staticDir) {
     await app.register(fastifyStatic, { root: options.staticDir, prefix: '/', index: 'index.html' })

@@ -55,6 +55,13 @@ export const HTTP_ERRORS = {
   forbiddenKey: (path: string) => text(400, 'FORBIDDEN_KEY', `请求体含有不允许的键 ${shown(path)}`, path),
   unauthorized: () => text(401, 'UNAUTHORIZED', '未登录'),
   forbidden: () => text(403, 'FORBIDDEN', '没有权限'),
+  /** A browser page of another origin tried to change the sandbox (see http/origin-guard.ts). */
+  crossOriginSandbox: (origin: string) =>
+    text(
+      403,
+      'FORBIDDEN',
+      `拒绝来自 ${shown(origin)} 的跨源请求：沙箱接口只接受本服务自己的页面和 CORS_ORIGINS 中的来源修改数据`,
+    ),
   notFound: (method: string, path: string) => text(404, 'NOT_FOUND', `没有这个接口：${method} ${shown(path)}`),
   methodNotAllowed: (method: string, path: string, allowed: readonly string[]) =>
     text(405, 'METHOD_NOT_ALLOWED', `${shown(path)} 不支持 ${method} 请求，只支持 ${allowed.join('、')}`),
