@@ -15,6 +15,7 @@ import type { Storage } from './db/storage'
 import { httpErrorOptions, installErrorHandlers } from './http-errors'
 import { installJsonBodyParser } from './http/json-body'
 import { sandboxOriginGuard } from './http/origin-guard'
+import { registerRateLimits } from './http/rate-limits'
 import { createLedger } from './ledger/ledger'
 import { readMiniProgramPages } from './messages/pages'
 import { createPipeline, type Pipeline } from './messages/pipeline'
@@ -116,6 +117,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids from a counter would collide across restarts in the logs: use random ones.
     genReqId: () => crypto.randomUUID(),
+    // Behind a reverse proxy, the caller's address (for the per-address limits) is the forwarded one.
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     ...httpErrorOptions,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // TypeBox checks every body, params and querystring; bodies are never coerced ("1" is not 1).
@@ -128,6 +131,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     methods: ['GET', 'POST', 'PUT'],
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
+  })
+  // Before any route: the limits attach to routes as they are added.
+  const auth = await registerRateLimits(app, {
+    limits: config.rateLimits,
+    clock,
+    adminApiKey: config.adminApiKey,
+    guards: createAuthGuards({ sessions: storage.sessions, adminApiKey: config.adminApiKey, clock }),
   })
 
   const pipeline = createPipeline({
@@ -161,7 +171,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     pipeline,
     scheduler,
     clock,
-    auth: createAuthGuards({ sessions: storage.sessions, adminApiKey: config.adminApiKey, clock }),
+    auth,
     ...(options.sandbox && { sandbox: options.sandbox }),
   }
   await app.register(healthRoutes, context)

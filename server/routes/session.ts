@@ -34,6 +34,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
       const expiresAt = new Date(now.getTime() + config.sessionTtlHours * HOUR_MS)
       await storage.sessions.deleteExpired(now)
       await storage.sessions.create({ tokenHash: hashSessionToken(token), openid, createdAt: now, expiresAt })
+      await storage.sessions.deleteAllButNewest(openid, config.sessionsPerUser)
       return { token, openid, expiresAt: expiresAt.toISOString() }
     },
   )
