@@ -185,7 +185,10 @@ describe('on a real socket', () => {
     expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
       error: { code: 'BAD_REQUEST', message: '请求路径中的百分号编码不合法（% 后应为两位十六进制数字，解码后应为合法的 UTF-8）：/api/%E0%A4%A' },
     })
-    await exchange(port, `GET /healthz HTTP/1.1\r\nAuthorization: Bearer ${alice.token}\r\nX-Bad\u0001: 1\r\n\r\n`)
+    // A header name Node's parser refuses: a clientError whose raw packet holds the token.
+    const refused = parse(await exchange(port, `GET /healthz HTTP/1.1\r\nAuthorization: Bearer ${alice.token}\r\nX-Bad\u0001: 1\r\n\r\n`))
+    expect(refused.body).toEqual({ error: { code: 'BAD_REQUEST', message: '请求不是合法的 HTTP/1.1 请求，连接已关闭' } })
+    expect(service.logs.join('')).toContain('"code":"HPE_INVALID_HEADER_TOKEN"')
     expect(service.logs.join('')).not.toContain(alice.token)
   })
 })
