@@ -12,7 +12,10 @@ import { createAuthGuards } from './auth'
 import { createAdjustableClock, type AdjustableClock } from './clock'
 import type { Config } from './config'
 import type { Storage } from './db/storage'
-import { installErrorHandlers } from './http-errors'
+import { httpErrorOptions, installErrorHandlers } from './http-errors'
+import { installJsonBodyParser } from './http/json-body'
+import { sandboxOriginGuard } from './http/origin-guard'
+import { registerRateLimits } from './http/rate-limits'
 import { createLedger } from './ledger/ledger'
 import { readMiniProgramPages } from './messages/pages'
 import { createOrderEvents } from './messages/order-events'
@@ -119,16 +122,27 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids from a counter would collide across restarts in the logs: use random ones.
     genReqId: () => crypto.randomUUID(),
+    // Behind a reverse proxy, the caller's address (for the per-address limits) is the forwarded one.
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    ...httpErrorOptions,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // TypeBox checks every body, params and querystring (see validation.ts: nothing is coerced loosely).
   app.setValidatorCompiler(strictValidatorCompiler)
   installErrorHandlers(app)
+  installJsonBodyParser(app)
 
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     methods: ['GET', 'POST', 'PUT'],
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
+  })
+  // Before any route: the limits attach to routes as they are added.
+  const auth = await registerRateLimits(app, {
+    limits: config.rateLimits,
+    clock,
+    adminApiKey: config.adminApiKey,
+    guards: createAuthGuards({ sessions: storage.sessions, adminApiKey: config.adminApiKey, clock }),
   })
 
   const ledger = createLedger({ storage, templates, clock })
@@ -159,7 +173,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const context: RouteContext = {
     config,
     templates,
-    sessions: createSessionService({ repository: storage.sessions, wechat, clock, ttlHours: config.sessionTtlHours }),
+    sessions: createSessionService({ repository: storage.sessions, wechat, clock, ttlHours: config.sessionTtlHours, perUser: config.sessionsPerUser }),
     ledger,
     preferences,
     pipeline,
@@ -167,7 +181,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     messages: createMessageQueries(storage.messages),
     scheduler,
     clock,
-    auth: createAuthGuards({ sessions: storage.sessions, adminApiKey: config.adminApiKey, clock }),
+    auth,
     ...(options.sandbox && { sandbox: options.sandbox }),
   }
   await app.register(healthRoutes, context)
@@ -178,7 +192,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(eventRoutes, context)
   await app.register(messageRoutes, context)
   await app.register(statsRoutes, context)
-  if (sandboxMode) await app.register(sandboxRoutes, context)
+  if (sandboxMode) {
+    app.addHook('onRequest', sandboxOriginGuard(config.corsOrigins))
+    await app.register(sandboxRoutes, context)
+  }
 
   if (options.staticDir) {
     await app.register(fastifyStatic, { root: options.staticDir, prefix: '/', index: 'index.html' })

@@ -7,14 +7,14 @@
  *   the length of the key leaks through timing.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { SessionRepository } from './db/storage'
 import { AppError } from './errors'
 import type { Clock } from './wechat/types'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The caller's openid, set by the user pre-handler; '' before it ran. */
+    /** The caller's openid, set by the user guard; '' before it ran. */
     openid: string
   }
 }
@@ -44,11 +44,15 @@ export function bearerToken(request: FastifyRequest): string | null {
 const missing = (): AppError =>
   new AppError(401, 'UNAUTHORIZED', '未登录：请求头需要 Authorization: Bearer <令牌>')
 
+/**
+ * Routes run these as `onRequest` hooks: before the body is read, parsed and validated, so a caller
+ * without the right credentials learns only that (401/403), never which field of the body is wrong.
+ */
 export interface AuthGuards {
   /** Requires an unexpired session; sets `request.openid`. */
-  user: preHandlerAsyncHookHandler
+  user: onRequestAsyncHookHandler
   /** Requires the admin key. */
-  admin: preHandlerAsyncHookHandler
+  admin: onRequestAsyncHookHandler
 }
 
 export function createAuthGuards(options: { sessions: SessionRepository; adminApiKey: string; clock: Clock }): AuthGuards {

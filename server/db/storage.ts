@@ -21,6 +21,8 @@ export interface SessionRepository {
   findOpenid(tokenHash: string, now: Date): Promise<string | null>
   /** Removes sessions that expired before `now`; returns how many. */
   deleteExpired(now: Date): Promise<number>
+  /** Keeps the `keep` newest sessions of `openid` (by creation) and removes the others; returns how many went. */
+  deleteAllButNewest(openid: string, keep: number): Promise<number>
 }
 
 // ─── consents and credits ────────────────────────────────────────────────────

@@ -10,7 +10,7 @@ import { responses, type RouteContext } from './context'
 export const eventRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { orderEvents, auth }) => {
   app.post(
     '/api/events',
-    { preHandler: auth.user, schema: { body: EventRequest, response: responses({ 200: EventResponse }) } },
+    { onRequest: auth.user, schema: { body: EventRequest, response: responses({ 200: EventResponse }) } },
     async (request) => ({ message: await orderEvents.statusChanged(request.openid, request.body) }),
   )
 }

@@ -7,7 +7,7 @@ const DEFAULT_MESSAGE_LIMIT = 50
 
 /** The signed-in person's own data: subscriptions, preferences, messages. Always the caller's openid. */
 export const meRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { ledger, preferences, messages, auth }) => {
-  app.addHook('preHandler', auth.user)
+  app.addHook('onRequest', auth.user)
 
   app.get('/api/me/subscriptions', { schema: { response: responses({ 200: SubscriptionList }) } }, async (request) =>
     ledger.subscriptions(request.openid),

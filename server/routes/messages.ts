@@ -6,7 +6,7 @@ const MessageParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 6
 
 /** Operators (admin key): send a message to anyone, read any message with its attempts and history. */
 export const messageRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { pipeline, messages, auth }) => {
-  app.addHook('preHandler', auth.admin)
+  app.addHook('onRequest', auth.admin)
 
   app.post(
     '/api/messages',

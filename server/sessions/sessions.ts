@@ -37,8 +37,10 @@ export function createSessionService(options: {
   wechat: WeChatClient
   clock: Clock
   ttlHours: number
+  /** Live sessions kept per person; signing in again removes the oldest beyond this. */
+  perUser: number
 }): SessionService {
-  const { repository, wechat, clock, ttlHours } = options
+  const { repository, wechat, clock, ttlHours, perUser } = options
   return {
     async signIn(code) {
       let openid: string
@@ -52,6 +54,7 @@ export function createSessionService(options: {
       const expiresAt = new Date(now.getTime() + ttlHours * HOUR_MS)
       await repository.deleteExpired(now)
       await repository.create({ tokenHash: hashSessionToken(token), openid, createdAt: now, expiresAt })
+      await repository.deleteAllButNewest(openid, perUser)
       return { token, openid, expiresAt: expiresAt.toISOString() }
     },
   }

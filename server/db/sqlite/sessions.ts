@@ -8,6 +8,10 @@ export function createSqliteSessionRepository(db: SqliteDatabase): SessionReposi
     'SELECT openid FROM sessions WHERE token_hash = ? AND expires_at > ?',
   )
   const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?')
+  // Sessions made in the same millisecond are ordered by insertion (rowid).
+  const trim = db.prepare(`DELETE FROM sessions WHERE openid = ? AND token_hash NOT IN (
+    SELECT token_hash FROM sessions WHERE openid = ? ORDER BY created_at DESC, rowid DESC LIMIT ?
+  )`)
   return {
     async create(session) {
       insert.run(session.tokenHash, session.openid, session.createdAt.getTime(), session.expiresAt.getTime())
@@ -17,6 +21,9 @@ export function createSqliteSessionRepository(db: SqliteDatabase): SessionReposi
     },
     async deleteExpired(now) {
       return purge.run(now.getTime()).changes
+    },
+    async deleteAllButNewest(openid, keep) {
+      return trim.run(openid, openid, keep).changes
     },
   }
 }

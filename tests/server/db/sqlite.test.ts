@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createManualClock } from '../../../server/clock'
 import { migrate, openSqliteDatabase } from '../../../server/db/sqlite/database'
@@ -21,7 +24,46 @@ afterEach(() => {
   }
 })
 
+const modeOf = (path: string): number => statSync(path).mode & 0o777
+
 describe('SQLite database', () => {
+  it('is the owner’s alone: the file, its -wal and -shm 0600, the folders made for it 0700', () => {
+    const root = mkdtempSync(join(tmpdir(), 'uni-subscribe-mode-'))
+    try {
+      const path = join(root, 'data', 'nested', 'service.db')
+      const storage = open(path)
+      // A write, so that the WAL is in use.
+      storage.db.prepare("INSERT INTO sessions (token_hash, openid, created_at, expires_at) VALUES ('h', 'o', 0, 1)").run()
+      expect(modeOf(path)).toBe(0o600)
+      expect(modeOf(`${path}-wal`)).toBe(0o600)
+      expect(modeOf(`${path}-shm`)).toBe(0o600)
+      expect(modeOf(join(root, 'data'))).toBe(0o700)
+      expect(modeOf(join(root, 'data', 'nested'))).toBe(0o700)
+    } finally {
+      for (const { storage } of opened.splice(0)) storage.close()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('narrows a database file and companions that others could read, and leaves an existing folder alone', () => {
+    const root = mkdtempSync(join(tmpdir(), 'uni-subscribe-mode-'))
+    try {
+      chmodSync(root, 0o755)
+      const path = join(root, 'old.db')
+      open(path).close()
+      chmodSync(path, 0o644)
+      writeFileSync(`${path}-wal`, '', { mode: 0o664 })
+      chmodSync(`${path}-wal`, 0o664)
+      open(path)
+      expect(modeOf(path)).toBe(0o600)
+      expect(modeOf(`${path}-wal`)).toBe(0o600)
+      expect(modeOf(root)).toBe(0o755)
+    } finally {
+      for (const { storage } of opened.splice(0)) if (storage.db.open) storage.close()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
   it('runs in WAL mode with a busy timeout and records the migrations applied', () => {
     const { db } = open()
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
