@@ -137,12 +137,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
   })
+  const sessions = createSessionService({
+    repository: storage.sessions,
+    wechat,
+    clock,
+    ttlHours: config.sessionTtlHours,
+    perUser: config.sessionsPerUser,
+  })
   // Before any route: the limits attach to routes as they are added.
   const auth = await registerRateLimits(app, {
     limits: config.rateLimits,
     clock,
     adminApiKey: config.adminApiKey,
-    guards: createAuthGuards({ sessions: storage.sessions, adminApiKey: config.adminApiKey, clock }),
+    guards: createAuthGuards({ sessions, adminApiKey: config.adminApiKey }),
   })
 
   const ledger = createLedger({ storage, templates, clock })
@@ -173,7 +180,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const context: RouteContext = {
     config,
     templates,
-    sessions: createSessionService({ repository: storage.sessions, wechat, clock, ttlHours: config.sessionTtlHours, perUser: config.sessionsPerUser }),
+    sessions,
     ledger,
     preferences,
     pipeline,

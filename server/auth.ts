@@ -1,16 +1,12 @@
 /**
- * Who is calling. People hold a session token (POST /api/session); operators hold the admin key.
- *
- * - A session token is 32 random bytes (256 bits, base64url). Only its sha256 is stored, so a leaked
- *   database gives no usable token; sessions expire after SESSION_TTL hours.
- * - The admin key is compared in constant time, on sha256 digests so that neither the content nor
- *   the length of the key leaks through timing.
+ * Who is calling. People hold a session token (POST /api/session, see sessions/sessions.ts);
+ * operators hold the admin key, compared in constant time, on sha256 digests so that neither the
+ * content nor the length of the key leaks through timing.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import type { SessionRepository } from './db/storage'
 import { AppError } from './errors'
-import type { Clock } from './wechat/types'
+import type { SessionService } from './sessions/sessions'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,14 +16,6 @@ declare module 'fastify' {
 }
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
-
-export function newSessionToken(): string {
-  return randomBytes(32).toString('base64url')
-}
-
-export function hashSessionToken(token: string): string {
-  return sha256(token).toString('hex')
-}
 
 export function adminKeyMatches(given: string, expected: string): boolean {
   return timingSafeEqual(sha256(given), sha256(expected))
@@ -55,13 +43,13 @@ export interface AuthGuards {
   admin: onRequestAsyncHookHandler
 }
 
-export function createAuthGuards(options: { sessions: SessionRepository; adminApiKey: string; clock: Clock }): AuthGuards {
-  const { sessions, adminApiKey, clock } = options
+export function createAuthGuards(options: { sessions: Pick<SessionService, 'openidOf'>; adminApiKey: string }): AuthGuards {
+  const { sessions, adminApiKey } = options
   return {
     async user(request) {
       const token = bearerToken(request)
       if (token === null) throw missing()
-      const openid = await sessions.findOpenid(hashSessionToken(token), clock.now())
+      const openid = await sessions.openidOf(token)
       if (openid === null) throw new AppError(401, 'UNAUTHORIZED', '登录已失效或令牌无效，请重新登录')
       request.openid = openid
     },
