@@ -40,7 +40,7 @@ import type { SandboxWeChat } from './wechat/sandbox'
 import { systemClock, type WeChatClient } from './wechat/types'
 
 /** Request bodies larger than this are refused with 413 (the largest real body is a few KiB). */
-export const BODY_LIMIT_BYTES = 64 * 1024
+const BODY_LIMIT_BYTES = 64 * 1024
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -68,7 +68,7 @@ export interface BuildAppOptions {
 }
 
 /** Strips `access_token=…` (and any secret=…) from URLs and messages before they reach a log. */
-export function scrubSecrets(text: string): string {
+function scrubSecrets(text: string): string {
   return text.replace(/\b(access_token|secret|js_code|token)=[^&\s"']+/gi, '$1=[REDACTED]')
 }
 

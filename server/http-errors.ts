@@ -198,7 +198,7 @@ function chooseIssue(issues: readonly ValidationIssue[]): ValidationIssue | unde
   return { keyword: 'type', instancePath: union.instancePath, params: { type: types.flat() } }
 }
 
-export function validationError(issues: readonly ValidationIssue[], context: string): ErrorBody {
+function validationError(issues: readonly ValidationIssue[], context: string): ErrorBody {
   const issue = chooseIssue(issues)
   if (!issue) return { error: { code: 'VALIDATION_FAILED', message: `${context}: 不符合要求` } }
   const field = fieldOf(issue, context)
@@ -227,7 +227,7 @@ const BY_STATUS: Record<number, (request: FastifyRequest | undefined) => HttpErr
 }
 
 /** What a client sees for `error`, and its status. */
-export function errorResponse(error: FastifyError | Error, request?: FastifyRequest): { statusCode: number; body: ErrorBody } {
+function errorResponse(error: FastifyError | Error, request?: FastifyRequest): { statusCode: number; body: ErrorBody } {
   if (isAppError(error)) {
     const body: ErrorBody = { error: { code: error.code, message: error.message } }
     if (error.field !== undefined) body.error.field = error.field
@@ -275,7 +275,7 @@ function allowedMethods(app: FastifyInstance, path: string): string[] {
  * Fastify's `frameworkErrors` option: a path with bad percent-encoding (`/api/%zz`) never reaches
  * the router, so neither the error handler nor the not-found handler sees it.
  */
-export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const answer = error.code === 'FST_ERR_BAD_URL' ? HTTP_ERRORS.badUrl(pathOf(request.url)) : HTTP_ERRORS.internal()
   if (answer.statusCode >= 500) request.log.error({ err: error }, 'request failed')
   else request.log.info({ code: answer.code }, 'request refused')
@@ -295,7 +295,7 @@ function clientErrorAnswer(error: ConnectionError): HttpErrorText {
  * HTTP/1.1 response with an ErrorBody, and the connection is closed. Only the parser's code is
  * logged: the raw packet may hold a token.
  */
-export function answerClientError(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
+function answerClientError(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const answer = clientErrorAnswer(error)
   this.log.info({ code: error.code, answered: answer.statusCode }, 'malformed request refused')

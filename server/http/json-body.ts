@@ -22,7 +22,7 @@ const isContainer = (value: unknown): value is JsonContainer => typeof value ===
  * `__proto__` anywhere, or `constructor` holding a `prototype`. As a dotted path (`data.__proto__`),
  * or null. Walks with its own stack: a deeply nested body cannot overflow the call stack.
  */
-export function forbiddenKeyPath(value: unknown): string | null {
+function forbiddenKeyPath(value: unknown): string | null {
   const pending: { value: unknown; path: readonly string[] }[] = [{ value, path: [] }]
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     if (!isContainer(next.value)) continue
@@ -39,7 +39,7 @@ export function forbiddenKeyPath(value: unknown): string | null {
 }
 
 /** A JSON request body from its bytes; throws the table's AppError for each way it can be wrong. */
-export function parseJsonBody(raw: Buffer): unknown {
+function parseJsonBody(raw: Buffer): unknown {
   if (raw.length === 0) throw httpError(HTTP_ERRORS.emptyJson())
   if (!isUtf8(raw)) throw httpError(HTTP_ERRORS.invalidUtf8())
   let text = raw.toString('utf8')

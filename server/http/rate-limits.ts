@@ -28,7 +28,7 @@ const WINDOW_MS = 60_000
 const KEYS_PER_LIMIT = 20_000
 
 /** The routes limited per address, as `METHOD url`. */
-export const PER_ADDRESS_ROUTES: readonly string[] = ['POST /api/session', 'POST /sandbox/code']
+const PER_ADDRESS_ROUTES: readonly string[] = ['POST /api/session', 'POST /sandbox/code']
 
 const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD'])
 

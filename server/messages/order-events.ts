@@ -32,7 +32,7 @@ export function formatChineseDateTime(instant: Date, timeZone: string): string {
 }
 
 /** A line for a remark keyword (备注), per status. */
-export const ORDER_STATUS_REMARKS: Readonly<Record<OrderStatus, string>> = {
+const ORDER_STATUS_REMARKS: Readonly<Record<OrderStatus, string>> = {
   pending_payment: '请尽快完成支付',
   paid: '商家正在备货',
   shipped: '包裹正在路上，请留意查收',

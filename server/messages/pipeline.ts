@@ -87,7 +87,7 @@ export interface Pipeline {
   failInterrupted(): Promise<string[]>
 }
 
-export function outcomeOf(message: Pick<MessageRecord, 'id' | 'templateId' | 'status' | 'reason' | 'deliverAfter'>): MessageOutcome {
+function outcomeOf(message: Pick<MessageRecord, 'id' | 'templateId' | 'status' | 'reason' | 'deliverAfter'>): MessageOutcome {
   const outcome: MessageOutcome = { id: message.id, templateId: message.templateId, status: message.status }
   if (message.reason !== undefined) outcome.reason = message.reason
   if (message.status === 'deferred' && message.deliverAfter !== undefined) {

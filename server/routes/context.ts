@@ -37,6 +37,3 @@ export interface RouteContext {
 export function responses<R extends Record<number, TSchema>>(own: R): R & { '4xx': typeof ErrorBody; '5xx': typeof ErrorBody } {
   return { ...own, '4xx': ErrorBody, '5xx': ErrorBody }
 }
-
-/** The auth header every protected route documents. */
-export const bearerSecurity = [{ bearer: [] as string[] }]

@@ -21,7 +21,7 @@ export interface ValidateMessageDataOptions {
   truncate?: boolean
 }
 
-export const THING_MAX_LENGTH = 20
+const THING_MAX_LENGTH = 20
 /** WxJava's cut: 17 characters and an ellipsis, 20 in all. */
 const THING_TRUNCATED_LENGTH = 17
 const ELLIPSIS = '...'
