@@ -167,6 +167,8 @@ export interface MessageRepository {
     finish: { attempts: readonly SendAttemptRecord[]; ending: SendEnding; credit: CreditChange; creditHeld: boolean },
     now: Date,
   ): Promise<void>
+  /** How many of the recipient's messages are sending or sent on `dayKey` (what the daily limit counts). */
+  countOnDay(openid: string, dayKey: string): Promise<number>
   /** Ids of `queued` messages and of `deferred` ones whose time has come, oldest first. */
   listDue(now: Date, limit: number): Promise<string[]>
   /** Messages in `sending`, oldest first, with whether each holds a credit. */

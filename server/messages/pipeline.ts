@@ -6,10 +6,11 @@
  *   before anything is written or any credit touched.
  * - The message is written (`queued`) before anything else happens to it, and every status change
  *   and every call to WeChat is recorded with it.
- * - Preferences: a muted category → `skipped` MUTED_CATEGORY; inside quiet hours and not urgent →
- *   `deferred` until they end (the scheduler picks it up then). Then the ledger claims, in one
- *   transaction, a place under the daily limit (else `skipped` DAILY_LIMIT) and a credit (else
- *   `failed` NO_CREDIT). Only a claimed message is sent.
+ * - Whether it can go now (eligibility.ts): a muted category → `skipped` MUTED_CATEGORY; no credit →
+ *   `failed` NO_CREDIT; the daily limit used up → `skipped` DAILY_LIMIT; inside quiet hours and not
+ *   urgent → `deferred` until they end (the scheduler picks it up then). Then the ledger claims, in one
+ *   transaction, the place under the daily limit and the credit, checked again. Only a claimed
+ *   message is sent.
  * - After the send: `sent` with WeChat's msgid, or `failed` with the errcode as reason; the ledger
  *   decides what that does to the credit.
  * - Recording that result can fail (a locked or failing database) after WeChat already answered. The
@@ -25,13 +26,14 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { MessageOutcome, MessageStatus, Template } from '../../src/domain/contract'
 import { validateMessageData, type KeywordInput } from '../../src/domain/keywords'
-import { localDayKey, quietHoursState } from '../../src/domain/quiet-hours'
+import { localDayKey } from '../../src/domain/quiet-hours'
 import { errcodeReason } from '../../src/domain/reasons'
 import type { MessageRecord, MessageSource, SendEnding, Storage } from '../db/storage'
 import { AppError } from '../errors'
 import type { Ledger } from '../ledger/ledger'
 import type { PreferencesService } from '../preferences/preferences'
 import type { Clock, MessageLang, MiniprogramState, SendAttemptRecord, SendOutcome, WeChatClient } from '../wechat/types'
+import { deliveryVerdict } from './eligibility'
 import { isMiniProgramPage } from './pages'
 import type { TemplateDirectory } from './templates'
 
@@ -215,21 +217,22 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return current(message.id)
     }
     const wishes = await preferences.get(message.openid)
-    if (wishes.mutedCategories.includes(message.category)) {
-      await storage.messages.transition(message.id, [from], { status: 'skipped', reason: 'MUTED_CATEGORY' }, now)
+    const dayKey = localDayKey(now, timeZone)
+    const [credits, sentToday] = await Promise.all([
+      storage.ledger.credits(message.openid, message.templateId),
+      storage.messages.countOnDay(message.openid, dayKey),
+    ])
+    const verdict = deliveryVerdict({ preferences: wishes, category: message.category, urgent: message.urgent, credits, sentToday, now, timeZone })
+    if (verdict.verdict === 'defer') {
+      await storage.messages.transition(message.id, [from], { status: 'deferred', deliverAfter: verdict.until }, now)
       return current(message.id)
     }
-    if (!message.urgent) {
-      const quiet = quietHoursState(now, wishes.quietHours, timeZone)
-      if (quiet.inside) {
-        await storage.messages.transition(message.id, [from], { status: 'deferred', deliverAfter: quiet.endsAt }, now)
-        return current(message.id)
-      }
+    if (verdict.verdict !== 'send') {
+      await storage.messages.transition(message.id, [from], { status: verdict.verdict === 'skip' ? 'skipped' : 'failed', reason: verdict.reason }, now)
+      return current(message.id)
     }
-    const claim = await ledger.claimSend({ id: message.id, status: from }, template, {
-      dayKey: localDayKey(now, timeZone),
-      dailyLimit: wishes.dailyLimit,
-    })
+    // Checked again in one transaction: another send may have taken the credit or the last place.
+    const claim = await ledger.claimSend({ id: message.id, status: from }, template, { dayKey, dailyLimit: wishes.dailyLimit })
     switch (claim.outcome) {
       case 'claimed':
         await send(message, claim.creditSpent)

@@ -225,6 +225,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     async listDue(now, limit) {
       return due.all(now.getTime(), limit).map((row) => row.id)
     },
+    async countOnDay(openid, dayKey) {
+      return countToday.get(openid, dayKey)?.count ?? 0
+    },
     async listSending() {
       return sending.all().map((row) => ({ id: row.id, creditSpent: row.credit_spent === 1 }))
     },

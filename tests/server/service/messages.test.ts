@@ -369,6 +369,13 @@ describe('quiet hours', () => {
     expect((await sendOrder({ urgent: true })).status).toBe('sent')
   })
 
+  it('do not hold a message that could never go: without a credit it fails NO_CREDIT at once', async () => {
+    const bob = await signIn(service.app, (user) => service.wechat.issueCode(user), 'bob')
+    await setPreferences({ quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 20, mutedCategories: [] }, bob)
+    const reply = await send({ touser: bob.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA })
+    expect(reply.json()).toEqual({ id: reply.json<MessageOutcome>().id, templateId: ORDER_STATUS.id, status: 'failed', reason: 'NO_CREDIT' })
+  })
+
   it('are checked again when the time comes: longer quiet hours defer it again', async () => {
     const outcome = await sendOrder()
     await setPreferences({ quietHours: { start: '12:00', end: '15:30' }, dailyLimit: 20, mutedCategories: [] })
