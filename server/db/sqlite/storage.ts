@@ -27,6 +27,7 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     preferences: createSqlitePreferencesRepository(db),
     messages: createSqliteMessageRepository(db),
     tokens: createSqliteTokenStore(db, clock),
+    singleProcess: true,
     close: () => db.close(),
   }
 }

@@ -69,8 +69,7 @@ describe('SQLite database', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000)
     expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
-      { version: 1, name: MIGRATIONS[0]!.name },
-      { version: 2, name: MIGRATIONS[1]!.name },
+      ...MIGRATIONS.map((migration) => ({ version: migration.version, name: migration.name })),
     ])
   })
 
@@ -120,9 +119,20 @@ describe('SQLite database', () => {
     const claims = []
     for (let i = 0; i < 8; i += 1) {
       const storage = i % 2 === 0 ? a : b
+      const owner = i % 2 === 0 ? 'process-a' : 'process-b'
       await storage.messages.insert({ ...base, id: `m${i}` })
+      const { jobs } = await storage.messages.leaseDue({ owner, now: clock.now(), until: new Date(clock.now().getTime() + 60_000), limit: 1, scope: { exceptCampaigns: [] } })
+      expect(jobs.map((job) => job.id)).toEqual([`m${i}`])
       claims.push(
-        await storage.messages.claimForSend({ id: `m${i}`, from: ['queued'], spendCredit: true, dayKey: '2026-11-25', dailyLimit: 100, now: clock.now() }),
+        await storage.messages.claimForSend({
+          id: `m${i}`,
+          owner,
+          leaseUntil: new Date(clock.now().getTime() + 60_000),
+          spendCredit: true,
+          dayKey: '2026-11-25',
+          dailyLimit: 100,
+          now: clock.now(),
+        }),
       )
     }
     expect(claims.map((claim) => claim.outcome)).toEqual(['claimed', 'claimed', 'claimed', 'no-credit', 'no-credit', 'no-credit', 'no-credit', 'no-credit'])

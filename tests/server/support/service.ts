@@ -104,6 +104,8 @@ export async function startService(options: TestServiceOptions): Promise<TestSer
     ...(options.sandbox && { sandbox: options.sandbox }),
     ...options.extra,
   })
+  // As listening would: the dispatcher starts with the app.
+  await app.ready()
   return {
     app,
     storage,

@@ -91,7 +91,17 @@ describe('sendSubscribeMessage', () => {
     expect(sandbox.stats().sendCalls).toBe(1)
   })
 
-  it.each([-1, 45009, 43108, -2, 'reset'] as const)('retries %s with exponential backoff until it goes through', async (fault) => {
+  it.each([45009, 43108] as const)('does not call again after %i: the dispatcher requeues the message for later', async (errcode) => {
+    sandbox.grant(openid, { [ORDER_STATUS.id]: 'accept' })
+    sandbox.setFaults({ failNext: { errcode, count: 1 } })
+    const outcome = await client().sendSubscribeMessage(message())
+    expect(outcome).toMatchObject({ ok: false, errcode })
+    expect(outcome.attempts.map((a) => a.errcode)).toEqual([errcode])
+    expect(sleeps).toEqual([])
+    expect(sandbox.quota(openid, ORDER_STATUS.id)).toBe(1)
+  })
+
+  it.each([-1, -2, 'reset'] as const)('retries %s with exponential backoff until it goes through', async (fault) => {
     sandbox.grant(openid, { [ORDER_STATUS.id]: 'accept' })
     sandbox.setFaults({ failNext: { errcode: fault, count: 2 } })
     const outcome = await client().sendSubscribeMessage(message())
