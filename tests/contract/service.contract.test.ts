@@ -141,43 +141,24 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
   })
 
   describe('POST /api/consents', () => {
-    it('a one-time accept adds one credit; two accepts are 2', async () => {
-      expect(await creditsOf('consent-0001', { [ORDER.id]: 'accept' })).toEqual({ [ORDER.id]: 1 })
-      expect(await creditsOf('consent-0002', { [ORDER.id]: 'accept' })).toEqual({ [ORDER.id]: 2 })
-    })
+    /** Dialog answers one after another (each a consent of its own), with the credits the service answers to each. */
+    type Answers = Array<[Record<string, SubscribeResult>, Record<string, number>]>
+    const order = (result: SubscribeResult, credits: number): Answers[number] => [{ [ORDER.id]: result }, { [ORDER.id]: credits }]
+    const security = (result: SubscribeResult, credits: number): Answers[number] => [{ [SECURITY.id]: result }, { [SECURITY.id]: credits }]
+    const CREDIT_RULES: Array<[string, Answers]> = [
+      ['a one-time accept adds one credit; two accepts are 2', [order('accept', 1), order('accept', 2)]],
+      ['acceptWithAudio counts as an accept', [order('acceptWithAudio', 1), order('accept', 2)]],
+      ['a one-time reject, ban or filter changes no credit', [order('accept', 1), order('accept', 2), order('reject', 2), order('ban', 2), order('filter', 2)]],
+      ['a long-term accept sets the credits to 1, however often', [security('accept', 1), security('acceptWithAudio', 1)]],
+      ['a long-term reject or ban sets the credits to 0; a filter keeps them', [security('accept', 1), security('filter', 1), security('reject', 0), security('accept', 1), security('ban', 0)]],
+      [
+        'each answer reports the credits of every template of its dialog',
+        [[{ [ORDER.id]: 'accept', [SHIPPING.id]: 'reject', [ACTIVITY.id]: 'acceptWithAudio' }, { [ORDER.id]: 1, [SHIPPING.id]: 0, [ACTIVITY.id]: 1 }]],
+      ],
+    ]
 
-    it('acceptWithAudio counts as an accept', async () => {
-      expect(await creditsOf('consent-0001', { [ORDER.id]: 'acceptWithAudio' })).toEqual({ [ORDER.id]: 1 })
-      expect(await creditsOf('consent-0002', { [ORDER.id]: 'accept' })).toEqual({ [ORDER.id]: 2 })
-    })
-
-    it('answers the credits of every template of the dialog', async () => {
-      expect(await creditsOf('consent-0001', { [ORDER.id]: 'accept', [SHIPPING.id]: 'reject', [ACTIVITY.id]: 'acceptWithAudio' })).toEqual({
-        [ORDER.id]: 1,
-        [SHIPPING.id]: 0,
-        [ACTIVITY.id]: 1,
-      })
-    })
-
-    it('a one-time reject, ban or filter changes no credit', async () => {
-      await creditsOf('consent-0001', { [ORDER.id]: 'accept' })
-      await creditsOf('consent-0002', { [ORDER.id]: 'accept' })
-      expect(await creditsOf('consent-0003', { [ORDER.id]: 'reject' })).toEqual({ [ORDER.id]: 2 })
-      expect(await creditsOf('consent-0004', { [ORDER.id]: 'ban' })).toEqual({ [ORDER.id]: 2 })
-      expect(await creditsOf('consent-0005', { [ORDER.id]: 'filter' })).toEqual({ [ORDER.id]: 2 })
-    })
-
-    it('a long-term accept sets the credits to 1, however often', async () => {
-      expect(await creditsOf('consent-0001', { [SECURITY.id]: 'accept' })).toEqual({ [SECURITY.id]: 1 })
-      expect(await creditsOf('consent-0002', { [SECURITY.id]: 'acceptWithAudio' })).toEqual({ [SECURITY.id]: 1 })
-    })
-
-    it('a long-term reject or ban sets the credits to 0; a filter keeps them', async () => {
-      await creditsOf('consent-0001', { [SECURITY.id]: 'accept' })
-      expect(await creditsOf('consent-0002', { [SECURITY.id]: 'filter' })).toEqual({ [SECURITY.id]: 1 })
-      expect(await creditsOf('consent-0003', { [SECURITY.id]: 'reject' })).toEqual({ [SECURITY.id]: 0 })
-      await creditsOf('consent-0004', { [SECURITY.id]: 'accept' })
-      expect(await creditsOf('consent-0005', { [SECURITY.id]: 'ban' })).toEqual({ [SECURITY.id]: 0 })
+    it.each(CREDIT_RULES)('%s', async (_rule, answers) => {
+      for (const [index, [results, credits]] of answers.entries()) expect(await creditsOf(`consent-000${index + 1}`, results)).toEqual(credits)
     })
 
     it('the same consentId again counts once and returns the first answer, whatever it carries', async () => {
