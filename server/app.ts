@@ -5,19 +5,25 @@
  */
 import cors from '@fastify/cors'
 import fastifyStatic from '@fastify/static'
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions } from 'fastify'
 import type { Template } from '../src/domain/contract'
 import { createAuthGuards } from './auth'
 import { createAdjustableClock, type AdjustableClock } from './clock'
 import type { Config } from './config'
 import type { Storage } from './db/storage'
-import { installErrorHandlers } from './http-errors'
+import { httpErrorOptions, installErrorHandlers } from './http-errors'
+import { installJsonBodyParser } from './http/json-body'
+import { sandboxOriginGuard } from './http/origin-guard'
+import { registerRateLimits } from './http/rate-limits'
 import { createLedger } from './ledger/ledger'
 import { readMiniProgramPages } from './messages/pages'
-import { createPipeline, type Pipeline } from './messages/pipeline'
+import { createOrderEvents } from './messages/order-events'
+import { createPipeline } from './messages/pipeline'
+import { createMessageQueries } from './messages/queries'
 import { createScheduler, type Scheduler } from './messages/scheduler'
 import { createTemplateDirectory } from './messages/templates'
+import { createPreferencesService } from './preferences/preferences'
 import { consentRoutes } from './routes/consents'
 import type { RouteContext } from './routes/context'
 import { eventRoutes } from './routes/events'
@@ -28,16 +34,18 @@ import { sandboxRoutes } from './routes/sandbox'
 import { sessionRoutes } from './routes/session'
 import { statsRoutes } from './routes/stats'
 import { templateRoutes } from './routes/templates'
+import { strictValidatorCompiler } from './validation'
+import { createSessionService } from './sessions/sessions'
 import type { SandboxWeChat } from './wechat/sandbox'
 import { systemClock, type WeChatClient } from './wechat/types'
 
 /** Request bodies larger than this are refused with 413 (the largest real body is a few KiB). */
-export const BODY_LIMIT_BYTES = 64 * 1024
+const BODY_LIMIT_BYTES = 64 * 1024
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** Started by server.ts once the app listens; stopped when the app closes. */
     scheduler: Scheduler
-    pipeline: Pipeline
   }
 }
 
@@ -60,7 +68,7 @@ export interface BuildAppOptions {
 }
 
 /** Strips `access_token=…` (and any secret=…) from URLs and messages before they reach a log. */
-export function scrubSecrets(text: string): string {
+function scrubSecrets(text: string): string {
   return text.replace(/\b(access_token|secret|js_code|token)=[^&\s"']+/gi, '$1=[REDACTED]')
 }
 
@@ -114,10 +122,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids from a counter would collide across restarts in the logs: use random ones.
     genReqId: () => crypto.randomUUID(),
+    // Behind a reverse proxy, the caller's address (for the per-address limits) is the forwarded one.
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    ...httpErrorOptions,
   }).withTypeProvider<TypeBoxTypeProvider>()
-  // TypeBox checks every body, params and querystring; bodies are never coerced ("1" is not 1).
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  // TypeBox checks every body, params and querystring (see validation.ts: nothing is coerced loosely).
+  app.setValidatorCompiler(strictValidatorCompiler)
   installErrorHandlers(app)
+  installJsonBodyParser(app)
 
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
@@ -125,9 +137,27 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
   })
+  const sessions = createSessionService({
+    repository: storage.sessions,
+    wechat,
+    clock,
+    ttlHours: config.sessionTtlHours,
+    perUser: config.sessionsPerUser,
+  })
+  // Before any route: the limits attach to routes as they are added.
+  const auth = await registerRateLimits(app, {
+    limits: config.rateLimits,
+    clock,
+    adminApiKey: config.adminApiKey,
+    guards: createAuthGuards({ sessions, adminApiKey: config.adminApiKey }),
+  })
 
+  const ledger = createLedger({ storage, templates, clock })
+  const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
   const pipeline = createPipeline({
     storage,
+    ledger,
+    preferences,
     wechat,
     templates,
     pages: options.pages ?? readMiniProgramPages(),
@@ -143,21 +173,22 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     intervalMs: config.schedulerIntervalMs,
     logger: app.log,
   })
-  app.decorate('pipeline', pipeline)
   app.decorate('scheduler', scheduler)
   app.decorateRequest('openid', '')
   app.addHook('onClose', async () => scheduler.stop())
 
   const context: RouteContext = {
     config,
-    storage,
-    wechat,
     templates,
-    ledger: createLedger({ storage, templates, clock }),
+    sessions,
+    ledger,
+    preferences,
     pipeline,
+    orderEvents: createOrderEvents({ pipeline, templates, clock, timeZone: config.quietHoursTimeZone }),
+    messages: createMessageQueries(storage.messages),
     scheduler,
     clock,
-    auth: createAuthGuards({ sessions: storage.sessions, adminApiKey: config.adminApiKey, clock }),
+    auth,
     ...(options.sandbox && { sandbox: options.sandbox }),
   }
   await app.register(healthRoutes, context)
@@ -168,7 +199,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(eventRoutes, context)
   await app.register(messageRoutes, context)
   await app.register(statsRoutes, context)
-  if (sandboxMode) await app.register(sandboxRoutes, context)
+  if (sandboxMode) {
+    app.addHook('onRequest', sandboxOriginGuard(config.corsOrigins))
+    await app.register(sandboxRoutes, context)
+  }
 
   if (options.staticDir) {
     await app.register(fastifyStatic, { root: options.staticDir, prefix: '/', index: 'index.html' })

@@ -1,33 +1,21 @@
 /**
- * Who is calling. People hold a session token (POST /api/session); operators hold the admin key.
- *
- * - A session token is 32 random bytes (256 bits, base64url). Only its sha256 is stored, so a leaked
- *   database gives no usable token; sessions expire after SESSION_TTL hours.
- * - The admin key is compared in constant time, on sha256 digests so that neither the content nor
- *   the length of the key leaks through timing.
+ * Who is calling. People hold a session token (POST /api/session, see sessions/sessions.ts);
+ * operators hold the admin key, compared in constant time, on sha256 digests so that neither the
+ * content nor the length of the key leaks through timing.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
-import type { SessionRepository } from './db/storage'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { AppError } from './errors'
-import type { Clock } from './wechat/types'
+import type { SessionService } from './sessions/sessions'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The caller's openid, set by the user pre-handler; '' before it ran. */
+    /** The caller's openid, set by the user guard; '' before it ran. */
     openid: string
   }
 }
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
-
-export function newSessionToken(): string {
-  return randomBytes(32).toString('base64url')
-}
-
-export function hashSessionToken(token: string): string {
-  return sha256(token).toString('hex')
-}
 
 export function adminKeyMatches(given: string, expected: string): boolean {
   return timingSafeEqual(sha256(given), sha256(expected))
@@ -44,20 +32,24 @@ export function bearerToken(request: FastifyRequest): string | null {
 const missing = (): AppError =>
   new AppError(401, 'UNAUTHORIZED', '未登录：请求头需要 Authorization: Bearer <令牌>')
 
+/**
+ * Routes run these as `onRequest` hooks: before the body is read, parsed and validated, so a caller
+ * without the right credentials learns only that (401/403), never which field of the body is wrong.
+ */
 export interface AuthGuards {
   /** Requires an unexpired session; sets `request.openid`. */
-  user: preHandlerAsyncHookHandler
+  user: onRequestAsyncHookHandler
   /** Requires the admin key. */
-  admin: preHandlerAsyncHookHandler
+  admin: onRequestAsyncHookHandler
 }
 
-export function createAuthGuards(options: { sessions: SessionRepository; adminApiKey: string; clock: Clock }): AuthGuards {
-  const { sessions, adminApiKey, clock } = options
+export function createAuthGuards(options: { sessions: Pick<SessionService, 'openidOf'>; adminApiKey: string }): AuthGuards {
+  const { sessions, adminApiKey } = options
   return {
     async user(request) {
       const token = bearerToken(request)
       if (token === null) throw missing()
-      const openid = await sessions.findOpenid(hashSessionToken(token), clock.now())
+      const openid = await sessions.openidOf(token)
       if (openid === null) throw new AppError(401, 'UNAUTHORIZED', '登录已失效或令牌无效，请重新登录')
       request.openid = openid
     },

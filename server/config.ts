@@ -43,6 +43,12 @@ export const EnvSchema = Type.Object({
   CORS_ORIGINS: Type.String({ default: '' }),
   SESSION_TTL: Type.String({ ...PositiveInteger, default: '168' }),
   SCHEDULER_INTERVAL_MS: Type.String({ ...PositiveInteger, default: '5000' }),
+  RATE_LIMIT: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  RATE_LIMIT_WRITES_PER_MINUTE: Type.String({ ...PositiveInteger, default: '60' }),
+  RATE_LIMIT_READS_PER_MINUTE: Type.String({ ...PositiveInteger, default: '600' }),
+  RATE_LIMIT_SIGN_INS_PER_MINUTE: Type.String({ ...PositiveInteger, default: '20' }),
+  SESSIONS_PER_USER: Type.String({ ...PositiveInteger, default: '20' }),
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   STATIC_DIR: Type.Optional(Type.String({ minLength: 1 })),
   SANDBOX_ALLOW_REMOTE: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
   LOG_LEVEL: Type.Union(
@@ -67,6 +73,12 @@ const EXPECTED: Record<EnvVariable, string> = {
   CORS_ORIGINS: '应为逗号分隔的来源列表，如 https://a.example.com,http://127.0.0.1:5173',
   SESSION_TTL: '应为会话有效期的小时数（正整数）',
   SCHEDULER_INTERVAL_MS: '应为调度器的间隔毫秒数（正整数）',
+  RATE_LIMIT: '应为 on（限制请求频率）或 off（不限制，只用于压测和基准测试）',
+  RATE_LIMIT_WRITES_PER_MINUTE: '应为每人每分钟对每个修改接口（如 POST /api/events、POST /api/consents）最多的请求数（正整数）',
+  RATE_LIMIT_READS_PER_MINUTE: '应为每人每分钟对每个查询接口（如 GET /api/me/messages）最多的请求数（正整数）',
+  RATE_LIMIT_SIGN_INS_PER_MINUTE: '应为每个来源地址每分钟最多的登录请求数（POST /api/session、POST /sandbox/code，正整数）',
+  SESSIONS_PER_USER: '应为每个用户最多同时有效的会话数（正整数）',
+  TRUST_PROXY: '应为逗号分隔的反向代理地址或网段，如 127.0.0.1,10.0.0.0/8',
   STATIC_DIR: '应为构建好的 H5 应用目录（含 index.html），如 dist/build/h5',
   SANDBOX_ALLOW_REMOTE: '应为 1（允许沙箱模式监听非本机回环地址）或 0',
   LOG_LEVEL: '应为 fatal、error、warn、info、debug、trace 或 silent 之一',
@@ -83,6 +95,16 @@ export class ConfigError extends Error {
   ) {
     super(message)
   }
+}
+
+/** Requests per minute, each counted per route: per person (their openid) or per address (the IP). */
+export interface RateLimits {
+  /** Per person, on each route that changes something (POST /api/events, POST /api/consents…). */
+  writesPerMinute: number
+  /** Per person, on each route that reads (GET /api/me/messages…). */
+  readsPerMinute: number
+  /** Per address, on each sign-in route (POST /api/session, POST /sandbox/code). */
+  signInsPerMinute: number
 }
 
 export type WeChatConfig =
@@ -109,6 +131,15 @@ export interface Config {
   corsOrigins: string[]
   sessionTtlHours: number
   schedulerIntervalMs: number
+  /** Null with RATE_LIMIT=off (load tests and benchmarks). */
+  rateLimits: RateLimits | null
+  /** A person's live sessions beyond this many are ended, oldest first, at each sign-in. */
+  sessionsPerUser: number
+  /**
+   * Reverse proxies whose X-Forwarded-For (and -Proto, -Host) are believed: addresses or CIDR
+   * ranges. Empty: the peer's address is the caller's, as without a proxy.
+   */
+  trustProxy: string[]
   logLevel: string
   /** A built H5 app served at / beside the API (absolute path), or null for the API alone. */
   staticDir: string | null
@@ -128,6 +159,15 @@ function isLoopback(host: string): boolean {
   if (host === 'localhost') return true
   const family = isIP(host)
   return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6')
+}
+
+/** `10.0.0.1`, `::1`, `10.0.0.0/8`, `fd00::/8`. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
 }
 
 function isTimeZone(name: string): boolean {
@@ -229,6 +269,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  const trustProxy = (parsed.TRUST_PROXY ?? '').split(',').map((entry) => entry.trim()).filter(Boolean)
+  for (const entry of trustProxy) {
+    if (!isAddressOrRange(entry)) {
+      fail('TRUST_PROXY', parsed.TRUST_PROXY, `中的 "${entry}" 不是 IP 地址或网段（如 10.0.0.0/8）`)
+    }
+  }
+
   let wechat: WeChatConfig = { mode: 'sandbox' }
   if (parsed.WECHAT_APPID !== undefined) {
     if (parsed.WECHAT_SECRET === undefined) {
@@ -282,6 +329,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins,
     sessionTtlHours: Number(parsed.SESSION_TTL),
     schedulerIntervalMs: Number(parsed.SCHEDULER_INTERVAL_MS),
+    rateLimits:
+      parsed.RATE_LIMIT === 'off'
+        ? null
+        : {
+            writesPerMinute: Number(parsed.RATE_LIMIT_WRITES_PER_MINUTE),
+            readsPerMinute: Number(parsed.RATE_LIMIT_READS_PER_MINUTE),
+            signInsPerMinute: Number(parsed.RATE_LIMIT_SIGN_INS_PER_MINUTE),
+          },
+    sessionsPerUser: Number(parsed.SESSIONS_PER_USER),
+    trustProxy,
     logLevel: parsed.LOG_LEVEL,
     staticDir,
   }

@@ -4,9 +4,9 @@
  *
  * Role `sandbox`: the sandbox WeChat alone on 127.0.0.1. Role `service`: the service built and wired
  * as server.ts does in sandbox mode (SQLite file in the temp directory, undici Pool of 32 connections
- * to the sandbox, pino at level info) listening on 127.0.0.1, port 0. Logs are formatted and then
- * dropped, so their cost counts but the terminal stays readable. The process ends when the parent
- * disconnects (or dies), removing its database.
+ * to the sandbox, pino at level info, RATE_LIMIT=off) listening on 127.0.0.1, port 0. Logs are
+ * formatted and then dropped, so their cost counts but the terminal stays readable. The process ends
+ * when the parent disconnects (or dies), removing its database.
  */
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
@@ -65,7 +65,8 @@ async function main(role: ServerRole): Promise<void> {
   if (role === 'service') {
     const database = tempDatabase()
     adminKey = randomBytes(24).toString('base64url')
-    const config = loadConfig({ ADMIN_API_KEY: adminKey, DATABASE: database.path, LOG_LEVEL: 'info' })
+    // A load test: without the per-person and per-address request limits (RATE_LIMIT=off).
+    const config = loadConfig({ ADMIN_API_KEY: adminKey, DATABASE: database.path, LOG_LEVEL: 'info', RATE_LIMIT: 'off' })
     const storage = createSqliteStorage(database.path, clock)
     // As server.ts wires it.
     const pool = new Pool(new URL(sandboxUrl).origin, { connections: 32, pipelining: 1 })

@@ -1,11 +1,12 @@
 /**
  * Storage as the service sees it: a few repositories whose every method is one atomic operation.
  *
- * SQLite (better-sqlite3, server/db/sqlite/) is the embedded default. The methods return Promises
- * although SQLite answers synchronously, so that a second engine (PostgreSQL) can implement the
- * same interface; each method states what must happen in one transaction, and the rules that
- * decide (which answer adds a credit, what a failure does to it) stay outside, in ledger/ and
- * messages/.
+ * SQLite (better-sqlite3, server/db/sqlite/, one file per repository) is the embedded default. The
+ * methods return Promises although SQLite answers synchronously, so that a second engine
+ * (PostgreSQL) can implement the same interface. Each method states what must happen in one
+ * transaction. An engine only offers primitives (add to a credit, set it, take one if > 0, move a
+ * status); it never decides: which answer adds a credit, what a failure does to it and which reason
+ * a message gets are decided in ledger/ and messages/.
  */
 import type { CreditChange } from '../ledger/rules'
 import type { MessageLang, SendAttemptRecord, TokenStore } from '../wechat/types'
@@ -20,6 +21,8 @@ export interface SessionRepository {
   findOpenid(tokenHash: string, now: Date): Promise<string | null>
   /** Removes sessions that expired before `now`; returns how many. */
   deleteExpired(now: Date): Promise<number>
+  /** Keeps the `keep` newest sessions of `openid` (by creation) and removes the others; returns how many went. */
+  deleteAllButNewest(openid: string, keep: number): Promise<number>
 }
 
 // ─── consents and credits ────────────────────────────────────────────────────
@@ -76,6 +79,8 @@ export interface NewMessage {
   urgent: boolean
   lang?: MessageLang
   idempotencyKey?: string
+  /** What the idempotencyKey stands for: a digest of the request, compared when the key comes again. */
+  requestFingerprint?: string
   source: MessageSource
   createdAt: Date
 }
@@ -106,17 +111,17 @@ export interface MessageRecord extends NewMessage, MessageSummary {
 }
 
 export type ClaimResult =
-  | { outcome: 'claimed' }
-  /** The message is now `skipped` with reason DAILY_LIMIT. */
-  | { outcome: 'daily-limit' }
-  /** The message is now `failed` with reason NO_CREDIT. */
+  /** The message is now `sending`; `creditSpent`: one credit was taken for it. */
+  | { outcome: 'claimed'; creditSpent: boolean }
+  /** The recipient's sends on `dayKey` reached `dailyLimit`: nothing changed. */
+  | { outcome: 'daily-limit-reached' }
+  /** No credit of (openid, templateId) above 0: nothing changed. */
   | { outcome: 'no-credit' }
-  /** The message was not in one of the expected statuses (another worker has it). */
+  /** The message was not in one of the expected statuses (another worker has it): nothing changed. */
   | { outcome: 'not-claimable' }
 
-export type SendResult =
-  | { status: 'sent'; msgid: string }
-  | { status: 'failed'; reason: Reason; credit: 'refund' | 'zero' | 'keep' }
+/** How a send ended, as WeChat (or the lack of an answer) decided it. */
+export type SendEnding = { status: 'sent'; msgid: string } | { status: 'failed'; reason: Reason }
 
 export interface MessageRepository {
   /**
@@ -139,32 +144,35 @@ export interface MessageRepository {
     now: Date,
   ): Promise<boolean>
   /**
-   * In one transaction: the message must be in one of `from`; if the recipient already has
-   * `dailyLimit` messages sending or sent on `dayKey`, it becomes `skipped` (DAILY_LIMIT); else one
-   * credit of (openid, templateId) must be > 0 (decremented when `consumeCredit`), or it becomes
-   * `failed` (NO_CREDIT); else it becomes `sending`, counted on `dayKey`.
+   * In one transaction: the message must be in one of `from`; the recipient must have fewer than
+   * `dailyLimit` messages sending or sent on `dayKey`; a credit of (openid, templateId) must be > 0
+   * (one is taken when `spendCredit`). Then the message becomes `sending`, counted on `dayKey`.
+   * Otherwise nothing changes and the answer says which condition failed.
    */
   claimForSend(claim: {
     id: string
     from: readonly MessageStatus[]
-    consumeCredit: boolean
+    spendCredit: boolean
     dayKey: string
     dailyLimit: number
     now: Date
   }): Promise<ClaimResult>
   /**
-   * In one transaction: records every attempt, moves the message from `sending` to `sent`/`failed`,
-   * and applies `credit` to the recipient's credits of the template (`refund` only gives back a
-   * credit this message holds).
+   * In one transaction: the message must be `sending` (else it throws); records every attempt, moves
+   * it to `sent`/`failed`, applies `credit` to the recipient's credits of the template, and records
+   * whether the message still holds a credit.
    */
-  finishSend(id: string, attempts: readonly SendAttemptRecord[], result: SendResult, now: Date): Promise<void>
+  finishSend(
+    id: string,
+    finish: { attempts: readonly SendAttemptRecord[]; ending: SendEnding; credit: CreditChange; creditHeld: boolean },
+    now: Date,
+  ): Promise<void>
+  /** How many of the recipient's messages are sending or sent on `dayKey` (what the daily limit counts). */
+  countOnDay(openid: string, dayKey: string): Promise<number>
   /** Ids of `queued` messages and of `deferred` ones whose time has come, oldest first. */
   listDue(now: Date, limit: number): Promise<string[]>
-  /**
-   * Messages left in `sending` by a process that died mid-call become `failed` (INTERRUPTED) and
-   * give their credit back. Returns their ids.
-   */
-  failInterrupted(now: Date): Promise<string[]>
+  /** Messages in `sending`, oldest first, with whether each holds a credit. */
+  listSending(): Promise<{ id: string; creditSpent: boolean }[]>
   /** Messages by status, and WeChat answers (every attempt) by errcode. */
   stats(): Promise<{ byStatus: Record<string, number>; byErrcode: Record<string, number> }>
 }

@@ -1,23 +1,64 @@
 /**
- * Consents become credits. The rules are in rules.ts; atomicity (a consent counted once,
- * also when the same consentId arrives twice at the same moment) is the storage's
- * `applyConsent` transaction.
+ * The ledger: every change to a person's credits goes through here, decided by rules.ts and applied
+ * through the storage's atomic primitives.
+ *
+ * - A consent becomes credits once per consentId, also when the same consentId arrives twice at the
+ *   same moment (the storage's `applyConsent` transaction).
+ * - A send claims its credit (and its place under the daily limit) in one transaction before WeChat
+ *   is called, so there are never more sends than credits, whatever the concurrency.
+ * - A send's end is recorded with what it does to the credit: kept when sent; given back, zeroed or
+ *   kept when it failed, by WeChat's answer.
  */
-import type { ConsentRequest, ConsentResponse, SubscriptionList } from '../../src/domain/contract'
-import type { Storage } from '../db/storage'
+import type { ConsentRequest, ConsentResponse, SubscriptionList, Template } from '../../src/domain/contract'
+import { reasonErrcode } from '../../src/domain/reasons'
+import type { ClaimResult, MessageRecord, SendEnding, Storage } from '../db/storage'
 import { AppError } from '../errors'
 import type { TemplateDirectory } from '../messages/templates'
-import type { Clock } from '../wechat/types'
-import { creditChangeForConsent } from './rules'
+import type { Clock, SendAttemptRecord } from '../wechat/types'
+import { NO_CREDIT_CHANGE, creditChangeAfterFailedSend, creditChangeForConsent, sendConsumesCredit } from './rules'
 
 export interface Ledger {
-  /** Throws AppError 400 naming the first unknown template id. */
+  /** Throws AppError 400 naming the first unknown template id; then nothing is credited. */
   recordConsent(openid: string, consent: ConsentRequest): Promise<ConsentResponse>
   subscriptions(openid: string): Promise<SubscriptionList>
+  /**
+   * Claims what a send of `message` needs, atomically: a place under the recipient's daily limit on
+   * `dayKey` and a credit (spent for a one-time template, only checked for a long-term one). The
+   * message becomes `sending` when claimed; otherwise nothing changed.
+   */
+  claimSend(
+    message: Pick<MessageRecord, 'id' | 'status'>,
+    template: Template,
+    limit: { dayKey: string; dailyLimit: number },
+  ): Promise<ClaimResult>
+  /**
+   * Records how a claimed send ended and what that does to the credit it held: `creditSpent` is what
+   * the claim took. A failure whose reason is not a WeChat errcode (the service failed, or died,
+   * mid-call) gives the credit back: if WeChat did use it, the next send meets 43101, which zeroes it.
+   */
+  settleSend(
+    messageId: string,
+    creditSpent: boolean,
+    attempts: readonly SendAttemptRecord[],
+    ending: SendEnding,
+  ): Promise<void>
 }
 
-export function createLedger(options: { storage: Storage; templates: TemplateDirectory; clock: Clock }): Ledger {
+export interface LedgerOptions {
+  storage: Storage
+  templates: TemplateDirectory
+  clock: Clock
+}
+
+export function createLedger(options: LedgerOptions): Ledger {
   const { storage, templates, clock } = options
+
+  function creditAfter(ending: SendEnding, creditSpent: boolean) {
+    if (ending.status === 'sent') return { credit: NO_CREDIT_CHANGE, creditHeld: creditSpent }
+    const credit = creditChangeAfterFailedSend(creditSpent, reasonErrcode(ending.reason))
+    return { credit, creditHeld: creditSpent && credit.type !== 'add' }
+  }
+
   return {
     async recordConsent(openid, consent) {
       const entries = Object.entries(consent.results)
@@ -39,6 +80,7 @@ export function createLedger(options: { storage: Storage; templates: TemplateDir
       })
       return { credits }
     },
+
     async subscriptions(openid) {
       const records = await storage.ledger.listSubscriptions(openid)
       return records.map((record) => ({
@@ -48,5 +90,21 @@ export function createLedger(options: { storage: Storage; templates: TemplateDir
         updatedAt: record.updatedAt.toISOString(),
       }))
     },
+
+    claimSend(message, template, limit) {
+      return storage.messages.claimForSend({
+        id: message.id,
+        from: [message.status],
+        spendCredit: sendConsumesCredit(template.kind),
+        dayKey: limit.dayKey,
+        dailyLimit: limit.dailyLimit,
+        now: clock.now(),
+      })
+    },
+
+    async settleSend(messageId, creditSpent, attempts, ending) {
+      await storage.messages.finishSend(messageId, { attempts, ending, ...creditAfter(ending, creditSpent) }, clock.now())
+    },
   }
 }
+

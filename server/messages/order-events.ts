@@ -1,6 +1,6 @@
 /**
  * POST /api/events: an order changed status, the service builds the order-status message itself
- * (the person's client never chooses the wording or the recipient).
+ * (the person's client never chooses the wording or the recipient) and sends it to that person.
  *
  * Each keyword of the `order_status` template is filled by what its label says, else by its type:
  * 订单号 (character_string) → the order id; 订单状态 (phrase) → 待支付/已支付/已发货/已送达;
@@ -8,9 +8,13 @@
  * (time/date) → the time of the event in the quiet-hours zone (`2026年11月25日 13:05`); 金额
  * (amount) → `¥12.50`; 备注 → a line about the status (`包裹正在路上，请留意查收`).
  */
-import type { Keyword, OrderStatus, OrderStatusChanged, Template } from '../../src/domain/contract'
-import { truncateThing } from '../../src/domain/keywords'
-import { formatAmount, ORDER_STATUS_LABELS } from '../../src/domain/orders'
+import type { Keyword, MessageOutcome, OrderStatus, OrderStatusChanged, Template } from '../../src/domain/contract'
+import { truncateThing, validateMessageData } from '../../src/domain/keywords'
+import { formatAmount, ORDER_STATUS_LABELS, ORDER_STATUS_TEMPLATE_KEY, orderPage } from '../../src/domain/orders'
+import { AppError } from '../errors'
+import type { Clock } from '../wechat/types'
+import type { Pipeline } from './pipeline'
+import type { TemplateDirectory } from './templates'
 
 /** `2026年11月25日 13:05` in `timeZone`. */
 export function formatChineseDateTime(instant: Date, timeZone: string): string {
@@ -28,7 +32,7 @@ export function formatChineseDateTime(instant: Date, timeZone: string): string {
 }
 
 /** A line for a remark keyword (备注), per status. */
-export const ORDER_STATUS_REMARKS: Readonly<Record<OrderStatus, string>> = {
+const ORDER_STATUS_REMARKS: Readonly<Record<OrderStatus, string>> = {
   pending_payment: '请尽快完成支付',
   paid: '商家正在备货',
   shipped: '包裹正在路上，请留意查收',
@@ -84,4 +88,44 @@ export function orderStatusData(
     if (value !== undefined) data[keyword.name] = value
   }
   return data
+}
+
+export interface OrderEvents {
+  /**
+   * Sends the order-status message for `event` to `openid`. A goods name that no keyword rule
+   * accepts is the caller's mistake: AppError 400 INVALID_DATA naming `goodsName`, nothing written.
+   */
+  statusChanged(openid: string, event: OrderStatusChanged): Promise<MessageOutcome>
+}
+
+export function createOrderEvents(options: {
+  pipeline: Pipeline
+  templates: TemplateDirectory
+  clock: Clock
+  timeZone: string
+}): OrderEvents {
+  const { pipeline, templates, clock, timeZone } = options
+  return {
+    async statusChanged(openid, event) {
+      const template = templates.find(ORDER_STATUS_TEMPLATE_KEY)
+      if (!template) throw new Error(`the template catalogue has no "${ORDER_STATUS_TEMPLATE_KEY}" template`)
+      const data = orderStatusData(template, event, clock.now(), timeZone)
+      const checked = validateMessageData(template, data)
+      if (!checked.ok && event.goodsName !== undefined) {
+        const keyword = template.keywords.find((candidate) => checked.field === `data.${candidate.name}.value`)
+        if (keyword !== undefined && fieldOf(keyword) === 'goods') {
+          throw new AppError(400, 'INVALID_DATA', `goodsName: 作为「${keyword.label}」${checked.rule}`, 'goodsName')
+        }
+      }
+      // What is left to break is the service's own doing: written and failed INVALID_DATA, logged.
+      return pipeline.submit({
+        touser: openid,
+        templateId: template.id,
+        data,
+        page: orderPage(event.orderId),
+        source: 'event',
+        recordInvalidData: true,
+      })
+    },
+  }
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-export const DEFAULT_PAGES_JSON = fileURLToPath(new URL('../../pages.json', import.meta.url))
+const DEFAULT_PAGES_JSON = fileURLToPath(new URL('../../pages.json', import.meta.url))
 
 interface PagesJson {
   pages?: { path: string }[]

@@ -1,18 +1,18 @@
 /**
- * The send pipeline: validate → write → preferences → spend → send → record.
+ * The send pipeline: check → write → preferences → claim → send → record.
  *
  * - Everything a caller got wrong (unknown template, a page that is not in pages.json, a keyword
- *   value WeChat would refuse) is refused with a 400 before anything is written or any credit
- *   touched.
+ *   value WeChat would refuse, an idempotencyKey reused for another request) is refused with a 4xx
+ *   before anything is written or any credit touched.
  * - The message is written (`queued`) before anything else happens to it, and every status change
  *   and every call to WeChat is recorded with it.
- * - Preferences: a muted category → `skipped` MUTED_CATEGORY; inside quiet hours and not urgent →
- *   `deferred` until they end (the scheduler picks it up then). Then, in one storage transaction,
- *   the daily limit (counted on the local day the send happens: `skipped` DAILY_LIMIT) and the credit
- *   (`UPDATE … WHERE credits > 0`: `failed` NO_CREDIT). Only a message that got its credit is sent,
- *   so there are never more sends than credits, whatever the concurrency.
- * - After the send: `sent` with WeChat's msgid, or `failed` with the errcode as reason; the credit is
- *   given back when WeChat did not use it, set to zero on 43101 (wechat-errcodes.ts decides).
+ * - Whether it can go now (eligibility.ts): a muted category → `skipped` MUTED_CATEGORY; no credit →
+ *   `failed` NO_CREDIT; the daily limit used up → `skipped` DAILY_LIMIT; inside quiet hours and not
+ *   urgent → `deferred` until they end (the scheduler picks it up then). Then the ledger claims, in one
+ *   transaction, the place under the daily limit and the credit, checked again. Only a claimed
+ *   message is sent.
+ * - After the send: `sent` with WeChat's msgid, or `failed` with the errcode as reason; the ledger
+ *   decides what that does to the credit.
  * - Recording that result can fail (a locked or failing database) after WeChat already answered. The
  *   message is never sent again for it: the failure is logged with the message id and WeChat's answer,
  *   and the same result is written once more. If that fails too the error goes on to the caller (500,
@@ -22,24 +22,22 @@
  * Every status change is conditional on the status it leaves, so the scheduler and a request (or
  * two processes) working on the same message never both send it.
  */
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import type { MessageOutcome, MessageStatus, Preferences, Template } from '../../src/domain/contract'
+import type { MessageOutcome, MessageStatus, Template } from '../../src/domain/contract'
 import { validateMessageData, type KeywordInput } from '../../src/domain/keywords'
-import { localDayKey, quietHoursState } from '../../src/domain/quiet-hours'
+import { localDayKey } from '../../src/domain/quiet-hours'
 import { errcodeReason } from '../../src/domain/reasons'
-import { creditAfterFailure } from '../../src/domain/wechat-errcodes'
-import type { MessageRecord, MessageSource, SendResult, Storage } from '../db/storage'
+import type { MessageRecord, MessageSource, SendEnding, Storage } from '../db/storage'
 import { AppError } from '../errors'
-import { sendConsumesCredit } from '../ledger/rules'
+import type { Ledger } from '../ledger/ledger'
+import type { PreferencesService } from '../preferences/preferences'
 import type { Clock, MessageLang, MiniprogramState, SendAttemptRecord, SendOutcome, WeChatClient } from '../wechat/types'
+import { deliveryVerdict } from './eligibility'
 import { isMiniProgramPage } from './pages'
 import type { TemplateDirectory } from './templates'
 
 export type PipelineLogger = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>
-
-/** What a person who never saved preferences gets. */
-export const DEFAULT_PREFERENCES: Preferences = { quietHours: null, dailyLimit: 20, mutedCategories: [] }
 
 export interface SendInput {
   /** The recipient's openid. */
@@ -54,14 +52,17 @@ export interface SendInput {
   truncate?: boolean
   source: MessageSource
   /**
-   * For messages the service builds itself (events): data that breaks a keyword rule is not the
-   * caller's mistake, so instead of a 400 the message is written and `failed` with INVALID_DATA.
+   * For messages the service builds itself: data that breaks a keyword rule is the service's own
+   * defect, not the caller's mistake, so instead of a 400 the message is written and `failed` with
+   * INVALID_DATA (and the defect logged).
    */
   recordInvalidData?: boolean
 }
 
 export interface PipelineOptions {
   storage: Storage
+  ledger: Ledger
+  preferences: PreferencesService
   wechat: WeChatClient
   templates: TemplateDirectory
   /** The mini-program's pages (pages.json). */
@@ -71,21 +72,24 @@ export interface PipelineOptions {
   timeZone: string
   miniprogramState: MiniprogramState
   logger: PipelineLogger
-  defaultPreferences?: Preferences
   newMessageId?: () => string
 }
 
 export interface Pipeline {
-  /** Checks, writes and moves a new message as far as it goes now. Throws AppError 400 for a caller's mistake. */
+  /** Checks, writes and moves a new message as far as it goes now. Throws AppError 4xx for a caller's mistake. */
   submit(input: SendInput): Promise<MessageOutcome>
   /** Moves a `queued` message, or a `deferred` one whose time has come, as far as it goes now. */
   advance(id: string): Promise<MessageOutcome | null>
-  /** See `failInterrupted` in storage.ts and the note below. */
+  /**
+   * A message found in `sending` when the service starts was in the middle of its WeChat call when
+   * the process died: WeChat may or may not have accepted it. It is NOT sent again (that could
+   * deliver it twice): it becomes `failed` INTERRUPTED and the ledger gives its credit back. Returns
+   * their ids.
+   */
   failInterrupted(): Promise<string[]>
-  preferencesOf(openid: string): Promise<Preferences>
 }
 
-export function outcomeOf(message: Pick<MessageRecord, 'id' | 'templateId' | 'status' | 'reason' | 'deliverAfter'>): MessageOutcome {
+function outcomeOf(message: Pick<MessageRecord, 'id' | 'templateId' | 'status' | 'reason' | 'deliverAfter'>): MessageOutcome {
   const outcome: MessageOutcome = { id: message.id, templateId: message.templateId, status: message.status }
   if (message.reason !== undefined) outcome.reason = message.reason
   if (message.status === 'deferred' && message.deliverAfter !== undefined) {
@@ -94,19 +98,45 @@ export function outcomeOf(message: Pick<MessageRecord, 'id' | 'templateId' | 'st
   return outcome
 }
 
-export function createPipeline(options: PipelineOptions): Pipeline {
-  const { storage, wechat, templates, clock, timeZone, logger } = options
-  const pages = new Set(options.pages.map((page) => page.replace(/^\//, '')))
-  const defaults = options.defaultPreferences ?? DEFAULT_PREFERENCES
-  const newMessageId = options.newMessageId ?? randomUUID
-
-  async function preferencesOf(openid: string): Promise<Preferences> {
-    return (await storage.preferences.get(openid)) ?? defaults
+/** What an idempotencyKey stands for: the request as the caller wrote it, whatever its key order. */
+function requestFingerprint(input: SendInput): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical)
+    if (typeof value !== 'object' || value === null) return value
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, inner]) => [key, canonical(inner)]),
+    )
   }
+  const { touser, templateId, data, page, urgent, lang, truncate } = input
+  const request = { touser, templateId, data, page, urgent: urgent === true, lang, truncate: truncate === true }
+  return createHash('sha256').update(JSON.stringify(canonical(request))).digest('base64url')
+}
+
+function idempotencyKeyReused(key: string): AppError {
+  return new AppError(
+    422,
+    'IDEMPOTENCY_KEY_REUSED',
+    `idempotencyKey: 「${key}」已用于另一条内容不同的消息；同一个键只能重发完全相同的请求，新消息请换一个键`,
+    'idempotencyKey',
+  )
+}
+
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const { storage, ledger, preferences, wechat, templates, clock, timeZone, logger } = options
+  const pages = new Set(options.pages.map((page) => page.replace(/^\//, '')))
+  const newMessageId = options.newMessageId ?? randomUUID
 
   async function current(id: string): Promise<MessageOutcome> {
     const message = await storage.messages.get(id)
     if (!message) throw new Error(`消息 ${id} 不存在`)
+    return outcomeOf(message)
+  }
+
+  /** The message a reused key stands for, or the 422 when the key was used for another request. */
+  function replayOf(message: MessageRecord, input: SendInput, fingerprint: string): MessageOutcome {
+    if (message.requestFingerprint !== fingerprint) throw idempotencyKeyReused(input.idempotencyKey ?? '')
     return outcomeOf(message)
   }
 
@@ -133,27 +163,27 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   /** Writes WeChat's answer for a message in `sending`; once more if the first write fails (see the top). */
-  async function record(id: string, attempts: readonly SendAttemptRecord[], result: SendResult): Promise<void> {
+  async function record(id: string, creditSpent: boolean, attempts: readonly SendAttemptRecord[], ending: SendEnding): Promise<void> {
     try {
-      await storage.messages.finishSend(id, attempts, result, clock.now())
+      await ledger.settleSend(id, creditSpent, attempts, ending)
       return
     } catch (error) {
-      logger.error({ err: error, messageId: id, result }, 'recording the send result failed; writing it again')
+      logger.error({ err: error, messageId: id, result: ending }, 'recording the send result failed; writing it again')
     }
     try {
       // A write whose answer was lost may have landed: only a message still `sending` is written.
       const message = await storage.messages.get(id)
-      if (message?.status === 'sending') await storage.messages.finishSend(id, attempts, result, clock.now())
+      if (message?.status === 'sending') await ledger.settleSend(id, creditSpent, attempts, ending)
     } catch (error) {
       logger.error(
-        { err: error, messageId: id, result },
+        { err: error, messageId: id, result: ending },
         'send result not recorded: the message stays sending until the next start marks it failed (INTERRUPTED)',
       )
       throw error
     }
   }
 
-  async function send(message: MessageRecord): Promise<void> {
+  async function send(message: MessageRecord, creditSpent: boolean): Promise<void> {
     let outcome: SendOutcome
     try {
       outcome = await wechat.sendSubscribeMessage({
@@ -166,19 +196,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       })
     } catch (error) {
       // The client answers every WeChat outcome with `{ ok: false }`; a throw is a defect in this
-      // process. Whether WeChat got the call is unknown: treated like an interrupted send (credit
-      // given back; a consent WeChat did use shows up as 43101 on the next send, which zeroes it).
+      // process, and whether WeChat got the call is unknown.
       logger.error({ err: error, messageId: message.id }, 'send failed inside the service')
-      await record(message.id, [], { status: 'failed', reason: 'INTERNAL', credit: 'refund' })
+      await record(message.id, creditSpent, [], { status: 'failed', reason: 'INTERNAL' })
       return
     }
-    const result: SendResult = outcome.ok
+    const ending: SendEnding = outcome.ok
       ? { status: 'sent', msgid: outcome.msgid }
-      : { status: 'failed', reason: errcodeReason(outcome.errcode), credit: creditAfterFailure(outcome.errcode) }
-    await record(message.id, outcome.attempts, result)
+      : { status: 'failed', reason: errcodeReason(outcome.errcode) }
+    await record(message.id, creditSpent, outcome.attempts, ending)
   }
 
-  /** Preferences, then the atomic daily-limit + credit claim, then the send. */
+  /** Preferences, then the ledger's atomic daily-limit + credit claim, then the send. */
   async function proceed(message: MessageRecord, from: MessageStatus): Promise<MessageOutcome> {
     const template = templates.byId(message.templateId)
     const now = clock.now()
@@ -187,37 +216,45 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       await storage.messages.transition(message.id, [from], { status: 'failed', reason: 'UNKNOWN_TEMPLATE' }, now)
       return current(message.id)
     }
-    const preferences = await preferencesOf(message.openid)
-    if (preferences.mutedCategories.includes(message.category)) {
-      await storage.messages.transition(message.id, [from], { status: 'skipped', reason: 'MUTED_CATEGORY' }, now)
+    const wishes = await preferences.get(message.openid)
+    const dayKey = localDayKey(now, timeZone)
+    const [credits, sentToday] = await Promise.all([
+      storage.ledger.credits(message.openid, message.templateId),
+      storage.messages.countOnDay(message.openid, dayKey),
+    ])
+    const verdict = deliveryVerdict({ preferences: wishes, category: message.category, urgent: message.urgent, credits, sentToday, now, timeZone })
+    if (verdict.verdict === 'defer') {
+      await storage.messages.transition(message.id, [from], { status: 'deferred', deliverAfter: verdict.until }, now)
       return current(message.id)
     }
-    if (!message.urgent) {
-      const quiet = quietHoursState(now, preferences.quietHours, timeZone)
-      if (quiet.inside) {
-        await storage.messages.transition(message.id, [from], { status: 'deferred', deliverAfter: quiet.endsAt }, now)
-        return current(message.id)
-      }
+    if (verdict.verdict !== 'send') {
+      await storage.messages.transition(message.id, [from], { status: verdict.verdict === 'skip' ? 'skipped' : 'failed', reason: verdict.reason }, now)
+      return current(message.id)
     }
-    const claim = await storage.messages.claimForSend({
-      id: message.id,
-      from: [from],
-      consumeCredit: sendConsumesCredit(template.kind),
-      dayKey: localDayKey(now, timeZone),
-      dailyLimit: preferences.dailyLimit,
-      now,
-    })
-    if (claim.outcome === 'claimed') await send(message)
+    // Checked again in one transaction: another send may have taken the credit or the last place.
+    const claim = await ledger.claimSend({ id: message.id, status: from }, template, { dayKey, dailyLimit: wishes.dailyLimit })
+    switch (claim.outcome) {
+      case 'claimed':
+        await send(message, claim.creditSpent)
+        break
+      case 'daily-limit-reached':
+        await storage.messages.transition(message.id, [from], { status: 'skipped', reason: 'DAILY_LIMIT' }, clock.now())
+        break
+      case 'no-credit':
+        await storage.messages.transition(message.id, [from], { status: 'failed', reason: 'NO_CREDIT' }, clock.now())
+        break
+      case 'not-claimable':
+        break
+    }
     return current(message.id)
   }
 
   return {
-    preferencesOf,
-
     async submit(input) {
+      const fingerprint = requestFingerprint(input)
       if (input.idempotencyKey !== undefined) {
         const existing = await storage.messages.findByIdempotencyKey(input.idempotencyKey)
-        if (existing) return outcomeOf(existing)
+        if (existing) return replayOf(existing, input, fingerprint)
       }
       const { template, data, invalid } = check(input)
       const { message, created } = await storage.messages.insert({
@@ -229,12 +266,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         ...(input.page !== undefined && { page: input.page }),
         urgent: input.urgent === true,
         ...(input.lang !== undefined && { lang: input.lang }),
-        ...(input.idempotencyKey !== undefined && { idempotencyKey: input.idempotencyKey }),
+        ...(input.idempotencyKey !== undefined && { idempotencyKey: input.idempotencyKey, requestFingerprint: fingerprint }),
         source: input.source,
         createdAt: clock.now(),
       })
       // Another request with the same idempotencyKey got there first: its message, never a second send.
-      if (!created) return outcomeOf(message)
+      if (!created) return replayOf(message, input, fingerprint)
       if (invalid) {
         logger.error({ messageId: message.id, field: invalid.field, rule: invalid.message }, 'the service built invalid data')
         await storage.messages.transition(message.id, ['queued'], { status: 'failed', reason: 'INVALID_DATA' }, clock.now())
@@ -252,16 +289,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return outcomeOf(message)
     },
 
-    /**
-     * A message found in `sending` when the service starts was in the middle of its WeChat call when
-     * the process died: WeChat may or may not have accepted it. It is NOT sent again (that could
-     * deliver it twice). It becomes `failed` with reason INTERRUPTED and its credit is given back.
-     * If WeChat had in fact used that consent, the next send of the template to that person gets
-     * 43101, which sets the credits to zero: at worst one 43101, never a duplicate message and never
-     * a consent lost.
-     */
     async failInterrupted() {
-      const ids = await storage.messages.failInterrupted(clock.now())
+      const sending = await storage.messages.listSending()
+      for (const message of sending) {
+        await ledger.settleSend(message.id, message.creditSpent, [], { status: 'failed', reason: 'INTERRUPTED' })
+      }
+      const ids = sending.map((message) => message.id)
       if (ids.length > 0) logger.warn({ messageIds: ids }, 'messages interrupted mid-send marked failed (INTERRUPTED), credits given back')
       return ids
     },

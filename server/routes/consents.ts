@@ -6,7 +6,7 @@ import { responses, type RouteContext } from './context'
 export const consentRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { ledger, auth }) => {
   app.post(
     '/api/consents',
-    { preHandler: auth.user, schema: { body: ConsentRequest, response: responses({ 200: ConsentResponse }) } },
+    { onRequest: auth.user, schema: { body: ConsentRequest, response: responses({ 200: ConsentResponse }) } },
     async (request) => ledger.recordConsent(request.openid, request.body),
   )
 }

@@ -7,21 +7,25 @@ import { ErrorBody } from '../../src/domain/contract'
 import type { AuthGuards } from '../auth'
 import type { AdjustableClock } from '../clock'
 import type { Config } from '../config'
-import type { Storage } from '../db/storage'
 import type { Ledger } from '../ledger/ledger'
+import type { OrderEvents } from '../messages/order-events'
 import type { Pipeline } from '../messages/pipeline'
+import type { MessageQueries } from '../messages/queries'
 import type { Scheduler } from '../messages/scheduler'
 import type { TemplateDirectory } from '../messages/templates'
+import type { PreferencesService } from '../preferences/preferences'
+import type { SessionService } from '../sessions/sessions'
 import type { SandboxWeChat } from '../wechat/sandbox'
-import type { WeChatClient } from '../wechat/types'
 
 export interface RouteContext {
   config: Config
-  storage: Storage
-  wechat: WeChatClient
   templates: TemplateDirectory
+  sessions: SessionService
   ledger: Ledger
+  preferences: PreferencesService
   pipeline: Pipeline
+  orderEvents: OrderEvents
+  messages: MessageQueries
   scheduler: Scheduler
   clock: AdjustableClock
   auth: AuthGuards
@@ -33,6 +37,3 @@ export interface RouteContext {
 export function responses<R extends Record<number, TSchema>>(own: R): R & { '4xx': typeof ErrorBody; '5xx': typeof ErrorBody } {
   return { ...own, '4xx': ErrorBody, '5xx': ErrorBody }
 }
-
-/** The auth header every protected route documents. */
-export const bearerSecurity = [{ bearer: [] as string[] }]

@@ -1,7 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EventRequest, EventResponse } from '../../src/domain/contract'
-import { ORDER_STATUS_TEMPLATE_KEY, orderPage } from '../../src/domain/orders'
-import { orderStatusData } from '../messages/order-events'
 import { responses, type RouteContext } from './context'
 
 /**
@@ -9,23 +7,10 @@ import { responses, type RouteContext } from './context'
  * its own rules and sends it to the caller only. Answers with the message's outcome, which names the
  * template it was built with (`templateId`): the client offers that template when there was no credit.
  */
-export const eventRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { pipeline, templates, clock, config, auth }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { orderEvents, auth }) => {
   app.post(
     '/api/events',
-    { preHandler: auth.user, schema: { body: EventRequest, response: responses({ 200: EventResponse }) } },
-    async (request) => {
-      const template = templates.find(ORDER_STATUS_TEMPLATE_KEY)
-      if (!template) throw new Error(`the template catalogue has no "${ORDER_STATUS_TEMPLATE_KEY}" template`)
-      const event = request.body
-      const message = await pipeline.submit({
-        touser: request.openid,
-        templateId: template.id,
-        data: orderStatusData(template, event, clock.now(), config.quietHoursTimeZone),
-        page: orderPage(event.orderId),
-        source: 'event',
-        recordInvalidData: true,
-      })
-      return { message }
-    },
+    { onRequest: auth.user, schema: { body: EventRequest, response: responses({ 200: EventResponse }) } },
+    async (request) => ({ message: await orderEvents.statusChanged(request.openid, request.body) }),
   )
 }

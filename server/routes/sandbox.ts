@@ -64,7 +64,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   /** The H5 stand-in dialog's answers, fed to the sandbox WeChat as WeChat's own dialog would. */
   app.post(
     '/sandbox/subscriptions',
-    { preHandler: auth.user, schema: { body: SandboxConsentRequest, response: responses({ 200: SandboxConsentResponse }) } },
+    { onRequest: auth.user, schema: { body: SandboxConsentRequest, response: responses({ 200: SandboxConsentResponse }) } },
     async (request) => {
       for (const templateId of Object.keys(request.body.results)) {
         if (!templates.byId(templateId)) {

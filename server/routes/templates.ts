@@ -6,7 +6,7 @@ import { responses, type RouteContext } from './context'
 export const templateRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { templates, auth }) => {
   app.get(
     '/api/templates',
-    { preHandler: auth.user, schema: { response: responses({ 200: TemplateList }) } },
+    { onRequest: auth.user, schema: { response: responses({ 200: TemplateList }) } },
     async () => [...templates.list()],
   )
 }

@@ -2,7 +2,7 @@
  * The real WeChatClient: WeChat's HTTP API over an undici dispatcher (a `Pool` on the API's origin).
  *
  * This is the one place where a WeChat `errcode` becomes the project's own outcome: a `SendOutcome`
- * for sends, a `WeChatError` for everything else. The policy (facts doc, issue 2):
+ * for sends, a `WeChatError` for everything else, by the tables of src/domain/wechat-errcodes.ts:
  * - 40001, 40014, 42001: renew the token once and call once more;
  * - -1, 45009, 43108, network errors and HTTP 5xx (errcode -2): bounded retries, exponential backoff with jitter;
  * - anything else (40003, 40037, 41030, 43101, 47003…): no retry.

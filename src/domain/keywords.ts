@@ -4,7 +4,7 @@
  * The service validates with these rules, and the sandbox WeChat answers 47003 with the same ones,
  * so a value refused here is a value WeChat would refuse. Lengths count code points (an emoji or a
  * rare CJK character outside the BMP is one character, as WeChat counts it).
- * Rules: ../../shared/docs/wechat-subscribe-facts.md, "Keyword value rules".
+ * The rules are WeChat's published ones for each keyword type (thing ≤ 20 characters, phrase ≤ 5 汉字…).
  */
 import type { Keyword, KeywordType, Template } from './contract'
 
@@ -13,14 +13,15 @@ export type KeywordInput = string | { value: string }
 
 export type MessageDataResult =
   | { ok: true; data: Record<string, { value: string }> }
-  | { ok: false; field: string; message: string }
+  /** `message` = `field: rule`, e.g. `data.thing1.value: 最多 20 个字符`. */
+  | { ok: false; field: string; rule: string; message: string }
 
 export interface ValidateMessageDataOptions {
   /** Shorten `thing` values that are too long, as WxJava does (17 characters + "..."). */
   truncate?: boolean
 }
 
-export const THING_MAX_LENGTH = 20
+const THING_MAX_LENGTH = 20
 /** WxJava's cut: 17 characters and an ellipsis, 20 in all. */
 const THING_TRUNCATED_LENGTH = 17
 const ELLIPSIS = '...'
@@ -33,6 +34,8 @@ const SYMBOL = /^[\p{P}\p{S}]$/u
 const EMOJI = /\p{Extended_Pictographic}/u
 /** Line breaks, tabs and other invisible control or format characters. */
 const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
+/** Half of a UTF-16 surrogate pair without its other half: no character at all (JSON can carry one as `\ud800`). */
+const LONE_SURROGATE = /\p{Surrogate}/u
 
 const chars = (value: string): string[] => Array.from(value)
 const isHan = (c: string): boolean => HAN.test(c)
@@ -200,6 +203,7 @@ const RULES: Record<KeywordType, Rule> = {
  */
 export function checkKeywordValue(keyword: Keyword, value: string): string | null {
   if (value.trim() === '') return '不能为空'
+  if (LONE_SURROGATE.test(value)) return '含有无效的字符（不成对的代理项，不是完整的 Unicode 字符）'
   return RULES[keyword.type](value, keyword)
 }
 
@@ -208,6 +212,10 @@ export function truncateThing(value: string): string {
   const cs = chars(value)
   if (cs.length <= THING_MAX_LENGTH) return value
   return cs.slice(0, THING_TRUNCATED_LENGTH).join('') + ELLIPSIS
+}
+
+function failure(field: string, rule: string): MessageDataResult {
+  return { ok: false, field, rule, message: `${field}: ${rule}` }
 }
 
 /**
@@ -226,7 +234,7 @@ export function validateMessageData(
     if (!keywords.has(name)) {
       const field = `data.${name}`
       const known = template.keywords.map((keyword) => keyword.name).join('、')
-      return { ok: false, field, message: `${field}: 模板「${template.title}」没有这个关键词（有：${known}）` }
+      return failure(field, `模板「${template.title}」没有这个关键词（有：${known}）`)
     }
   }
 
@@ -235,15 +243,15 @@ export function validateMessageData(
     const field = `data.${keyword.name}.value`
     const input = Object.hasOwn(data, keyword.name) ? data[keyword.name] : undefined
     if (input === undefined) {
-      return { ok: false, field, message: `${field}: 缺少关键词「${keyword.label}」` }
+      return failure(field, `缺少关键词「${keyword.label}」`)
     }
     let value = typeof input === 'string' ? input : input.value
     if (typeof value !== 'string') {
-      return { ok: false, field, message: `${field}: 应为字符串` }
+      return failure(field, '应为字符串')
     }
     if (options.truncate && keyword.type === 'thing') value = truncateThing(value)
     const broken = checkKeywordValue(keyword, value)
-    if (broken !== null) return { ok: false, field, message: `${field}: ${broken}` }
+    if (broken !== null) return failure(field, broken)
     checked[keyword.name] = { value }
   }
   return { ok: true, data: checked }

@@ -84,11 +84,11 @@ const SERVICE_REASON_INFO: Readonly<Record<ServiceReason, ReasonInfo>> = {
 
 const ERRCODE_REASON = /^-?(?:0|[1-9][0-9]*)$/
 
-export function isServiceReason(reason: string): reason is ServiceReason {
+function isServiceReason(reason: string): reason is ServiceReason {
   return Object.hasOwn(SERVICE_REASON_INFO, reason)
 }
 
-export function isErrcodeReason(reason: string): reason is ErrcodeReason {
+function isErrcodeReason(reason: string): reason is ErrcodeReason {
   return ERRCODE_REASON.test(reason)
 }
 

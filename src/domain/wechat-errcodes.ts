@@ -32,7 +32,7 @@ export interface SendErrcodeRule {
   forPerson?: string
 }
 
-export const SEND_ERRCODES: Readonly<Record<number, SendErrcodeRule>> = {
+const SEND_ERRCODES: Readonly<Record<number, SendErrcodeRule>> = {
   0: { action: 'sent', credit: 'keep', message: '微信已接收这条消息' },
   [-1]: { action: 'retry', credit: 'refund', message: '微信系统繁忙，稍后重试', forPerson: '微信系统繁忙' },
   [TRANSPORT_ERRCODE]: { action: 'retry', credit: 'refund', message: '连接微信服务器失败（网络错误或服务器错误），稍后重试', forPerson: '连接微信服务器失败' },
@@ -114,7 +114,7 @@ export interface LoginErrcodeRule {
   message: string
 }
 
-export const LOGIN_ERRCODES: Readonly<Record<number, LoginErrcodeRule>> = {
+const LOGIN_ERRCODES: Readonly<Record<number, LoginErrcodeRule>> = {
   [-1]: { action: 'retry', failure: 'unavailable', message: '微信登录接口繁忙，请稍后再试' },
   [TRANSPORT_ERRCODE]: { action: 'retry', failure: 'unavailable', message: '连接微信登录接口失败，请稍后再试' },
   40029: { action: 'fail', failure: 'invalid-code', message: 'code: 登录凭证无效或已使用，请重新调用 uni.login 获取' },

@@ -28,7 +28,6 @@ import {
   type MessageOutcome,
   type SubscribeResult,
 } from '../../src/domain/contract'
-import { UNLIMITED_QUOTA } from '../../server/wechat/sandbox'
 import { NOON_SHANGHAI } from '../server/support/service'
 import { RETIRED_TEMPLATE_ID, TEMPLATES, templateByKey } from '../support/templates'
 import { SERVICE_TARGETS, type ContractAnswer, type ContractRequest, type ServiceDriver, type SignedIn } from './support/service-targets'
@@ -322,9 +321,26 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
       expect(await event()).toMatchObject({ status: 'sent' })
     })
 
-    it('a daily limit of 0 skips before the credit is looked at', async () => {
-      await savePreferences({ quietHours: null, dailyLimit: 0, mutedCategories: [] })
+    it('without a credit it fails NO_CREDIT at once, also inside quiet hours or past the daily limit', async () => {
+      await savePreferences({ quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 0, mutedCategories: [] })
+      expect(await event()).toEqual({ id: expect.any(String) as string, templateId: ORDER.id, status: 'failed', reason: 'NO_CREDIT' })
+    })
+
+    it('a daily limit of 0 skips a message that has its credit, before quiet hours would defer it', async () => {
+      await subscribe('consent-0001', { [ORDER.id]: 'accept' })
+      await savePreferences({ quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 0, mutedCategories: [] })
       expect(await event()).toMatchObject({ status: 'skipped', reason: 'DAILY_LIMIT' })
+      expect(await creditsNow(ORDER.id)).toBe(1)
+    })
+
+    it('a goods name its keyword refuses even shortened is 400 INVALID_DATA on goodsName, in words the app shows, and nothing is written', async () => {
+      await subscribe('consent-0001', { [ORDER.id]: 'accept' })
+      const refused = errorOf(await postEvent({ ...EVENT, goodsName: '机械键盘😀' }))
+      expect(refused).toEqual({ status: 400, code: 'INVALID_DATA', field: 'goodsName', message: 'goodsName: 作为「商品名称」不能包含表情符号' })
+      expect(await messages()).toEqual([])
+      expect(await creditsNow(ORDER.id)).toBe(1)
+      // Too long is not refused: it is shortened to 17 characters and "...".
+      expect(await event()).toMatchObject({ status: 'sent' })
     })
 
     it.each([
@@ -344,6 +360,7 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
     it('lists the caller\'s messages newest first, with reason, sentAt and deliverAfter where they apply', async () => {
       const failed = await event()
       await subscribe('consent-0001', { [ORDER.id]: 'accept' })
+      await subscribe('consent-0002', { [ORDER.id]: 'accept' })
       at('2026-11-25T05:01:00.000Z')
       const sent = await event()
       await savePreferences({ quietHours: null, dailyLimit: 20, mutedCategories: ['order'] })
@@ -372,7 +389,7 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
       expect((await messages('?limit=100')).map((message) => message.id)).toEqual([ids[2], ids[1], ids[0]])
     })
 
-    it.each(['?limit=0', '?limit=101', '?limit=two'])('%s is 400 VALIDATION_FAILED on querystring.limit', async (query) => {
+    it.each(['?limit=0', '?limit=101', '?limit=two', '?limit=1.5', '?limit=05', '?limit=+5', '?limit=0x3'])('%s is 400 VALIDATION_FAILED on querystring.limit', async (query) => {
       const answer = await request({ method: 'GET', url: `/api/me/messages${query}`, token: alice.token })
       expect(refusal(answer)).toEqual({ status: 400, code: 'VALIDATION_FAILED', field: 'querystring.limit' })
     })
@@ -389,8 +406,8 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
       expect(await quota({ [ORDER.id]: 'reject' })).toEqual({ [ORDER.id]: 2 })
     })
 
-    it('a long-term accept is unlimited until a reject', async () => {
-      expect(await quota({ [SECURITY.id]: 'accept' })).toEqual({ [SECURITY.id]: UNLIMITED_QUOTA })
+    it('a long-term accept is quota 1 (sends do not use it up) until a reject', async () => {
+      expect(await quota({ [SECURITY.id]: 'accept' })).toEqual({ [SECURITY.id]: 1 })
       expect(await quota({ [SECURITY.id]: 'reject' })).toEqual({ [SECURITY.id]: 0 })
     })
 
@@ -416,9 +433,19 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
       expect(refusal(await request({ ...route, token: 'not-a-token-the-service-issued' }))).toEqual({ status: 401, code: 'UNAUTHORIZED' })
     })
 
+    it('a bad body without a session is still 401: the session is checked first', async () => {
+      expect(refusal(await request({ method: 'POST', url: '/api/events', body: { type: 'order.created' } }))).toEqual({ status: 401, code: 'UNAUTHORIZED' })
+      expect(refusal(await request({ method: 'PUT', url: '/api/me/preferences', body: { dailyLimit: 'many' } }))).toEqual({ status: 401, code: 'UNAUTHORIZED' })
+    })
+
     it('an unknown path is 404 NOT_FOUND, signed in or not', async () => {
       expect(refusal(await request({ method: 'GET', url: '/api/nowhere' }))).toEqual({ status: 404, code: 'NOT_FOUND' })
       expect(refusal(await request({ method: 'GET', url: '/api/nowhere', token: alice.token }))).toEqual({ status: 404, code: 'NOT_FOUND' })
+    })
+
+    it('a method the path does not have is 405 METHOD_NOT_ALLOWED, signed in or not', async () => {
+      expect(refusal(await request({ method: 'POST', url: '/api/me/subscriptions' }))).toEqual({ status: 405, code: 'METHOD_NOT_ALLOWED' })
+      expect(refusal(await request({ method: 'PUT', url: '/api/events', token: alice.token, body: EVENT }))).toEqual({ status: 405, code: 'METHOD_NOT_ALLOWED' })
     })
   })
 })

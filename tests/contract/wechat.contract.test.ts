@@ -9,7 +9,6 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { SubscribeResult } from '../../src/domain/contract'
-import { UNLIMITED_QUOTA } from '../../server/wechat/sandbox'
 import { isWeChatError, type SendOutcome, type SubscribeMessage } from '../../server/wechat/types'
 import { NOON_SHANGHAI } from '../server/support/service'
 import { RETIRED_TEMPLATE_ID, sampleKeywordValues, templateByKey } from '../support/templates'
@@ -78,9 +77,9 @@ describe.each(WECHAT_TARGETS)('what the service relies on from WeChat: $name', (
     expect(shape(await send())).toEqual(SENT)
   })
 
-  it('a long-term accept is not used up by sends; a reject or ban ends it', async () => {
+  it('a long-term accept (quota 1) is not used up by sends; a reject or ban ends it', async () => {
     const data = sampleKeywordValues('account_security')
-    expect(grant({ [SECURITY.id]: 'accept' })).toEqual({ [SECURITY.id]: UNLIMITED_QUOTA })
+    expect(grant({ [SECURITY.id]: 'accept' })).toEqual({ [SECURITY.id]: 1 })
     for (let i = 0; i < 3; i += 1) expect(shape(await send({ template_id: SECURITY.id, data }))).toEqual(SENT)
     expect(grant({ [SECURITY.id]: 'reject' })).toEqual({ [SECURITY.id]: 0 })
     expect(shape(await send({ template_id: SECURITY.id, data }))).toEqual(refused(43101))

@@ -34,6 +34,9 @@ describe('loadConfig', () => {
       corsOrigins: [],
       sessionTtlHours: 168,
       schedulerIntervalMs: 5000,
+      rateLimits: { writesPerMinute: 60, readsPerMinute: 600, signInsPerMinute: 20 },
+      sessionsPerUser: 20,
+      trustProxy: [],
       logLevel: 'info',
       staticDir: null,
     })
@@ -79,10 +82,37 @@ describe('loadConfig', () => {
     [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
     // A key with a space could never be sent as `Authorization: Bearer <key>`.
     [{ ADMIN_API_KEY: 'an admin key with spaces in it' }, 'ADMIN_API_KEY'],
+    [{ RATE_LIMIT: 'no' }, 'RATE_LIMIT'],
+    [{ RATE_LIMIT_WRITES_PER_MINUTE: '0' }, 'RATE_LIMIT_WRITES_PER_MINUTE'],
+    [{ RATE_LIMIT_READS_PER_MINUTE: 'lots' }, 'RATE_LIMIT_READS_PER_MINUTE'],
+    [{ RATE_LIMIT_SIGN_INS_PER_MINUTE: '-5' }, 'RATE_LIMIT_SIGN_INS_PER_MINUTE'],
+    [{ SESSIONS_PER_USER: '1.5' }, 'SESSIONS_PER_USER'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '127.0.0.1,proxy.internal' }, 'TRUST_PROXY'],
   ])('names the bad variable: %j', (env, variable) => {
     const error = problem(env)
     expect(error.variable).toBe(variable)
     expect(error.message).toContain(`环境变量 ${variable}`)
+  })
+
+  it('reads the request limits, the sessions cap and the trusted proxies; RATE_LIMIT=off turns the limits off', () => {
+    const config = loadConfig({
+      ...REAL,
+      RATE_LIMIT_WRITES_PER_MINUTE: '30',
+      RATE_LIMIT_READS_PER_MINUTE: '300',
+      RATE_LIMIT_SIGN_INS_PER_MINUTE: '100',
+      SESSIONS_PER_USER: '5',
+      TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8',
+    })
+    expect(config).toMatchObject({
+      rateLimits: { writesPerMinute: 30, readsPerMinute: 300, signInsPerMinute: 100 },
+      sessionsPerUser: 5,
+      trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8'],
+    })
+    expect(loadConfig({ ...REAL, RATE_LIMIT: 'off', RATE_LIMIT_WRITES_PER_MINUTE: '30' }).rateLimits).toBeNull()
+    expect(problem({ TRUST_PROXY: 'proxy.internal' }).message).toBe(
+      '配置错误：环境变量 TRUST_PROXY 中的 "proxy.internal" 不是 IP 地址或网段（如 10.0.0.0/8）（当前为 "proxy.internal"）',
+    )
   })
 
   it('an AppID without a secret names WECHAT_SECRET', () => {

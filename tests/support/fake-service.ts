@@ -1,18 +1,19 @@
 /**
  * An in-memory stand-in for the send service, answering the HTTP contract of src/domain/contract.ts.
- * Request bodies are checked with the contract's own TypeBox schemas and refused with the service's
- * own 400 (server/http-errors.ts `validationError`), and every answer it returns is checked against
- * the contract, so a drift from the contract fails the test that caused it. Transports (the
- * mini-program's `wx.request` double, the typed fake platform) hand it `{ method, url, data, header }`
- * and get `{ statusCode, data }` back.
+ * Request bodies and query strings are checked as the service checks them (the contract's TypeBox
+ * schemas through server/validation.ts) and refused with a 400 naming the field, and every answer
+ * it returns is checked against the contract, so a drift from the contract fails the test that
+ * caused it. Transports (the mini-program's `wx.request` double, the typed fake platform) hand it
+ * `{ method, url, data, header }` and get `{ statusCode, data }` back.
  *
  * Its rules are the service's own functions, not copies: credits follow server/ledger/rules.ts,
- * preferences src/domain/preferences.ts, quiet hours and local days src/domain/quiet-hours.ts. An
- * order event goes as the pipeline sends it: the order-status template (unless a test sets
- * `eventTemplateKey`) is `skipped` MUTED_CATEGORY, `deferred` inside quiet hours (Asia/Shanghai),
- * `skipped` DAILY_LIMIT, `failed` NO_CREDIT without a credit, else `sent`, spending one credit of a
- * one-time template. In sandbox mode WeChat is the sandbox WeChat: a send it has no quota for fails
- * with 43101 (and the credits go to 0), as in the service.
+ * whether a message goes server/messages/eligibility.ts, preferences src/domain/preferences.ts, the
+ * order-status data server/messages/order-events.ts. An order event goes as the pipeline sends it:
+ * the order-status template (unless a test sets `eventTemplateKey`) is `skipped` MUTED_CATEGORY,
+ * `failed` NO_CREDIT, `skipped` DAILY_LIMIT, `deferred` inside quiet hours (Asia/Shanghai), else
+ * `sent`, spending one credit of a one-time template. In sandbox mode WeChat is the sandbox WeChat,
+ * with its own quota (server/wechat/sandbox/quota.ts): a send it has no quota for fails with 43101
+ * (and the credits go to 0), as in the service.
  *
  * tests/contract/service.contract.test.ts runs the same HTTP scenarios against this fake and the real
  * service. What the fake does not have: the admin API, /sandbox/received, /sandbox/clock (tests
@@ -44,11 +45,11 @@ import {
   type SubscribeResult,
   type Template,
 } from '../../src/domain/contract'
+import { validateMessageData } from '../../src/domain/keywords'
 import { DEFAULT_PREFERENCES, preferencesProblem } from '../../src/domain/preferences'
-import { localDayKey, quietHoursState } from '../../src/domain/quiet-hours'
+import { localDayKey } from '../../src/domain/quiet-hours'
 import { errcodeReason } from '../../src/domain/reasons'
 import { loginErrcodeRule } from '../../src/domain/wechat-errcodes'
-import { validationError } from '../../server/http-errors'
 import {
   applyCreditChange,
   claimOneCredit,
@@ -57,8 +58,11 @@ import {
   sendConsumesCredit,
   type CreditChange,
 } from '../../server/ledger/rules'
+import { deliveryVerdict } from '../../server/messages/eligibility'
+import { orderStatusData } from '../../server/messages/order-events'
+import { strictValidatorCompiler } from '../../server/validation'
+import { createSandboxQuota, type SandboxQuota } from '../../server/wechat/sandbox/quota'
 import { TEMPLATES } from './templates'
-import { WeChatQuota } from './wechat-quota'
 
 export const QUIET_HOURS_TIME_ZONE = 'Asia/Shanghai'
 const SESSION_TTL_MS = 168 * 3_600_000
@@ -68,17 +72,20 @@ const NO_CONSENT_ERRCODE = 43101
 const MessagesQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) })
 const DEFAULT_MESSAGE_LIMIT = 50
 
-/** Routes that need a session; the others are open. A path that is neither is a 404, signed in or not. */
-const SESSION_ROUTES = new Set([
-  'GET /api/templates',
-  'POST /api/consents',
-  'GET /api/me/subscriptions',
-  'GET /api/me/preferences',
-  'PUT /api/me/preferences',
-  'GET /api/me/messages',
-  'POST /api/events',
-  'POST /sandbox/subscriptions',
-])
+/** The routes the fake answers, per path, and whether they need a session. */
+const ROUTES: Readonly<Record<string, Readonly<Record<string, 'open' | 'session'>>>> = {
+  '/healthz': { GET: 'open' },
+  '/api/info': { GET: 'open' },
+  '/api/session': { POST: 'open' },
+  '/sandbox/code': { POST: 'open' },
+  '/api/templates': { GET: 'session' },
+  '/api/consents': { POST: 'session' },
+  '/api/me/subscriptions': { GET: 'session' },
+  '/api/me/preferences': { GET: 'session', PUT: 'session' },
+  '/api/me/messages': { GET: 'session' },
+  '/api/events': { POST: 'session' },
+  '/sandbox/subscriptions': { POST: 'session' },
+}
 
 export interface ServiceRequest {
   url: string
@@ -161,8 +168,8 @@ export class FakeService {
   private readonly consentAnswers = new Map<string, ConsentResponse>()
   /** Sandbox login codes issued and not used yet, with how many of each. */
   private readonly sandboxCodes = new Map<string, number>()
-  /** The sandbox WeChat's own quota, fed by the H5 stand-in dialog (POST /sandbox/subscriptions). */
-  private readonly wechatQuota = new WeChatQuota()
+  /** The sandbox WeChat's own quota of the catalogue it was started with, fed by the H5 stand-in dialog. */
+  private readonly wechatQuota: SandboxQuota
   private sequence = 0
 
   constructor(options: FakeServiceOptions = {}) {
@@ -172,6 +179,7 @@ export class FakeService {
     this.now = options.now ?? (() => new Date())
     this.miniprogramState = options.miniprogramState ?? 'formal'
     this.deviceOpenid = options.deviceOpenid ?? 'o-device-alice'
+    this.wechatQuota = createSandboxQuota(new Map(this.templates.map((template) => [template.id, template])))
   }
 
   template(key: string): Template {
@@ -207,9 +215,9 @@ export class FakeService {
     return structuredClone(this.user(openid).messages)
   }
 
-  /** The sandbox WeChat's quota of a person for a template, as it reports it. */
+  /** The sandbox WeChat's quota of a person for a template. */
   sandboxQuota(openid: string, templateId: string): number {
-    return this.wechatQuota.reported(openid, this.templateById(templateId))
+    return this.wechatQuota.quota(openid, templateId)
   }
 
   /** The openid a code maps to: `o-<user>` for one from POST /sandbox/code, else the device's person. */
@@ -248,7 +256,14 @@ export class FakeService {
     const path = url.pathname
     const route = `${method} ${path}`
     // With a real AppID (not sandbox mode) the service has no /sandbox/* routes at all.
-    if (path.startsWith('/sandbox/') && !this.sandbox) throw notFound(method, path)
+    const methods = path.startsWith('/sandbox/') && !this.sandbox ? undefined : ROUTES[path]
+    if (methods === undefined) throw notFound(method, path)
+    const access = methods[method]
+    if (access === undefined) {
+      const allowed = Object.keys(methods).join('、')
+      throw new AnswerError(405, 'METHOD_NOT_ALLOWED', `${path} 不支持 ${method} 请求，只支持 ${allowed}`)
+    }
+    if (access === 'session' && !openid) throw new AnswerError(401, 'UNAUTHORIZED', '请先登录')
     switch (route) {
       case 'GET /healthz':
         return { status: 'ok' }
@@ -259,8 +274,7 @@ export class FakeService {
       case 'POST /sandbox/code':
         return this.issueSandboxCode(parsed(SandboxCodeRequest, body).user)
     }
-    if (!SESSION_ROUTES.has(route)) throw notFound(method, path)
-    if (!openid) throw new AnswerError(401, 'UNAUTHORIZED', '请先登录')
+    if (!openid) throw new Error(`route ${route} is open but not answered`)
     switch (route) {
       case 'GET /api/templates':
         return checked(TemplateList, this.templates)
@@ -279,7 +293,7 @@ export class FakeService {
       case 'POST /sandbox/subscriptions':
         return this.sandboxConsent(openid, parsed(SandboxConsentRequest, body).results)
       default:
-        throw new Error(`route ${route} is listed in SESSION_ROUTES but not answered`)
+        throw new Error(`route ${route} is listed in ROUTES but not answered`)
     }
   }
 
@@ -308,12 +322,6 @@ export class FakeService {
   /** What the service answers when jscode2session refuses a code with `errcode`. */
   private invalidCode(errcode: number): AnswerError {
     return new AnswerError(401, 'INVALID_CODE', loginErrcodeRule(errcode).message, 'code')
-  }
-
-  private templateById(templateId: string): Template {
-    const found = this.templates.find((candidate) => candidate.id === templateId)
-    if (!found) throw new Error(`the fake service's catalogue has no template with id ${templateId}`)
-    return found
   }
 
   /** The template of every id in `results`, or the service's 400 for the first one the catalogue lacks. */
@@ -370,14 +378,14 @@ export class FakeService {
   }
 
   private messageList(openid: string, search: URLSearchParams): MyMessageList {
-    // Query values arrive as text; the service converts them to the schema's types before checking.
-    const query = parsed(MessagesQuery, Value.Convert(MessagesQuery, Object.fromEntries(search)), 'querystring')
+    const query = parsed(MessagesQuery, Object.fromEntries(search), 'querystring')
     return checked(MyMessageList, this.user(openid).messages.slice(0, query.limit ?? DEFAULT_MESSAGE_LIMIT))
   }
 
   private orderEvent(openid: string, event: EventRequest): EventResponse {
     const template = this.template(this.eventTemplateKey)
     const now = this.now()
+    this.refuseGoodsName(template, event, now)
     const message: MyMessage = {
       id: `msg-${++this.sequence}`,
       templateId: template.id,
@@ -393,29 +401,48 @@ export class FakeService {
     return checked(EventResponse, { message: outcome })
   }
 
-  /** The pipeline's order: muted → quiet hours → daily limit → credit → WeChat. */
+  /** A goods name the goods keyword refuses even shortened is the caller's mistake: 400, nothing written. */
+  private refuseGoodsName(template: Template, event: EventRequest, now: Date): void {
+    if (event.goodsName === undefined) return
+    const problem = validateMessageData(template, orderStatusData(template, event, now, QUIET_HOURS_TIME_ZONE))
+    if (problem.ok) return
+    const { goodsName: _goodsName, ...withoutGoods } = event
+    // Only when the goods name is what breaks the data; anything else is the service's own doing.
+    if (!validateMessageData(template, orderStatusData(template, withoutGoods, now, QUIET_HOURS_TIME_ZONE)).ok) return
+    const keyword = template.keywords.find((candidate) => problem.field === `data.${candidate.name}.value`)
+    throw new AnswerError(400, 'INVALID_DATA', `goodsName: 作为「${keyword?.label ?? problem.field}」${problem.rule}`, 'goodsName')
+  }
+
+  /** The pipeline's way: the service's eligibility rule, then the credit claim, then WeChat. */
   private deliver(openid: string, template: Template, now: Date): Pick<MyMessage, 'status' | 'reason' | 'sentAt' | 'deliverAfter'> {
     const user = this.user(openid)
-    const { preferences } = user
-    if (preferences.mutedCategories.includes(template.category)) return { status: 'skipped', reason: 'MUTED_CATEGORY' }
-    const quiet = quietHoursState(now, preferences.quietHours, QUIET_HOURS_TIME_ZONE)
-    // The credit is spent when a deferred message goes, not now.
-    if (quiet.inside) return { status: 'deferred', deliverAfter: quiet.endsAt.toISOString() }
     const today = localDayKey(now, QUIET_HOURS_TIME_ZONE)
     const sentToday = user.messages.filter(
       (message) => message.status === 'sent' && message.sentAt !== undefined && localDayKey(new Date(message.sentAt), QUIET_HOURS_TIME_ZONE) === today,
     ).length
-    if (sentToday >= preferences.dailyLimit) return { status: 'skipped', reason: 'DAILY_LIMIT' }
-
     const held = this.credits(openid, template.id)
-    const consumes = sendConsumesCredit(template.kind)
-    if (consumes) {
-      const left = claimOneCredit(held)
-      if (left === null) return { status: 'failed', reason: 'NO_CREDIT' }
-      this.changeCredits(openid, template.id, { type: 'set', value: left })
-    } else if (held === 0) {
-      return { status: 'failed', reason: 'NO_CREDIT' }
+    const verdict = deliveryVerdict({
+      preferences: user.preferences,
+      category: template.category,
+      urgent: false,
+      credits: held,
+      sentToday,
+      now,
+      timeZone: QUIET_HOURS_TIME_ZONE,
+    })
+    switch (verdict.verdict) {
+      case 'skip':
+        return { status: 'skipped', reason: verdict.reason }
+      case 'fail':
+        return { status: 'failed', reason: verdict.reason }
+      // The credit is spent when a deferred message goes, not now.
+      case 'defer':
+        return { status: 'deferred', deliverAfter: verdict.until.toISOString() }
+      case 'send':
+        break
     }
+    const consumes = sendConsumesCredit(template.kind)
+    if (consumes) this.changeCredits(openid, template.id, { type: 'set', value: claimOneCredit(held) ?? 0 })
     if (this.sandbox && !this.wechatQuota.spend(openid, template)) {
       this.changeCredits(openid, template.id, creditChangeAfterFailedSend(consumes, NO_CONSENT_ERRCODE))
       return { status: 'failed', reason: errcodeReason(NO_CONSENT_ERRCODE) }
@@ -425,8 +452,7 @@ export class FakeService {
 
   private sandboxConsent(openid: string, results: Record<string, SubscribeResult>): SandboxConsentResponse {
     const answers = this.knownTemplates(results)
-    const quota: Record<string, number> = {}
-    for (const [template, result] of answers) quota[template.id] = this.wechatQuota.answer(openid, template, result)
+    const quota = this.wechatQuota.grant(openid, Object.fromEntries(answers.map(([template, result]) => [template.id, result])))
     return checked(SandboxConsentResponse, { quota })
   }
 
@@ -449,11 +475,36 @@ function overTheWire(value: unknown): unknown {
   return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown)
 }
 
-/** A request part as the service's schema validation sees it: its 400 naming the first bad field otherwise. */
-function parsed<Schema extends TSchema>(schema: Schema, value: unknown, part = 'body'): Static<Schema> {
-  if (Value.Check(schema, value)) return value
-  const { error } = validationError([...Value.Errors(schema, value)], part)
-  throw new AnswerError(400, error.code, error.message, error.field)
+/** One issue as the service's validator reports it (TypeBox's errors). */
+interface ValidationIssue {
+  keyword: string
+  instancePath: string
+  params: Record<string, unknown>
+}
+type Validator = (value: unknown) => { value?: unknown; error?: readonly ValidationIssue[] }
+
+/** Each schema is one part of a request (a body, or the query string of GET /api/me/messages). */
+const validators = new WeakMap<TSchema, Validator>()
+
+/**
+ * A request part checked by the service's own validator (server/validation.ts: bodies as they are,
+ * query values converted only from plain decimal): the value it passes, or a 400 naming the field of
+ * the first issue, as the service names it.
+ */
+function parsed<Schema extends TSchema>(schema: Schema, value: unknown, part: 'body' | 'querystring' = 'body'): Static<Schema> {
+  let validate = validators.get(schema)
+  if (!validate) {
+    validate = strictValidatorCompiler({ schema, method: 'POST', url: '/', httpPart: part }) as Validator
+    validators.set(schema, validate)
+  }
+  const result = validate(value)
+  if (result.error === undefined) return result.value as Static<Schema>
+  const [first] = result.error
+  const path = (first?.instancePath ?? '').split('/').filter(Boolean)
+  const missing = first?.keyword === 'required' ? first.params.requiredProperties : undefined
+  if (Array.isArray(missing) && typeof missing[0] === 'string') path.push(missing[0])
+  const field = path.length === 0 ? part : part === 'body' ? path.join('.') : `${part}.${path.join('.')}`
+  throw new AnswerError(400, 'VALIDATION_FAILED', `${field}: 不符合要求`, field)
 }
 
 /** Every answer leaves through the contract's schema, so the fake cannot drift from it silently. */

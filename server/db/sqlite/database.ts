@@ -1,8 +1,11 @@
 /**
  * Opens the SQLite database: WAL mode (readers never wait for the writer), a busy timeout so two
  * processes on one file queue instead of failing, foreign keys on, then the pending migrations.
+ *
+ * The file holds the WeChat access token (and the session hashes), so it is the owner's alone, as
+ * the admin key file is: the file and its -wal/-shm companions 0600, a folder made for it 0700.
  */
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { MIGRATIONS, type Migration } from './migrations'
@@ -10,9 +13,37 @@ import { MIGRATIONS, type Migration } from './migrations'
 export type SqliteDatabase = Database.Database
 
 const BUSY_TIMEOUT_MS = 5000
+const OWNER_ONLY_FILE = 0o600
+const OWNER_ONLY_FOLDER = 0o700
+
+function errorCode(error: unknown): string | undefined {
+  return error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined
+}
+
+/**
+ * Makes `path` (and its folders) before SQLite does, owner-only. SQLite gives the -wal and -shm
+ * files the mode of the database file, so those follow. Only folders made here are narrowed: a
+ * folder that already exists (the temp directory, a shared data folder) is the operator's to set.
+ */
+function createOwnerOnly(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: OWNER_ONLY_FOLDER })
+  try {
+    closeSync(openSync(path, 'wx', OWNER_ONLY_FILE))
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') throw error
+  }
+  // A database (or companion) made before this rule, or by hand: narrowed to the owner.
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, OWNER_ONLY_FILE)
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error
+    }
+  }
+}
 
 export function openSqliteDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): SqliteDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') createOwnerOnly(path)
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)

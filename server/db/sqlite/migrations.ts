@@ -105,4 +105,9 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'messages remember what their idempotency key stands for',
+    sql: `ALTER TABLE messages ADD COLUMN request_fingerprint TEXT;`,
+  },
 ]

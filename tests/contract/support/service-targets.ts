@@ -12,7 +12,7 @@
  */
 import { SandboxCodeResponse, SessionResponse } from '../../../src/domain/contract'
 import { createManualClock, type ManualClock } from '../../../server/clock'
-import { NOON_SHANGHAI, startSandboxService } from '../../server/support/service'
+import { NOON_SHANGHAI, startSandboxService, testConfig } from '../../server/support/service'
 import { FakeService } from '../../support/fake-service'
 import { Value } from 'typebox/value'
 
@@ -67,7 +67,8 @@ export const realService: ServiceTarget = {
   name: 'service',
   async start() {
     const clock = createManualClock(NOON_SHANGHAI)
-    const service = await startSandboxService({ manual: clock })
+    // One service serves the whole suite, signing in a few people per scenario from one address.
+    const service = await startSandboxService({ manual: clock, config: testConfig({ RATE_LIMIT_SIGN_INS_PER_MINUTE: '100000' }) })
     const request: ServiceDriver['request'] = async ({ method, url, body, token }) => {
       const response = await service.app.inject({ method, url, headers: headers(token), ...(body !== undefined && { payload: body as object }) })
       return { statusCode: response.statusCode, body: response.body === '' ? undefined : (JSON.parse(response.body) as unknown) }

@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createManualClock } from '../../../server/clock'
 import { migrate, openSqliteDatabase } from '../../../server/db/sqlite/database'
@@ -21,13 +24,53 @@ afterEach(() => {
   }
 })
 
+const modeOf = (path: string): number => statSync(path).mode & 0o777
+
 describe('SQLite database', () => {
+  it('is the owner’s alone: the file, its -wal and -shm 0600, the folders made for it 0700', () => {
+    const root = mkdtempSync(join(tmpdir(), 'uni-subscribe-mode-'))
+    try {
+      const path = join(root, 'data', 'nested', 'service.db')
+      const storage = open(path)
+      // A write, so that the WAL is in use.
+      storage.db.prepare("INSERT INTO sessions (token_hash, openid, created_at, expires_at) VALUES ('h', 'o', 0, 1)").run()
+      expect(modeOf(path)).toBe(0o600)
+      expect(modeOf(`${path}-wal`)).toBe(0o600)
+      expect(modeOf(`${path}-shm`)).toBe(0o600)
+      expect(modeOf(join(root, 'data'))).toBe(0o700)
+      expect(modeOf(join(root, 'data', 'nested'))).toBe(0o700)
+    } finally {
+      for (const { storage } of opened.splice(0)) storage.close()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('narrows a database file and companions that others could read, and leaves an existing folder alone', () => {
+    const root = mkdtempSync(join(tmpdir(), 'uni-subscribe-mode-'))
+    try {
+      chmodSync(root, 0o755)
+      const path = join(root, 'old.db')
+      open(path).close()
+      chmodSync(path, 0o644)
+      writeFileSync(`${path}-wal`, '', { mode: 0o664 })
+      chmodSync(`${path}-wal`, 0o664)
+      open(path)
+      expect(modeOf(path)).toBe(0o600)
+      expect(modeOf(`${path}-wal`)).toBe(0o600)
+      expect(modeOf(root)).toBe(0o755)
+    } finally {
+      for (const { storage } of opened.splice(0)) if (storage.db.open) storage.close()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
   it('runs in WAL mode with a busy timeout and records the migrations applied', () => {
     const { db } = open()
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000)
     expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
       { version: 1, name: MIGRATIONS[0]!.name },
+      { version: 2, name: MIGRATIONS[1]!.name },
     ])
   })
 
@@ -36,10 +79,11 @@ describe('SQLite database', () => {
     open(path).close()
     const db = openSqliteDatabase(path)
     expect(migrate(db)).toEqual([])
-    const next = [...MIGRATIONS, { version: 2, name: 'add a column', sql: 'ALTER TABLE sessions ADD COLUMN device TEXT' }]
-    expect(migrate(db, next)).toEqual([2])
+    const version = MIGRATIONS.length + 1
+    const next = [...MIGRATIONS, { version, name: 'add a column', sql: 'ALTER TABLE sessions ADD COLUMN device TEXT' }]
+    expect(migrate(db, next)).toEqual([version])
     expect(migrate(db, next)).toEqual([])
-    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }])
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(next.map((migration) => ({ version: migration.version })))
     db.close()
     removeDatabase(path)
   })
@@ -78,7 +122,7 @@ describe('SQLite database', () => {
       const storage = i % 2 === 0 ? a : b
       await storage.messages.insert({ ...base, id: `m${i}` })
       claims.push(
-        await storage.messages.claimForSend({ id: `m${i}`, from: ['queued'], consumeCredit: true, dayKey: '2026-11-25', dailyLimit: 100, now: clock.now() }),
+        await storage.messages.claimForSend({ id: `m${i}`, from: ['queued'], spendCredit: true, dayKey: '2026-11-25', dailyLimit: 100, now: clock.now() }),
       )
     }
     expect(claims.map((claim) => claim.outcome)).toEqual(['claimed', 'claimed', 'claimed', 'no-credit', 'no-credit', 'no-credit', 'no-credit', 'no-credit'])

@@ -155,11 +155,13 @@ describe('validateMessageData', () => {
     expect(validateMessageData(ORDER_STATUS, { ...valid, thing3: 'x'.repeat(21) })).toEqual({
       ok: false,
       field: 'data.thing3.value',
+      rule: '最多 20 个字符',
       message: 'data.thing3.value: 最多 20 个字符',
     })
     expect(validateMessageData(ORDER_STATUS, { ...valid, phrase2: { value: '' } })).toEqual({
       ok: false,
       field: 'data.phrase2.value',
+      rule: '不能为空',
       message: 'data.phrase2.value: 不能为空',
     })
   })
@@ -168,6 +170,7 @@ describe('validateMessageData', () => {
     expect(validateMessageData(ORDER_STATUS, { ...valid, foo9: 'x' })).toEqual({
       ok: false,
       field: 'data.foo9',
+      rule: '模板「订单状态通知」没有这个关键词（有：character_string1、phrase2、thing3）',
       message: 'data.foo9: 模板「订单状态通知」没有这个关键词（有：character_string1、phrase2、thing3）',
     })
   })
@@ -177,6 +180,7 @@ describe('validateMessageData', () => {
     expect(validateMessageData(ORDER_STATUS, rest)).toEqual({
       ok: false,
       field: 'data.thing3.value',
+      rule: '缺少关键词「商品名称」',
       message: 'data.thing3.value: 缺少关键词「商品名称」',
     })
   })

@@ -155,8 +155,12 @@ describe('POST /api/messages: recording what WeChat answered fails', () => {
       expect.objectContaining({ messageId: row?.id, result: { status: 'sent', msgid: '3000000000' } }),
     ])
 
-    expect(await service.app.pipeline.failInterrupted()).toEqual([row?.id])
+    await service.app.scheduler.start()
+    await service.app.scheduler.stop()
     expect(await detail(row?.id ?? '')).toMatchObject({ status: 'failed', reason: 'INTERRUPTED' })
+    expect(logged('messages interrupted mid-send marked failed (INTERRUPTED), credits given back')).toEqual([
+      expect.objectContaining({ messageIds: [row?.id] }),
+    ])
     expect(service.wechat.sendCalls).toBe(1)
   })
 })
@@ -253,8 +257,28 @@ describe('idempotencyKey', () => {
     expect(ids.size).toBe(1)
     expect(service.wechat.sendCalls).toBe(1)
     expect(await credits()).toBe(4)
-    const later = await sendOrder({ idempotencyKey: 'order-DD1-shipped' })
-    expect(later).toEqual({ id: [...ids][0], templateId: ORDER_STATUS.id, status: 'sent' })
+    const later = await send({ idempotencyKey: 'order-DD1-shipped', data: ORDER_DATA, templateId: ORDER_STATUS.id, touser: alice.openid })
+    expect(later.statusCode).toBe(202)
+    expect(later.json()).toEqual({ id: [...ids][0], templateId: ORDER_STATUS.id, status: 'sent' })
+    expect(service.wechat.sendCalls).toBe(1)
+  })
+
+  it('the same key with another request answers 422 naming the key; nothing is written or sent for it', async () => {
+    await accept(ORDER_STATUS.id, 5)
+    const first = await sendOrder({ idempotencyKey: 'campaign-7' })
+    const bob = await signIn(service.app, (user) => service.wechat.issueCode(user), 'bob')
+    const reused = await send({ touser: bob.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA, page: 'pages/orders/index?id=DD1', idempotencyKey: 'campaign-7' })
+    expect(errorOf(reused, 422)).toEqual({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      field: 'idempotencyKey',
+      message: 'idempotencyKey: 「campaign-7」已用于另一条内容不同的消息；同一个键只能重发完全相同的请求，新消息请换一个键',
+    })
+    const otherPage = await send({ touser: alice.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA, idempotencyKey: 'campaign-7' })
+    expect(errorOf(otherPage, 422)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' })
+    // The same request with its keys in another order is the same request.
+    const reordered = await send({ idempotencyKey: 'campaign-7', page: 'pages/orders/index?id=DD1', data: { ...ORDER_DATA }, templateId: ORDER_STATUS.id, touser: alice.openid })
+    expect(reordered.json()).toEqual(first)
+    expect(service.storage.db.prepare('SELECT COUNT(*) AS n FROM messages').get()).toEqual({ n: 1 })
     expect(service.wechat.sendCalls).toBe(1)
   })
 })
@@ -343,6 +367,13 @@ describe('quiet hours', () => {
 
   it('do not hold an urgent message', async () => {
     expect((await sendOrder({ urgent: true })).status).toBe('sent')
+  })
+
+  it('do not hold a message that could never go: without a credit it fails NO_CREDIT at once', async () => {
+    const bob = await signIn(service.app, (user) => service.wechat.issueCode(user), 'bob')
+    await setPreferences({ quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 20, mutedCategories: [] }, bob)
+    const reply = await send({ touser: bob.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA })
+    expect(reply.json()).toEqual({ id: reply.json<MessageOutcome>().id, templateId: ORDER_STATUS.id, status: 'failed', reason: 'NO_CREDIT' })
   })
 
   it('are checked again when the time comes: longer quiet hours defer it again', async () => {

@@ -10,6 +10,7 @@ import {
   adminHeaders,
   errorOf,
   startSandboxService,
+  testConfig,
   type SandboxService,
 } from '../support/service'
 
@@ -146,6 +147,9 @@ describe('sandbox mode end to end', () => {
   })
 
   it('a token expiry in the middle of a burst causes exactly one refresh and every send goes through', async () => {
+    // 30 people signing in at once from one address: a load test, so without the request limits.
+    await service.close()
+    service = await startSandboxService({ config: testConfig({ RATE_LIMIT: 'off' }) })
     const people = await Promise.all(Array.from({ length: 30 }, (_, i) => signIn(`user${i}`)))
     for (const person of people) await subscribe(person, ORDER_STATUS.id, 2)
     await Promise.all(people.map((person) => sendOrder(person)))
@@ -290,8 +294,60 @@ describe('sandbox mode end to end', () => {
     expect(granted.json()).toEqual({ quota: { [ORDER_STATUS.id]: 1 } })
   })
 
+  it('/sandbox/subscriptions checks the session before the body', async () => {
+    const anonymous = await service.app.inject({ method: 'POST', url: '/sandbox/subscriptions', payload: { results: 'not an object' } })
+    expect(errorOf(anonymous, 401).code).toBe('UNAUTHORIZED')
+  })
+
   it('GET /api/info says sandbox', async () => {
     const info = await service.app.inject({ method: 'GET', url: '/api/info' })
     expect(info.json()).toEqual({ sandbox: true, miniprogramState: 'formal' })
+  })
+})
+
+describe('the sandbox refuses to be changed by a page of another origin', () => {
+  const own = { host: '127.0.0.1:8080' }
+  const refusal = (origin: string) => ({
+    code: 'FORBIDDEN',
+    message: `拒绝来自 ${origin} 的跨源请求：沙箱接口只接受本服务自己的页面和 CORS_ORIGINS 中的来源修改数据`,
+  })
+
+  it('POST and PUT to /sandbox/* with a foreign Origin are 403 and change nothing', async () => {
+    const origin = 'https://evil.example.com'
+    const code = await service.app.inject({ method: 'POST', url: '/sandbox/code', headers: { ...own, origin }, payload: { user: 'alice' } })
+    expect(errorOf(code, 403)).toEqual(refusal(origin))
+    const clock = await service.app.inject({ method: 'PUT', url: '/sandbox/clock', headers: { ...own, origin }, payload: { now: '2026-11-25T15:30:00.000Z' } })
+    expect(errorOf(clock, 403)).toEqual(refusal(origin))
+    expect(service.clock.offsetMs()).toBe(0)
+    // Before the session and the body: the origin alone decides.
+    const grant = await service.app.inject({ method: 'POST', url: '/sandbox/subscriptions', headers: { ...own, origin, 'content-type': 'text/plain' }, payload: '{}' })
+    expect(errorOf(grant, 403)).toEqual(refusal(origin))
+    for (const [method, url] of [['POST', '/sandbox/scheduler/run'], ['PUT', '/sandbox/faults']] as const) {
+      expect(errorOf(await service.app.inject({ method, url, headers: { ...own, origin }, payload: {} }), 403)).toEqual(refusal(origin))
+    }
+    // A sandboxed iframe or a file:// page sends Origin: null.
+    expect(errorOf(await service.app.inject({ method: 'POST', url: '/sandbox/code', headers: { ...own, origin: 'null' }, payload: { user: 'alice' } }), 403)).toEqual(refusal('null'))
+    // The same host on another port or scheme is another origin.
+    for (const other of ['http://127.0.0.1:5173', 'https://127.0.0.1:8080']) {
+      expect(errorOf(await service.app.inject({ method: 'POST', url: '/sandbox/code', headers: { ...own, origin: other }, payload: { user: 'alice' } }), 403)).toEqual(refusal(other))
+    }
+  })
+
+  it('accepts the service’s own origin, no Origin at all, and reads from anywhere', async () => {
+    const post = (headers: Record<string, string>) => service.app.inject({ method: 'POST', url: '/sandbox/code', headers: { ...own, ...headers }, payload: { user: 'alice' } })
+    expect((await post({ origin: 'http://127.0.0.1:8080' })).statusCode).toBe(200)
+    expect((await post({ host: 'LOCALHOST:80', origin: 'http://localhost' })).statusCode).toBe(200)
+    expect((await post({})).statusCode).toBe(200)
+    const read = await service.app.inject({ method: 'GET', url: '/sandbox/received', headers: { ...own, origin: 'https://evil.example.com' } })
+    expect(read.statusCode).toBe(200)
+  })
+
+  it('accepts the origins of CORS_ORIGINS (the H5 dev server)', async () => {
+    await service.close()
+    service = await startSandboxService({ config: testConfig({ CORS_ORIGINS: 'http://127.0.0.1:5173' }) })
+    const reply = await service.app.inject({ method: 'POST', url: '/sandbox/code', headers: { ...own, origin: 'http://127.0.0.1:5173' }, payload: { user: 'alice' } })
+    expect(reply.statusCode).toBe(200)
+    const other = await service.app.inject({ method: 'POST', url: '/sandbox/code', headers: { ...own, origin: 'http://127.0.0.1:5174' }, payload: { user: 'alice' } })
+    expect(errorOf(other, 403)).toEqual(refusal('http://127.0.0.1:5174'))
   })
 })

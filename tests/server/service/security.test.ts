@@ -40,6 +40,35 @@ describe('authentication', () => {
     expect((await service.app.inject({ method: 'GET', url: '/api/stats', headers: adminHeaders })).statusCode).toBe(200)
   })
 
+  it('checks the session before the body: no or a bad token with a bad body is 401, not a field-level 400', async () => {
+    const bad = { nonsense: true }
+    for (const [method, url] of [['POST', '/api/consents'], ['POST', '/api/events'], ['PUT', '/api/me/preferences']] as const) {
+      expect(errorOf(await service.app.inject({ method, url, payload: bad }), 401)).toEqual({
+        code: 'UNAUTHORIZED',
+        message: '未登录：请求头需要 Authorization: Bearer <令牌>',
+      })
+      const madeUp = await service.app.inject({ method, url, payload: bad, headers: { authorization: 'Bearer not-a-session' } })
+      expect(errorOf(madeUp, 401)).toEqual({ code: 'UNAUTHORIZED', message: '登录已失效或令牌无效，请重新登录' })
+      // Not JSON at all: still the session first.
+      const notJson = await service.app.inject({ method, url, payload: '{"consentId": ', headers: { 'content-type': 'application/json' } })
+      expect(errorOf(notJson, 401).code).toBe('UNAUTHORIZED')
+    }
+    // With the session, the same body is the caller's mistake in a field.
+    const signedIn = await service.app.inject({ method: 'POST', url: '/api/consents', payload: bad, headers: { authorization: alice.authorization } })
+    expect(errorOf(signedIn, 400)).toMatchObject({ code: 'VALIDATION_FAILED', field: 'consentId' })
+  })
+
+  it('checks the admin key before the body: 401 without a key, 403 with a wrong one, then 400', async () => {
+    const bad = { touser: 42, templateId: ORDER_STATUS.id, data: ORDER_DATA }
+    expect(errorOf(await service.app.inject({ method: 'POST', url: '/api/messages', payload: bad }), 401).code).toBe('UNAUTHORIZED')
+    const wrong = await service.app.inject({ method: 'POST', url: '/api/messages', payload: bad, headers: { authorization: alice.authorization } })
+    expect(errorOf(wrong, 403)).toEqual({ code: 'FORBIDDEN', message: '管理密钥不正确：这个接口只对运营方开放' })
+    const badId = await service.app.inject({ method: 'GET', url: `/api/messages/${'x'.repeat(65)}`, headers: { authorization: 'Bearer wrong-admin-key-0123' } })
+    expect(errorOf(badId, 403).code).toBe('FORBIDDEN')
+    const admin = await service.app.inject({ method: 'POST', url: '/api/messages', payload: bad, headers: adminHeaders })
+    expect(errorOf(admin, 400)).toEqual({ code: 'VALIDATION_FAILED', field: 'touser', message: 'touser: 应为字符串' })
+  })
+
   it('a person sees only their own messages and sends events only to themselves', async () => {
     const bob = await signIn(service.app, (user) => service.wechat.issueCode(user), 'bob')
     await service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: alice.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA } })

@@ -1,7 +1,7 @@
 /**
  * A typed in-process WeChatClient that answers as WeChat does after the real client's retries: a
- * quota per openid × template fed by `grant` (as the subscribe dialog feeds WeChat) and kept by the
- * ledger's credit rules, as the sandbox WeChat keeps it (tests/support/wechat-quota.ts), 43101
+ * quota per openid × template fed by `grant` (as the subscribe dialog feeds WeChat), kept by the
+ * sandbox WeChat's own quota (server/wechat/sandbox/quota.ts, the ledger's credit rules), 43101
  * without quota, 47003 for values that break a keyword rule, 41030 for an unknown page, 40037 for an
  * unknown template, 40003 for an unknown openid, msgids as strings; a login code is good once (40029
  * unknown, 40163 used). `failNext` scripts the final answer of the next sends (e.g. -1 after retries
@@ -20,12 +20,12 @@ import {
   type WeChatClient,
   type WeChatTemplate,
 } from '../../../server/wechat/types'
-import { WeChatQuota } from '../../support/wechat-quota'
+import { createSandboxQuota } from '../../../server/wechat/sandbox/quota'
 
 export interface FakeWeChat extends WeChatClient {
   issueCode(user: string): string
   openidFor(user: string): string
-  /** What the person answered in the subscribe dialog; returns the quota left per known template id. */
+  /** What the person answered in the subscribe dialog; returns the quota left per template id. */
   grant(openid: string, results: Record<string, SubscribeResult>): Record<string, number>
   quota(openid: string, templateId: string): number
   /** The next `count` sends end with `errcode` (after the client's retries), using `attempts` calls each. */
@@ -41,17 +41,13 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
   const pages = new Set(options.pages.map((page) => page.replace(/^\//, '')))
   const codes = new Map<string, { openid: string; used: boolean }>()
   const openids = new Set<string>()
-  const quotas = new WeChatQuota()
+  const quotas = createSandboxQuota(templates)
   const accepted: SubscribeMessage[] = []
   const scripted: { errcode: number; attempts: number }[] = []
   let held: Promise<void> | null = null
   let onHeld: (() => void) | null = null
   let sendCalls = 0
   let nextMsgid = 3_000_000_000
-  const quota = (openid: string, templateId: string): number => {
-    const template = templates.get(templateId)
-    return template ? quotas.reported(openid, template) : 0
-  }
 
   function answer(message: SubscribeMessage): { errcode: number; errmsg: string } {
     if (!openids.has(message.touser)) return { errcode: 40003, errmsg: 'invalid openid' }
@@ -79,15 +75,8 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
       openids.add(openid)
       return openid
     },
-    grant(openid, results) {
-      const left: Record<string, number> = {}
-      for (const [templateId, result] of Object.entries(results)) {
-        const template = templates.get(templateId)
-        if (template) left[templateId] = quotas.answer(openid, template, result)
-      }
-      return left
-    },
-    quota,
+    grant: (openid, results) => quotas.grant(openid, results),
+    quota: (openid, templateId) => quotas.quota(openid, templateId),
     failNext(errcode, count, attempts = 1) {
       for (let i = 0; i < count; i += 1) scripted.push({ errcode, attempts })
     },

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { parseTemplateContent } from '../../../src/domain/template-content'
-import { createSandboxWeChat, UNLIMITED_QUOTA, type SandboxWeChat } from '../../../server/wechat/sandbox'
+import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
 import { ACCOUNT_SECURITY, APP_ID, manualClock, ORDER_DATA, ORDER_STATUS, PAGES, SECRET, SECURITY_DATA, type ManualClock } from './support'
 
 let clock: ManualClock
@@ -161,7 +161,7 @@ describe('sandbox send', () => {
 
   it('lets one long-term accept allow many sends until rejected', async () => {
     const data = SECURITY_DATA
-    expect(sandbox.grant(openid, { [ACCOUNT_SECURITY.id]: 'accept' })).toEqual({ [ACCOUNT_SECURITY.id]: UNLIMITED_QUOTA })
+    expect(sandbox.grant(openid, { [ACCOUNT_SECURITY.id]: 'accept' })).toEqual({ [ACCOUNT_SECURITY.id]: 1 })
     for (let i = 0; i < 3; i += 1) expect(await send(token, message({ template_id: ACCOUNT_SECURITY.id, data }))).toMatchObject({ errcode: 0 })
     sandbox.grant(openid, { [ACCOUNT_SECURITY.id]: 'reject' })
     expect(await send(token, message({ template_id: ACCOUNT_SECURITY.id, data }))).toMatchObject({ errcode: 43101 })

@@ -1,0 +1,68 @@
+/**
+ * Request bodies: JSON and nothing else ("Every body is JSON"). Fastify's built-in parsers are
+ * replaced, so that
+ * - `text/plain` (which a browser may send across origins without asking first) and every other
+ *   type is 415 UNSUPPORTED_MEDIA_TYPE instead of a string handed to the schema;
+ * - bytes that are not UTF-8 are said to be so, instead of being decoded to U+FFFD (which then
+ *   showed as a Content-Length mismatch, or went through unnoticed with chunked encoding);
+ * - a `__proto__` or `constructor.prototype` key is refused by its name and place, not as "not JSON".
+ */
+import { isUtf8 } from 'node:buffer'
+import type { FastifyInstance } from 'fastify'
+import { HTTP_ERRORS, httpError } from '../http-errors'
+
+const BYTE_ORDER_MARK = '\uFEFF'
+
+type JsonContainer = Record<string, unknown> | unknown[]
+
+const isContainer = (value: unknown): value is JsonContainer => typeof value === 'object' && value !== null
+
+/**
+ * The first key that could reach an object's prototype if the body were merged into an object:
+ * `__proto__` anywhere, or `constructor` holding a `prototype`. As a dotted path (`data.__proto__`),
+ * or null. Walks with its own stack: a deeply nested body cannot overflow the call stack.
+ */
+function forbiddenKeyPath(value: unknown): string | null {
+  const pending: { value: unknown; path: readonly string[] }[] = [{ value, path: [] }]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (!isContainer(next.value)) continue
+    // JSON.parse makes `__proto__` an own property like any other: Object.keys lists it.
+    for (const key of Object.keys(next.value)) {
+      const child: unknown = Array.isArray(next.value) ? next.value[Number(key)] : next.value[key]
+      const path = [...next.path, key]
+      if (key === '__proto__') return path.join('.')
+      if (key === 'constructor' && isContainer(child) && Object.hasOwn(child, 'prototype')) return [...path, 'prototype'].join('.')
+      pending.push({ value: child, path })
+    }
+  }
+  return null
+}
+
+/** A JSON request body from its bytes; throws the table's AppError for each way it can be wrong. */
+function parseJsonBody(raw: Buffer): unknown {
+  if (raw.length === 0) throw httpError(HTTP_ERRORS.emptyJson())
+  if (!isUtf8(raw)) throw httpError(HTTP_ERRORS.invalidUtf8())
+  let text = raw.toString('utf8')
+  if (text.startsWith(BYTE_ORDER_MARK)) text = text.slice(1)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw httpError(HTTP_ERRORS.invalidJson())
+  }
+  const forbidden = forbiddenKeyPath(value)
+  if (forbidden !== null) throw httpError(HTTP_ERRORS.forbiddenKey(forbidden))
+  return value
+}
+
+/** Accepts `application/json` bodies only (any charset parameter), parsed by `parseJsonBody`. */
+export function installJsonBodyParser(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer))
+    } catch (error) {
+      done(error as Error, undefined)
+    }
+  })
+}
