@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FakeService } from '../support/fake-service'
 import { launchMiniProgram, MP_BUILD_DIR, type MiniProgram } from './support/mini-program'
 
@@ -43,7 +43,12 @@ function preparedService(): FakeService {
 
 describe('the compiled mini-program under miniprogram-simulate', () => {
   let mp: MiniProgram | undefined
-  afterEach(() => mp?.close())
+  // The app reads the same clock as the service: its session (7 days from NOW) is not expired by the real date.
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['Date'], now: NOW }))
+  afterEach(() => {
+    mp?.close()
+    vi.useRealTimers()
+  })
 
   it('has the four pages', () => {
     expect(appJson.pages).toEqual(['pages/orders/index', 'pages/subscriptions/index', 'pages/messages/index', 'pages/preferences/index'])
