@@ -8,12 +8,13 @@ import { TEMPLATE_CATALOGUE_MAX_AGE_MS, useSubscriptionsStore } from '@/stores/s
 import { useConsentOutboxStore } from '@/stores/consent-outbox'
 import { useSessionStore } from '@/stores/session'
 import { setupClient, type TestClient } from '../support/client'
+import { EXTRA_TEMPLATES, templateByKey } from '../../support/templates'
 
-const ORDER = 'TMPL_ORDER_STATUS'
-const SHIPPING = 'TMPL_SHIPPING'
-const PAYMENT = 'TMPL_PAYMENT'
-const ACTIVITY = 'TMPL_ACTIVITY'
-const LONG_TERM = 'TMPL_SERVICE_NOTICE'
+const ORDER = templateByKey('order_status').id
+const SHIPPING = templateByKey('shipping').id
+const PAYMENT = templateByKey('payment').id
+const ACTIVITY = templateByKey('activity_reminder').id
+const LONG_TERM = templateByKey('account_security').id
 const OPENID = 'o-device-alice'
 
 let client: TestClient
@@ -108,7 +109,7 @@ describe('subscribe: answers, outbox, credits', () => {
     }
     await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
     expect(snapshots).toHaveLength(1)
-    expect(snapshots[0]).toContain('"results":{"TMPL_ORDER_STATUS":"accept"}')
+    expect(snapshots[0]).toContain(`"results":{"${ORDER}":"accept"}`)
   })
 })
 
@@ -239,21 +240,21 @@ describe('restart', () => {
     expect(templateRequests()).toBe(before)
 
     client.service.templates.splice(client.service.templates.findIndex((template) => template.id === ACTIVITY), 1)
-    client.service.templates.push({ ...client.service.template('shipping'), id: 'TMPL_DELIVERED', key: 'delivered', title: '送达通知' })
+    client.service.templates.push(EXTRA_TEMPLATES.delivery)
     client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS - 1)
     await store.loadTemplates()
     expect(templateRequests()).toBe(before)
     client.time.advance(1)
     await store.loadTemplates()
     expect(templateRequests()).toBe(before + 1)
-    expect(store.templates.map((template) => template.id)).toContain('TMPL_DELIVERED')
+    expect(store.templates.map((template) => template.id)).toContain(EXTRA_TEMPLATES.delivery.id)
     expect(store.templates.map((template) => template.id)).not.toContain(ACTIVITY)
 
     // Unreachable once it is stale again: the load fails and the catalogue held stays.
     client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS)
     client.service.offline = true
     await expect(store.loadTemplates()).rejects.toMatchObject({ code: 'OFFLINE' })
-    expect(store.templates.map((template) => template.id)).toContain('TMPL_DELIVERED')
+    expect(store.templates.map((template) => template.id)).toContain(EXTRA_TEMPLATES.delivery.id)
   })
 
   it('starts empty from corrupt storage', () => {

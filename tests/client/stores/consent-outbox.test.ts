@@ -8,8 +8,9 @@ import { useConsentOutboxStore } from '@/stores/consent-outbox'
 import { useSessionStore } from '@/stores/session'
 import { useSubscriptionsStore } from '@/stores/subscriptions'
 import { settle, setupClient, type TestClient } from '../support/client'
+import { RETIRED_TEMPLATE_ID, templateByKey } from '../../support/templates'
 
-const ORDER = 'TMPL_ORDER_STATUS'
+const ORDER = templateByKey('order_status').id
 const OPENID = 'o-device-alice'
 
 let client: TestClient
@@ -162,29 +163,29 @@ describe('signed out, other 4xx', () => {
 
   it('drops a consent the service refuses (400) and records why', async () => {
     const outbox = useConsentOutboxStore()
-    outbox.enqueue({ TMPL_RETIRED: 'accept' }, OPENID)
+    outbox.enqueue({ [RETIRED_TEMPLATE_ID]: 'accept' }, OPENID)
     const report = await outbox.flush()
     expect(report.dropped).toHaveLength(1)
-    expect(report.dropped[0]?.error).toMatchObject({ code: 'UNKNOWN_TEMPLATE', status: 400, message: '没有这个模板：TMPL_RETIRED' })
+    expect(report.dropped[0]?.error).toMatchObject({ code: 'UNKNOWN_TEMPLATE', status: 400, message: `results.${RETIRED_TEMPLATE_ID}: 没有这个模板 ID` })
     expect(outbox.entries).toEqual([])
-    expect(outbox.dropped.map((gone) => gone.results)).toEqual([{ TMPL_RETIRED: 'accept' }])
+    expect(outbox.dropped.map((gone) => gone.results)).toEqual([{ [RETIRED_TEMPLATE_ID]: 'accept' }])
     expect(client.time.scheduled).toEqual([])
   })
 
   it('a template the service no longer knows drops only that answer: the others are still counted, once', async () => {
     const outbox = useConsentOutboxStore()
-    const entry = outbox.enqueue({ [ORDER]: 'accept', TMPL_RETIRED: 'accept' }, OPENID)
+    const entry = outbox.enqueue({ [ORDER]: 'accept', [RETIRED_TEMPLATE_ID]: 'accept' }, OPENID)
     const report = await outbox.flush()
     expect(report.acknowledged).toEqual([{ consentId: entry.consentId, credits: { [ORDER]: 1 } }])
     expect(report.dropped.map((gone) => [gone.consentId, gone.results, gone.error.code])).toEqual([
-      [entry.consentId, { TMPL_RETIRED: 'accept' }, 'UNKNOWN_TEMPLATE'],
+      [entry.consentId, { [RETIRED_TEMPLATE_ID]: 'accept' }, 'UNKNOWN_TEMPLATE'],
     ])
     expect(outbox.entries).toEqual([])
     expect(client.service.credits(OPENID, ORDER)).toBe(1)
     expect(useSubscriptionsStore().stateOf(ORDER).credits).toBe(1)
     // Posted again under the same consent id, without the refused template.
     expect(client.service.requests.filter((r) => r.path === '/api/consents').map((r) => r.body)).toEqual([
-      { consentId: entry.consentId, results: { [ORDER]: 'accept', TMPL_RETIRED: 'accept' } },
+      { consentId: entry.consentId, results: { [ORDER]: 'accept', [RETIRED_TEMPLATE_ID]: 'accept' } },
       { consentId: entry.consentId, results: { [ORDER]: 'accept' } },
     ])
   })

@@ -2,9 +2,10 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { useOrdersStore } from '@/stores/orders'
 import { useSessionStore } from '@/stores/session'
 import { setupClient, type TestClient } from '../support/client'
+import { templateByKey } from '../../support/templates'
 
 const OPENID = 'o-device-alice'
-const ORDER_TEMPLATE = 'TMPL_ORDER_STATUS'
+const ORDER_TEMPLATE = templateByKey('order_status').id
 let client: TestClient
 
 beforeEach(async () => {

@@ -56,7 +56,7 @@ describe('session', () => {
   it('a bad code is an UNAUTHORIZED ApiError and leaves the session empty', async () => {
     client = setupClient({ platform: { loginCode: () => 'invalid' } })
     const session = useSessionStore()
-    await expect(session.signIn()).rejects.toMatchObject({ name: 'ApiError', code: 'UNAUTHORIZED', message: '登录凭证无效，请重新登录' })
+    await expect(session.signIn()).rejects.toMatchObject({ name: 'ApiError', code: 'UNAUTHORIZED', message: 'code: 登录凭证无效或已使用，请重新调用 uni.login 获取' })
     expect(session.token).toBeNull()
   })
 

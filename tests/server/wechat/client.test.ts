@@ -6,7 +6,7 @@ import { HttpWeChatClient, type HttpWeChatClientOptions } from '../../../server/
 import { createMemoryTokenStore } from '../../../server/wechat/memory-token-store'
 import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
 import { isWeChatError, WeChatError, type SubscribeMessage, type TokenStore } from '../../../server/wechat/types'
-import { ACCOUNT_SECURITY, APP_ID, manualClock, ORDER_DATA, ORDER_STATUS, PAGES, SECRET, type ManualClock } from './support'
+import { ACCOUNT_SECURITY, APP_ID, manualClock, ORDER_DATA, ORDER_STATUS, PAGES, SECRET, SECURITY_DATA, type ManualClock } from './support'
 
 let clock: ManualClock
 let sandbox: SandboxWeChat
@@ -81,7 +81,7 @@ describe('sendSubscribeMessage', () => {
       40003: { touser: 'oNotAUserOfThisApp0000000000' },
       40037: { template_id: 'Xx'.repeat(21) + 'X' },
       41030: { page: 'pages/admin/index' },
-      43101: { template_id: ACCOUNT_SECURITY.id, data: { thing1: { value: '新设备登录' }, enum2: { value: '高' } } },
+      43101: { template_id: ACCOUNT_SECURITY.id, data: SECURITY_DATA },
       47003: { data: { ...ORDER_DATA, phrase2: { value: 'shipped' } } },
     }
     const outcome = await client().sendSubscribeMessage(message(cases[errcode]))
