@@ -15,7 +15,7 @@
  */
 import type { Platform } from '@/platform/types'
 import { createApiClient, defaultApiBase, type ApiClient } from '@/api/client'
-import { randomId } from '@/domain/ids'
+import { randomId } from '@/rules/ids'
 
 export interface Clock {
   /** ms since the epoch. */

@@ -15,7 +15,7 @@ import { ref, type Ref } from 'vue'
 import { onLoad, onShow } from '@dcloudio/uni-app'
 import { isApiError } from '@/api/errors'
 import { isPlatformError } from '@/platform/errors'
-import { isSubscribeError } from '@/domain/subscribe-errors'
+import { isSubscribeError } from '@/rules/subscribe-errors'
 import { useSessionStore } from '@/stores/session'
 
 export type PageAccess =

@@ -14,16 +14,16 @@
  * - Storage is a Map you can hand to the next FakePlatform to "restart the app".
  */
 import type { SubscribeResult, TemplateKind } from '@/domain/contract'
-import type { KeptChoice } from '@/domain/prompt-policy'
+import type { KeptChoice } from '@/rules/prompt-policy'
 import {
   MAX_TEMPLATES_PER_CALL,
-} from '@/domain/consent-batches'
+} from '@/rules/consent-batches'
 import {
   NOT_IN_TAP_ERR_MSG,
   subscribeErrorFromWeChat,
   wechatFailMessage,
   type SubscribeErrCode,
-} from '@/domain/subscribe-errors'
+} from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
 import type {
   ModalOptions,

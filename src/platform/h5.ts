@@ -14,14 +14,14 @@
  * 10003 (sending the subscription); the original error is the SubscribeError's `cause`.
  */
 import type { SubscribeResult, Template, TemplateKind } from '@/domain/contract'
-import { MAX_TEMPLATES_PER_CALL } from '@/domain/consent-batches'
-import type { KeptChoice } from '@/domain/prompt-policy'
+import { MAX_TEMPLATES_PER_CALL } from '@/rules/consent-batches'
+import type { KeptChoice } from '@/rules/prompt-policy'
 import {
   SubscribeError,
   subscribeErrorFromWeChat,
   wechatFailMessage,
   type SubscribeErrCode,
-} from '@/domain/subscribe-errors'
+} from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
 import { isRecord, oneOf, persistedSlot } from './persisted'
 import type { Platform, PlatformStorage, SandboxLink, SubscribeAnswers, SubscriptionsSetting } from './types'

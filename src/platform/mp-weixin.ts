@@ -3,8 +3,8 @@
  * `requestSubscribe` and `openSubscriptionsSetting` call uni synchronously, inside the caller's tap.
  */
 import type { SubscribeResult } from '@/domain/contract'
-import type { KeptChoice } from '@/domain/prompt-policy'
-import { subscribeErrorFromWeChat } from '@/domain/subscribe-errors'
+import type { KeptChoice } from '@/rules/prompt-policy'
+import { subscribeErrorFromWeChat } from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
 import type { Platform, SubscribeAnswers, SubscriptionsSetting } from './types'
 import { errMsgOf, uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'

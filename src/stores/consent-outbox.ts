@@ -26,7 +26,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { ConsentResponse, SubscribeResult } from '@/domain/contract'
-import { backoffDelay } from '@/domain/backoff'
+import { backoffDelay } from '@/rules/backoff'
 import { useClientContext } from '@/context'
 import { isApiError, type ApiError } from '@/api/errors'
 import { isFiniteNumber, isRecord, isString, nullable, oneOf, persistedSlot } from '@/platform/persisted'

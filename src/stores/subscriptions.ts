@@ -13,7 +13,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { Keyword, SubscribeResult, Template, TemplateKind } from '@/domain/contract'
-import { consentBatchProblem, uniqueTemplateIds } from '@/domain/consent-batches'
+import { consentBatchProblem, uniqueTemplateIds } from '@/rules/consent-batches'
 import {
   EMPTY_PROMPT_HISTORY,
   decideGroupPrompt,
@@ -26,14 +26,14 @@ import {
   type PromptInput,
   type PromptPolicyOptions,
   type SubscriptionStatus,
-} from '@/domain/prompt-policy'
-import { isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/domain/subscribe-errors'
+} from '@/rules/prompt-policy'
+import { isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/rules/subscribe-errors'
 import type { SubscribeAnswers, SubscriptionsSetting } from '@/platform/types'
 import { useClientContext } from '@/context'
 import { isFiniteNumber, isRecord, isString, oneOf, persistedSlot } from '@/platform/persisted'
 import { useConsentOutboxStore, type FlushReport } from './consent-outbox'
 
-export type { SubscriptionStatus, KeptChoice, PromptHistory, PromptDecision } from '@/domain/prompt-policy'
+export type { SubscriptionStatus, KeptChoice, PromptHistory, PromptDecision } from '@/rules/prompt-policy'
 
 export interface TemplateState {
   status: SubscriptionStatus
@@ -213,7 +213,7 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
     return { now, status: state.status, alwaysKeep: state.alwaysKeep, mainSwitch: mainSwitch.value, history: state.prompts }
   }
 
-  /** What the page should do for this template now (see src/domain/prompt-policy.ts). */
+  /** What the page should do for this template now (see src/rules/prompt-policy.ts). */
   function decisionFor(templateId: string): PromptDecision {
     return decidePrompt(promptInput(templateId, context.clock.now()), policy.value)
   }

@@ -1,7 +1,7 @@
 import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import OrdersPage from '@/pages/orders/index.vue'
-import { HOUR_MS } from '@/domain/prompt-policy'
+import { HOUR_MS } from '@/rules/prompt-policy'
 import { setupClient, type TestClient } from '../support/client'
 import { mountPage, tap, textOf } from './mount-page'
 

@@ -3,7 +3,7 @@
  * in the outbox (storage) → POST /api/consents → credits. Against the contract-checked FakeService.
  */
 import { beforeEach, describe, expect, it } from 'vitest'
-import { SUBSCRIBE_ERR_CODES, isSubscribeError, type SubscribeErrCode } from '@/domain/subscribe-errors'
+import { SUBSCRIBE_ERR_CODES, isSubscribeError, type SubscribeErrCode } from '@/rules/subscribe-errors'
 import { TEMPLATE_CATALOGUE_MAX_AGE_MS, useSubscriptionsStore } from '@/stores/subscriptions'
 import { useConsentOutboxStore } from '@/stores/consent-outbox'
 import { useSessionStore } from '@/stores/session'

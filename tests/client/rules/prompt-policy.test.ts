@@ -4,7 +4,7 @@ import {
   decideGroupPrompt,
   decidePrompt,
   type PromptInput,
-} from '@/domain/prompt-policy'
+} from '@/rules/prompt-policy'
 
 const MONDAY_10 = Date.parse('2026-03-02T10:00:00+08:00')
 const HOUR = 3_600_000
