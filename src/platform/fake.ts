@@ -14,7 +14,7 @@
  * - Storage is a Map you can hand to the next FakePlatform to "restart the app".
  */
 import type { SubscribeResult, TemplateKind } from '@/domain/contract'
-import type { KeptChoice } from '@/rules/prompt-policy'
+import { keptChoiceOf, type KeptChoice } from '@/rules/prompt-policy'
 import {
   MAX_TEMPLATES_PER_CALL,
 } from '@/rules/consent-batches'
@@ -82,14 +82,6 @@ export interface FakeSubscribeCall {
 
 export interface FakeSettingsCall {
   inTap: boolean
-}
-
-const ANSWER_TO_KEPT: Record<SubscribeResult, KeptChoice | null> = {
-  accept: 'accept',
-  acceptWithAudio: 'accept',
-  reject: 'reject',
-  ban: 'ban',
-  filter: null,
 }
 
 export class FakePlatform implements Platform {
@@ -210,7 +202,7 @@ export class FakePlatform implements Platform {
       call.dialogShown = true
       const answer = this.answers[id] ?? this.defaultAnswer
       answers[id] = answer
-      const keep = ANSWER_TO_KEPT[answer]
+      const keep = keptChoiceOf(answer)
       if (this.keepChoices && keep !== null) this.itemSettings[id] = keep
     }
     call.outcome = { answers }

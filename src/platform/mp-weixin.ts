@@ -2,18 +2,13 @@
  * The WeChat mini-program platform: every call goes to uni (→ wx).
  * `requestSubscribe` and `openSubscriptionsSetting` call uni synchronously, inside the caller's tap.
  */
-import type { SubscribeResult } from '@/domain/contract'
-import type { KeptChoice } from '@/rules/prompt-policy'
+import { SubscribeResult } from '@/domain/contract'
+import { keptChoiceOf, type KeptChoice } from '@/rules/prompt-policy'
+import { hasShape } from '@/rules/shape'
 import { subscribeErrorFromWeChat } from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
 import type { Platform, SubscribeAnswers, SubscriptionsSetting } from './types'
 import { errMsgOf, uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
-
-const SUBSCRIBE_RESULTS: readonly string[] = ['accept', 'acceptWithAudio', 'reject', 'ban', 'filter']
-
-function isSubscribeResult(value: unknown): value is SubscribeResult {
-  return typeof value === 'string' && SUBSCRIBE_RESULTS.includes(value)
-}
 
 /** `{ errMsg: 'requestSubscribeMessage:ok', [id]: 'accept' | … }` → the answers for the ids asked. */
 export function answersFrom(success: unknown, tmplIds: readonly string[]): SubscribeAnswers {
@@ -22,15 +17,14 @@ export function answersFrom(success: unknown, tmplIds: readonly string[]): Subsc
   const record: Record<string, unknown> = { ...success }
   for (const id of tmplIds) {
     const value = record[id]
-    if (isSubscribeResult(value)) answers[id] = value
+    if (hasShape(SubscribeResult, value)) answers[id] = value
   }
   return answers
 }
 
+/** An `itemSettings` entry: a kept choice, or null (`filter`, or nothing WeChat documents). */
 function keptChoice(value: unknown): KeptChoice | null {
-  if (value === 'accept' || value === 'acceptWithAudio') return 'accept'
-  if (value === 'reject' || value === 'ban') return value
-  return null
+  return hasShape(SubscribeResult, value) ? keptChoiceOf(value) : null
 }
 
 /** getSetting's `subscriptionsSetting` → ours. Missing (old base library) reads as: switch on, nothing kept. */

@@ -16,12 +16,30 @@
  *
  * Pure, with the time passed in (`now`, ms since the epoch): no uni, no HTTP, no Date.now().
  */
+import type { SubscribeResult } from '@/domain/contract'
+import { isAccept } from '@/domain/subscribe-results'
 
 /** What the app knows about a template for this person. `unknown` until a dialog answered. */
 export type SubscriptionStatus = 'unknown' | 'accept' | 'reject' | 'ban' | 'filter'
 
 /** A choice kept with "总是保持以上选择", as `getSetting` reports it in `itemSettings`. */
 export type KeptChoice = 'accept' | 'reject' | 'ban'
+
+/** A status a dialog answer gives. */
+export type AnsweredStatus = Exclude<SubscriptionStatus, 'unknown'>
+
+/** A dialog answer as a status: every accept (`acceptWithAudio` too) is `accept`. */
+export function statusOf(result: SubscribeResult): AnsweredStatus {
+  if (isAccept(result)) return 'accept'
+  // Not an accept: reject, ban or filter.
+  return result as Exclude<SubscribeResult, `accept${string}`>
+}
+
+/** The choice "总是保持以上选择" keeps for an answer (a `filter` keeps none). */
+export function keptChoiceOf(result: SubscribeResult): KeptChoice | null {
+  const status = statusOf(result)
+  return status === 'filter' ? null : status
+}
 
 export type PrePromptOutcome = 'shown' | 'confirmed' | 'declined'
 

@@ -25,11 +25,12 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { ConsentResponse, SubscribeResult } from '@/domain/contract'
+import { SubscribeResult, type ConsentResponse } from '@/domain/contract'
 import { backoffDelay } from '@/rules/backoff'
 import { useClientContext } from '@/context'
 import { isApiError, type ApiError } from '@/api/errors'
-import { isFiniteNumber, isRecord, isString, nullable, oneOf, persistedSlot } from '@/platform/persisted'
+import { isFiniteNumber, isRecord, isString, nullable, persistedSlot } from '@/platform/persisted'
+import { hasShape } from '@/rules/shape'
 
 export interface OutboxEntry {
   consentId: string
@@ -74,13 +75,11 @@ export interface FlushReport {
 /** How many dropped consents are kept for display. */
 export const DROPPED_KEPT = 20
 
-const isSubscribeResult = oneOf<SubscribeResult>(['accept', 'acceptWithAudio', 'reject', 'ban', 'filter'])
-
 function parseResults(value: unknown): Record<string, SubscribeResult> | null {
   if (!isRecord(value)) return null
   const results: Record<string, SubscribeResult> = {}
   for (const [id, result] of Object.entries(value)) {
-    if (!isSubscribeResult(result)) return null
+    if (!hasShape(SubscribeResult, result)) return null
     results[id] = result
   }
   return results

@@ -12,12 +12,13 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { Keyword, SubscribeResult, Template, TemplateKind } from '@/domain/contract'
+import type { Keyword, Template, TemplateKind } from '@/domain/contract'
 import { consentBatchProblem, uniqueTemplateIds } from '@/rules/consent-batches'
 import {
   EMPTY_PROMPT_HISTORY,
   decideGroupPrompt,
   decidePrompt,
+  statusOf,
   type DialogOutcome,
   type KeptChoice,
   type PrePromptOutcome,
@@ -79,11 +80,6 @@ export const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
   updatedAt: null,
   lastError: null,
 })
-
-/** A dialog answer as a status (`acceptWithAudio` counts as `accept`). */
-export function statusOf(result: SubscribeResult): Exclude<SubscriptionStatus, 'unknown'> {
-  return result === 'acceptWithAudio' ? 'accept' : result
-}
 
 // ─── persisted shape ────────────────────────────────────────────────────────
 

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { FakeService } from '../support/fake-service'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { DEMO_TEMPLATES, FakeService } from '../support/fake-service'
 import { launchMiniProgram, MP_BUILD_DIR, type MiniProgram } from './support/mini-program'
 
 const appJson = JSON.parse(readFileSync(join(MP_BUILD_DIR, 'app.json'), 'utf8')) as { pages: string[] }
@@ -72,5 +72,27 @@ describe('the compiled mini-program under miniprogram-simulate', () => {
     expect(page.text()).toContain('待发送（免打扰）')
     expect(page.text()).toContain('将于 11月26日 08:00 发送')
     expect(mp.wx.stopPullDownRefreshCalls).toBe(1)
+  })
+
+  it('checks each answer against the contract: a catalogue of the wrong shape is said plainly, nothing throws', async () => {
+    const service = preparedService()
+    const handle = service.handle.bind(service)
+    service.handle = (request) => {
+      const answer = handle(request)
+      if (!request.url.endsWith('/api/templates')) return answer
+      // A template whose keyword is of a type the contract does not know.
+      const [first] = DEMO_TEMPLATES
+      return { ...answer, data: [{ ...first, keywords: [{ name: 'thing1', type: 'things', label: '名称' }] }] }
+    }
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      mp = await launchMiniProgram({ service })
+      const page = await mp.open('pages/subscriptions/index')
+      expect(page.text()).toContain('加载失败：服务返回的数据不完整，请稍后重试')
+      expect(page.text()).not.toContain('订单状态通知')
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining("GET /api/templates: the answer (HTTP 200) does not have the contract's shape at 0.keywords.0.type"))
+    } finally {
+      warn.mockRestore()
+    }
   })
 })

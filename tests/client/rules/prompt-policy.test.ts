@@ -3,6 +3,8 @@ import {
   EMPTY_PROMPT_HISTORY,
   decideGroupPrompt,
   decidePrompt,
+  keptChoiceOf,
+  statusOf,
   type PromptInput,
 } from '@/rules/prompt-policy'
 
@@ -103,5 +105,15 @@ describe('decideGroupPrompt', () => {
   it('guides when every askable template is kept as reject, direct when all kept as accept', () => {
     expect(decideGroupPrompt([input({ alwaysKeep: 'reject' }), input({ alwaysKeep: 'reject' })])).toEqual({ action: 'guide', reason: 'always-reject' })
     expect(decideGroupPrompt([input({ alwaysKeep: 'accept' }), input({ alwaysKeep: 'accept' })])).toEqual({ action: 'direct', reason: 'always-accept' })
+  })
+})
+
+describe('what a dialog answer means', () => {
+  it('every accept is the status accept; the others stand as they are', () => {
+    expect((['accept', 'acceptWithAudio', 'reject', 'ban', 'filter'] as const).map(statusOf)).toEqual(['accept', 'accept', 'reject', 'ban', 'filter'])
+  })
+
+  it('"总是保持以上选择" keeps accept, reject or ban; a filtered template keeps nothing', () => {
+    expect((['accept', 'acceptWithAudio', 'reject', 'ban', 'filter'] as const).map(keptChoiceOf)).toEqual(['accept', 'accept', 'reject', 'ban', null])
   })
 })
