@@ -1,18 +1,17 @@
 /**
- * Subscriptions: the template catalogue and, per template, what this person chose. Persisted.
+ * Subscriptions: per template of the catalogue (src/stores/templates.ts), what this person chose,
+ * and asking WeChat for it. Persisted.
  *
  * Per template (`TemplateState`): the status (`unknown` until a dialog answered), the credits the
  * service reports, the "总是保持以上选择" choice as `getSetting` reports it, and the prompt history
  * (when a pre-prompt / the system dialog was last shown and how it ended). Plus the main switch.
  *
  * `subscribe(ids)` and `openSettings()` must be the FIRST thing a tap handler does: each makes its
- * platform call synchronously, before anything is awaited, so WeChat still sees the tap. The template
- * catalogue is loaded (and cached) before any tap so the ids are known then.
+ * platform call synchronously, before anything is awaited, so WeChat still sees the tap.
  * Actions throw `SubscribeError` / `ApiError`; they never toast or navigate.
  */
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
-import type { Keyword, Template, TemplateKind } from '@/domain/contract'
+import { ref } from 'vue'
 import { consentBatchProblem, uniqueTemplateIds } from '@/rules/consent-batches'
 import {
   EMPTY_PROMPT_HISTORY,
@@ -25,14 +24,14 @@ import {
   type PromptDecision,
   type PromptHistory,
   type PromptInput,
-  type PromptPolicyOptions,
   type SubscriptionStatus,
 } from '@/rules/prompt-policy'
 import { isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/rules/subscribe-errors'
 import type { SubscribeAnswers, SubscriptionsSetting } from '@/platform/types'
 import { useClientContext } from '@/context'
-import { isFiniteNumber, isRecord, isString, oneOf, persistedSlot } from '@/platform/persisted'
+import { isFiniteNumber, isRecord, oneOf, persistedSlot } from '@/platform/persisted'
 import { useConsentOutboxStore, type FlushReport } from './consent-outbox'
+import { useTemplatesStore } from './templates'
 
 export type { SubscriptionStatus, KeptChoice, PromptHistory, PromptDecision } from '@/rules/prompt-policy'
 
@@ -49,12 +48,6 @@ export interface TemplateState {
   lastError: SubscribeErrorCode | null
 }
 
-/** A template with its state, for lists. */
-export interface TemplateRow {
-  template: Template
-  state: TemplateState
-}
-
 export interface SubscribeOutcome {
   /** The dialog's answer per template id. */
   results: SubscribeAnswers
@@ -66,13 +59,7 @@ export interface SubscribeOutcome {
   flush: FlushReport
 }
 
-/**
- * How long the catalogue kept on the device is used as it is. After that a load asks the service
- * again, so templates the operator added show up and retired ones stop being offered.
- */
-export const TEMPLATE_CATALOGUE_MAX_AGE_MS = 10 * 60_000
-
-export const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
+const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
   status: 'unknown',
   credits: null,
   alwaysKeep: null,
@@ -84,39 +71,14 @@ export const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
 // ─── persisted shape ────────────────────────────────────────────────────────
 
 interface StoredSubscriptions {
-  templates: Template[]
-  templatesLoadedAt: number | null
   states: Record<string, TemplateState>
   mainSwitch: boolean | null
-  settingsReadAt: number | null
 }
 
 const isStatus = oneOf<SubscriptionStatus>(['unknown', 'accept', 'reject', 'ban', 'filter'])
 const isKept = oneOf<KeptChoice>(['accept', 'reject', 'ban'])
 const isPrePromptOutcome = oneOf<PrePromptOutcome>(['shown', 'confirmed', 'declined'])
 const isDialogOutcome = oneOf<DialogOutcome>(['accept', 'reject', 'ban', 'filter', 'failed'])
-const isKind = oneOf<TemplateKind>(['one-time', 'long-term'])
-
-const isKeywordType = oneOf<Keyword['type']>([
-  'thing', 'number', 'letter', 'symbol', 'character_string', 'time', 'date', 'amount', 'phone_number', 'car_number', 'name', 'phrase', 'enum',
-])
-
-function parseKeyword(value: unknown): Keyword | null {
-  if (!isRecord(value) || !isString(value.name) || !isKeywordType(value.type) || !isString(value.label)) return null
-  const keyword: Keyword = { name: value.name, type: value.type, label: value.label }
-  if (Array.isArray(value.enumValues) && value.enumValues.every(isString)) keyword.enumValues = value.enumValues
-  return keyword
-}
-
-function parseTemplate(value: unknown): Template | null {
-  if (!isRecord(value)) return null
-  const { id, key, title, kind, category } = value
-  if (!isString(id) || !isString(key) || !isString(title) || !isKind(kind) || !isString(category)) return null
-  if (!Array.isArray(value.keywords)) return null
-  const keywords = value.keywords.map(parseKeyword)
-  if (keywords.some((keyword) => keyword === null)) return null
-  return { id, key, title, kind, category, keywords: keywords.filter((keyword) => keyword !== null) }
-}
 
 function parseStamp<T extends string>(value: unknown, isOutcome: (v: unknown) => v is T): { at: number; outcome: T } | null {
   if (!isRecord(value) || !isFiniteNumber(value.at) || !isOutcome(value.outcome)) return null
@@ -140,64 +102,37 @@ function parseState(value: unknown): TemplateState | null {
 }
 
 function parseSubscriptions(data: unknown): StoredSubscriptions | null {
-  if (!isRecord(data) || !Array.isArray(data.templates) || !isRecord(data.states)) return null
-  const templates = data.templates.map(parseTemplate).filter((template) => template !== null)
+  if (!isRecord(data) || !isRecord(data.states)) return null
   const states: Record<string, TemplateState> = {}
   for (const [id, value] of Object.entries(data.states)) {
     const state = parseState(value)
     if (state !== null) states[id] = state
   }
-  return {
-    templates,
-    templatesLoadedAt: isFiniteNumber(data.templatesLoadedAt) ? data.templatesLoadedAt : null,
-    states,
-    mainSwitch: typeof data.mainSwitch === 'boolean' ? data.mainSwitch : null,
-    settingsReadAt: isFiniteNumber(data.settingsReadAt) ? data.settingsReadAt : null,
-  }
+  return { states, mainSwitch: typeof data.mainSwitch === 'boolean' ? data.mainSwitch : null }
 }
 
 // ─── the store ──────────────────────────────────────────────────────────────
 
 export const useSubscriptionsStore = defineStore('subscriptions', () => {
   const context = useClientContext()
+  const catalogue = useTemplatesStore()
   const slot = persistedSlot(context.platform.storage, 'subscriptions', { version: 1, parse: parseSubscriptions })
   const stored = slot.load()
 
   // state
-  const templates = ref<Template[]>(stored?.templates ?? [])
-  const templatesLoadedAt = ref<number | null>(stored?.templatesLoadedAt ?? null)
   const states = ref<Record<string, TemplateState>>(stored?.states ?? {})
   /** The main switch as getSetting last reported it; null until read. */
   const mainSwitch = ref<boolean | null>(stored?.mainSwitch ?? null)
-  const settingsReadAt = ref<number | null>(stored?.settingsReadAt ?? null)
-  /** Policy knobs (the reject cooldown); not persisted. */
-  const policy = ref<PromptPolicyOptions>({})
 
   // Credits the service acknowledges for a queued consent, whenever the outbox delivers it.
   useConsentOutboxStore().onAcknowledged((ack) => applyCredits(ack.credits))
 
-  // getters
-  const templatesById = computed(() => new Map(templates.value.map((template) => [template.id, template])))
-  const rows = computed<TemplateRow[]>(() =>
-    templates.value.map((template) => ({ template, state: states.value[template.id] ?? UNKNOWN_TEMPLATE_STATE })),
-  )
-
   function persist(): void {
-    slot.save({
-      templates: templates.value,
-      templatesLoadedAt: templatesLoadedAt.value,
-      states: states.value,
-      mainSwitch: mainSwitch.value,
-      settingsReadAt: settingsReadAt.value,
-    })
+    slot.save({ states: states.value, mainSwitch: mainSwitch.value })
   }
 
   function stateOf(templateId: string): TemplateState {
     return states.value[templateId] ?? UNKNOWN_TEMPLATE_STATE
-  }
-
-  function templateByKey(key: string): Template | undefined {
-    return templates.value.find((template) => template.key === key)
   }
 
   function update(templateId: string, change: (state: TemplateState) => TemplateState): void {
@@ -211,27 +146,13 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
 
   /** What the page should do for this template now (see src/rules/prompt-policy.ts). */
   function decisionFor(templateId: string): PromptDecision {
-    return decidePrompt(promptInput(templateId, context.clock.now()), policy.value)
+    return decidePrompt(promptInput(templateId, context.clock.now()))
   }
 
   /** One decision for a group button. */
   function decisionForGroup(templateIds: readonly string[]): PromptDecision {
     const now = context.clock.now()
-    return decideGroupPrompt(uniqueTemplateIds(templateIds).map((id) => promptInput(id, now)), policy.value)
-  }
-
-  /**
-   * GET /api/templates, kept for TEMPLATE_CATALOGUE_MAX_AGE_MS; call it on page load so ids are known
-   * before any tap. When the service cannot be reached it rejects and the catalogue held stays.
-   */
-  async function loadTemplates(options: { force?: boolean } = {}): Promise<Template[]> {
-    const loadedAt = templatesLoadedAt.value
-    const fresh = loadedAt !== null && context.clock.now() - loadedAt < TEMPLATE_CATALOGUE_MAX_AGE_MS
-    if (!options.force && fresh && templates.value.length > 0) return templates.value
-    templates.value = await context.api.templates()
-    templatesLoadedAt.value = context.clock.now()
-    persist()
-    return templates.value
+    return decideGroupPrompt(uniqueTemplateIds(templateIds).map((id) => promptInput(id, now)))
   }
 
   /** Records the app's own pre-prompt for these templates. */
@@ -299,7 +220,7 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
    */
   function subscribe(templateIds: readonly string[]): Promise<SubscribeOutcome> {
     const ids = uniqueTemplateIds(templateIds)
-    const problem = consentBatchProblem(ids, templates.value)
+    const problem = consentBatchProblem(ids, catalogue.templates)
     if (problem !== null) return Promise.reject(problem)
     let call: Promise<SubscribeAnswers>
     try {
@@ -313,8 +234,7 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
   function applySettings(setting: SubscriptionsSetting): SubscriptionsSetting {
     const at = context.clock.now()
     mainSwitch.value = setting.mainSwitch
-    settingsReadAt.value = at
-    const ids = new Set([...Object.keys(states.value), ...templates.value.map((template) => template.id), ...Object.keys(setting.itemSettings)])
+    const ids = new Set([...Object.keys(states.value), ...catalogue.templates.map((template) => template.id), ...Object.keys(setting.itemSettings)])
     for (const id of ids) {
       const kept = setting.itemSettings[id] ?? null
       update(id, (state) => ({
@@ -371,26 +291,18 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
         }
       })
     }
-    for (const template of templates.value) {
+    for (const template of catalogue.templates) {
       if (!listed.has(template.id)) update(template.id, (state) => ({ ...state, credits: 0 }))
     }
     persist()
   }
 
   return {
-    templates,
-    templatesLoadedAt,
     states,
     mainSwitch,
-    settingsReadAt,
-    policy,
-    templatesById,
-    rows,
     stateOf,
-    templateByKey,
     decisionFor,
     decisionForGroup,
-    loadTemplates,
     recordPrePrompt,
     subscribe,
     refreshSettings,

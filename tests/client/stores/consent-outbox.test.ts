@@ -7,7 +7,8 @@ import { PlatformError } from '@/platform/errors'
 import { useConsentOutboxStore } from '@/stores/consent-outbox'
 import { useSessionStore } from '@/stores/session'
 import { useSubscriptionsStore } from '@/stores/subscriptions'
-import { settle, setupClient, type TestClient } from '../support/client'
+import { useTemplatesStore } from '@/stores/templates'
+import { settle, setupClient, storeSlot, type TestClient } from '../support/client'
 
 const ORDER = 'TMPL_ORDER_STATUS'
 const OPENID = 'o-device-alice'
@@ -17,7 +18,7 @@ let client: TestClient
 beforeEach(async () => {
   client = setupClient()
   await useSessionStore().signIn()
-  await useSubscriptionsStore().loadTemplates()
+  await useTemplatesStore().load()
 })
 
 function consentPosts(): number {
@@ -85,19 +86,13 @@ describe('restart', () => {
   })
 
   it('ignores a corrupt outbox entry and keeps the readable ones', () => {
-    client.platform.storage.set(
-      'uni-subscribe:consent-outbox',
-      JSON.stringify({
-        v: 1,
-        data: {
-          entries: [
-            { consentId: 'good-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null },
-            { consentId: 'bad', results: { [ORDER]: 'maybe' }, createdAt: 1, attempts: 0 },
-          ],
-          dropped: [],
-        },
-      }),
-    )
+    storeSlot(client, 'consent-outbox', {
+      entries: [
+        { consentId: 'good-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null },
+        { consentId: 'bad', results: { [ORDER]: 'maybe' }, createdAt: 1, attempts: 0 },
+      ],
+      dropped: [],
+    })
     client = client.restart()
     expect(useConsentOutboxStore().entries.map((entry) => entry.consentId)).toEqual(['good-consent-1'])
   })
@@ -203,7 +198,7 @@ describe('each consent belongs to the person who answered it (H5 sandbox, switch
   beforeEach(async () => {
     client = setupClient({ service: { sandbox: true } })
     await useSessionStore().signInAsTestUser('alice')
-    await useSubscriptionsStore().loadTemplates()
+    await useTemplatesStore().load()
     useSessionStore().signOut()
   })
 
@@ -248,13 +243,7 @@ describe('each consent belongs to the person who answered it (H5 sandbox, switch
   })
 
   it('an entry stored before consents named their person goes to whoever signs in next', async () => {
-    client.platform.storage.set(
-      'uni-subscribe:consent-outbox',
-      JSON.stringify({
-        v: 1,
-        data: { entries: [{ consentId: 'legacy-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null }], dropped: [] },
-      }),
-    )
+    storeSlot(client, 'consent-outbox', { entries: [{ consentId: 'legacy-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null }], dropped: [] })
     client = client.restart()
     const outbox = useConsentOutboxStore()
     expect(outbox.entries[0]?.openid).toBeNull()

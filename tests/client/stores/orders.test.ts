@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { useOrdersStore } from '@/stores/orders'
 import { useSessionStore } from '@/stores/session'
-import { setupClient, type TestClient } from '../support/client'
+import { setupClient, storeSlot, type TestClient } from '../support/client'
 
 const OPENID = 'o-device-alice'
 const ORDER_TEMPLATE = 'TMPL_ORDER_STATUS'
@@ -75,18 +75,12 @@ describe('orders', () => {
   it('reads back stored orders whose outcome is the contract\'s MessageOutcome, and no other', () => {
     const order = { id: 'D1', goodsName: '帆布托特包', amountFen: 12900, status: 'paid', createdAt: 1, updatedAt: 2 }
     const outcome = { id: 'm1', templateId: ORDER_TEMPLATE, status: 'failed', reason: '43101' }
-    client.platform.storage.set(
-      'uni-subscribe:orders',
-      JSON.stringify({
-        v: 1,
-        data: [
-          { ...order, lastOutcome: outcome },
-          { ...order, id: 'D2', lastOutcome: { ...outcome, status: 'lost' } },
-          { ...order, id: 'D3', lastOutcome: { ...outcome, reason: 'WHATEVER' } },
-          { ...order, id: 'D4', status: 'refunded', lastOutcome: null },
-        ],
-      }),
-    )
+    storeSlot(client, 'orders', [
+      { ...order, lastOutcome: outcome },
+      { ...order, id: 'D2', lastOutcome: { ...outcome, status: 'lost' } },
+      { ...order, id: 'D3', lastOutcome: { ...outcome, reason: 'WHATEVER' } },
+      { ...order, id: 'D4', status: 'refunded', lastOutcome: null },
+    ])
     client = client.restart()
     expect(useOrdersStore().orders.map((stored) => [stored.id, stored.lastOutcome])).toEqual([
       ['D1', outcome],
