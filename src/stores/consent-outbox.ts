@@ -26,6 +26,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { SubscribeResult, type ConsentResponse } from '@/domain/contract'
+import { isAccept } from '@/domain/subscribe-results'
 import { backoffDelay } from '@/rules/backoff'
 import { useClientContext } from '@/context'
 import { isApiError, type ApiError } from '@/api/errors'
@@ -164,7 +165,7 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
     const counts: Record<string, number> = {}
     for (const entry of currentEntries.value) {
       for (const [id, result] of Object.entries(entry.results)) {
-        if (result === 'accept' || result === 'acceptWithAudio') counts[id] = (counts[id] ?? 0) + 1
+        if (isAccept(result)) counts[id] = (counts[id] ?? 0) + 1
       }
     }
     return counts

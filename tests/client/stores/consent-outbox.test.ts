@@ -54,6 +54,15 @@ describe('offline, then back', () => {
     expect(client.service.credits(OPENID, ORDER)).toBe(1)
   })
 
+  it('counts every accept still waiting (acceptWithAudio too) as a credit the service does not know yet', async () => {
+    client.service.offline = true
+    client.platform.answers = { [ORDER]: 'acceptWithAudio', TMPL_SHIPPING: 'reject' }
+    await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER, 'TMPL_SHIPPING']))
+    await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(useConsentOutboxStore().pendingAccepts).toEqual({ [ORDER]: 2 })
+    expect(useConsentOutboxStore().pendingCount).toBe(2)
+  })
+
   it('a 5xx keeps the consent queued like offline', async () => {
     client.service.failNext('/api/consents', 503)
     const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
