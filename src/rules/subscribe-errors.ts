@@ -36,6 +36,8 @@ export type SubscribeErrorCode =
   | 'NETWORK'
   /** This runtime cannot subscribe (H5 outside the sandbox). */
   | 'UNSUPPORTED'
+  /** Nobody is signed in: there is no one the consent could be counted for. */
+  | 'SIGNED_OUT'
   /** Anything else WeChat answered; `errMsg` keeps the original. */
   | 'UNKNOWN'
 
@@ -94,6 +96,7 @@ const MESSAGES: Record<SubscribeErrorCode, string> = {
   NOT_IN_TAP: '订阅需要你亲自点按按钮才能发起，请再点一次',
   NETWORK: '网络连接失败，订阅没有完成，请检查网络后再试',
   UNSUPPORTED: '订阅消息只能在微信小程序里订阅，网页预览不支持',
+  SIGNED_OUT: '请先登录，再订阅消息',
   UNKNOWN: '订阅没有完成，请稍后再试',
 }
 

@@ -26,7 +26,7 @@ import {
   type PromptInput,
   type SubscriptionStatus,
 } from '@/rules/prompt-policy'
-import { isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/rules/subscribe-errors'
+import { SubscribeError, isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/rules/subscribe-errors'
 import type { SubscribeAnswers, SubscriptionsSetting } from '@/platform/types'
 import { useClientContext } from '@/context'
 import { isFiniteNumber, isRecord, oneOf, persistedSlot } from '@/platform/persisted'
@@ -188,12 +188,7 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
     persist()
   }
 
-  async function settle(
-    templateIds: string[],
-    at: number,
-    openid: string | null,
-    call: Promise<SubscribeAnswers>,
-  ): Promise<SubscribeOutcome> {
+  async function settle(templateIds: string[], at: number, openid: string, call: Promise<SubscribeAnswers>): Promise<SubscribeOutcome> {
     let results: SubscribeAnswers
     try {
       results = await call
@@ -215,20 +210,23 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
   /**
    * Asks WeChat for consent to these templates (≤ 3, one kind). Call it FIRST in the tap handler: the
    * platform call happens synchronously, before this returns its promise. Then records the answers,
-   * queues the consent report in the outbox (written to storage) and flushes it.
-   * Rejects with a `SubscribeError` (too many ids / kinds mixed: before calling WeChat).
+   * queues the consent report in the outbox (written to storage) for the person signed in, and
+   * flushes it. Rejects with a `SubscribeError`; before calling WeChat for too many ids, kinds mixed,
+   * or nobody signed in (no one the consent could be counted for).
    */
   function subscribe(templateIds: readonly string[]): Promise<SubscribeOutcome> {
     const ids = uniqueTemplateIds(templateIds)
     const problem = consentBatchProblem(ids, catalogue.templates)
     if (problem !== null) return Promise.reject(problem)
+    const openid = context.currentOpenid()
+    if (openid === null) return Promise.reject(new SubscribeError('SIGNED_OUT'))
     let call: Promise<SubscribeAnswers>
     try {
       call = context.platform.requestSubscribe(ids)
     } catch (error) {
       return Promise.reject(error)
     }
-    return settle(ids, context.clock.now(), context.currentOpenid(), call)
+    return settle(ids, context.clock.now(), openid, call)
   }
 
   function applySettings(setting: SubscriptionsSetting): SubscriptionsSetting {

@@ -97,8 +97,10 @@ describe('restart', () => {
   it('ignores a corrupt outbox entry and keeps the readable ones', () => {
     storeSlot(client, 'consent-outbox', {
       entries: [
-        { consentId: 'good-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null },
-        { consentId: 'bad', results: { [ORDER]: 'maybe' }, createdAt: 1, attempts: 0 },
+        { consentId: 'good-consent-1', openid: OPENID, results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null },
+        { consentId: 'bad', openid: OPENID, results: { [ORDER]: 'maybe' }, createdAt: 1, attempts: 0 },
+        // Whose it is must be known: an entry that does not name its person is not read.
+        { consentId: 'nobody-s-consent', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null },
       ],
       dropped: [],
     })
@@ -149,14 +151,21 @@ describe('replays are counted once', () => {
 })
 
 describe('signed out, other 4xx', () => {
-  it('keeps a consent made without a session and sends it after sign-in', async () => {
+  it('signed out, there is no one to count a consent for: subscribing is refused before WeChat is asked, nothing is queued', async () => {
     useSessionStore().signOut()
-    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
-    // Nobody is signed in: nothing to post it for (it would only be refused with 401).
-    expect(outcome.flush).toMatchObject({ acknowledged: [], stoppedBy: null })
+    const attempt = client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    await expect(attempt).rejects.toMatchObject({ name: 'SubscribeError', code: 'SIGNED_OUT', message: '请先登录，再订阅消息' })
+    expect(client.platform.subscribeCalls).toEqual([])
+    expect(useConsentOutboxStore().entries).toEqual([])
     expect(consentPosts()).toBe(0)
+  })
+
+  it('keeps a consent while the session is refused (401) and sends it after the next sign-in', async () => {
+    client.service.failNext('/api/consents', 401, { code: 'UNAUTHORIZED', message: '请先登录' })
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(outcome.flush.stoppedBy).toMatchObject({ code: 'UNAUTHORIZED' })
     expect(client.time.scheduled).toEqual([])
-    expect(useConsentOutboxStore().entries).toHaveLength(1)
+    expect(useConsentOutboxStore().entries.map((entry) => entry.consentId)).toEqual([outcome.consentId])
 
     await useSessionStore().signIn()
     await settle()
@@ -251,16 +260,14 @@ describe('each consent belongs to the person who answered it (H5 sandbox, switch
     expect(useConsentOutboxStore().entries.map((entry) => entry.consentId)).toEqual([aliceConsent])
   })
 
-  it('an entry stored before consents named their person goes to whoever signs in next', async () => {
-    storeSlot(client, 'consent-outbox', { entries: [{ consentId: 'legacy-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null }], dropped: [] })
+  it('an entry that does not name the person who answered is not read back, and posted for no one', async () => {
+    storeSlot(client, 'consent-outbox', { entries: [{ consentId: 'unnamed-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null }], dropped: [] })
     client = client.restart()
-    const outbox = useConsentOutboxStore()
-    expect(outbox.entries[0]?.openid).toBeNull()
-    expect(outbox.pendingAccepts).toEqual({}) // nobody signed in yet
+    expect(useConsentOutboxStore().entries).toEqual([])
 
     await useSessionStore().signInAsTestUser('carol')
     await settle()
-    expect(outbox.entries).toEqual([])
-    expect(client.service.credits('o-carol', ORDER)).toBe(1)
+    expect(consentPosts()).toBe(0)
+    expect(client.service.credits('o-carol', ORDER)).toBe(0)
   })
 })
