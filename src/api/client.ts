@@ -31,8 +31,8 @@ import { isPlatformError } from '@/platform/errors'
 import { hasShape, shapeProblem } from '@/rules/shape'
 import { ApiError } from './errors'
 
-export const LOCAL_SERVICE_BASE = 'http://127.0.0.1:8080'
-export const DEFAULT_TIMEOUT_MS = 10_000
+const LOCAL_SERVICE_BASE = 'http://127.0.0.1:8080'
+const DEFAULT_TIMEOUT_MS = 10_000
 
 /** The service's base URL for this build. */
 export function defaultApiBase(): string {
@@ -45,7 +45,7 @@ export function defaultApiBase(): string {
   return base
 }
 
-export interface ApiClientOptions {
+interface ApiClientOptions {
   request: Platform['request']
   /** '' = same origin. No trailing slash. */
   baseUrl: string
@@ -99,7 +99,7 @@ function fallbackCode(status: number): ApiError['code'] {
 }
 
 /** What the person reads when an answer does not have the contract's shape. */
-export const BAD_RESPONSE_MESSAGE = '服务返回的数据不完整，请稍后重试'
+const BAD_RESPONSE_MESSAGE = '服务返回的数据不完整，请稍后重试'
 
 /** A non-2xx answer → ApiError. A 401 is always UNAUTHORIZED, whatever the body says. */
 export function apiErrorFromResponse(status: number, body: unknown): ApiError {

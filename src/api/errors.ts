@@ -5,7 +5,7 @@
  */
 
 /** Codes the client itself gives (no or unusable answer) or acts on. */
-export type KnownApiErrorCode =
+type KnownApiErrorCode =
   /** No answer: offline, connection refused. */
   | 'OFFLINE'
   /** No answer in time. */
@@ -24,9 +24,9 @@ export type KnownApiErrorCode =
   | 'BAD_RESPONSE'
 
 /** Known codes, or any other UPPER_SNAKE code the service sends in `ErrorBody.error.code`. */
-export type ApiErrorCode = KnownApiErrorCode | (string & {})
+type ApiErrorCode = KnownApiErrorCode | (string & {})
 
-export interface ApiErrorOptions {
+interface ApiErrorOptions {
   /** HTTP status; null when no answer came. */
   status: number | null
   message: string

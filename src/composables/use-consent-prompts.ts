@@ -18,7 +18,7 @@ import type { SubscriptionsSetting } from '@/platform/types'
 import type { SubscribeOutcome } from '@/stores/subscriptions'
 import { personMessage } from './use-page-session'
 
-export interface UseConsentPromptsReturn {
+interface UseConsentPromptsReturn {
   /** A dialog's answer is still awaited. */
   busy: Ref<boolean>
   followSubscribe(pending: Promise<SubscribeOutcome>, describe: (accepted: string[], outcome: SubscribeOutcome) => string): Promise<void>

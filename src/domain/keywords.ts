@@ -4,7 +4,6 @@
  * The service validates with these rules, and the sandbox WeChat answers 47003 with the same ones,
  * so a value refused here is a value WeChat would refuse. Lengths count code points (an emoji or a
  * rare CJK character outside the BMP is one character, as WeChat counts it).
- * Rules: ../../shared/docs/wechat-subscribe-facts.md, "Keyword value rules".
  */
 import type { Keyword, KeywordType, Template } from './contract'
 

@@ -36,9 +36,9 @@ import type {
   ToastOptions,
 } from './types'
 
-export type FakeRequestHandler = (request: PlatformRequest) => PlatformResponse | Promise<PlatformResponse>
+type FakeRequestHandler = (request: PlatformRequest) => PlatformResponse | Promise<PlatformResponse>
 
-export interface FakeTemplate {
+interface FakeTemplate {
   id: string
   kind: TemplateKind
   title?: string
@@ -70,7 +70,7 @@ export interface FakePlatformOptions {
   onOpenSetting?: (current: SubscriptionsSetting) => SubscriptionsSetting
 }
 
-export interface FakeSubscribeCall {
+interface FakeSubscribeCall {
   tmplIds: string[]
   /** Called synchronously inside a tap (or a modal's confirm). */
   inTap: boolean
@@ -80,7 +80,7 @@ export interface FakeSubscribeCall {
   outcome: { answers: SubscribeAnswers } | { errCode: number | null; errMsg: string }
 }
 
-export interface FakeSettingsCall {
+interface FakeSettingsCall {
   inTap: boolean
 }
 

@@ -32,7 +32,7 @@ export interface DialogTemplate {
   title: string
 }
 
-export interface SubscribeDialogRequest {
+interface SubscribeDialogRequest {
   templates: DialogTemplate[]
 }
 
@@ -52,7 +52,7 @@ export interface SettingsSheetItem {
   choice: KeptChoice
 }
 
-export interface SettingsSheetRequest {
+interface SettingsSheetRequest {
   mainSwitch: boolean
   /** The templates with a kept choice, as WeChat's settings page lists them. */
   items: SettingsSheetItem[]
@@ -70,7 +70,7 @@ export interface H5SubscribeUi {
   showSettingsSheet(request: SettingsSheetRequest): Promise<SettingsSheetAnswer>
 }
 
-export interface H5PlatformOptions {
+interface H5PlatformOptions {
   /** The service, reached lazily (the api client is built after the platform). */
   sandbox: () => SandboxLink
   ui: H5SubscribeUi

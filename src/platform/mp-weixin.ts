@@ -11,7 +11,7 @@ import type { Platform, SubscribeAnswers, SubscriptionsSetting } from './types'
 import { errMsgOf, uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
 
 /** `{ errMsg: 'requestSubscribeMessage:ok', [id]: 'accept' | … }` → the answers for the ids asked. */
-export function answersFrom(success: unknown, tmplIds: readonly string[]): SubscribeAnswers {
+function answersFrom(success: unknown, tmplIds: readonly string[]): SubscribeAnswers {
   const answers: SubscribeAnswers = {}
   if (typeof success !== 'object' || success === null) return answers
   const record: Record<string, unknown> = { ...success }
@@ -28,7 +28,7 @@ function keptChoice(value: unknown): KeptChoice | null {
 }
 
 /** getSetting's `subscriptionsSetting` → ours. Missing (old base library) reads as: switch on, nothing kept. */
-export function settingFrom(subscriptionsSetting: unknown): SubscriptionsSetting {
+function settingFrom(subscriptionsSetting: unknown): SubscriptionsSetting {
   const setting: SubscriptionsSetting = { mainSwitch: true, itemSettings: {} }
   if (typeof subscriptionsSetting !== 'object' || subscriptionsSetting === null) return setting
   const record: Record<string, unknown> = { ...subscriptionsSetting }

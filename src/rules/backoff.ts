@@ -1,16 +1,10 @@
 /** Retry delays: exponential, capped, deterministic (no jitter: one device, one queue). Pure. */
 
-export interface BackoffOptions {
-  /** Delay after the first failure. Default 2 s. */
-  baseMs?: number
-  /** Largest delay. Default 5 min. */
-  maxMs?: number
-}
+const FIRST_DELAY_MS = 2_000
+const LONGEST_DELAY_MS = 5 * 60_000
 
-/** Delay before the next try after `failures` failed tries (1 → base, 2 → 2×base, 3 → 4×base…). */
-export function backoffDelay(failures: number, options: BackoffOptions = {}): number {
-  const base = options.baseMs ?? 2_000
-  const max = options.maxMs ?? 5 * 60_000
+/** Delay before the next try after `failures` failed tries (1 → 2 s, 2 → 4 s, 3 → 8 s… at most 5 min). */
+export function backoffDelay(failures: number): number {
   if (failures <= 0) return 0
-  return Math.min(max, base * 2 ** Math.min(failures - 1, 30))
+  return Math.min(LONGEST_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(failures - 1, 30))
 }

@@ -26,7 +26,7 @@ export type SubscriptionStatus = 'unknown' | 'accept' | 'reject' | 'ban' | 'filt
 export type KeptChoice = 'accept' | 'reject' | 'ban'
 
 /** A status a dialog answer gives. */
-export type AnsweredStatus = Exclude<SubscriptionStatus, 'unknown'>
+type AnsweredStatus = Exclude<SubscriptionStatus, 'unknown'>
 
 /** A dialog answer as a status: every accept (`acceptWithAudio` too) is `accept`. */
 export function statusOf(result: SubscribeResult): AnsweredStatus {
@@ -62,7 +62,7 @@ export interface PromptInput {
   history: PromptHistory
 }
 
-export interface PromptPolicyOptions {
+interface PromptPolicyOptions {
   /** How long to leave a person alone after they said no. Default 72 h. */
   rejectCooldownMs?: number
 }
@@ -75,12 +75,12 @@ export type PromptDecision =
   | { action: 'blocked'; reason: 'ban' }
 
 export const HOUR_MS = 60 * 60 * 1000
-export const DEFAULT_REJECT_COOLDOWN_MS = 72 * HOUR_MS
+const DEFAULT_REJECT_COOLDOWN_MS = 72 * HOUR_MS
 
 export const EMPTY_PROMPT_HISTORY: PromptHistory = Object.freeze({ prePrompt: null, dialog: null })
 
 /** When the person last said no to this template, in the pre-prompt or in the dialog. */
-export function lastRejectionAt(history: PromptHistory): number | null {
+function lastRejectionAt(history: PromptHistory): number | null {
   const times: number[] = []
   if (history.prePrompt?.outcome === 'declined') times.push(history.prePrompt.at)
   if (history.dialog?.outcome === 'reject') times.push(history.dialog.at)

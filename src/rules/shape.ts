@@ -20,7 +20,7 @@ export const SHAPE_KEYWORDS: readonly string[] = [
 /** Keywords that speak to a reader and say nothing about the shape. */
 export const ANNOTATION_KEYWORDS: readonly string[] = ['description', 'title', 'examples', 'default', '$comment']
 
-export interface ShapeProblem {
+interface ShapeProblem {
   /** Where, named as the service names fields: `keywords.0.type`; '' for the value itself. */
   path: string
   /** What is wrong there, for a developer's log. */

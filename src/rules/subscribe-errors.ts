@@ -59,7 +59,7 @@ export const SUBSCRIBE_ERR_CODES = {
 export type SubscribeErrCode = keyof typeof SUBSCRIBE_ERR_CODES
 
 /** The errMsg WeChat sends with each errCode (after `requestSubscribeMessage:fail `). */
-export const WECHAT_ERR_MSG: Record<SubscribeErrCode, string> = {
+const WECHAT_ERR_MSG: Record<SubscribeErrCode, string> = {
   10001: "TmplIds can't be empty",
   10002: 'Request list fail',
   10003: 'Request subscribe fail',
@@ -100,14 +100,11 @@ const MESSAGES: Record<SubscribeErrorCode, string> = {
   UNKNOWN: '订阅没有完成，请稍后再试',
 }
 
-/** Every SubscribeErrorCode. */
-export const SUBSCRIBE_ERROR_CODES = Object.keys(MESSAGES) as SubscribeErrorCode[]
-
 export function isSubscribeErrorCode(value: unknown): value is SubscribeErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(MESSAGES, value)
 }
 
-export interface SubscribeErrorOptions {
+interface SubscribeErrorOptions {
   errCode?: number
   errMsg?: string
   /** Overrides the standard message for this code. */
@@ -134,11 +131,6 @@ export class SubscribeError extends Error {
 
 export function isSubscribeError(value: unknown): value is SubscribeError {
   return value instanceof SubscribeError
-}
-
-/** The plain Chinese message for a code. */
-export function subscribeErrorMessage(code: SubscribeErrorCode): string {
-  return MESSAGES[code]
 }
 
 function isKnownErrCode(errCode: number): errCode is SubscribeErrCode {

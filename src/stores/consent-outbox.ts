@@ -31,7 +31,7 @@ import { isApiError, type ApiError } from '@/api/errors'
 import { isFiniteNumber, isRecord, isString, nullable, persistedSlot } from '@/platform/persisted'
 import { hasShape } from '@/rules/shape'
 
-export interface OutboxEntry {
+interface OutboxEntry {
   consentId: string
   /** The person who answered the dialog. */
   openid: string
@@ -43,21 +43,21 @@ export interface OutboxEntry {
   lastError: OutboxError | null
 }
 
-export interface OutboxError {
+interface OutboxError {
   code: string
   status: number | null
   message: string
   at: number
 }
 
-export interface DroppedConsent {
+interface DroppedConsent {
   consentId: string
   results: Record<string, SubscribeResult>
   droppedAt: number
   error: OutboxError
 }
 
-export interface ConsentAcknowledgement {
+interface ConsentAcknowledgement {
   consentId: string
   credits: ConsentResponse['credits']
 }
@@ -72,7 +72,7 @@ export interface FlushReport {
 }
 
 /** How many dropped consents are kept for display. */
-export const DROPPED_KEPT = 20
+const DROPPED_KEPT = 20
 
 function parseResults(value: unknown): Record<string, SubscribeResult> | null {
   if (!isRecord(value)) return null

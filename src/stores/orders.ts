@@ -25,14 +25,14 @@ export interface DemoOrder {
   lastOutcome: MessageOutcome | null
 }
 
-export interface AdvanceResult {
+interface AdvanceResult {
   order: DemoOrder
   from: OrderStatus
   to: OrderStatus
   outcome: MessageOutcome
 }
 
-export interface PlaceOrderInput {
+interface PlaceOrderInput {
   goodsName?: string
   amountFen?: number
 }

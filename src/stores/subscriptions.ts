@@ -33,8 +33,6 @@ import { isFiniteNumber, isRecord, oneOf, persistedSlot } from '@/platform/persi
 import { useConsentOutboxStore, type FlushReport } from './consent-outbox'
 import { useTemplatesStore } from './templates'
 
-export type { SubscriptionStatus, KeptChoice, PromptHistory, PromptDecision } from '@/rules/prompt-policy'
-
 export interface TemplateState {
   status: SubscriptionStatus
   /** Sends left as the service reports them; null until the service said. */
