@@ -2,7 +2,7 @@
  * The outbox: an accepted consent is never lost (storage first, kept while offline / 5xx / signed out,
  * survives a restart) and never counted twice (the consentId is stable across replays).
  */
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { PlatformError } from '@/platform/errors'
 import { useConsentOutboxStore } from '@/stores/consent-outbox'
 import { useSessionStore } from '@/stores/session'
@@ -182,6 +182,22 @@ describe('signed out, other 4xx', () => {
     expect(outbox.entries).toEqual([])
     expect(outbox.dropped.map((gone) => gone.results)).toEqual([{ TMPL_RETIRED: 'accept' }])
     expect(client.time.scheduled).toEqual([])
+  })
+
+  it('a 2xx answer of the wrong shape drops it too, recorded, and is not posted again', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const handler = client.platform.requestHandler
+    client.platform.requestHandler = async (request) => {
+      const answer = await handler(request)
+      return request.url.endsWith('/api/consents') ? { statusCode: 200, data: { credits: { [ORDER]: 'one' } } } : answer
+    }
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(outcome.reported).toBe(false)
+    const outbox = useConsentOutboxStore()
+    expect(outbox.entries).toEqual([])
+    expect(outbox.dropped[0]).toMatchObject({ consentId: outcome.consentId, error: { code: 'BAD_RESPONSE', status: 200, message: '服务返回的数据不完整，请稍后重试' } })
+    expect(client.time.scheduled).toEqual([])
+    vi.restoreAllMocks()
   })
 
   it('a template the service no longer knows drops only that answer: the others are still counted, once', async () => {
