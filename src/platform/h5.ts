@@ -15,7 +15,7 @@
  */
 import type { SubscribeResult, Template, TemplateKind } from '@/domain/contract'
 import { MAX_TEMPLATES_PER_CALL } from '@/rules/consent-batches'
-import type { KeptChoice } from '@/rules/prompt-policy'
+import { isKeptChoice, type KeptChoice } from '@/rules/prompt-policy'
 import {
   SubscribeError,
   subscribeErrorFromWeChat,
@@ -23,7 +23,7 @@ import {
   type SubscribeErrCode,
 } from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
-import { isRecord, oneOf, persistedSlot } from './persisted'
+import { isRecord, persistedSlot } from './persisted'
 import type { Platform, PlatformStorage, SandboxLink, SubscribeAnswers, SubscriptionsSetting } from './types'
 
 /** One template as the stand-in dialog lists it. */
@@ -80,12 +80,10 @@ interface H5PlatformOptions {
   base: Pick<Platform, 'request' | 'toast' | 'modal' | 'stopPullDownRefresh'>
 }
 
-const isKept = oneOf<KeptChoice>(['accept', 'reject', 'ban'])
-
 function parseSetting(data: unknown): SubscriptionsSetting | null {
   if (!isRecord(data) || typeof data.mainSwitch !== 'boolean' || !isRecord(data.itemSettings)) return null
   const itemSettings: Record<string, KeptChoice> = {}
-  for (const [id, choice] of Object.entries(data.itemSettings)) if (isKept(choice)) itemSettings[id] = choice
+  for (const [id, choice] of Object.entries(data.itemSettings)) if (isKeptChoice(choice)) itemSettings[id] = choice
   return { mainSwitch: data.mainSwitch, itemSettings }
 }
 

@@ -25,6 +25,10 @@ export type SubscriptionStatus = 'unknown' | 'accept' | 'reject' | 'ban' | 'filt
 /** A choice kept with "总是保持以上选择", as `getSetting` reports it in `itemSettings`. */
 export type KeptChoice = 'accept' | 'reject' | 'ban'
 
+export function isKeptChoice(value: unknown): value is KeptChoice {
+  return value === 'accept' || value === 'reject' || value === 'ban'
+}
+
 /** A status a dialog answer gives. */
 type AnsweredStatus = Exclude<SubscriptionStatus, 'unknown'>
 

@@ -17,6 +17,7 @@ import {
   EMPTY_PROMPT_HISTORY,
   decideGroupPrompt,
   decidePrompt,
+  isKeptChoice,
   statusOf,
   type DialogOutcome,
   type KeptChoice,
@@ -74,7 +75,6 @@ interface StoredSubscriptions {
 }
 
 const isStatus = oneOf<SubscriptionStatus>(['unknown', 'accept', 'reject', 'ban', 'filter'])
-const isKept = oneOf<KeptChoice>(['accept', 'reject', 'ban'])
 const isPrePromptOutcome = oneOf<PrePromptOutcome>(['shown', 'confirmed', 'declined'])
 const isDialogOutcome = oneOf<DialogOutcome>(['accept', 'reject', 'ban', 'filter', 'failed'])
 
@@ -89,7 +89,7 @@ function parseState(value: unknown): TemplateState | null {
   return {
     status: value.status,
     credits: isFiniteNumber(value.credits) ? value.credits : null,
-    alwaysKeep: isKept(value.alwaysKeep) ? value.alwaysKeep : null,
+    alwaysKeep: isKeptChoice(value.alwaysKeep) ? value.alwaysKeep : null,
     prompts: {
       prePrompt: parseStamp(prompts.prePrompt, isPrePromptOutcome),
       dialog: parseStamp(prompts.dialog, isDialogOutcome),

@@ -23,6 +23,7 @@ describe('订单', () => {
   it('places a demo order in 待支付', async () => {
     const page = await mountPage(OrdersPage)
     expect(textOf(page)).toContain('还没有订单')
+    expect(textOf(page)).toContain('依次推进 待支付 → 已支付 → 已发货 → 已送达。')
 
     await tap(client, page, '#place-order')
 

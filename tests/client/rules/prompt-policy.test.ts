@@ -3,6 +3,7 @@ import {
   EMPTY_PROMPT_HISTORY,
   decideGroupPrompt,
   decidePrompt,
+  isKeptChoice,
   keptChoiceOf,
   statusOf,
   type PromptInput,
@@ -115,5 +116,6 @@ describe('what a dialog answer means', () => {
 
   it('"总是保持以上选择" keeps accept, reject or ban; a filtered template keeps nothing', () => {
     expect((['accept', 'acceptWithAudio', 'reject', 'ban', 'filter'] as const).map(keptChoiceOf)).toEqual(['accept', 'accept', 'reject', 'ban', null])
+    expect(['accept', 'reject', 'ban', 'acceptWithAudio', 'filter', null].map(isKeptChoice)).toEqual([true, true, true, false, false, false])
   })
 })
