@@ -1,7 +1,7 @@
 import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import OrdersPage from '@/pages/orders/index.vue'
-import { HOUR_MS } from '@/domain/prompt-policy'
+import { HOUR_MS } from '@/rules/prompt-policy'
 import { setupClient, type TestClient } from '../support/client'
 import { EXTRA_TEMPLATES } from '../../support/templates'
 import { mountPage, tap, textOf } from './mount-page'
@@ -24,6 +24,7 @@ describe('订单', () => {
   it('places a demo order in 待支付', async () => {
     const page = await mountPage(OrdersPage)
     expect(textOf(page)).toContain('还没有订单')
+    expect(textOf(page)).toContain('依次推进 待支付 → 已支付 → 已发货 → 已送达。')
 
     await tap(client, page, '#place-order')
 

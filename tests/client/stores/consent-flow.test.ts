@@ -3,11 +3,12 @@
  * in the outbox (storage) → POST /api/consents → credits. Against the contract-checked FakeService.
  */
 import { beforeEach, describe, expect, it } from 'vitest'
-import { SUBSCRIBE_ERR_CODES, isSubscribeError, type SubscribeErrCode } from '@/domain/subscribe-errors'
-import { TEMPLATE_CATALOGUE_MAX_AGE_MS, useSubscriptionsStore } from '@/stores/subscriptions'
+import { SUBSCRIBE_ERR_CODES, isSubscribeError, type SubscribeErrCode } from '@/rules/subscribe-errors'
+import { useSubscriptionsStore } from '@/stores/subscriptions'
+import { TEMPLATE_CATALOGUE_MAX_AGE_MS, useTemplatesStore } from '@/stores/templates'
 import { useConsentOutboxStore } from '@/stores/consent-outbox'
 import { useSessionStore } from '@/stores/session'
-import { setupClient, type TestClient } from '../support/client'
+import { setupClient, storeSlot, type TestClient } from '../support/client'
 import { EXTRA_TEMPLATES, templateByKey } from '../../support/templates'
 
 const ORDER = templateByKey('order_status').id
@@ -22,7 +23,7 @@ let client: TestClient
 async function signedInClient(options: Parameters<typeof setupClient>[0] = {}): Promise<TestClient> {
   const next = setupClient(options)
   await useSessionStore().signIn()
-  await useSubscriptionsStore().loadTemplates()
+  await useTemplatesStore().load()
   return next
 }
 
@@ -226,7 +227,7 @@ describe('restart', () => {
     await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
     client = client.restart()
     const store = useSubscriptionsStore()
-    expect(store.templates.map((template) => template.id)).toContain(ORDER)
+    expect(useTemplatesStore().templates.map((template) => template.id)).toContain(ORDER)
     expect(store.stateOf(ORDER)).toMatchObject({ status: 'accept', credits: 1 })
     expect(client.platform.requests).toEqual([])
   })
@@ -235,17 +236,17 @@ describe('restart', () => {
     const templateRequests = (): number => client.service.requests.filter((request) => request.path === '/api/templates').length
     const before = templateRequests()
     client = client.restart()
-    const store = useSubscriptionsStore()
-    await store.loadTemplates()
+    const store = useTemplatesStore()
+    await store.load()
     expect(templateRequests()).toBe(before)
 
     client.service.templates.splice(client.service.templates.findIndex((template) => template.id === ACTIVITY), 1)
     client.service.templates.push(EXTRA_TEMPLATES.delivery)
     client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS - 1)
-    await store.loadTemplates()
+    await store.load()
     expect(templateRequests()).toBe(before)
     client.time.advance(1)
-    await store.loadTemplates()
+    await store.load()
     expect(templateRequests()).toBe(before + 1)
     expect(store.templates.map((template) => template.id)).toContain(EXTRA_TEMPLATES.delivery.id)
     expect(store.templates.map((template) => template.id)).not.toContain(ACTIVITY)
@@ -253,14 +254,39 @@ describe('restart', () => {
     // Unreachable once it is stale again: the load fails and the catalogue held stays.
     client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS)
     client.service.offline = true
-    await expect(store.loadTemplates()).rejects.toMatchObject({ code: 'OFFLINE' })
+    await expect(store.load()).rejects.toMatchObject({ code: 'OFFLINE' })
     expect(store.templates.map((template) => template.id)).toContain(EXTRA_TEMPLATES.delivery.id)
   })
 
-  it('starts empty from corrupt storage', () => {
+  it('starts empty from corrupt storage', async () => {
+    await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
     client.platform.storage.set('uni-subscribe:subscriptions', '{"v":1,"data":')
+    client.platform.storage.set('uni-subscribe:templates', '{"v":1,"data":')
     client = client.restart()
-    expect(useSubscriptionsStore().templates).toEqual([])
+    expect(useTemplatesStore().templates).toEqual([])
+    expect(useSubscriptionsStore().stateOf(ORDER)).toMatchObject({ status: 'unknown', credits: null })
     expect(client.platform.storage.get('uni-subscribe:subscriptions')).toBeNull()
+    expect(client.platform.storage.get('uni-subscribe:templates')).toBeNull()
+  })
+
+  it('reads back a stored catalogue, leaving out a template that is not the contract\'s Template', () => {
+    const [order, shipping, payment] = client.service.templates
+    storeSlot(client, 'templates', { templates: [order, { ...shipping, key: 'Shipping' }, { ...payment, keywords: [] }], loadedAt: client.time.now() })
+    client = client.restart()
+    expect(useTemplatesStore().templates).toEqual([order])
+    expect(useTemplatesStore().titleOf(ORDER)).toBe('订单状态通知')
+    expect(useTemplatesStore().titleOf(SHIPPING)).toBe('订阅消息')
+  })
+
+  it('keeps the states stored while the catalogue still shared their slot', () => {
+    storeSlot(client, 'subscriptions', {
+      templates: client.service.templates,
+      templatesLoadedAt: 1,
+      states: { [ORDER]: { status: 'accept', credits: 2, alwaysKeep: null, prompts: {}, updatedAt: 1, lastError: null } },
+      mainSwitch: true,
+      settingsReadAt: 1,
+    })
+    client = client.restart()
+    expect(useSubscriptionsStore().stateOf(ORDER)).toMatchObject({ status: 'accept', credits: 2 })
   })
 })

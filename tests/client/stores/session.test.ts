@@ -40,6 +40,18 @@ describe('session', () => {
     expect(session.signedIn).toBe(true)
   })
 
+  it('reads back the session with its test user, and not a stored one that lacks what the service answered', async () => {
+    await useSessionStore().signInAsTestUser('bob')
+    client = client.restart()
+    expect(useSessionStore()).toMatchObject({ openid: 'o-bob', testUser: 'bob' })
+
+    const stored = JSON.parse(client.platform.storage.get('uni-subscribe:session') ?? 'null') as { v: number; data: Record<string, unknown> }
+    delete stored.data.openid
+    client.platform.storage.set('uni-subscribe:session', JSON.stringify(stored))
+    client = client.restart()
+    expect(useSessionStore()).toMatchObject({ token: null, openid: null, testUser: null })
+  })
+
   it('ensureSignedIn signs in once on a platform with WeChat login', async () => {
     const session = useSessionStore()
     await expect(session.ensureSignedIn()).resolves.toBe(true)
