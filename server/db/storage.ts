@@ -10,7 +10,7 @@
  */
 import type { CreditChange } from '../ledger/rules'
 import type { MessageLang, SendAttemptRecord, TokenStore } from '../wechat/types'
-import type { MessageStatus, Preferences, Reason, SubscribeResult } from '../../src/domain/contract'
+import type { CampaignStatus, MessageStatus, Preferences, Reason, SegmentFilter, SubscribeResult } from '../../src/domain/contract'
 
 // ─── sessions ────────────────────────────────────────────────────────────────
 
@@ -226,6 +226,97 @@ export interface MessageRepository {
   depth(now: Date): Promise<{ queued: number; due: number; deferred: number; sending: number }>
   /** Messages by status, and WeChat answers (every attempt) by errcode. */
   stats(): Promise<{ byStatus: Record<string, number>; byErrcode: Record<string, number> }>
+  /**
+   * A `failed` message whose reason is one of `reasons` goes back to `queued`, due now, its requeues
+   * counted afresh; the change is recorded. False when it was not failed for one of them.
+   */
+  retry(id: string, reasons: readonly Reason[], now: Date): Promise<boolean>
+  /** Newest first, by the message's sequence; `before` is the cursor (the last sequence of the page before). */
+  search(query: MessageQuery): Promise<{ items: MessageSummary[]; next: string | null }>
+}
+
+export interface MessageQuery {
+  campaignId?: string
+  status?: MessageStatus
+  openid?: string
+  templateId?: string
+  reason?: Reason
+  since?: Date
+  until?: Date
+  before?: string
+  limit: number
+}
+
+// ─── campaigns ───────────────────────────────────────────────────────────────
+
+export interface CampaignRecord {
+  id: string
+  name: string
+  segmentId: string
+  /** The segment's filter when the campaign was made: who it goes to, even if the segment changes later. */
+  segmentFilter: SegmentFilter
+  templateId: string
+  /** The keyword values as written, placeholders and all. */
+  data: Record<string, string>
+  page?: string
+  urgent: boolean
+  truncate: boolean
+  ratePerSecond?: number
+  status: CampaignStatus
+  startAt?: Date
+  /** The last openid written by the expansion; null before the first page. */
+  expansionCursor: string | null
+  expanded: boolean
+  total: number
+  createdAt: Date
+  startedAt?: Date
+  finishedAt?: Date
+}
+
+/** One recipient's message as the expansion writes it: queued, or already skipped (its data broke a rule). */
+export type CampaignMessage = NewMessage & ({ skipped?: undefined } | { skipped: { reason: Reason; detail: string } })
+
+export interface CampaignRepository {
+  create(campaign: CampaignRecord): Promise<void>
+  get(id: string): Promise<CampaignRecord | null>
+  /** Newest first. */
+  list(): Promise<CampaignRecord[]>
+  /** Moves the campaign from one of `from` to `to`; false when it was not in one of them. */
+  setStatus(
+    id: string,
+    from: readonly CampaignStatus[],
+    to: CampaignStatus,
+    now: Date,
+    times?: { startedAt?: Date; finishedAt?: Date | null },
+  ): Promise<boolean>
+  /**
+   * One page of the expansion, in one transaction, only while the campaign is `running` and its
+   * cursor is still `fromCursor` (so a page is never written twice): writes the messages (a recipient
+   * who already has one in this campaign is passed over), moves the cursor, counts them into `total`,
+   * and marks the expansion done when `done`. Null when the campaign was not in that state.
+   */
+  expandPage(page: {
+    id: string
+    fromCursor: string | null
+    toCursor: string | null
+    done: boolean
+    messages: readonly CampaignMessage[]
+    now: Date
+  }): Promise<{ written: number } | null>
+  /** Its messages by status, and the skipped and failed ones by reason. */
+  counts(id: string): Promise<{ byStatus: Partial<Record<MessageStatus, number>>; byReason: Record<string, number> }>
+  /** Scheduled campaigns whose start time has come. */
+  dueToStart(now: Date): Promise<string[]>
+  /** Running campaigns whose expansion is not done. */
+  expanding(): Promise<string[]>
+  /** Running campaigns whose expansion is done, none of whose messages is queued, sending or deferred. */
+  finished(): Promise<string[]>
+  /** Its `queued` and `deferred` messages become `skipped` with `reason` (CANCELLED); returns how many. */
+  skipPending(id: string, reason: Reason, now: Date): Promise<number>
+  /** Its `failed` messages whose reason is one of `reasons` go back to `queued`; returns how many. */
+  retryFailed(id: string, reasons: readonly Reason[], now: Date): Promise<number>
+  /** Running campaigns that have a rate of their own. */
+  rates(): Promise<Array<{ id: string; ratePerSecond: number }>>
 }
 
 // ─── all of it ───────────────────────────────────────────────────────────────
@@ -235,6 +326,7 @@ export interface Storage {
   readonly ledger: LedgerRepository
   readonly preferences: PreferencesRepository
   readonly messages: MessageRepository
+  readonly campaigns: CampaignRepository
   /** The shared WeChat access token (see server/wechat/types.ts). */
   readonly tokens: TokenStore
   /**

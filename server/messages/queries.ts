@@ -2,8 +2,9 @@
  * What the service tells about messages: a person's own list, an operator's view of one message
  * (every attempt, every status change) and the counts. Read-only; shaped as the contract says.
  */
-import type { MessageDetail, MyMessage, Stats } from '../../src/domain/contract'
+import type { MessageDetail, MessageListItem, MessageSearchQuery, MessageSearchResult, MyMessage, Stats } from '../../src/domain/contract'
 import type { MessageRecord, MessageRepository, MessageSummary } from '../db/storage'
+import type { TemplateDirectory } from './templates'
 import { AppError } from '../errors'
 
 export interface MessageQueries {
@@ -13,6 +14,26 @@ export interface MessageQueries {
   detail(id: string): Promise<MessageDetail>
   /** Messages by status, WeChat answers (every attempt) by errcode. */
   stats(): Promise<Stats>
+  /** An operator's search, newest first. */
+  search(query: MessageSearchQuery): Promise<MessageSearchResult>
+}
+
+const DEFAULT_SEARCH_LIMIT = 50
+
+function listItem(message: MessageSummary): MessageListItem {
+  const item: MessageListItem = {
+    id: message.id,
+    touser: message.openid,
+    templateId: message.templateId,
+    status: message.status,
+    createdAt: message.createdAt.toISOString(),
+  }
+  if (message.reason !== undefined) item.reason = message.reason
+  if (message.detail !== undefined) item.detail = message.detail
+  if (message.campaignId !== undefined) item.campaignId = message.campaignId
+  if (message.sentAt !== undefined) item.sentAt = message.sentAt.toISOString()
+  if (message.status === 'deferred' && message.deliverAfter !== undefined) item.deliverAfter = message.deliverAfter.toISOString()
+  return item
 }
 
 function myMessage(message: MessageSummary): MyMessage {
@@ -45,6 +66,8 @@ function messageDetail(message: MessageRecord): MessageDetail {
     })),
   }
   if (message.reason !== undefined) detail.reason = message.reason
+  if (message.detail !== undefined) detail.detail = message.detail
+  if (message.campaignId !== undefined) detail.campaignId = message.campaignId
   if (message.page !== undefined) detail.page = message.page
   if (message.msgid !== undefined) detail.msgid = message.msgid
   if (message.sentAt !== undefined) detail.sentAt = message.sentAt.toISOString()
@@ -52,7 +75,7 @@ function messageDetail(message: MessageRecord): MessageDetail {
   return detail
 }
 
-export function createMessageQueries(repository: MessageRepository): MessageQueries {
+export function createMessageQueries(repository: MessageRepository, templates: TemplateDirectory): MessageQueries {
   return {
     async mine(openid, limit) {
       return (await repository.listForRecipient(openid, limit)).map(myMessage)
@@ -63,5 +86,27 @@ export function createMessageQueries(repository: MessageRepository): MessageQuer
       return messageDetail(message)
     },
     stats: () => repository.stats(),
+    async search(query) {
+      const since = query.since === undefined ? undefined : new Date(query.since)
+      const until = query.until === undefined ? undefined : new Date(query.until)
+      for (const [field, time] of [['since', since], ['until', until]] as const) {
+        if (time !== undefined && Number.isNaN(time.getTime())) {
+          throw new AppError(400, 'VALIDATION_FAILED', `querystring.${field}: 应为 ISO 8601 时间，如 2026-11-25T13:00:00.000Z`, `querystring.${field}`)
+        }
+      }
+      const page = await repository.search({
+        ...(query.campaign !== undefined && { campaignId: query.campaign }),
+        ...(query.status !== undefined && { status: query.status }),
+        ...(query.touser !== undefined && { openid: query.touser }),
+        // A catalogue key names its template; anything else is taken as an id (a retired one finds its old messages).
+        ...(query.template !== undefined && { templateId: templates.find(query.template)?.id ?? query.template }),
+        ...(query.reason !== undefined && { reason: query.reason }),
+        ...(since !== undefined && { since }),
+        ...(until !== undefined && { until }),
+        ...(query.cursor !== undefined && { before: query.cursor }),
+        limit: query.limit ?? DEFAULT_SEARCH_LIMIT,
+      })
+      return { items: page.items.map(listItem), nextCursor: page.next }
+    },
   }
 }

@@ -12,6 +12,8 @@ import type { Ledger } from '../ledger/ledger'
 import type { OrderEvents } from '../messages/order-events'
 import type { Pipeline } from '../messages/pipeline'
 import type { MessageQueries } from '../messages/queries'
+import type { MessageRetry } from '../messages/retry'
+import type { CampaignService } from '../campaigns/campaigns'
 import type { Scheduler } from '../messages/scheduler'
 import type { TemplateDirectory } from '../messages/templates'
 import type { PreferencesService } from '../preferences/preferences'
@@ -28,6 +30,8 @@ export interface RouteContext {
   dispatcher: Dispatcher
   orderEvents: OrderEvents
   messages: MessageQueries
+  retries: MessageRetry
+  campaigns: CampaignService
   scheduler: Scheduler
   clock: AdjustableClock
   auth: AuthGuards

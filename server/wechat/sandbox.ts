@@ -21,9 +21,9 @@ export interface SandboxWeChatOptions {
   appId: string
   secret: string
   /** The templates this mini-program has added in WeChat's console. */
-  templates: Template[]
+  templates: readonly Template[]
   /** The mini-program's pages (`pages/orders/index`); a send to another page gets 41030. */
-  pages: string[]
+  pages: readonly string[]
   clock: Clock
   /** Default 127.0.0.1 (loopback only). */
   host?: string

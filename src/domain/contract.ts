@@ -252,6 +252,10 @@ export const MessageDetail = Type.Object({
   templateId: Type.String(),
   status: MessageStatus,
   reason: Type.Optional(Reason),
+  /** What exactly broke, when the reason alone does not say: `data.thing1.value: 最多 20 个字符`. */
+  detail: Type.Optional(Type.String()),
+  /** The campaign it belongs to, if any. */
+  campaignId: Type.Optional(Type.String()),
   data: Type.Record(Type.String(), Type.Object({ value: Type.String() })),
   page: Type.Optional(Type.String()),
   urgent: Type.Boolean(),
@@ -286,3 +290,115 @@ export const SandboxConsentRequest = Type.Object({ results: Type.Record(Type.Str
 export type SandboxConsentRequest = Static<typeof SandboxConsentRequest>
 export const SandboxConsentResponse = Type.Object({ quota: Type.Record(Type.String(), Type.Integer({ minimum: 0 })) })
 export type SandboxConsentResponse = Static<typeof SandboxConsentResponse>
+
+// ─── admin: campaigns, message search and retry ──────────────────────────────
+
+export const CampaignStatus = Type.Union([
+  Type.Literal('scheduled'),
+  Type.Literal('running'),
+  Type.Literal('paused'),
+  Type.Literal('completed'),
+  Type.Literal('cancelled'),
+])
+export type CampaignStatus = Static<typeof CampaignStatus>
+
+/**
+ * POST /api/campaigns: a template sent to a segment. Values may hold per-person placeholders:
+ * `{{nickname}}`, `{{city|全国}}` (a fallback), `{{openid}}`.
+ */
+export const CampaignRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 60 }),
+  segmentId: Type.String({ minLength: 1, maxLength: 64 }),
+  /** A template id or a catalogue key. */
+  template: Type.String({ minLength: 1, maxLength: 64 }),
+  data: Type.Record(Type.String({ pattern: '^[a-z_]+[0-9]+$' }), Type.String({ maxLength: 200 })),
+  page: Type.Optional(Type.String({ maxLength: 200 })),
+  /** Urgent messages ignore quiet hours (never muted categories or daily limits). Default false. */
+  urgent: Type.Optional(Type.Boolean()),
+  /** When to start; default now. */
+  startAt: Type.Optional(IsoTime),
+  /** Messages per second for this campaign, on top of DISPATCH_RATE. */
+  ratePerSecond: Type.Optional(Type.Number({ minimum: 0.01, maximum: 100_000 })),
+  /** Shorten `thing` values that are too long (17 characters + "...") instead of skipping the recipient. */
+  truncate: Type.Optional(Type.Boolean()),
+})
+export type CampaignRequest = Static<typeof CampaignRequest>
+
+export const CampaignCounts = Type.Object({
+  /** Not sent yet: queued or sending. */
+  pending: Type.Integer({ minimum: 0 }),
+  sent: Type.Integer({ minimum: 0 }),
+  deferred: Type.Integer({ minimum: 0 }),
+  skipped: Type.Integer({ minimum: 0 }),
+  failed: Type.Integer({ minimum: 0 }),
+})
+export type CampaignCounts = Static<typeof CampaignCounts>
+
+export const Campaign = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  status: CampaignStatus,
+  segmentId: Type.String(),
+  templateId: Type.String(),
+  data: Type.Record(Type.String(), Type.String()),
+  page: Type.Optional(Type.String()),
+  urgent: Type.Boolean(),
+  truncate: Type.Boolean(),
+  ratePerSecond: Type.Optional(Type.Number()),
+  startAt: Type.Optional(IsoTime),
+  /** Recipients written so far (every one of the segment once expansion is done). */
+  total: Type.Integer({ minimum: 0 }),
+  /** Whether every recipient of the segment has been written. */
+  expanded: Type.Boolean(),
+  counts: CampaignCounts,
+  /** Skipped and failed messages by reason. */
+  reasons: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  createdAt: IsoTime,
+  startedAt: Type.Optional(IsoTime),
+  finishedAt: Type.Optional(IsoTime),
+})
+export type Campaign = Static<typeof Campaign>
+export const CampaignList = Type.Array(Campaign)
+export type CampaignList = Static<typeof CampaignList>
+
+/** POST /api/campaigns/:id/retry: how many failed messages whose reason can be retried went back in the queue. */
+export const RetryCount = Type.Object({ retried: Type.Integer({ minimum: 0 }) })
+export type RetryCount = Static<typeof RetryCount>
+
+/** GET /api/messages: newest first; every filter given must hold. */
+export const MessageSearchQuery = Type.Object({
+  campaign: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  status: Type.Optional(MessageStatus),
+  touser: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  /** A template id or a catalogue key. */
+  template: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  reason: Type.Optional(Reason),
+  /** Created at or after / before this time. */
+  since: Type.Optional(IsoTime),
+  until: Type.Optional(IsoTime),
+  /** The `nextCursor` of the page before. */
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[0-9]+$' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+})
+export type MessageSearchQuery = Static<typeof MessageSearchQuery>
+
+export const MessageListItem = Type.Object({
+  id: Type.String(),
+  touser: Type.String(),
+  templateId: Type.String(),
+  status: MessageStatus,
+  reason: Type.Optional(Reason),
+  detail: Type.Optional(Type.String()),
+  campaignId: Type.Optional(Type.String()),
+  createdAt: IsoTime,
+  sentAt: Type.Optional(IsoTime),
+  deliverAfter: Type.Optional(IsoTime),
+})
+export type MessageListItem = Static<typeof MessageListItem>
+export const MessageSearchResult = Type.Object({
+  items: Type.Array(MessageListItem),
+  /** Null on the last page. */
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+})
+export type MessageSearchResult = Static<typeof MessageSearchResult>
+

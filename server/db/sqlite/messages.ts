@@ -16,6 +16,7 @@ import type {
   MessageRepository,
   MessageSource,
   MessageSummary,
+  MessageQuery,
   MessageTransition,
   NewMessage,
   StatusChangeRecord,
@@ -174,6 +175,11 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       COALESCE(SUM(status = 'sending'), 0) AS sending
     FROM messages WHERE status IN ('queued', 'deferred', 'sending')
   `)
+  const retryOne = db.prepare(`
+    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = @now, requeues = 0, lease_owner = NULL,
+      lease_expires_at = NULL, updated_at = @now
+    WHERE id = @id AND status = 'failed' AND reason IN (SELECT value FROM json_each(@reasons))
+  `)
   const countByStatus = db.prepare<[], { status: string; count: number }>(
     'SELECT status, COUNT(*) AS count FROM messages GROUP BY status',
   )
@@ -302,6 +308,35 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     return { notSending }
   })
 
+  const retry = db.transaction((id: string, reasons: readonly Reason[], now: number) => {
+    if (retryOne.run({ id, now, reasons: JSON.stringify(reasons) }).changes !== 1) return false
+    insertHistory.run(id, now, 'queued', null)
+    return true
+  })
+
+  function search(query: MessageQuery): { items: MessageSummary[]; next: string | null } {
+    const where: string[] = []
+    const params: Record<string, string | number> = { limit: query.limit + 1 }
+    const add = (clause: string, name: string, value: string | number | undefined): void => {
+      if (value === undefined) return
+      where.push(clause)
+      params[name] = value
+    }
+    add('campaign_id = @campaign', 'campaign', query.campaignId)
+    add('status = @status', 'status', query.status)
+    add('openid = @openid', 'openid', query.openid)
+    add('template_id = @template', 'template', query.templateId)
+    add('reason = @reason', 'reason', query.reason)
+    add('created_at >= @since', 'since', query.since?.getTime())
+    add('created_at < @until', 'until', query.until?.getTime())
+    add('seq < @before', 'before', query.before === undefined ? undefined : Number(query.before))
+    const sql = `SELECT * FROM messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`
+    const rows = db.prepare<Record<string, string | number>, MessageRow & { seq: number }>(sql).all(params)
+    const page = rows.slice(0, query.limit)
+    const last = page.at(-1)
+    return { items: page.map(summaryOf), next: rows.length > query.limit && last !== undefined ? String(last.seq) : null }
+  }
+
   const enqueueDue = db.transaction((now: number, limit: number) => {
     let moved = 0
     for (const { id } of dueDeferred.all(now, limit)) {
@@ -356,6 +391,12 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     },
     async depth(now) {
       return depthCounts.get(now.getTime()) ?? { queued: 0, due: 0, deferred: 0, sending: 0 }
+    },
+    async retry(id, reasons, now) {
+      return retry.immediate(id, reasons, now.getTime())
+    },
+    async search(query) {
+      return search(query)
     },
     async stats() {
       const byStatus: Record<string, number> = {}

@@ -132,6 +132,7 @@ export const MIGRATIONS: readonly Migration[] = [
         id TEXT NOT NULL UNIQUE,
         name TEXT NOT NULL,
         segment_id TEXT NOT NULL,
+        segment_filter TEXT NOT NULL,
         template_id TEXT NOT NULL,
         data TEXT NOT NULL,
         page TEXT,

@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../../wechat/types'
 import type { Storage } from '../storage'
+import { createSqliteCampaignRepository } from './campaigns'
 import { openSqliteDatabase, type SqliteDatabase } from './database'
 import { createSqliteLedgerRepository } from './ledger'
 import { createSqliteMessageRepository } from './messages'
@@ -26,6 +27,7 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     ledger: createSqliteLedgerRepository(db),
     preferences: createSqlitePreferencesRepository(db),
     messages: createSqliteMessageRepository(db),
+    campaigns: createSqliteCampaignRepository(db),
     tokens: createSqliteTokenStore(db, clock),
     singleProcess: true,
     close: () => db.close(),
