@@ -8,6 +8,8 @@ import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions } from 'fastify'
 import type { Template } from '../src/domain/contract'
+import { createSegmentService } from './audience/segments'
+import { createUserService } from './audience/users'
 import { createAuthGuards } from './auth'
 import { createAdjustableClock, type AdjustableClock } from './clock'
 import type { Config } from './config'
@@ -31,9 +33,11 @@ import { healthRoutes } from './routes/health'
 import { meRoutes } from './routes/me'
 import { messageRoutes } from './routes/messages'
 import { sandboxRoutes } from './routes/sandbox'
+import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
 import { statsRoutes } from './routes/stats'
 import { templateRoutes } from './routes/templates'
+import { userRoutes } from './routes/users'
 import { strictValidatorCompiler } from './validation'
 import { createSessionService } from './sessions/sessions'
 import type { SandboxWeChat } from './wechat/sandbox'
@@ -133,16 +137,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ['GET', 'POST', 'PUT'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
   })
+  const ledger = createLedger({ storage, templates, clock })
+  const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
+  const users = createUserService({ repository: storage.users, ledger, preferences, clock })
   const sessions = createSessionService({
     repository: storage.sessions,
     wechat,
     clock,
     ttlHours: config.sessionTtlHours,
     perUser: config.sessionsPerUser,
+    activity: users,
   })
   // Before any route: the limits attach to routes as they are added.
   const auth = await registerRateLimits(app, {
@@ -152,8 +160,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     guards: createAuthGuards({ sessions, adminApiKey: config.adminApiKey }),
   })
 
-  const ledger = createLedger({ storage, templates, clock })
-  const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
   const pipeline = createPipeline({
     storage,
     ledger,
@@ -187,6 +193,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     orderEvents: createOrderEvents({ pipeline, templates, clock, timeZone: config.quietHoursTimeZone }),
     messages: createMessageQueries(storage.messages),
     scheduler,
+    users,
+    segments: createSegmentService({
+      repository: storage.segments,
+      users,
+      ledger,
+      preferences,
+      messages: storage.messages,
+      templates,
+      clock,
+      timeZone: config.quietHoursTimeZone,
+    }),
     clock,
     auth,
     ...(options.sandbox && { sandbox: options.sandbox }),
@@ -199,6 +216,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(eventRoutes, context)
   await app.register(messageRoutes, context)
   await app.register(statsRoutes, context)
+  await app.register(userRoutes, context)
+  await app.register(segmentRoutes, context)
   if (sandboxMode) {
     app.addHook('onRequest', sandboxOriginGuard(config.corsOrigins))
     await app.register(sandboxRoutes, context)

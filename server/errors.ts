@@ -9,6 +9,7 @@ export type AppErrorCode =
   | 'UNKNOWN_TEMPLATE'
   | 'INVALID_PAGE'
   | 'IDEMPOTENCY_KEY_REUSED'
+  | 'CONFLICT'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'

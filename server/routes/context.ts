@@ -4,6 +4,8 @@
  */
 import type { TSchema } from 'typebox'
 import { ErrorBody } from '../../src/domain/contract'
+import type { SegmentService } from '../audience/segments'
+import type { UserService } from '../audience/users'
 import type { AuthGuards } from '../auth'
 import type { AdjustableClock } from '../clock'
 import type { Config } from '../config'
@@ -27,6 +29,8 @@ export interface RouteContext {
   orderEvents: OrderEvents
   messages: MessageQueries
   scheduler: Scheduler
+  users: UserService
+  segments: SegmentService
   clock: AdjustableClock
   auth: AuthGuards
   /** Present only in sandbox mode. */

@@ -10,8 +10,10 @@ import { openSqliteDatabase, type SqliteDatabase } from './database'
 import { createSqliteLedgerRepository } from './ledger'
 import { createSqliteMessageRepository } from './messages'
 import { createSqlitePreferencesRepository } from './preferences'
+import { createSqliteSegmentRepository } from './segments'
 import { createSqliteSessionRepository } from './sessions'
 import { createSqliteTokenStore } from './token-store'
+import { createSqliteUserRepository } from './users'
 
 export interface SqliteStorage extends Storage {
   readonly db: SqliteDatabase
@@ -26,6 +28,8 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     ledger: createSqliteLedgerRepository(db),
     preferences: createSqlitePreferencesRepository(db),
     messages: createSqliteMessageRepository(db),
+    users: createSqliteUserRepository(db),
+    segments: createSqliteSegmentRepository(db),
     tokens: createSqliteTokenStore(db, clock),
     close: () => db.close(),
   }
