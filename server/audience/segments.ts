@@ -16,7 +16,7 @@ import type { Clock } from '../wechat/types'
 import type { UserService } from './users'
 
 /** Users read at a time when counting reach: three queries per page, whatever the segment's size. */
-const REACH_PAGE = 1000
+const REACH_PAGE_SIZE = 1000
 
 export interface SegmentService {
   /** Throws AppError 400 naming the field of a filter that cannot work, 409 CONFLICT for a name taken. */
@@ -40,6 +40,8 @@ export interface SegmentServiceOptions {
   clock: Clock
   /** The zone of quiet hours and daily limits. */
   timeZone: string
+  /** Users read at a time when counting reach (default 1000). */
+  pageSize?: number
 }
 
 const segmentOf = (record: SegmentRecord): Segment => ({
@@ -67,6 +69,7 @@ function filterProblem(filter: SegmentFilter): AppError | null {
 
 export function createSegmentService(options: SegmentServiceOptions): SegmentService {
   const { repository, users, ledger, preferences, messages, templates, clock, timeZone } = options
+  const pageSize = options.pageSize ?? REACH_PAGE_SIZE
 
   async function found(id: string): Promise<SegmentRecord> {
     const record = await repository.get(id)
@@ -105,7 +108,7 @@ export function createSegmentService(options: SegmentServiceOptions): SegmentSer
       const now = clock.now()
       const dayKey = localDayKey(now, timeZone)
       const reach: SegmentReach = { users: 0, eligible: 0, deferred: 0, notEligible: { NO_CREDIT: 0, MUTED_CATEGORY: 0, DAILY_LIMIT: 0 } }
-      for await (const openids of users.openidPages(segment.filter, { limit: REACH_PAGE, now })) {
+      for await (const openids of users.openidPages(segment.filter, { limit: pageSize, now })) {
         const [credits, wishes, sentToday] = await Promise.all([
           ledger.creditsOf(openids, template.id),
           preferences.getMany(openids),
