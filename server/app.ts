@@ -11,6 +11,7 @@ import type { Template } from '../src/domain/contract'
 import { createSegmentService } from './audience/segments'
 import { createUserService } from './audience/users'
 import { createAuthGuards } from './auth'
+import { restoreSandboxMemory } from './demo/sandbox-memory'
 import { createAdjustableClock, type AdjustableClock } from './clock'
 import type { Config } from './config'
 import type { Storage } from './db/storage'
@@ -182,6 +183,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('scheduler', scheduler)
   app.decorateRequest('openid', '')
   app.addHook('onClose', async () => scheduler.stop())
+
+  if (options.sandbox) {
+    const restored = await restoreSandboxMemory({ sandbox: options.sandbox, users, ledger, templates, clock })
+    if (restored.users > 0) app.log.info(restored, 'sandbox WeChat told the users and credits of the database again')
+  }
 
   const context: RouteContext = {
     config,
