@@ -13,8 +13,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import type { SegmentFilter } from '../src/domain/contract'
 import { localDayKey } from '../src/domain/quiet-hours'
-import { createSegmentService } from '../server/audience/segments'
-import { createUserService } from '../server/audience/users'
+import { createAudience } from '../server/audience/audience'
 import { createManualClock } from '../server/clock'
 import { createSqliteStorage } from '../server/db/sqlite/storage'
 import { createLedger } from '../server/ledger/ledger'
@@ -35,17 +34,7 @@ async function measure(count: number): Promise<void> {
     const template = templates.find('order_status')!
     const ledger = createLedger({ storage, templates, clock })
     const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
-    const users = createUserService({ repository: storage.users, ledger, preferences, clock })
-    const segments = createSegmentService({
-      repository: storage.segments,
-      users,
-      ledger,
-      preferences,
-      messages: storage.messages,
-      templates,
-      clock,
-      timeZone: TIME_ZONE,
-    })
+    const { segments } = createAudience({ storage, ledger, preferences, templates, clock, timeZone: TIME_ZONE })
 
     const filling = performance.now()
     for (let start = 0; start < count; start += BATCH) {

@@ -8,8 +8,7 @@ import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions } from 'fastify'
 import type { Template } from '../src/domain/contract'
-import { createSegmentService } from './audience/segments'
-import { createUserService } from './audience/users'
+import { createAudience } from './audience/audience'
 import { createAuthGuards } from './auth'
 import { restoreSandboxMemory } from './demo/sandbox-memory'
 import { createAdjustableClock, type AdjustableClock } from './clock'
@@ -144,7 +143,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
   const ledger = createLedger({ storage, templates, clock })
   const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
-  const users = createUserService({ repository: storage.users, ledger, preferences, clock })
+  const { users, segments } = createAudience({ storage, ledger, preferences, templates, clock, timeZone: config.quietHoursTimeZone })
   const sessions = createSessionService({
     repository: storage.sessions,
     wechat,
@@ -200,16 +199,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     messages: createMessageQueries(storage.messages),
     scheduler,
     users,
-    segments: createSegmentService({
-      repository: storage.segments,
-      users,
-      ledger,
-      preferences,
-      messages: storage.messages,
-      templates,
-      clock,
-      timeZone: config.quietHoursTimeZone,
-    }),
+    segments,
     clock,
     auth,
     ...(options.sandbox && { sandbox: options.sandbox }),

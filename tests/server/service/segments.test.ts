@@ -6,8 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { SegmentFilter, SegmentReach } from '../../../src/domain/contract'
-import { createSegmentService } from '../../../server/audience/segments'
-import { createUserService, type UserService } from '../../../server/audience/users'
+import { createAudience, type Audience } from '../../../server/audience/audience'
 import { createLedger } from '../../../server/ledger/ledger'
 import { createTemplateDirectory } from '../../../server/messages/templates'
 import { createPreferencesService } from '../../../server/preferences/preferences'
@@ -43,17 +42,25 @@ async function importUsers(users: unknown[]): Promise<void> {
   expect(reply.statusCode, reply.body).toBe(200)
 }
 
-/** The users service over the test's storage: what campaigns page through. */
-function usersService(): UserService {
+/** The audience services over the test's storage (users.page is what campaigns walk through). */
+function audience(reachPageSize?: number): Audience {
   const templates = createTemplateDirectory(TEMPLATES)
   const ledger = createLedger({ storage: service.storage, templates, clock: service.clock })
   const preferences = createPreferencesService({ repository: service.storage.preferences, templates, clock: service.clock })
-  return createUserService({ repository: service.storage.users, ledger, preferences, clock: service.clock })
+  return createAudience({
+    storage: service.storage,
+    ledger,
+    preferences,
+    templates,
+    clock: service.clock,
+    timeZone: 'Asia/Shanghai',
+    ...(reachPageSize !== undefined && { reachPageSize }),
+  })
 }
 
 /** Every openid `filter` matches, walked a page of `limit` at a time. */
 async function members(filter: SegmentFilter, limit = 2): Promise<string[]> {
-  const users = usersService()
+  const { users } = audience()
   const found: string[] = []
   let after: string | undefined
   do {
@@ -172,7 +179,7 @@ describe('a filter means', () => {
 
   it('pages of any size give the same users, each once, with their attributes', async () => {
     for (const limit of [1, 2, 3, 5, 100]) expect(await members({ tagsAny: ['vip', 'new'] }, limit)).toEqual(['u1', 'u2', 'u3', 'u4'])
-    const page = await usersService().page({ tagsAll: ['vip'] }, { limit: 10 })
+    const page = await audience().users.page({ tagsAll: ['vip'] }, { limit: 10 })
     expect(page).toEqual({
       users: [
         { openid: 'u1', attributes: { city: '北京', level: 5, orderCount: 30 } },
@@ -281,20 +288,7 @@ describe('GET /api/segments/:id/reach', () => {
   })
 
   it('gives the same numbers walking the segment two users at a time as a thousand', async () => {
-    const templates = createTemplateDirectory(TEMPLATES)
-    const ledger = createLedger({ storage: service.storage, templates, clock: service.clock })
-    const preferences = createPreferencesService({ repository: service.storage.preferences, templates, clock: service.clock })
-    const segments = createSegmentService({
-      repository: service.storage.segments,
-      users: usersService(),
-      ledger,
-      preferences,
-      messages: service.storage.messages,
-      templates,
-      clock: service.clock,
-      timeZone: 'Asia/Shanghai',
-      pageSize: 2,
-    })
+    const { segments } = audience(2)
     expect(await segments.reach(segmentId, ORDER_STATUS.id)).toEqual(EXPECTED)
   })
 
