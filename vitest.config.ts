@@ -78,7 +78,8 @@ export default defineConfig({
         test: {
           name: 'server',
           environment: 'node',
-          include: ['tests/server/**/*.test.ts', 'server/**/*.test.ts'],
+          // tests/contract: the same scenarios against the real service and the doubles of the other tests.
+          include: ['tests/server/**/*.test.ts', 'server/**/*.test.ts', 'tests/contract/**/*.test.ts'],
         },
       },
       {

@@ -14,6 +14,7 @@ import { restoreSandboxMemory } from './demo/sandbox-memory'
 import { createAdjustableClock, type AdjustableClock } from './clock'
 import type { Config } from './config'
 import type { Storage } from './db/storage'
+import { createDispatcher } from './dispatch/dispatcher'
 import { httpErrorOptions, installErrorHandlers } from './http-errors'
 import { installJsonBodyParser } from './http/json-body'
 import { sandboxOriginGuard } from './http/origin-guard'
@@ -38,8 +39,8 @@ import { sessionRoutes } from './routes/session'
 import { statsRoutes } from './routes/stats'
 import { templateRoutes } from './routes/templates'
 import { userRoutes } from './routes/users'
-import { strictValidatorCompiler } from './validation'
 import { createSessionService } from './sessions/sessions'
+import { strictValidatorCompiler } from './validation'
 import type { SandboxWeChat } from './wechat/sandbox'
 import { systemClock, type WeChatClient } from './wechat/types'
 
@@ -160,28 +161,44 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     guards: createAuthGuards({ sessions, adminApiKey: config.adminApiKey }),
   })
 
-  const pipeline = createPipeline({
+  const dispatcher = createDispatcher({
     storage,
     ledger,
     preferences,
     wechat,
     templates,
-    pages: options.pages ?? readMiniProgramPages(),
     clock,
     timeZone: config.quietHoursTimeZone,
     miniprogramState: config.miniprogramState,
     logger: app.log,
+    concurrency: config.dispatchConcurrency,
+    rate: config.dispatchRate,
+  })
+  const pipeline = createPipeline({
+    storage,
+    templates,
+    pages: options.pages ?? readMiniProgramPages(),
+    clock,
+    logger: app.log,
+    onQueued: () => dispatcher.wake(),
   })
   const scheduler = createScheduler({
-    pipeline,
     storage,
+    ledger,
+    dispatcher,
     clock,
     intervalMs: config.schedulerIntervalMs,
     logger: app.log,
+    exclusive: storage.singleProcess,
   })
   app.decorate('scheduler', scheduler)
   app.decorateRequest('openid', '')
-  app.addHook('onClose', async () => scheduler.stop())
+  // The dispatcher sends from the moment the app is ready until it closes (after the scheduler).
+  app.addHook('onReady', async () => dispatcher.start())
+  app.addHook('onClose', async () => {
+    await scheduler.stop()
+    await dispatcher.stop()
+  })
 
   if (options.sandbox) {
     const restored = await restoreSandboxMemory({ sandbox: options.sandbox, users, ledger, templates, clock })
@@ -195,7 +212,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ledger,
     preferences,
     pipeline,
-    orderEvents: createOrderEvents({ pipeline, templates, clock, timeZone: config.quietHoursTimeZone }),
+    dispatcher,
+    orderEvents: createOrderEvents({ pipeline, dispatcher, templates, clock, timeZone: config.quietHoursTimeZone }),
     messages: createMessageQueries(storage.messages),
     scheduler,
     users,

@@ -44,6 +44,8 @@ export const EnvSchema = Type.Object({
   CORS_ORIGINS: Type.String({ default: '' }),
   SESSION_TTL: Type.String({ ...PositiveInteger, default: '168' }),
   SCHEDULER_INTERVAL_MS: Type.String({ ...PositiveInteger, default: '5000' }),
+  DISPATCH_CONCURRENCY: Type.String({ pattern: '^[1-9][0-9]{0,3}$', default: '64' }),
+  DISPATCH_RATE: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,6})(\\.[0-9]{1,3})?$' })),
   RATE_LIMIT: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   RATE_LIMIT_WRITES_PER_MINUTE: Type.String({ ...PositiveInteger, default: '60' }),
   RATE_LIMIT_READS_PER_MINUTE: Type.String({ ...PositiveInteger, default: '600' }),
@@ -75,6 +77,8 @@ const EXPECTED: Record<EnvVariable, string> = {
   CORS_ORIGINS: '应为逗号分隔的来源列表，如 https://a.example.com,http://127.0.0.1:5173',
   SESSION_TTL: '应为会话有效期的小时数（正整数）',
   SCHEDULER_INTERVAL_MS: '应为调度器的间隔毫秒数（正整数）',
+  DISPATCH_CONCURRENCY: '应为同时在途的发送数（1 到 9999 的整数）',
+  DISPATCH_RATE: '应为每秒最多发送的消息数（大于 0 的数，如 500 或 0.5；不设即不限）',
   RATE_LIMIT: '应为 on（限制请求频率）或 off（不限制，只用于压测和基准测试）',
   RATE_LIMIT_WRITES_PER_MINUTE: '应为每人每分钟对每个修改接口（如 POST /api/events、POST /api/consents）最多的请求数（正整数）',
   RATE_LIMIT_READS_PER_MINUTE: '应为每人每分钟对每个查询接口（如 GET /api/me/messages）最多的请求数（正整数）',
@@ -134,6 +138,10 @@ export interface Config {
   corsOrigins: string[]
   sessionTtlHours: number
   schedulerIntervalMs: number
+  /** Sends in flight at most (DISPATCH_CONCURRENCY); also the most a crash can leave in doubt. */
+  dispatchConcurrency: number
+  /** Messages per second for the whole dispatcher (DISPATCH_RATE); null = unlimited. */
+  dispatchRate: number | null
   /** Null with RATE_LIMIT=off (load tests and benchmarks). */
   rateLimits: RateLimits | null
   /** A person's live sessions beyond this many are ended, oldest first, at each sign-in. */
@@ -153,6 +161,14 @@ export interface Config {
 function fail(variable: EnvVariable, raw: string | undefined, why?: string): never {
   const shown = raw === undefined || SECRET_VARIABLES.has(variable) ? '' : `（当前为 "${raw}"）`
   throw new ConfigError(variable, `配置错误：环境变量 ${variable} ${why ?? EXPECTED[variable]}${shown}`)
+}
+
+/** DISPATCH_RATE: unset = unlimited; 0 would never send, so it is refused like any other bad value. */
+function dispatchRate(raw: string | undefined): number | null {
+  if (raw === undefined) return null
+  const rate = Number(raw)
+  if (!(rate > 0)) fail('DISPATCH_RATE', raw)
+  return rate
 }
 
 const LOOPBACK = new BlockList()
@@ -316,6 +332,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  const rate = dispatchRate(parsed.DISPATCH_RATE)
+
   // Last, so that a configuration refused for another reason writes no key file.
   let adminApiKey = parsed.ADMIN_API_KEY
   let adminKeyFile: string | null = null
@@ -336,6 +354,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins,
     sessionTtlHours: Number(parsed.SESSION_TTL),
     schedulerIntervalMs: Number(parsed.SCHEDULER_INTERVAL_MS),
+    dispatchConcurrency: Number(parsed.DISPATCH_CONCURRENCY),
+    dispatchRate: rate,
     rateLimits:
       parsed.RATE_LIMIT === 'off'
         ? null

@@ -15,7 +15,7 @@
  */
 import type { Platform } from '@/platform/types'
 import { createApiClient, defaultApiBase, type ApiClient } from '@/api/client'
-import { randomId } from '@/domain/ids'
+import { randomId } from '@/rules/ids'
 
 export interface Clock {
   /** ms since the epoch. */
@@ -38,16 +38,16 @@ export interface ClientContext {
   newId(): string
 }
 
-export const systemClock: Clock = { now: () => Date.now() }
+const systemClock: Clock = { now: () => Date.now() }
 
-export const systemTimers: Timers = {
+const systemTimers: Timers = {
   schedule(callback, ms) {
     const handle = setTimeout(callback, ms)
     return () => clearTimeout(handle)
   },
 }
 
-export interface CreateClientContextOptions {
+interface CreateClientContextOptions {
   platform: Platform
   /** The session token for each request; the app passes `() => useSessionStore().validToken()`. */
   getToken: () => string | null

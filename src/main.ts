@@ -5,6 +5,7 @@ import { sandboxLinkFrom } from './api/client'
 import { createClientContext, installClientContext, useApi } from './context'
 import { createPlatform } from './platform'
 import { useSessionStore } from './stores/session'
+import { useSubscriptionsStore } from './stores/subscriptions'
 
 export function createApp() {
   const app = createSSRApp(App)
@@ -18,5 +19,8 @@ export function createApp() {
       currentOpenid: () => useSessionStore(pinia).openid,
     }),
   )
+  // Made now, so it takes the credits of every consent the outbox delivers, from the first flush
+  // (App.vue's onShow) on, whichever page is open.
+  useSubscriptionsStore(pinia)
   return { app, pinia }
 }

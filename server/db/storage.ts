@@ -70,7 +70,7 @@ export interface PreferencesRepository {
 
 // ─── messages ────────────────────────────────────────────────────────────────
 
-export type MessageSource = 'admin' | 'event'
+export type MessageSource = 'admin' | 'event' | 'campaign'
 
 export interface NewMessage {
   id: string
@@ -86,6 +86,7 @@ export interface NewMessage {
   /** What the idempotencyKey stands for: a digest of the request, compared when the key comes again. */
   requestFingerprint?: string
   source: MessageSource
+  campaignId?: string
   createdAt: Date
 }
 
@@ -101,6 +102,9 @@ export interface MessageSummary {
   templateId: string
   status: MessageStatus
   reason?: Reason
+  /** What exactly broke, when the reason alone does not say (`data.thing1.value: 最多 20 个字符`). */
+  detail?: string
+  campaignId?: string
   createdAt: Date
   sentAt?: Date
   deliverAfter?: Date
@@ -110,8 +114,24 @@ export interface MessageRecord extends NewMessage, MessageSummary {
   msgid?: string
   /** Whether a one-time credit is held by this message (spent at claim, maybe given back at finish). */
   creditSpent: boolean
+  /** How often WeChat asked to try it later (45009, 43108). */
+  requeues: number
   attempts: SendAttemptRecord[]
   history: StatusChangeRecord[]
+}
+
+/** A `queued` message leased to a dispatcher: what sending it needs, without its history. */
+export interface DispatchJob {
+  id: string
+  openid: string
+  templateId: string
+  category: string
+  data: Record<string, { value: string }>
+  page?: string
+  lang?: MessageLang
+  urgent: boolean
+  requeues: number
+  campaignId?: string
 }
 
 export type ClaimResult =
@@ -121,16 +141,38 @@ export type ClaimResult =
   | { outcome: 'daily-limit-reached' }
   /** No credit of (openid, templateId) above 0: nothing changed. */
   | { outcome: 'no-credit' }
-  /** The message was not in one of the expected statuses (another worker has it): nothing changed. */
+  /** The message was not `queued` under this owner's lease (another worker has it): nothing changed. */
   | { outcome: 'not-claimable' }
 
-/** How a send ended, as WeChat (or the lack of an answer) decided it. */
-export type SendEnding = { status: 'sent'; msgid: string } | { status: 'failed'; reason: Reason }
+/**
+ * How a send ended, as WeChat (or the lack of an answer) decided it: sent, failed, or back in the
+ * queue until `dueAt` because WeChat asked to slow down.
+ */
+export type SendEnding =
+  | { status: 'sent'; msgid: string }
+  | { status: 'failed'; reason: Reason }
+  | { status: 'queued'; reason: Reason; dueAt: Date }
+
+export interface FinishedSend {
+  id: string
+  attempts: readonly SendAttemptRecord[]
+  ending: SendEnding
+  credit: CreditChange
+  creditHeld: boolean
+}
+
+/** Where a message goes from `queued` or `deferred` without being sent. */
+export type MessageTransition =
+  | { status: 'deferred'; deliverAfter: Date }
+  | { status: 'skipped' | 'failed'; reason: Reason; detail?: string }
+
+/** Which queued messages a lease takes: those of one running campaign, or those of none / of campaigns not listed. */
+export type LeaseScope = { campaignId: string } | { exceptCampaigns: readonly string[] }
 
 export interface MessageRepository {
   /**
-   * Writes a new `queued` message with its first history entry. When `idempotencyKey` is already
-   * taken, writes nothing and returns the message that holds it.
+   * Writes a new `queued` message (due now) with its first history entry. When `idempotencyKey` is
+   * already taken, writes nothing and returns the message that holds it.
    */
   insert(message: NewMessage): Promise<{ message: MessageRecord; created: boolean }>
   get(id: string): Promise<MessageRecord | null>
@@ -138,45 +180,54 @@ export interface MessageRepository {
   /** Newest first. */
   listForRecipient(openid: string, limit: number): Promise<MessageSummary[]>
   /**
-   * Moves a message from one of `from` to `to` (with `reason`/`deliverAfter`) and records the change.
+   * In one transaction: up to `limit` `queued` messages due by `now`, not leased by anyone (or whose
+   * lease ran out), in `scope`, and not of a campaign that is not running, oldest due first, are
+   * leased to `owner` until `until`. A row that no longer reads (its stored data is not JSON) is not a
+   * job: its id comes back in `unreadable`, leased like the others.
+   */
+  leaseDue(lease: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }>
+  /** Gives back the leases `owner` holds on messages still `queued` (a dispatcher stopping). */
+  releaseLeases(owner: string): Promise<number>
+  /**
+   * Moves a `queued` or `deferred` message to `to` and records the change; the lease goes.
    * False when the message was not in one of `from`.
    */
-  transition(
-    id: string,
-    from: readonly MessageStatus[],
-    to: { status: 'deferred'; deliverAfter: Date } | { status: 'skipped' | 'failed'; reason: Reason },
-    now: Date,
-  ): Promise<boolean>
+  transition(id: string, from: readonly MessageStatus[], to: MessageTransition, now: Date): Promise<boolean>
   /**
-   * In one transaction: the message must be in one of `from`; the recipient must have fewer than
-   * `dailyLimit` messages sending or sent on `dayKey`; a credit of (openid, templateId) must be > 0
-   * (one is taken when `spendCredit`). Then the message becomes `sending`, counted on `dayKey`.
-   * Otherwise nothing changes and the answer says which condition failed.
+   * In one transaction: the message must be `queued` and leased by `owner`; the recipient must have
+   * fewer than `dailyLimit` messages sending or sent on `dayKey`; a credit of (openid, templateId)
+   * must be > 0 (one is taken when `spendCredit`). Then the message becomes `sending`, counted on
+   * `dayKey`, its lease held until `leaseUntil`. Otherwise nothing changes and the answer says which
+   * condition failed.
    */
   claimForSend(claim: {
     id: string
-    from: readonly MessageStatus[]
+    owner: string
+    leaseUntil: Date
     spendCredit: boolean
     dayKey: string
     dailyLimit: number
     now: Date
   }): Promise<ClaimResult>
   /**
-   * In one transaction: the message must be `sending` (else it throws); records every attempt, moves
-   * it to `sent`/`failed`, applies `credit` to the recipient's credits of the template, and records
-   * whether the message still holds a credit.
+   * In one transaction, for each: if the message is still `sending`, records every attempt, moves it to
+   * `sent` / `failed` / back to `queued` (counting a requeue), applies `credit` to the recipient's
+   * credits of the template and records whether the message still holds a credit. Returns the ids
+   * that were not `sending` any more (nothing written for them).
    */
-  finishSend(
-    id: string,
-    finish: { attempts: readonly SendAttemptRecord[]; ending: SendEnding; credit: CreditChange; creditHeld: boolean },
-    now: Date,
-  ): Promise<void>
+  finishSends(sends: readonly FinishedSend[], now: Date): Promise<{ notSending: string[] }>
   /** How many of the recipient's messages are sending or sent on `dayKey` (what the daily limit counts). */
   countOnDay(openid: string, dayKey: string): Promise<number>
-  /** Ids of `queued` messages and of `deferred` ones whose time has come, oldest first. */
-  listDue(now: Date, limit: number): Promise<string[]>
-  /** Messages in `sending`, oldest first, with whether each holds a credit. */
-  listSending(): Promise<{ id: string; creditSpent: boolean }[]>
+  /** `deferred` messages whose time has come become `queued`, due now; returns how many (at most `limit`). */
+  enqueueDeferred(now: Date, limit: number): Promise<number>
+  /**
+   * Messages in `sending` that no live dispatcher holds: their lease ran out by `now`, or — with
+   * `otherOwners` (one process alone on its database, starting) — they are leased by anyone but
+   * `owner`. With whether each holds a credit.
+   */
+  listInDoubt(query: { now: Date; owner: string; otherOwners: boolean }): Promise<{ id: string; creditSpent: boolean }[]>
+  /** What waits: queued (due now or later), deferred, sending. */
+  depth(now: Date): Promise<{ queued: number; due: number; deferred: number; sending: number }>
   /** Messages by status, and WeChat answers (every attempt) by errcode. */
   stats(): Promise<{ byStatus: Record<string, number>; byErrcode: Record<string, number> }>
 }
@@ -256,5 +307,10 @@ export interface Storage {
   readonly segments: SegmentRepository
   /** The shared WeChat access token (see server/wechat/types.ts). */
   readonly tokens: TokenStore
+  /**
+   * One service process alone on this database (the embedded SQLite file): at start, every send in
+   * doubt is from a process that is gone. False for an engine several instances share.
+   */
+  readonly singleProcess: boolean
   close(): void
 }

@@ -11,7 +11,7 @@
  */
 import type { ConsentRequest, ConsentResponse, SubscriptionList, Template } from '../../src/domain/contract'
 import { reasonErrcode } from '../../src/domain/reasons'
-import type { ClaimResult, MessageRecord, SendEnding, Storage } from '../db/storage'
+import type { ClaimResult, FinishedSend, SendEnding, Storage } from '../db/storage'
 import { AppError } from '../errors'
 import type { TemplateDirectory } from '../messages/templates'
 import type { Clock, SendAttemptRecord } from '../wechat/types'
@@ -24,26 +24,29 @@ export interface Ledger {
   /** The credits of one template for each of `openids` (0 for none), in one read: for counting through a segment. */
   creditsOf(openids: readonly string[], templateId: string): Promise<Map<string, number>>
   /**
-   * Claims what a send of `message` needs, atomically: a place under the recipient's daily limit on
-   * `dayKey` and a credit (spent for a one-time template, only checked for a long-term one). The
-   * message becomes `sending` when claimed; otherwise nothing changed.
+   * Claims what a send of the leased message `messageId` needs, atomically: a place under the
+   * recipient's daily limit on `dayKey` and a credit (spent for a one-time template, only checked for
+   * a long-term one). The message becomes `sending` when claimed; otherwise nothing changed.
    */
   claimSend(
-    message: Pick<MessageRecord, 'id' | 'status'>,
+    messageId: string,
     template: Template,
-    limit: { dayKey: string; dailyLimit: number },
+    claim: { owner: string; leaseUntil: Date; dayKey: string; dailyLimit: number },
   ): Promise<ClaimResult>
   /**
-   * Records how a claimed send ended and what that does to the credit it held: `creditSpent` is what
-   * the claim took. A failure whose reason is not a WeChat errcode (the service failed, or died,
-   * mid-call) gives the credit back: if WeChat did use it, the next send meets 43101, which zeroes it.
+   * Records how claimed sends ended and what that does to the credit each held (`creditSpent`: what
+   * its claim took), in one transaction. A failure whose reason is not a WeChat errcode (the service
+   * failed, or died, mid-call) gives the credit back: if WeChat did use it, the next send meets 43101,
+   * which zeroes it. Returns the ids that were no longer `sending`.
    */
-  settleSend(
-    messageId: string,
-    creditSpent: boolean,
-    attempts: readonly SendAttemptRecord[],
-    ending: SendEnding,
-  ): Promise<void>
+  settleSends(sends: readonly SettledSend[]): Promise<{ notSending: string[] }>
+}
+
+export interface SettledSend {
+  id: string
+  creditSpent: boolean
+  attempts: readonly SendAttemptRecord[]
+  ending: SendEnding
 }
 
 export interface LedgerOptions {
@@ -55,10 +58,10 @@ export interface LedgerOptions {
 export function createLedger(options: LedgerOptions): Ledger {
   const { storage, templates, clock } = options
 
-  function creditAfter(ending: SendEnding, creditSpent: boolean) {
-    if (ending.status === 'sent') return { credit: NO_CREDIT_CHANGE, creditHeld: creditSpent }
+  function finished({ id, creditSpent, attempts, ending }: SettledSend): FinishedSend {
+    if (ending.status === 'sent') return { id, attempts, ending, credit: NO_CREDIT_CHANGE, creditHeld: creditSpent }
     const credit = creditChangeAfterFailedSend(creditSpent, reasonErrcode(ending.reason))
-    return { credit, creditHeld: creditSpent && credit.type !== 'add' }
+    return { id, attempts, ending, credit, creditHeld: creditSpent && credit.type !== 'add' }
   }
 
   return {
@@ -98,20 +101,20 @@ export function createLedger(options: LedgerOptions): Ledger {
       return new Map(openids.map((openid) => [openid, held.get(openid) ?? 0]))
     },
 
-    claimSend(message, template, limit) {
+    claimSend(messageId, template, claim) {
       return storage.messages.claimForSend({
-        id: message.id,
-        from: [message.status],
+        id: messageId,
+        owner: claim.owner,
+        leaseUntil: claim.leaseUntil,
         spendCredit: sendConsumesCredit(template.kind),
-        dayKey: limit.dayKey,
-        dailyLimit: limit.dailyLimit,
+        dayKey: claim.dayKey,
+        dailyLimit: claim.dailyLimit,
         now: clock.now(),
       })
     },
 
-    async settleSend(messageId, creditSpent, attempts, ending) {
-      await storage.messages.finishSend(messageId, { attempts, ending, ...creditAfter(ending, creditSpent) }, clock.now())
+    settleSends(sends) {
+      return storage.messages.finishSends(sends.map(finished), clock.now())
     },
   }
 }
-

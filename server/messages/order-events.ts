@@ -13,6 +13,7 @@ import { truncateThing, validateMessageData } from '../../src/domain/keywords'
 import { formatAmount, ORDER_STATUS_LABELS, ORDER_STATUS_TEMPLATE_KEY, orderPage } from '../../src/domain/orders'
 import { AppError } from '../errors'
 import type { Clock } from '../wechat/types'
+import type { Dispatcher } from '../dispatch/dispatcher'
 import type { Pipeline } from './pipeline'
 import type { TemplateDirectory } from './templates'
 
@@ -92,19 +93,24 @@ export function orderStatusData(
 
 export interface OrderEvents {
   /**
-   * Sends the order-status message for `event` to `openid`. A goods name that no keyword rule
-   * accepts is the caller's mistake: AppError 400 INVALID_DATA naming `goodsName`, nothing written.
+   * Sends the order-status message for `event` to `openid` and answers what became of it (or that it
+   * is still queued, after EVENT_WAIT_MS). A goods name that no keyword rule accepts is the caller's
+   * mistake: AppError 400 INVALID_DATA naming `goodsName`, nothing written.
    */
   statusChanged(openid: string, event: OrderStatusChanged): Promise<MessageOutcome>
 }
 
+/** How long POST /api/events waits for WeChat's answer before it tells the app the message is on its way. */
+const EVENT_WAIT_MS = 10_000
+
 export function createOrderEvents(options: {
   pipeline: Pipeline
+  dispatcher: Pick<Dispatcher, 'waitFor'>
   templates: TemplateDirectory
   clock: Clock
   timeZone: string
 }): OrderEvents {
-  const { pipeline, templates, clock, timeZone } = options
+  const { pipeline, dispatcher, templates, clock, timeZone } = options
   return {
     async statusChanged(openid, event) {
       const template = templates.find(ORDER_STATUS_TEMPLATE_KEY)
@@ -118,7 +124,7 @@ export function createOrderEvents(options: {
         }
       }
       // What is left to break is the service's own doing: written and failed INVALID_DATA, logged.
-      return pipeline.submit({
+      const queued = await pipeline.submit({
         touser: openid,
         templateId: template.id,
         data,
@@ -126,6 +132,9 @@ export function createOrderEvents(options: {
         source: 'event',
         recordInvalidData: true,
       })
+      // The app shows what became of it (已发送, 未订阅 → offer the dialog): wait for the dispatcher.
+      if (queued.status !== 'queued') return queued
+      return (await dispatcher.waitFor(queued.id, EVENT_WAIT_MS)) ?? queued
     },
   }
 }

@@ -1,39 +1,18 @@
 /**
- * The send pipeline: check → write → preferences → claim → send → record.
- *
- * - Everything a caller got wrong (unknown template, a page that is not in pages.json, a keyword
- *   value WeChat would refuse, an idempotencyKey reused for another request) is refused with a 4xx
- *   before anything is written or any credit touched.
- * - The message is written (`queued`) before anything else happens to it, and every status change
- *   and every call to WeChat is recorded with it.
- * - Whether it can go now (eligibility.ts): a muted category → `skipped` MUTED_CATEGORY; no credit →
- *   `failed` NO_CREDIT; the daily limit used up → `skipped` DAILY_LIMIT; inside quiet hours and not
- *   urgent → `deferred` until they end (the scheduler picks it up then). Then the ledger claims, in one
- *   transaction, the place under the daily limit and the credit, checked again. Only a claimed
- *   message is sent.
- * - After the send: `sent` with WeChat's msgid, or `failed` with the errcode as reason; the ledger
- *   decides what that does to the credit.
- * - Recording that result can fail (a locked or failing database) after WeChat already answered. The
- *   message is never sent again for it: the failure is logged with the message id and WeChat's answer,
- *   and the same result is written once more. If that fails too the error goes on to the caller (500,
- *   or the scheduler's log) and the message stays `sending` until the next start marks it `failed`
- *   INTERRUPTED, as for a process that died mid-call.
- *
- * Every status change is conditional on the status it leaves, so the scheduler and a request (or
- * two processes) working on the same message never both send it.
+ * How a message comes in: checked, then written `queued` for the dispatcher (server/dispatch/), which
+ * is woken to send it. Everything a caller got wrong (unknown template, a page that is not in
+ * pages.json, a keyword value WeChat would refuse, an idempotencyKey reused for another request) is
+ * refused with a 4xx before anything is written or any credit touched. From then on every status
+ * change and every call to WeChat is recorded with the message.
  */
 import { createHash, randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import type { MessageOutcome, MessageStatus, Template } from '../../src/domain/contract'
+import type { MessageOutcome, Template } from '../../src/domain/contract'
 import { validateMessageData, type KeywordInput } from '../../src/domain/keywords'
-import { localDayKey } from '../../src/domain/quiet-hours'
-import { errcodeReason } from '../../src/domain/reasons'
-import type { MessageRecord, MessageSource, SendEnding, Storage } from '../db/storage'
+import type { MessageRecord, MessageSource, Storage } from '../db/storage'
 import { AppError } from '../errors'
-import type { Ledger } from '../ledger/ledger'
-import type { PreferencesService } from '../preferences/preferences'
-import type { Clock, MessageLang, MiniprogramState, SendAttemptRecord, SendOutcome, WeChatClient } from '../wechat/types'
-import { deliveryVerdict } from './eligibility'
+import type { Clock, MessageLang } from '../wechat/types'
+import { outcomeOf } from './outcome'
 import { isMiniProgramPage } from './pages'
 import type { TemplateDirectory } from './templates'
 
@@ -61,41 +40,22 @@ export interface SendInput {
 
 export interface PipelineOptions {
   storage: Storage
-  ledger: Ledger
-  preferences: PreferencesService
-  wechat: WeChatClient
   templates: TemplateDirectory
   /** The mini-program's pages (pages.json). */
   pages: readonly string[]
   clock: Clock
-  /** The zone of quiet hours and daily limits. */
-  timeZone: string
-  miniprogramState: MiniprogramState
   logger: PipelineLogger
+  /** Called once a message is queued: the dispatcher looks at once. */
+  onQueued: () => void
   newMessageId?: () => string
 }
 
 export interface Pipeline {
-  /** Checks, writes and moves a new message as far as it goes now. Throws AppError 4xx for a caller's mistake. */
-  submit(input: SendInput): Promise<MessageOutcome>
-  /** Moves a `queued` message, or a `deferred` one whose time has come, as far as it goes now. */
-  advance(id: string): Promise<MessageOutcome | null>
   /**
-   * A message found in `sending` when the service starts was in the middle of its WeChat call when
-   * the process died: WeChat may or may not have accepted it. It is NOT sent again (that could
-   * deliver it twice): it becomes `failed` INTERRUPTED and the ledger gives its credit back. Returns
-   * their ids.
+   * Checks and writes a new message `queued` for the dispatcher: its outcome says `queued` (or
+   * `failed` INVALID_DATA for data the service built itself). Throws AppError 4xx for a caller's mistake.
    */
-  failInterrupted(): Promise<string[]>
-}
-
-function outcomeOf(message: Pick<MessageRecord, 'id' | 'templateId' | 'status' | 'reason' | 'deliverAfter'>): MessageOutcome {
-  const outcome: MessageOutcome = { id: message.id, templateId: message.templateId, status: message.status }
-  if (message.reason !== undefined) outcome.reason = message.reason
-  if (message.status === 'deferred' && message.deliverAfter !== undefined) {
-    outcome.deliverAfter = message.deliverAfter.toISOString()
-  }
-  return outcome
+  submit(input: SendInput): Promise<MessageOutcome>
 }
 
 /** What an idempotencyKey stands for: the request as the caller wrote it, whatever its key order. */
@@ -124,7 +84,7 @@ function idempotencyKeyReused(key: string): AppError {
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const { storage, ledger, preferences, wechat, templates, clock, timeZone, logger } = options
+  const { storage, templates, clock, logger } = options
   const pages = new Set(options.pages.map((page) => page.replace(/^\//, '')))
   const newMessageId = options.newMessageId ?? randomUUID
 
@@ -162,93 +122,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return { template, data, invalid }
   }
 
-  /** Writes WeChat's answer for a message in `sending`; once more if the first write fails (see the top). */
-  async function record(id: string, creditSpent: boolean, attempts: readonly SendAttemptRecord[], ending: SendEnding): Promise<void> {
-    try {
-      await ledger.settleSend(id, creditSpent, attempts, ending)
-      return
-    } catch (error) {
-      logger.error({ err: error, messageId: id, result: ending }, 'recording the send result failed; writing it again')
-    }
-    try {
-      // A write whose answer was lost may have landed: only a message still `sending` is written.
-      const message = await storage.messages.get(id)
-      if (message?.status === 'sending') await ledger.settleSend(id, creditSpent, attempts, ending)
-    } catch (error) {
-      logger.error(
-        { err: error, messageId: id, result: ending },
-        'send result not recorded: the message stays sending until the next start marks it failed (INTERRUPTED)',
-      )
-      throw error
-    }
-  }
-
-  async function send(message: MessageRecord, creditSpent: boolean): Promise<void> {
-    let outcome: SendOutcome
-    try {
-      outcome = await wechat.sendSubscribeMessage({
-        touser: message.openid,
-        template_id: message.templateId,
-        data: message.data,
-        ...(message.page !== undefined && { page: message.page }),
-        ...(message.lang !== undefined && { lang: message.lang }),
-        miniprogram_state: options.miniprogramState,
-      })
-    } catch (error) {
-      // The client answers every WeChat outcome with `{ ok: false }`; a throw is a defect in this
-      // process, and whether WeChat got the call is unknown.
-      logger.error({ err: error, messageId: message.id }, 'send failed inside the service')
-      await record(message.id, creditSpent, [], { status: 'failed', reason: 'INTERNAL' })
-      return
-    }
-    const ending: SendEnding = outcome.ok
-      ? { status: 'sent', msgid: outcome.msgid }
-      : { status: 'failed', reason: errcodeReason(outcome.errcode) }
-    await record(message.id, creditSpent, outcome.attempts, ending)
-  }
-
-  /** Preferences, then the ledger's atomic daily-limit + credit claim, then the send. */
-  async function proceed(message: MessageRecord, from: MessageStatus): Promise<MessageOutcome> {
-    const template = templates.byId(message.templateId)
-    const now = clock.now()
-    if (!template) {
-      // The catalogue changed since the message was written.
-      await storage.messages.transition(message.id, [from], { status: 'failed', reason: 'UNKNOWN_TEMPLATE' }, now)
-      return current(message.id)
-    }
-    const wishes = await preferences.get(message.openid)
-    const dayKey = localDayKey(now, timeZone)
-    const [credits, sentToday] = await Promise.all([
-      storage.ledger.credits(message.openid, message.templateId),
-      storage.messages.countOnDay(message.openid, dayKey),
-    ])
-    const verdict = deliveryVerdict({ preferences: wishes, category: message.category, urgent: message.urgent, credits, sentToday, now, timeZone })
-    if (verdict.verdict === 'defer') {
-      await storage.messages.transition(message.id, [from], { status: 'deferred', deliverAfter: verdict.until }, now)
-      return current(message.id)
-    }
-    if (verdict.verdict !== 'send') {
-      await storage.messages.transition(message.id, [from], { status: verdict.verdict === 'skip' ? 'skipped' : 'failed', reason: verdict.reason }, now)
-      return current(message.id)
-    }
-    // Checked again in one transaction: another send may have taken the credit or the last place.
-    const claim = await ledger.claimSend({ id: message.id, status: from }, template, { dayKey, dailyLimit: wishes.dailyLimit })
-    switch (claim.outcome) {
-      case 'claimed':
-        await send(message, claim.creditSpent)
-        break
-      case 'daily-limit-reached':
-        await storage.messages.transition(message.id, [from], { status: 'skipped', reason: 'DAILY_LIMIT' }, clock.now())
-        break
-      case 'no-credit':
-        await storage.messages.transition(message.id, [from], { status: 'failed', reason: 'NO_CREDIT' }, clock.now())
-        break
-      case 'not-claimable':
-        break
-    }
-    return current(message.id)
-  }
-
   return {
     async submit(input) {
       const fingerprint = requestFingerprint(input)
@@ -274,29 +147,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (!created) return replayOf(message, input, fingerprint)
       if (invalid) {
         logger.error({ messageId: message.id, field: invalid.field, rule: invalid.message }, 'the service built invalid data')
-        await storage.messages.transition(message.id, ['queued'], { status: 'failed', reason: 'INVALID_DATA' }, clock.now())
+        await storage.messages.transition(
+          message.id,
+          ['queued'],
+          { status: 'failed', reason: 'INVALID_DATA', detail: invalid.message },
+          clock.now(),
+        )
         return current(message.id)
       }
-      return proceed(message, 'queued')
-    },
-
-    async advance(id) {
-      const message = await storage.messages.get(id)
-      if (!message) return null
-      if (message.status === 'queued') return proceed(message, 'queued')
-      const due = message.deliverAfter !== undefined && message.deliverAfter.getTime() <= clock.now().getTime()
-      if (message.status === 'deferred' && due) return proceed(message, 'deferred')
+      options.onQueued()
       return outcomeOf(message)
-    },
-
-    async failInterrupted() {
-      const sending = await storage.messages.listSending()
-      for (const message of sending) {
-        await ledger.settleSend(message.id, message.creditSpent, [], { status: 'failed', reason: 'INTERRUPTED' })
-      }
-      const ids = sending.map((message) => message.id)
-      if (ids.length > 0) logger.warn({ messageIds: ids }, 'messages interrupted mid-send marked failed (INTERRUPTED), credits given back')
-      return ids
     },
   }
 }

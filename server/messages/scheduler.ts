@@ -1,69 +1,85 @@
 /**
- * The scheduler: on an interval, moves on every `queued` message (left behind by a restart) and every
- * `deferred` one whose quiet hours have ended. `runOnce()` is also called directly (tests, and
- * POST /sandbox/scheduler/run in sandbox mode). Time comes from the injected clock; the interval only
- * decides how often it looks.
+ * The scheduler: on an interval it queues the `deferred` messages whose quiet hours have ended and
+ * marks the sends in doubt (a `sending` message whose lease ran out: its process died mid-call) as
+ * failed INTERRUPTED; then it wakes the dispatcher, which sends what is queued. It never sends itself.
+ * `runOnce()` is also called directly (tests, and POST /sandbox/scheduler/run in sandbox mode), with
+ * `settle` to wait until the dispatcher has sent what came due. Time comes from the injected clock;
+ * the interval only decides how often it looks.
  */
-import type { Pipeline, PipelineLogger } from './pipeline'
 import type { Storage } from '../db/storage'
+import type { Dispatcher } from '../dispatch/dispatcher'
+import type { Ledger } from '../ledger/ledger'
 import type { Clock } from '../wechat/types'
+import type { PipelineLogger } from './pipeline'
 
 export interface SchedulerOptions {
-  pipeline: Pipeline
   storage: Storage
+  ledger: Ledger
+  dispatcher: Dispatcher
   clock: Clock
   intervalMs: number
   logger: PipelineLogger
-  /** Messages read per batch (default 100). */
+  /**
+   * One process alone on its database (embedded SQLite): at start, every `sending` message is from a
+   * process that is gone, whatever its lease says.
+   */
+  exclusive: boolean
+  /** Messages queued per transaction (default 500). */
   batchSize?: number
-  /** Sends in flight at once within a batch (default 8). */
-  concurrency?: number
 }
 
 export interface Scheduler {
-  /** Marks messages interrupted by a crash (see pipeline.ts), runs once, then on every interval. */
+  /** Marks the sends interrupted by a crash (see README), runs once, then on every interval. */
   start(): Promise<void>
   /** Stops the interval and waits for a run in progress. */
   stop(): Promise<void>
-  /** Moves every message that is due now; returns how many it looked at. Runs never overlap. */
-  runOnce(): Promise<{ processed: number }>
+  /**
+   * Queues every message that has come due and wakes the dispatcher; with `settle`, waits until the
+   * dispatcher has nothing due left. Returns how many it queued. Runs never overlap: a second call
+   * joins the run in progress.
+   */
+  runOnce(options?: { settle?: boolean }): Promise<{ processed: number }>
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
-  const { pipeline, storage, clock, logger } = options
-  const batchSize = options.batchSize ?? 100
-  const concurrency = options.concurrency ?? 8
+  const { storage, ledger, dispatcher, clock, logger } = options
+  const batchSize = options.batchSize ?? 500
   let timer: NodeJS.Timeout | null = null
   let running: Promise<{ processed: number }> | null = null
 
-  async function runBatches(): Promise<{ processed: number }> {
-    let processed = 0
-    const seen = new Set<string>()
-    for (;;) {
-      // A message that stays due after its turn (e.g. still not claimable) is not taken twice in one run.
-      const ids = (await storage.messages.listDue(clock.now(), batchSize + seen.size)).filter((id) => !seen.has(id))
-      if (ids.length === 0) return { processed }
-      for (let i = 0; i < ids.length; i += concurrency) {
-        const slice = ids.slice(i, i + concurrency)
-        for (const id of slice) seen.add(id)
-        // One message that cannot be moved on (a row that no longer reads) must not hold up the
-        // others: it is logged by id, and the run goes on.
-        const results = await Promise.allSettled(slice.map((id) => pipeline.advance(id)))
-        results.forEach((result, index) => {
-          if (result.status !== 'rejected') return
-          logger.error({ err: result.reason, messageId: slice[index] }, 'scheduler could not move a message on')
-        })
-        processed += slice.length
-      }
-    }
+  /**
+   * A message in `sending` whose process died was in the middle of its WeChat call: WeChat may or may
+   * not have accepted it. It is NOT sent again (that could deliver it twice): it becomes `failed`
+   * INTERRUPTED and the ledger gives its credit back. If WeChat did use that consent, the next send
+   * meets 43101, which zeroes it: at worst one 43101, never a duplicate and never a lost consent.
+   */
+  async function failInDoubt(otherOwners: boolean): Promise<void> {
+    const inDoubt = await storage.messages.listInDoubt({ now: clock.now(), owner: dispatcher.owner, otherOwners })
+    if (inDoubt.length === 0) return
+    await ledger.settleSends(
+      inDoubt.map((message) => ({ id: message.id, creditSpent: message.creditSpent, attempts: [], ending: { status: 'failed', reason: 'INTERRUPTED' } })),
+    )
+    logger.warn({ messageIds: inDoubt.map((message) => message.id) }, 'messages interrupted mid-send marked failed (INTERRUPTED), credits given back')
   }
 
-  function runOnce(): Promise<{ processed: number }> {
-    if (running) return running
-    running = runBatches().finally(() => {
+  async function run(): Promise<{ processed: number }> {
+    await failInDoubt(false)
+    let processed = 0
+    for (;;) {
+      const queued = await storage.messages.enqueueDeferred(clock.now(), batchSize)
+      processed += queued
+      if (queued < batchSize) break
+    }
+    dispatcher.wake()
+    return { processed }
+  }
+
+  function runOnce(runOptions: { settle?: boolean } = {}): Promise<{ processed: number }> {
+    running ??= run().finally(() => {
       running = null
     })
-    return running
+    const current = running
+    return runOptions.settle ? current.then(async (result) => (await dispatcher.drain(), result)) : current
   }
 
   function tick(): void {
@@ -72,7 +88,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   return {
     async start() {
-      await pipeline.failInterrupted()
+      await failInDoubt(options.exclusive)
       await runOnce()
       timer = setInterval(tick, options.intervalMs)
       timer.unref()

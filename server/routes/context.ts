@@ -9,6 +9,7 @@ import type { UserService } from '../audience/users'
 import type { AuthGuards } from '../auth'
 import type { AdjustableClock } from '../clock'
 import type { Config } from '../config'
+import type { Dispatcher } from '../dispatch/dispatcher'
 import type { Ledger } from '../ledger/ledger'
 import type { OrderEvents } from '../messages/order-events'
 import type { Pipeline } from '../messages/pipeline'
@@ -26,6 +27,7 @@ export interface RouteContext {
   ledger: Ledger
   preferences: PreferencesService
   pipeline: Pipeline
+  dispatcher: Dispatcher
   orderEvents: OrderEvents
   messages: MessageQueries
   scheduler: Scheduler

@@ -3,17 +3,24 @@ import { MessageDetail, MessageOutcome, SendRequest } from '../../src/domain/con
 import { responses, type RouteContext } from './context'
 
 const MessageParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+const SendQuery = Type.Object({
+  /** Answer once WeChat answered (or the message was deferred, skipped or failed), not once queued. */
+  wait: Type.Optional(Type.Boolean()),
+})
+/** How long `?wait=true` waits before answering what the message is by then. */
+const SEND_WAIT_MS = 30_000
 
 /** Operators (admin key): send a message to anyone, read any message with its attempts and history. */
-export const messageRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { pipeline, messages, auth }) => {
+export const messageRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { pipeline, dispatcher, messages, auth }) => {
   app.addHook('onRequest', auth.admin)
 
   app.post(
     '/api/messages',
-    { schema: { body: SendRequest, response: responses({ 202: MessageOutcome }) } },
+    { schema: { querystring: SendQuery, body: SendRequest, response: responses({ 202: MessageOutcome }) } },
     async (request, reply) => {
-      const outcome = await pipeline.submit({ ...request.body, source: 'admin' })
-      return reply.status(202).send(outcome)
+      const queued = await pipeline.submit({ ...request.body, source: 'admin' })
+      const waited = request.query.wait === true && queued.status === 'queued' ? await dispatcher.waitFor(queued.id, SEND_WAIT_MS) : null
+      return reply.status(202).send(waited ?? queued)
     },
   )
 

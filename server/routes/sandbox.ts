@@ -100,7 +100,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   )
 
   app.post('/sandbox/scheduler/run', { schema: { response: responses({ 200: SchedulerRunResponse }) } }, async () =>
-    scheduler.runOnce(),
+    scheduler.runOnce({ settle: true }),
   )
 
   /** Fault switches of the sandbox WeChat (latency, -1 answers, the next N answers, token expiry). */

@@ -4,7 +4,8 @@
  * This is the one place where a WeChat `errcode` becomes the project's own outcome: a `SendOutcome`
  * for sends, a `WeChatError` for everything else, by the tables of src/domain/wechat-errcodes.ts:
  * - 40001, 40014, 42001: renew the token once and call once more;
- * - -1, 45009, 43108, network errors and HTTP 5xx (errcode -2): bounded retries, exponential backoff with jitter;
+ * - -1, network errors and HTTP 5xx (errcode -2): bounded retries, exponential backoff with jitter;
+ * - 45009, 43108: no call again here: the dispatcher requeues the message for later (WeChat asks to slow down);
  * - anything else (40003, 40037, 41030, 43101, 47003…): no retry.
  * The AppSecret and access tokens never appear in an error or an outcome.
  */

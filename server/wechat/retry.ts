@@ -1,6 +1,6 @@
 /**
  * Bounded retries with exponential backoff and jitter, for WeChat answers that say "later"
- * (-1 system busy, 45009, 43108) and for transport failures (network errors, HTTP 5xx).
+ * (-1 system busy) and for transport failures (network errors, HTTP 5xx).
  */
 
 export interface RetryOptions {

@@ -25,8 +25,8 @@ export interface SendAttemptRecord {
 }
 
 /**
- * The outcome of a send after the client's own retries (token refresh once; backoff on -1, 45009,
- * 43108, network errors and 5xx). `attempts` lists every call made, in order.
+ * The outcome of a send after the client's own retries (token refresh once; backoff on -1,
+ * network errors and 5xx). `attempts` lists every call made, in order.
  */
 export type SendOutcome =
   | { ok: true; msgid: string; attempts: SendAttemptRecord[] }

@@ -1,18 +1,19 @@
 /**
  * The typed client of the send service (src/domain/contract.ts), over `Platform.request`.
  *
- * The one place where HTTP answers become results or `ApiError`s: a 2xx answer's body is the
- * contract's response type (the service validates every response against the schema); a non-2xx
- * answer becomes an `ApiError` with the `ErrorBody`'s code and message; a request that got no answer
- * (`PlatformError` OFFLINE / TIMEOUT) becomes an `ApiError` with that code.
+ * The one place where HTTP answers become results or `ApiError`s:
+ * - a 2xx answer is checked against the contract's schema for it (src/rules/shape.ts); one of another
+ *   shape is an `ApiError` BAD_RESPONSE with a plain message, and where it differs is logged;
+ * - a non-2xx answer becomes an `ApiError` with the `ErrorBody`'s code and message;
+ * - a request that got no answer (`PlatformError` OFFLINE / TIMEOUT) becomes an `ApiError` with that code.
  *
  * Base URL: `import.meta.env.VITE_API_BASE`; without it '' (same origin: H5 served by the service)
  * on H5 and http://127.0.0.1:8080 (the local service) on mp-weixin.
  */
-import type {
-  ConsentRequest,
+import type { Static, TSchema } from 'typebox'
+import {
   ConsentResponse,
-  EventRequest,
+  ErrorBody,
   EventResponse,
   MyMessageList,
   Preferences,
@@ -22,13 +23,16 @@ import type {
   SessionResponse,
   SubscriptionList,
   TemplateList,
+  type ConsentRequest,
+  type EventRequest,
 } from '@/domain/contract'
 import type { Platform, PlatformRequest, SandboxLink, SubscribeAnswers } from '@/platform/types'
 import { isPlatformError } from '@/platform/errors'
-import { ApiError, isErrorBody } from './errors'
+import { hasShape, shapeProblem } from '@/rules/shape'
+import { ApiError } from './errors'
 
-export const LOCAL_SERVICE_BASE = 'http://127.0.0.1:8080'
-export const DEFAULT_TIMEOUT_MS = 10_000
+const LOCAL_SERVICE_BASE = 'http://127.0.0.1:8080'
+const DEFAULT_TIMEOUT_MS = 10_000
 
 /** The service's base URL for this build. */
 export function defaultApiBase(): string {
@@ -41,7 +45,7 @@ export function defaultApiBase(): string {
   return base
 }
 
-export interface ApiClientOptions {
+interface ApiClientOptions {
   request: Platform['request']
   /** '' = same origin. No trailing slash. */
   baseUrl: string
@@ -94,9 +98,12 @@ function fallbackCode(status: number): ApiError['code'] {
   return 'BAD_RESPONSE'
 }
 
+/** What the person reads when an answer does not have the contract's shape. */
+const BAD_RESPONSE_MESSAGE = '服务返回的数据不完整，请稍后重试'
+
 /** A non-2xx answer → ApiError. A 401 is always UNAUTHORIZED, whatever the body says. */
 export function apiErrorFromResponse(status: number, body: unknown): ApiError {
-  if (isErrorBody(body)) {
+  if (hasShape(ErrorBody, body)) {
     const code = status === 401 ? 'UNAUTHORIZED' : body.error.code
     const options: ConstructorParameters<typeof ApiError>[1] = { status, message: body.error.message || statusMessage(status) }
     if (body.error.field !== undefined) options.field = body.error.field
@@ -108,7 +115,13 @@ export function apiErrorFromResponse(status: number, body: unknown): ApiError {
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
 
-  async function call<T>(method: PlatformRequest['method'], path: string, data?: unknown, auth = true): Promise<T> {
+  async function call<S extends TSchema>(
+    answer: S,
+    method: PlatformRequest['method'],
+    path: string,
+    data?: unknown,
+    auth = true,
+  ): Promise<Static<S>> {
     const header: Record<string, string> = { 'content-type': 'application/json' }
     const token = auth ? options.getToken() : null
     if (token !== null) header.authorization = `Bearer ${token}`
@@ -124,23 +137,25 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       throw error
     }
     if (response.statusCode < 200 || response.statusCode >= 300) throw apiErrorFromResponse(response.statusCode, response.data)
-    // The service validates each response against the contract's schema: the body is a T.
-    return response.data as T
+    if (hasShape(answer, response.data)) return response.data
+    const problem = shapeProblem(answer, response.data)
+    console.warn(`${method} ${path}: the answer (HTTP ${response.statusCode}) does not have the contract's shape at ${problem?.path || '(the answer)'}: ${problem?.problem ?? ''}`)
+    throw new ApiError('BAD_RESPONSE', { status: response.statusCode, message: BAD_RESPONSE_MESSAGE })
   }
 
   return {
     baseUrl: options.baseUrl,
-    info: () => call<ServiceInfo>('GET', '/api/info', undefined, false),
-    createSession: (code) => call<SessionResponse>('POST', '/api/session', { code }, false),
-    templates: () => call<TemplateList>('GET', '/api/templates'),
-    postConsent: (consent) => call<ConsentResponse>('POST', '/api/consents', consent),
-    mySubscriptions: () => call<SubscriptionList>('GET', '/api/me/subscriptions'),
-    getPreferences: () => call<Preferences>('GET', '/api/me/preferences'),
-    putPreferences: (preferences) => call<Preferences>('PUT', '/api/me/preferences', preferences),
-    myMessages: () => call<MyMessageList>('GET', '/api/me/messages'),
-    postEvent: (event) => call<EventResponse>('POST', '/api/events', event),
-    sandboxCode: (user) => call<SandboxCodeResponse>('POST', '/sandbox/code', { user }, false),
-    sandboxGrant: (results) => call<SandboxConsentResponse>('POST', '/sandbox/subscriptions', { results }),
+    info: () => call(ServiceInfo, 'GET', '/api/info', undefined, false),
+    createSession: (code) => call(SessionResponse, 'POST', '/api/session', { code }, false),
+    templates: () => call(TemplateList, 'GET', '/api/templates'),
+    postConsent: (consent) => call(ConsentResponse, 'POST', '/api/consents', consent),
+    mySubscriptions: () => call(SubscriptionList, 'GET', '/api/me/subscriptions'),
+    getPreferences: () => call(Preferences, 'GET', '/api/me/preferences'),
+    putPreferences: (preferences) => call(Preferences, 'PUT', '/api/me/preferences', preferences),
+    myMessages: () => call(MyMessageList, 'GET', '/api/me/messages'),
+    postEvent: (event) => call(EventResponse, 'POST', '/api/events', event),
+    sandboxCode: (user) => call(SandboxCodeResponse, 'POST', '/sandbox/code', { user }, false),
+    sandboxGrant: (results) => call(SandboxConsentResponse, 'POST', '/sandbox/subscriptions', { results }),
   }
 }
 

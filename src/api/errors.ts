@@ -1,12 +1,11 @@
 /**
  * The service's errors as the client sees them: one class, a code union, a guard.
- * `src/api/client.ts` is the only place that makes them (from a non-2xx answer and its `ErrorBody`, or
- * from a request that got no answer).
+ * `src/api/client.ts` is the only place that makes them (from a non-2xx answer and its `ErrorBody`, an
+ * answer of the wrong shape, or a request that got no answer).
  */
-import type { ErrorBody } from '@/domain/contract'
 
 /** Codes the client itself gives (no or unusable answer) or acts on. */
-export type KnownApiErrorCode =
+type KnownApiErrorCode =
   /** No answer: offline, connection refused. */
   | 'OFFLINE'
   /** No answer in time. */
@@ -21,13 +20,13 @@ export type KnownApiErrorCode =
   | 'RATE_LIMITED'
   /** 5xx without an ErrorBody. */
   | 'SERVER_ERROR'
-  /** A non-2xx answer without an ErrorBody (e.g. a proxy's HTML page). */
+  /** An answer without the contract's shape: a non-2xx one without an ErrorBody (a proxy's HTML page), or a 2xx one that is not what the contract says. */
   | 'BAD_RESPONSE'
 
 /** Known codes, or any other UPPER_SNAKE code the service sends in `ErrorBody.error.code`. */
-export type ApiErrorCode = KnownApiErrorCode | (string & {})
+type ApiErrorCode = KnownApiErrorCode | (string & {})
 
-export interface ApiErrorOptions {
+interface ApiErrorOptions {
   /** HTTP status; null when no answer came. */
   status: number | null
   message: string
@@ -57,17 +56,4 @@ export class ApiError extends Error {
 
 export function isApiError(value: unknown): value is ApiError {
   return value instanceof ApiError
-}
-
-export function isErrorBody(value: unknown): value is ErrorBody {
-  if (typeof value !== 'object' || value === null || !('error' in value)) return false
-  const error: unknown = value.error
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    'code' in error &&
-    typeof error.code === 'string' &&
-    'message' in error &&
-    typeof error.message === 'string'
-  )
 }

@@ -7,7 +7,7 @@
  * mini-program runtime supports.
  */
 import type { MessageOutcome, MessageStatus, MyMessage, Reason, TemplateKind } from '@/domain/contract'
-import type { SubscriptionStatus, KeptChoice } from '@/domain/prompt-policy'
+import type { SubscriptionStatus, KeptChoice } from '@/rules/prompt-policy'
 import { describeReason } from '@/domain/reasons'
 
 const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000

@@ -15,7 +15,7 @@ import { ref, type Ref } from 'vue'
 import { onLoad, onShow } from '@dcloudio/uni-app'
 import { isApiError } from '@/api/errors'
 import { isPlatformError } from '@/platform/errors'
-import { isSubscribeError } from '@/domain/subscribe-errors'
+import { isSubscribeError } from '@/rules/subscribe-errors'
 import { useSessionStore } from '@/stores/session'
 
 export type PageAccess =
@@ -27,7 +27,7 @@ export type PageAccess =
   /** H5 without the sandbox: nothing to sign in with. */
   | 'preview-only'
 
-export interface UsePageSessionReturn {
+interface UsePageSessionReturn {
   access: Ref<PageAccess>
   /** Why the last load failed, for the person; null when it did not. */
   loadError: Ref<string | null>
@@ -43,7 +43,7 @@ export interface UsePageSessionReturn {
   refresh(): Promise<void>
 }
 
-export interface UsePageSessionOptions {
+interface UsePageSessionOptions {
   /** What a later show (and `refresh()`) re-reads; default: the whole `load`. */
   refresh?: () => Promise<void>
   /** Re-read on every show after the first; default true. */

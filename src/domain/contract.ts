@@ -1,8 +1,9 @@
 /**
  * The HTTP contract between the uni-app client and the send service.
  *
- * The service validates every request and response against these TypeBox schemas; the client
- * imports only their static types (`import type`), so no schema code reaches the app bundle.
+ * The service validates every request and response against these TypeBox schemas. The app checks the
+ * answers against the same schemas (src/rules/shape.ts); its builds get this module as plain JSON
+ * Schema objects made at build time (scripts/contract-as-json.ts), so no TypeBox code reaches them.
  * JSON everywhere; errors are `ErrorBody` with a 4xx for the caller's mistakes.
  */
 import { Type, type Static } from 'typebox'

@@ -113,7 +113,7 @@ export function describeReason(reason: Reason): ReasonInfo {
   return {
     operator: sendErrcodeMessage(errcode),
     person: sendErrcodePersonMessage(errcode),
-    retryable: sendErrcodeAction(errcode) === 'retry',
+    retryable: sendErrcodeAction(errcode) === 'retry' || sendErrcodeAction(errcode) === 'requeue',
     noConsent: creditAfterFailure(errcode) === 'zero',
   }
 }

@@ -11,8 +11,12 @@
 /** Our own errcode for a call that got no WeChat answer: a network error or an HTTP 5xx. */
 export const TRANSPORT_ERRCODE = -2
 
-/** What a sender does after an answer. */
-export type SendErrcodeAction = 'sent' | 'refresh-token' | 'retry' | 'fail'
+/**
+ * What a sender does after an answer: `retry` the call at once (with a short backoff, inside the
+ * WeChat client), `requeue` the message for later (the dispatcher: WeChat asks to slow down),
+ * `refresh-token` and call once more, or `fail`.
+ */
+export type SendErrcodeAction = 'sent' | 'refresh-token' | 'retry' | 'requeue' | 'fail'
 
 /**
  * What becomes of the credit spent for a send that failed in the end:
@@ -30,6 +34,8 @@ export interface SendErrcodeRule {
   message: string
   /** For the person the message was meant for (消息记录), where it says more than an errcode would. */
   forPerson?: string
+  /** For `requeue`: who waits — every send (a limit on the whole AppID) or only this recipient's. */
+  waits?: 'everyone' | 'recipient'
 }
 
 const SEND_ERRCODES: Readonly<Record<number, SendErrcodeRule>> = {
@@ -43,8 +49,8 @@ const SEND_ERRCODES: Readonly<Record<number, SendErrcodeRule>> = {
   40037: { action: 'fail', credit: 'refund', message: '模板 ID 无效：模板不存在或不属于本小程序', forPerson: '消息模板已失效' },
   41030: { action: 'fail', credit: 'refund', message: '跳转页面 page 无效：不是小程序已发布的页面', forPerson: '消息要打开的页面无效' },
   43101: { action: 'fail', credit: 'zero', message: '用户没有订阅这个模板，或订阅次数已用完', forPerson: '你还没有订阅这类消息，或订阅次数已用完' },
-  43108: { action: 'retry', credit: 'refund', message: '同时向同一用户发送的请求过多，稍后重试', forPerson: '发送太频繁，微信暂停了发送' },
-  45009: { action: 'retry', credit: 'refund', message: '调用次数超过微信的频率或额度限制，稍后重试', forPerson: '发送太频繁，微信暂停了发送' },
+  43108: { action: 'requeue', waits: 'recipient', credit: 'refund', message: '同时向同一用户发送的请求过多，稍后重试', forPerson: '发送太频繁，微信暂停了发送' },
+  45009: { action: 'requeue', waits: 'everyone', credit: 'refund', message: '调用次数超过微信的频率或额度限制，整体放慢后重试', forPerson: '发送太频繁，微信暂停了发送' },
   47003: { action: 'fail', credit: 'refund', message: '消息内容不符合模板关键词的格式要求', forPerson: '消息内容不符合模板的要求' },
   47001: { action: 'fail', credit: 'refund', message: '请求内容不是微信要求的 JSON 格式' },
   // No access token could be had, so nothing was sent: the service's configuration is wrong.
@@ -84,9 +90,15 @@ export function sendErrcodePersonMessage(errcode: number): string {
   return ruleFor(errcode).forPerson ?? `微信拒绝发送（错误码 ${errcode}）`
 }
 
-/** Whether `errcode` is a retryable answer (system busy, transport failure, rate limits). */
+/** Whether the WeChat client calls again at once after `errcode` (system busy, transport failure). */
 export function isRetryableSendErrcode(errcode: number): boolean {
   return ruleFor(errcode).action === 'retry'
+}
+
+/** For an errcode the dispatcher requeues on (45009, 43108): who waits; null for every other code. */
+export function requeueScope(errcode: number): 'everyone' | 'recipient' | null {
+  const rule = ruleFor(errcode)
+  return rule.action === 'requeue' ? (rule.waits ?? 'recipient') : null
 }
 
 /** Whether `errcode` means the access token must be refreshed. */

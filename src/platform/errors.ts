@@ -1,6 +1,6 @@
 /**
  * Failures of the platform's non-subscription calls (login, HTTP transport, modal). Subscription failures
- * are `SubscribeError`s (src/domain/subscribe-errors.ts); HTTP answers become `ApiError`s in src/api.
+ * are `SubscribeError`s (src/rules/subscribe-errors.ts); HTTP answers become `ApiError`s in src/api.
  */
 
 export type PlatformErrorCode =

@@ -14,16 +14,16 @@
  * - Storage is a Map you can hand to the next FakePlatform to "restart the app".
  */
 import type { SubscribeResult, TemplateKind } from '@/domain/contract'
-import type { KeptChoice } from '@/domain/prompt-policy'
+import { keptChoiceOf, type KeptChoice } from '@/rules/prompt-policy'
 import {
   MAX_TEMPLATES_PER_CALL,
-} from '@/domain/consent-batches'
+} from '@/rules/consent-batches'
 import {
   NOT_IN_TAP_ERR_MSG,
   subscribeErrorFromWeChat,
   wechatFailMessage,
   type SubscribeErrCode,
-} from '@/domain/subscribe-errors'
+} from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
 import type {
   ModalOptions,
@@ -36,9 +36,9 @@ import type {
   ToastOptions,
 } from './types'
 
-export type FakeRequestHandler = (request: PlatformRequest) => PlatformResponse | Promise<PlatformResponse>
+type FakeRequestHandler = (request: PlatformRequest) => PlatformResponse | Promise<PlatformResponse>
 
-export interface FakeTemplate {
+interface FakeTemplate {
   id: string
   kind: TemplateKind
   title?: string
@@ -70,7 +70,7 @@ export interface FakePlatformOptions {
   onOpenSetting?: (current: SubscriptionsSetting) => SubscriptionsSetting
 }
 
-export interface FakeSubscribeCall {
+interface FakeSubscribeCall {
   tmplIds: string[]
   /** Called synchronously inside a tap (or a modal's confirm). */
   inTap: boolean
@@ -80,16 +80,8 @@ export interface FakeSubscribeCall {
   outcome: { answers: SubscribeAnswers } | { errCode: number | null; errMsg: string }
 }
 
-export interface FakeSettingsCall {
+interface FakeSettingsCall {
   inTap: boolean
-}
-
-const ANSWER_TO_KEPT: Record<SubscribeResult, KeptChoice | null> = {
-  accept: 'accept',
-  acceptWithAudio: 'accept',
-  reject: 'reject',
-  ban: 'ban',
-  filter: null,
 }
 
 export class FakePlatform implements Platform {
@@ -210,7 +202,7 @@ export class FakePlatform implements Platform {
       call.dialogShown = true
       const answer = this.answers[id] ?? this.defaultAnswer
       answers[id] = answer
-      const keep = ANSWER_TO_KEPT[answer]
+      const keep = keptChoiceOf(answer)
       if (this.keepChoices && keep !== null) this.itemSettings[id] = keep
     }
     call.outcome = { answers }

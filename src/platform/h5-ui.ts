@@ -7,8 +7,8 @@ import SubscribeDialog from '@/components/h5/SubscribeDialog.vue'
 import SettingsSheet from '@/components/h5/SettingsSheet.vue'
 import type { H5SubscribeUi, SettingsSheetAnswer, SubscribeDialogAnswer } from './h5'
 
-/** Marks the host element of a mounted stand-in (tests find it by this). */
-export const H5_UI_HOST_CLASS = 'uni-subscribe-h5-host'
+/** Marks the host element of a mounted stand-in. */
+const H5_UI_HOST_CLASS = 'uni-subscribe-h5-host'
 
 function mountOnce<T>(component: Component, props: Record<string, unknown>, parent: () => HTMLElement): Promise<T> {
   return new Promise((resolve) => {

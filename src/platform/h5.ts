@@ -14,16 +14,16 @@
  * 10003 (sending the subscription); the original error is the SubscribeError's `cause`.
  */
 import type { SubscribeResult, Template, TemplateKind } from '@/domain/contract'
-import { MAX_TEMPLATES_PER_CALL } from '@/domain/consent-batches'
-import type { KeptChoice } from '@/domain/prompt-policy'
+import { MAX_TEMPLATES_PER_CALL } from '@/rules/consent-batches'
+import { isKeptChoice, type KeptChoice } from '@/rules/prompt-policy'
 import {
   SubscribeError,
   subscribeErrorFromWeChat,
   wechatFailMessage,
   type SubscribeErrCode,
-} from '@/domain/subscribe-errors'
+} from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
-import { isRecord, oneOf, persistedSlot } from './persisted'
+import { isRecord, persistedSlot } from './persisted'
 import type { Platform, PlatformStorage, SandboxLink, SubscribeAnswers, SubscriptionsSetting } from './types'
 
 /** One template as the stand-in dialog lists it. */
@@ -32,7 +32,7 @@ export interface DialogTemplate {
   title: string
 }
 
-export interface SubscribeDialogRequest {
+interface SubscribeDialogRequest {
   templates: DialogTemplate[]
 }
 
@@ -52,7 +52,7 @@ export interface SettingsSheetItem {
   choice: KeptChoice
 }
 
-export interface SettingsSheetRequest {
+interface SettingsSheetRequest {
   mainSwitch: boolean
   /** The templates with a kept choice, as WeChat's settings page lists them. */
   items: SettingsSheetItem[]
@@ -70,7 +70,7 @@ export interface H5SubscribeUi {
   showSettingsSheet(request: SettingsSheetRequest): Promise<SettingsSheetAnswer>
 }
 
-export interface H5PlatformOptions {
+interface H5PlatformOptions {
   /** The service, reached lazily (the api client is built after the platform). */
   sandbox: () => SandboxLink
   ui: H5SubscribeUi
@@ -80,12 +80,10 @@ export interface H5PlatformOptions {
   base: Pick<Platform, 'request' | 'toast' | 'modal' | 'stopPullDownRefresh'>
 }
 
-const isKept = oneOf<KeptChoice>(['accept', 'reject', 'ban'])
-
 function parseSetting(data: unknown): SubscriptionsSetting | null {
   if (!isRecord(data) || typeof data.mainSwitch !== 'boolean' || !isRecord(data.itemSettings)) return null
   const itemSettings: Record<string, KeptChoice> = {}
-  for (const [id, choice] of Object.entries(data.itemSettings)) if (isKept(choice)) itemSettings[id] = choice
+  for (const [id, choice] of Object.entries(data.itemSettings)) if (isKeptChoice(choice)) itemSettings[id] = choice
   return { mainSwitch: data.mainSwitch, itemSettings }
 }
 

@@ -13,7 +13,7 @@ import { createDomSubscribeUi } from './h5-ui'
 import { uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
 // #endif
 
-export interface CreatePlatformOptions {
+interface CreatePlatformOptions {
   /** H5: the service, for the stand-in dialog (sandbox mode, titles, grants). Read lazily. */
   sandbox: () => SandboxLink
 }

@@ -2,39 +2,33 @@
  * The WeChat mini-program platform: every call goes to uni (→ wx).
  * `requestSubscribe` and `openSubscriptionsSetting` call uni synchronously, inside the caller's tap.
  */
-import type { SubscribeResult } from '@/domain/contract'
-import type { KeptChoice } from '@/domain/prompt-policy'
-import { subscribeErrorFromWeChat } from '@/domain/subscribe-errors'
+import { SubscribeResult } from '@/domain/contract'
+import { keptChoiceOf, type KeptChoice } from '@/rules/prompt-policy'
+import { hasShape } from '@/rules/shape'
+import { subscribeErrorFromWeChat } from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
 import type { Platform, SubscribeAnswers, SubscriptionsSetting } from './types'
 import { errMsgOf, uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
 
-const SUBSCRIBE_RESULTS: readonly string[] = ['accept', 'acceptWithAudio', 'reject', 'ban', 'filter']
-
-function isSubscribeResult(value: unknown): value is SubscribeResult {
-  return typeof value === 'string' && SUBSCRIBE_RESULTS.includes(value)
-}
-
 /** `{ errMsg: 'requestSubscribeMessage:ok', [id]: 'accept' | … }` → the answers for the ids asked. */
-export function answersFrom(success: unknown, tmplIds: readonly string[]): SubscribeAnswers {
+function answersFrom(success: unknown, tmplIds: readonly string[]): SubscribeAnswers {
   const answers: SubscribeAnswers = {}
   if (typeof success !== 'object' || success === null) return answers
   const record: Record<string, unknown> = { ...success }
   for (const id of tmplIds) {
     const value = record[id]
-    if (isSubscribeResult(value)) answers[id] = value
+    if (hasShape(SubscribeResult, value)) answers[id] = value
   }
   return answers
 }
 
+/** An `itemSettings` entry: a kept choice, or null (`filter`, or nothing WeChat documents). */
 function keptChoice(value: unknown): KeptChoice | null {
-  if (value === 'accept' || value === 'acceptWithAudio') return 'accept'
-  if (value === 'reject' || value === 'ban') return value
-  return null
+  return hasShape(SubscribeResult, value) ? keptChoiceOf(value) : null
 }
 
 /** getSetting's `subscriptionsSetting` → ours. Missing (old base library) reads as: switch on, nothing kept. */
-export function settingFrom(subscriptionsSetting: unknown): SubscriptionsSetting {
+function settingFrom(subscriptionsSetting: unknown): SubscriptionsSetting {
   const setting: SubscriptionsSetting = { mainSwitch: true, itemSettings: {} }
   if (typeof subscriptionsSetting !== 'object' || subscriptionsSetting === null) return setting
   const record: Record<string, unknown> = { ...subscriptionsSetting }

@@ -8,20 +8,20 @@
  */
 import type { PlatformStorage } from '@/platform/types'
 
-export interface PersistedSlot<T> {
+interface PersistedSlot<T> {
   readonly key: string
   load(): T | null
   save(value: T): void
   clear(): void
 }
 
-export interface PersistedSlotOptions<T> {
+interface PersistedSlotOptions<T> {
   version: number
   /** Turns the stored `data` back into a T, or null when it is not one. */
   parse: (data: unknown) => T | null
 }
 
-export const STORAGE_PREFIX = 'uni-subscribe:'
+const STORAGE_PREFIX = 'uni-subscribe:'
 
 function readEnvelope(text: string): { v: unknown; data: unknown } | null {
   let value: unknown

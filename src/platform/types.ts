@@ -53,7 +53,7 @@ export interface Platform {
   readonly name: 'mp-weixin' | 'h5' | 'fake'
   /**
    * Calls `requestSubscribeMessage` synchronously, before returning. Resolves with the per-template
-   * answers; rejects with a `SubscribeError` (see src/domain/subscribe-errors.ts) for every failure.
+   * answers; rejects with a `SubscribeError` (see src/rules/subscribe-errors.ts) for every failure.
    */
   requestSubscribe(tmplIds: readonly string[]): Promise<SubscribeAnswers>
   /** `getSetting({ withSubscriptions: true })`; rejects with a `SubscribeError`. */

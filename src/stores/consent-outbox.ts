@@ -15,26 +15,26 @@
  * A replay (the same consentId after a lost answer) adds nothing on the service, so nothing is
  * counted twice. `flush()` never rejects: it reports what happened.
  *
- * Each entry belongs to the person who answered the dialog: `enqueue(results, openid)` tags it with
- * that session's openid, and `flush()` posts only the entries of the person signed in now
+ * Each entry belongs to the person who answered the dialog: `enqueue(results, openid)` names that
+ * session's openid, and `flush()` posts only the entries of the person signed in now
  * (`context.currentOpenid()`), so switching test users on H5 never credits A's consent to B. The others
- * stay stored until their person signs in again. An entry without an openid (answered while signed
- * out, or stored before entries named their person) belongs to whoever is signed in at the next
- * flush: that flush tags it with their openid before posting it. `pendingAccepts`, `pendingCount` and
- * a report's `remaining` count only the current person's entries.
+ * stay stored until their person signs in again. `pendingAccepts`, `pendingCount` and a report's
+ * `remaining` count only the current person's entries.
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { ConsentResponse, SubscribeResult } from '@/domain/contract'
-import { backoffDelay } from '@/domain/backoff'
+import { SubscribeResult, type ConsentResponse } from '@/domain/contract'
+import { isAccept } from '@/domain/subscribe-results'
+import { backoffDelay } from '@/rules/backoff'
 import { useClientContext } from '@/context'
 import { isApiError, type ApiError } from '@/api/errors'
-import { isFiniteNumber, isRecord, isString, nullable, oneOf, persistedSlot } from '@/platform/persisted'
+import { isFiniteNumber, isRecord, isString, nullable, persistedSlot } from '@/platform/persisted'
+import { hasShape } from '@/rules/shape'
 
-export interface OutboxEntry {
+interface OutboxEntry {
   consentId: string
-  /** The person who answered the dialog; null when nobody was signed in (or stored before this field). */
-  openid: string | null
+  /** The person who answered the dialog. */
+  openid: string
   results: Record<string, SubscribeResult>
   /** ms since the epoch. */
   createdAt: number
@@ -43,21 +43,21 @@ export interface OutboxEntry {
   lastError: OutboxError | null
 }
 
-export interface OutboxError {
+interface OutboxError {
   code: string
   status: number | null
   message: string
   at: number
 }
 
-export interface DroppedConsent {
+interface DroppedConsent {
   consentId: string
   results: Record<string, SubscribeResult>
   droppedAt: number
   error: OutboxError
 }
 
-export interface ConsentAcknowledgement {
+interface ConsentAcknowledgement {
   consentId: string
   credits: ConsentResponse['credits']
 }
@@ -72,15 +72,13 @@ export interface FlushReport {
 }
 
 /** How many dropped consents are kept for display. */
-export const DROPPED_KEPT = 20
-
-const isSubscribeResult = oneOf<SubscribeResult>(['accept', 'acceptWithAudio', 'reject', 'ban', 'filter'])
+const DROPPED_KEPT = 20
 
 function parseResults(value: unknown): Record<string, SubscribeResult> | null {
   if (!isRecord(value)) return null
   const results: Record<string, SubscribeResult> = {}
   for (const [id, result] of Object.entries(value)) {
-    if (!isSubscribeResult(result)) return null
+    if (!hasShape(SubscribeResult, result)) return null
     results[id] = result
   }
   return results
@@ -96,10 +94,8 @@ function parseError(value: unknown): OutboxError | null {
 function parseEntry(value: unknown): OutboxEntry | null {
   if (!isRecord(value)) return null
   const results = parseResults(value.results)
-  const { consentId, createdAt, attempts } = value
-  if (!isString(consentId) || results === null || !isFiniteNumber(createdAt) || !isFiniteNumber(attempts)) return null
-  // Entries stored before they named their person have no openid: whoever signs in next takes them.
-  const openid = isString(value.openid) ? value.openid : null
+  const { consentId, openid, createdAt, attempts } = value
+  if (!isString(consentId) || !isString(openid) || results === null || !isFiniteNumber(createdAt) || !isFiniteNumber(attempts)) return null
   return { consentId, openid, results, createdAt, attempts, lastError: parseError(value.lastError) }
 }
 
@@ -148,9 +144,9 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
   /** When the retry timer fires (ms since the epoch), or null when none is set. */
   const retryAt = ref<number | null>(null)
 
-  /** Whether `entry` is posted for the person signed in as `openid` (an untagged entry: for anyone signed in). */
+  /** Whether `entry` is posted for the person signed in as `openid` (nobody signed in: null). */
   function belongsTo(entry: OutboxEntry, openid: string | null): boolean {
-    return openid !== null && (entry.openid === null || entry.openid === openid)
+    return openid !== null && entry.openid === openid
   }
 
   // getters
@@ -165,7 +161,7 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
     const counts: Record<string, number> = {}
     for (const entry of currentEntries.value) {
       for (const [id, result] of Object.entries(entry.results)) {
-        if (result === 'accept' || result === 'acceptWithAudio') counts[id] = (counts[id] ?? 0) + 1
+        if (isAccept(result)) counts[id] = (counts[id] ?? 0) + 1
       }
     }
     return counts
@@ -179,11 +175,8 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
     slot.save({ entries: entries.value, dropped: dropped.value })
   }
 
-  /**
-   * Queues one dialog answer of the person signed in as `openid` (null: nobody signed in, the next
-   * person to sign in takes it) and writes it to storage before returning.
-   */
-  function enqueue(results: Record<string, SubscribeResult>, openid: string | null): OutboxEntry {
+  /** Queues one dialog answer of the person signed in as `openid` and writes it to storage before returning. */
+  function enqueue(results: Record<string, SubscribeResult>, openid: string): OutboxEntry {
     const entry: OutboxEntry = {
       consentId: context.newId(),
       openid,
@@ -237,11 +230,9 @@ export const useConsentOutboxStore = defineStore('consentOutbox', () => {
         // Read each time: entries queued while this flush runs are picked up too, and a sign-in as
         // someone else stops this person's entries from going under the new session.
         const openid = context.currentOpenid()
-        const next = entries.value.find((candidate) => !tried.has(candidate.consentId) && belongsTo(candidate, openid))
-        if (next === undefined || openid === null) break
-        tried.add(next.consentId)
-        if (next.openid === null) replaceEntry(next.consentId, (current) => ({ ...current, openid }))
-        const entry: OutboxEntry = { ...next, openid }
+        const entry = entries.value.find((candidate) => !tried.has(candidate.consentId) && belongsTo(candidate, openid))
+        if (entry === undefined) break
+        tried.add(entry.consentId)
         try {
           const response = await context.api.postConsent({ consentId: entry.consentId, results: entry.results })
           replaceEntry(entry.consentId, () => null)

@@ -7,11 +7,11 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { MessageOutcome, OrderStatus } from '@/domain/contract'
-import { ORDER_FLOW, nextOrderStatus } from '@/domain/orders'
-import { isReason } from '@/domain/reasons'
+import { MessageOutcome, OrderStatus } from '@/domain/contract'
+import { nextOrderStatus } from '@/domain/orders'
 import { useClientContext } from '@/context'
-import { isFiniteNumber, isRecord, isString, oneOf, persistedSlot } from '@/platform/persisted'
+import { isFiniteNumber, isRecord, isString, persistedSlot } from '@/platform/persisted'
+import { hasShape } from '@/rules/shape'
 
 export interface DemoOrder {
   /** `^[A-Za-z0-9_-]{1,32}$` as the contract asks. */
@@ -25,14 +25,14 @@ export interface DemoOrder {
   lastOutcome: MessageOutcome | null
 }
 
-export interface AdvanceResult {
+interface AdvanceResult {
   order: DemoOrder
   from: OrderStatus
   to: OrderStatus
   outcome: MessageOutcome
 }
 
-export interface PlaceOrderInput {
+interface PlaceOrderInput {
   goodsName?: string
   amountFen?: number
 }
@@ -43,23 +43,12 @@ const DEMO_GOODS: readonly { goodsName: string; amountFen: number }[] = [
   { goodsName: '无线蓝牙耳机', amountFen: 29900 },
 ]
 
-const isOrderStatus = oneOf<OrderStatus>(ORDER_FLOW)
-const isMessageStatus = oneOf<MessageOutcome['status']>(['queued', 'deferred', 'sending', 'sent', 'failed', 'skipped'])
-
-function parseOutcome(value: unknown): MessageOutcome | null {
-  if (!isRecord(value) || !isString(value.id) || !isString(value.templateId) || !isMessageStatus(value.status)) return null
-  const outcome: MessageOutcome = { id: value.id, templateId: value.templateId, status: value.status }
-  if (isString(value.reason) && isReason(value.reason)) outcome.reason = value.reason
-  if (isString(value.deliverAfter)) outcome.deliverAfter = value.deliverAfter
-  return outcome
-}
-
 function parseOrder(value: unknown): DemoOrder | null {
   if (!isRecord(value)) return null
-  const { id, goodsName, amountFen, status, createdAt, updatedAt } = value
-  if (!isString(id) || !isString(goodsName) || !isFiniteNumber(amountFen) || !isOrderStatus(status)) return null
+  const { id, goodsName, amountFen, status, createdAt, updatedAt, lastOutcome } = value
+  if (!isString(id) || !isString(goodsName) || !isFiniteNumber(amountFen) || !hasShape(OrderStatus, status)) return null
   if (!isFiniteNumber(createdAt) || !isFiniteNumber(updatedAt)) return null
-  return { id, goodsName, amountFen, status, createdAt, updatedAt, lastOutcome: parseOutcome(value.lastOutcome) }
+  return { id, goodsName, amountFen, status, createdAt, updatedAt, lastOutcome: hasShape(MessageOutcome, lastOutcome) ? lastOutcome : null }
 }
 
 function parseOrders(data: unknown): DemoOrder[] | null {

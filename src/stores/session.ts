@@ -7,23 +7,21 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { ServiceInfo, SessionResponse } from '@/domain/contract'
+import { SessionResponse, type ServiceInfo } from '@/domain/contract'
 import { useClientContext } from '@/context'
 import { isRecord, isString, persistedSlot } from '@/platform/persisted'
+import { hasShape } from '@/rules/shape'
 import { useConsentOutboxStore } from './consent-outbox'
 
-interface StoredSession {
-  token: string
-  openid: string
-  expiresAt: string
+/** The service's session answer, and the test user it was made for (H5 sandbox). */
+interface StoredSession extends SessionResponse {
   testUser: string | null
 }
 
 function parseSession(data: unknown): StoredSession | null {
-  if (!isRecord(data)) return null
-  const { token, openid, expiresAt, testUser } = data
-  if (!isString(token) || !isString(openid) || !isString(expiresAt)) return null
-  if (Number.isNaN(Date.parse(expiresAt))) return null
+  const testUser = isRecord(data) ? data.testUser : null
+  if (!hasShape(SessionResponse, data) || Number.isNaN(Date.parse(data.expiresAt))) return null
+  const { token, openid, expiresAt } = data
   return { token, openid, expiresAt, testUser: isString(testUser) ? testUser : null }
 }
 

@@ -1,39 +1,38 @@
 /**
- * Subscriptions: the template catalogue and, per template, what this person chose. Persisted.
+ * Subscriptions: per template of the catalogue (src/stores/templates.ts), what this person chose,
+ * and asking WeChat for it. Persisted.
  *
  * Per template (`TemplateState`): the status (`unknown` until a dialog answered), the credits the
  * service reports, the "总是保持以上选择" choice as `getSetting` reports it, and the prompt history
  * (when a pre-prompt / the system dialog was last shown and how it ended). Plus the main switch.
  *
  * `subscribe(ids)` and `openSettings()` must be the FIRST thing a tap handler does: each makes its
- * platform call synchronously, before anything is awaited, so WeChat still sees the tap. The template
- * catalogue is loaded (and cached) before any tap so the ids are known then.
+ * platform call synchronously, before anything is awaited, so WeChat still sees the tap.
  * Actions throw `SubscribeError` / `ApiError`; they never toast or navigate.
  */
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
-import type { Keyword, SubscribeResult, Template, TemplateKind } from '@/domain/contract'
-import { consentBatchProblem, uniqueTemplateIds } from '@/domain/consent-batches'
+import { ref } from 'vue'
+import { consentBatchProblem, uniqueTemplateIds } from '@/rules/consent-batches'
 import {
   EMPTY_PROMPT_HISTORY,
   decideGroupPrompt,
   decidePrompt,
+  isKeptChoice,
+  statusOf,
   type DialogOutcome,
   type KeptChoice,
   type PrePromptOutcome,
   type PromptDecision,
   type PromptHistory,
   type PromptInput,
-  type PromptPolicyOptions,
   type SubscriptionStatus,
-} from '@/domain/prompt-policy'
-import { isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/domain/subscribe-errors'
+} from '@/rules/prompt-policy'
+import { SubscribeError, isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/rules/subscribe-errors'
 import type { SubscribeAnswers, SubscriptionsSetting } from '@/platform/types'
 import { useClientContext } from '@/context'
-import { isFiniteNumber, isRecord, isString, oneOf, persistedSlot } from '@/platform/persisted'
+import { isFiniteNumber, isRecord, oneOf, persistedSlot } from '@/platform/persisted'
 import { useConsentOutboxStore, type FlushReport } from './consent-outbox'
-
-export type { SubscriptionStatus, KeptChoice, PromptHistory, PromptDecision } from '@/domain/prompt-policy'
+import { useTemplatesStore } from './templates'
 
 export interface TemplateState {
   status: SubscriptionStatus
@@ -48,12 +47,6 @@ export interface TemplateState {
   lastError: SubscribeErrorCode | null
 }
 
-/** A template with its state, for lists. */
-export interface TemplateRow {
-  template: Template
-  state: TemplateState
-}
-
 export interface SubscribeOutcome {
   /** The dialog's answer per template id. */
   results: SubscribeAnswers
@@ -65,13 +58,7 @@ export interface SubscribeOutcome {
   flush: FlushReport
 }
 
-/**
- * How long the catalogue kept on the device is used as it is. After that a load asks the service
- * again, so templates the operator added show up and retired ones stop being offered.
- */
-export const TEMPLATE_CATALOGUE_MAX_AGE_MS = 10 * 60_000
-
-export const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
+const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
   status: 'unknown',
   credits: null,
   alwaysKeep: null,
@@ -80,47 +67,16 @@ export const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
   lastError: null,
 })
 
-/** A dialog answer as a status (`acceptWithAudio` counts as `accept`). */
-export function statusOf(result: SubscribeResult): Exclude<SubscriptionStatus, 'unknown'> {
-  return result === 'acceptWithAudio' ? 'accept' : result
-}
-
 // ─── persisted shape ────────────────────────────────────────────────────────
 
 interface StoredSubscriptions {
-  templates: Template[]
-  templatesLoadedAt: number | null
   states: Record<string, TemplateState>
   mainSwitch: boolean | null
-  settingsReadAt: number | null
 }
 
 const isStatus = oneOf<SubscriptionStatus>(['unknown', 'accept', 'reject', 'ban', 'filter'])
-const isKept = oneOf<KeptChoice>(['accept', 'reject', 'ban'])
 const isPrePromptOutcome = oneOf<PrePromptOutcome>(['shown', 'confirmed', 'declined'])
 const isDialogOutcome = oneOf<DialogOutcome>(['accept', 'reject', 'ban', 'filter', 'failed'])
-const isKind = oneOf<TemplateKind>(['one-time', 'long-term'])
-
-const isKeywordType = oneOf<Keyword['type']>([
-  'thing', 'number', 'letter', 'symbol', 'character_string', 'time', 'date', 'amount', 'phone_number', 'car_number', 'name', 'phrase', 'enum',
-])
-
-function parseKeyword(value: unknown): Keyword | null {
-  if (!isRecord(value) || !isString(value.name) || !isKeywordType(value.type) || !isString(value.label)) return null
-  const keyword: Keyword = { name: value.name, type: value.type, label: value.label }
-  if (Array.isArray(value.enumValues) && value.enumValues.every(isString)) keyword.enumValues = value.enumValues
-  return keyword
-}
-
-function parseTemplate(value: unknown): Template | null {
-  if (!isRecord(value)) return null
-  const { id, key, title, kind, category } = value
-  if (!isString(id) || !isString(key) || !isString(title) || !isKind(kind) || !isString(category)) return null
-  if (!Array.isArray(value.keywords)) return null
-  const keywords = value.keywords.map(parseKeyword)
-  if (keywords.some((keyword) => keyword === null)) return null
-  return { id, key, title, kind, category, keywords: keywords.filter((keyword) => keyword !== null) }
-}
 
 function parseStamp<T extends string>(value: unknown, isOutcome: (v: unknown) => v is T): { at: number; outcome: T } | null {
   if (!isRecord(value) || !isFiniteNumber(value.at) || !isOutcome(value.outcome)) return null
@@ -133,7 +89,7 @@ function parseState(value: unknown): TemplateState | null {
   return {
     status: value.status,
     credits: isFiniteNumber(value.credits) ? value.credits : null,
-    alwaysKeep: isKept(value.alwaysKeep) ? value.alwaysKeep : null,
+    alwaysKeep: isKeptChoice(value.alwaysKeep) ? value.alwaysKeep : null,
     prompts: {
       prePrompt: parseStamp(prompts.prePrompt, isPrePromptOutcome),
       dialog: parseStamp(prompts.dialog, isDialogOutcome),
@@ -144,64 +100,37 @@ function parseState(value: unknown): TemplateState | null {
 }
 
 function parseSubscriptions(data: unknown): StoredSubscriptions | null {
-  if (!isRecord(data) || !Array.isArray(data.templates) || !isRecord(data.states)) return null
-  const templates = data.templates.map(parseTemplate).filter((template) => template !== null)
+  if (!isRecord(data) || !isRecord(data.states)) return null
   const states: Record<string, TemplateState> = {}
   for (const [id, value] of Object.entries(data.states)) {
     const state = parseState(value)
     if (state !== null) states[id] = state
   }
-  return {
-    templates,
-    templatesLoadedAt: isFiniteNumber(data.templatesLoadedAt) ? data.templatesLoadedAt : null,
-    states,
-    mainSwitch: typeof data.mainSwitch === 'boolean' ? data.mainSwitch : null,
-    settingsReadAt: isFiniteNumber(data.settingsReadAt) ? data.settingsReadAt : null,
-  }
+  return { states, mainSwitch: typeof data.mainSwitch === 'boolean' ? data.mainSwitch : null }
 }
 
 // ─── the store ──────────────────────────────────────────────────────────────
 
 export const useSubscriptionsStore = defineStore('subscriptions', () => {
   const context = useClientContext()
+  const catalogue = useTemplatesStore()
   const slot = persistedSlot(context.platform.storage, 'subscriptions', { version: 1, parse: parseSubscriptions })
   const stored = slot.load()
 
   // state
-  const templates = ref<Template[]>(stored?.templates ?? [])
-  const templatesLoadedAt = ref<number | null>(stored?.templatesLoadedAt ?? null)
   const states = ref<Record<string, TemplateState>>(stored?.states ?? {})
   /** The main switch as getSetting last reported it; null until read. */
   const mainSwitch = ref<boolean | null>(stored?.mainSwitch ?? null)
-  const settingsReadAt = ref<number | null>(stored?.settingsReadAt ?? null)
-  /** Policy knobs (the reject cooldown); not persisted. */
-  const policy = ref<PromptPolicyOptions>({})
 
   // Credits the service acknowledges for a queued consent, whenever the outbox delivers it.
   useConsentOutboxStore().onAcknowledged((ack) => applyCredits(ack.credits))
 
-  // getters
-  const templatesById = computed(() => new Map(templates.value.map((template) => [template.id, template])))
-  const rows = computed<TemplateRow[]>(() =>
-    templates.value.map((template) => ({ template, state: states.value[template.id] ?? UNKNOWN_TEMPLATE_STATE })),
-  )
-
   function persist(): void {
-    slot.save({
-      templates: templates.value,
-      templatesLoadedAt: templatesLoadedAt.value,
-      states: states.value,
-      mainSwitch: mainSwitch.value,
-      settingsReadAt: settingsReadAt.value,
-    })
+    slot.save({ states: states.value, mainSwitch: mainSwitch.value })
   }
 
   function stateOf(templateId: string): TemplateState {
     return states.value[templateId] ?? UNKNOWN_TEMPLATE_STATE
-  }
-
-  function templateByKey(key: string): Template | undefined {
-    return templates.value.find((template) => template.key === key)
   }
 
   function update(templateId: string, change: (state: TemplateState) => TemplateState): void {
@@ -213,29 +142,15 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
     return { now, status: state.status, alwaysKeep: state.alwaysKeep, mainSwitch: mainSwitch.value, history: state.prompts }
   }
 
-  /** What the page should do for this template now (see src/domain/prompt-policy.ts). */
+  /** What the page should do for this template now (see src/rules/prompt-policy.ts). */
   function decisionFor(templateId: string): PromptDecision {
-    return decidePrompt(promptInput(templateId, context.clock.now()), policy.value)
+    return decidePrompt(promptInput(templateId, context.clock.now()))
   }
 
   /** One decision for a group button. */
   function decisionForGroup(templateIds: readonly string[]): PromptDecision {
     const now = context.clock.now()
-    return decideGroupPrompt(uniqueTemplateIds(templateIds).map((id) => promptInput(id, now)), policy.value)
-  }
-
-  /**
-   * GET /api/templates, kept for TEMPLATE_CATALOGUE_MAX_AGE_MS; call it on page load so ids are known
-   * before any tap. When the service cannot be reached it rejects and the catalogue held stays.
-   */
-  async function loadTemplates(options: { force?: boolean } = {}): Promise<Template[]> {
-    const loadedAt = templatesLoadedAt.value
-    const fresh = loadedAt !== null && context.clock.now() - loadedAt < TEMPLATE_CATALOGUE_MAX_AGE_MS
-    if (!options.force && fresh && templates.value.length > 0) return templates.value
-    templates.value = await context.api.templates()
-    templatesLoadedAt.value = context.clock.now()
-    persist()
-    return templates.value
+    return decideGroupPrompt(uniqueTemplateIds(templateIds).map((id) => promptInput(id, now)))
   }
 
   /** Records the app's own pre-prompt for these templates. */
@@ -271,12 +186,7 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
     persist()
   }
 
-  async function settle(
-    templateIds: string[],
-    at: number,
-    openid: string | null,
-    call: Promise<SubscribeAnswers>,
-  ): Promise<SubscribeOutcome> {
+  async function settle(templateIds: string[], at: number, openid: string, call: Promise<SubscribeAnswers>): Promise<SubscribeOutcome> {
     let results: SubscribeAnswers
     try {
       results = await call
@@ -298,27 +208,29 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
   /**
    * Asks WeChat for consent to these templates (≤ 3, one kind). Call it FIRST in the tap handler: the
    * platform call happens synchronously, before this returns its promise. Then records the answers,
-   * queues the consent report in the outbox (written to storage) and flushes it.
-   * Rejects with a `SubscribeError` (too many ids / kinds mixed: before calling WeChat).
+   * queues the consent report in the outbox (written to storage) for the person signed in, and
+   * flushes it. Rejects with a `SubscribeError`; before calling WeChat for too many ids, kinds mixed,
+   * or nobody signed in (no one the consent could be counted for).
    */
   function subscribe(templateIds: readonly string[]): Promise<SubscribeOutcome> {
     const ids = uniqueTemplateIds(templateIds)
-    const problem = consentBatchProblem(ids, templates.value)
+    const problem = consentBatchProblem(ids, catalogue.templates)
     if (problem !== null) return Promise.reject(problem)
+    const openid = context.currentOpenid()
+    if (openid === null) return Promise.reject(new SubscribeError('SIGNED_OUT'))
     let call: Promise<SubscribeAnswers>
     try {
       call = context.platform.requestSubscribe(ids)
     } catch (error) {
       return Promise.reject(error)
     }
-    return settle(ids, context.clock.now(), context.currentOpenid(), call)
+    return settle(ids, context.clock.now(), openid, call)
   }
 
   function applySettings(setting: SubscriptionsSetting): SubscriptionsSetting {
     const at = context.clock.now()
     mainSwitch.value = setting.mainSwitch
-    settingsReadAt.value = at
-    const ids = new Set([...Object.keys(states.value), ...templates.value.map((template) => template.id), ...Object.keys(setting.itemSettings)])
+    const ids = new Set([...Object.keys(states.value), ...catalogue.templates.map((template) => template.id), ...Object.keys(setting.itemSettings)])
     for (const id of ids) {
       const kept = setting.itemSettings[id] ?? null
       update(id, (state) => ({
@@ -375,26 +287,18 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
         }
       })
     }
-    for (const template of templates.value) {
+    for (const template of catalogue.templates) {
       if (!listed.has(template.id)) update(template.id, (state) => ({ ...state, credits: 0 }))
     }
     persist()
   }
 
   return {
-    templates,
-    templatesLoadedAt,
     states,
     mainSwitch,
-    settingsReadAt,
-    policy,
-    templatesById,
-    rows,
     stateOf,
-    templateByKey,
     decisionFor,
     decisionForGroup,
-    loadTemplates,
     recordPrePrompt,
     subscribe,
     refreshSettings,

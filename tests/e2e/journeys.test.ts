@@ -28,10 +28,25 @@ const ORDER_STATUS = templateByKey('order_status')
 const SHIPPING = templateByKey('shipping')
 const PAYMENT = templateByKey('payment')
 
-/** 2026-11-25 23:30 in Asia/Shanghai: inside quiet hours 22:00–08:00. */
-const LATE_EVENING = new Date('2026-11-25T15:30:00.000Z')
-/** 2026-11-26 08:01 in Asia/Shanghai: quiet hours are over. */
-const NEXT_MORNING = new Date('2026-11-26T00:01:00.000Z')
+const HOUR_MS = 3_600_000
+/**
+ * The last 23:30 in Asia/Shanghai (UTC+8) before now: inside quiet hours 22:00–08:00. Recent, because
+ * the browser checks a session's expiry (7 days after the service's clock) against its own clock.
+ */
+const LATE_EVENING = (() => {
+  const day = new Date(Date.now() + 8 * HOUR_MS)
+  const today = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), 23, 30) - 8 * HOUR_MS
+  return new Date(today <= Date.now() ? today : today - 24 * HOUR_MS)
+})()
+/** 08:00 the next morning in Asia/Shanghai, when quiet hours end. */
+const QUIET_HOURS_END = new Date(LATE_EVENING.getTime() + 8.5 * HOUR_MS)
+/** 08:01: quiet hours are over. */
+const NEXT_MORNING = new Date(QUIET_HOURS_END.getTime() + 60_000)
+/** `11月26日` for the Shanghai date of `instant`. */
+const shanghaiDay = (instant: Date): string => {
+  const local = new Date(instant.getTime() + 8 * HOUR_MS)
+  return `${local.getUTCMonth() + 1}月${local.getUTCDate()}日`
+}
 
 let stack: Stack
 let session: BrowserSession | null = null
@@ -261,11 +276,11 @@ describe('browser journeys', () => {
     const row = currentPage(page).locator('.message-row').first()
     await row.waitFor({ timeout: PATIENCE_MS })
     expect(await row.locator('.message-row__status').innerText()).toBe('待发送（免打扰）')
-    expect(await row.locator('.message-row__detail').innerText()).toBe('将于 11月26日 08:00 发送')
+    expect(await row.locator('.message-row__detail').innerText()).toBe(`将于 ${shanghaiDay(QUIET_HOURS_END)} 08:00 发送`)
     await expectFitsPhoneWidth(page)
     await screenshot('journey-4-deferred')
     const [deferred] = await stack.messages(user)
-    expect(deferred).toMatchObject({ templateId: ORDER_STATUS.id, status: 'deferred', deliverAfter: '2026-11-26T00:00:00.000Z' })
+    expect(deferred).toMatchObject({ templateId: ORDER_STATUS.id, status: 'deferred', deliverAfter: QUIET_HOURS_END.toISOString() })
     expect((await stack.received()).filter((message) => message.touser === user.openid)).toEqual([])
 
     // The night passes: the scheduler sends it.
@@ -279,7 +294,7 @@ describe('browser journeys', () => {
     await goToTab(page, '订单')
     await goToTab(page, '消息记录')
     await expect.poll(() => row.locator('.message-row__status').innerText(), { timeout: PATIENCE_MS }).toBe('已发送')
-    expect(await row.locator('.message-row__detail').innerText()).toBe('发送于 11月26日 08:01')
+    expect(await row.locator('.message-row__detail').innerText()).toBe(`发送于 ${shanghaiDay(NEXT_MORNING)} 08:01`)
     await expectFitsPhoneWidth(page)
     await screenshot('journey-4-sent')
     expect(problems).toEqual([])

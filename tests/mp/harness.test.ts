@@ -28,7 +28,7 @@ describe('the wx double', () => {
     mp = await launchMiniProgram()
     const failures: WxFail[] = []
     const ask = (tmplIds: string[]): void => mp.wx.requestSubscribeMessage({ tmplIds, fail: (failure) => failures.push(failure) })
-    mp.wx.showModal({ title: '订阅', success: () => ask([mp.service.template('order_status').id, mp.service.template('service_notice').id]) })
+    mp.wx.showModal({ title: '订阅', success: () => ask([mp.service.template('order_status').id, mp.service.template('account_security').id]) })
     mp.wx.tapModal('confirm')
     mp.wx.setting.mainSwitch = false
     mp.wx.showModal({ title: '订阅', success: () => ask([mp.service.template('order_status').id]) })

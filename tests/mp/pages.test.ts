@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FakeService } from '../support/fake-service'
 import { launchMiniProgram, MP_BUILD_DIR, type MiniProgram } from './support/mini-program'
 
@@ -14,8 +14,8 @@ const NOW = new Date('2026-11-25T05:00:00.000Z') // 13:00 in Shanghai
 /** What each page shows with the service prepared below. */
 const EXPECTED: Record<string, string[]> = {
   'pages/orders/index': ['演示订单', '下一个演示订单', '还没有订单'],
-  'pages/subscriptions/index': ['全部订阅', '订单状态通知', '剩余 2 次', '发货提醒', '剩余 0 次', '服务进度通知', '长期订阅'],
-  'pages/messages/index': ['订单状态通知', '已发送', '发送于 11月25日 12:30', '发货提醒', '发送失败', '你还没有订阅这类消息，或订阅次数已用完'],
+  'pages/subscriptions/index': ['全部订阅', '订单状态通知', '剩余 2 次', '发货通知', '剩余 0 次', '账户安全提醒', '长期订阅'],
+  'pages/messages/index': ['订单状态通知', '已发送', '发送于 11月25日 12:30', '发货通知', '发送失败', '你还没有订阅这类消息，或订阅次数已用完'],
   'pages/preferences/index': ['免打扰时段', '22:00', '08:00', '每天最多收到', '5', '订单通知', '活动推广', '保存'],
 }
 
@@ -43,7 +43,12 @@ function preparedService(): FakeService {
 
 describe('the compiled mini-program under miniprogram-simulate', () => {
   let mp: MiniProgram | undefined
-  afterEach(() => mp?.close())
+  // The app reads the same clock as the service: its session (7 days from NOW) is not expired by the real date.
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['Date'], now: NOW }))
+  afterEach(() => {
+    mp?.close()
+    vi.useRealTimers()
+  })
 
   it('has the four pages', () => {
     expect(appJson.pages).toEqual(['pages/orders/index', 'pages/subscriptions/index', 'pages/messages/index', 'pages/preferences/index'])

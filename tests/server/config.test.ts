@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       corsOrigins: [],
       sessionTtlHours: 168,
       schedulerIntervalMs: 5000,
+      dispatchConcurrency: 64,
+      dispatchRate: null,
       rateLimits: { writesPerMinute: 60, readsPerMinute: 600, signInsPerMinute: 20 },
       sessionsPerUser: 20,
       seedUsers: 500,
@@ -93,10 +95,21 @@ describe('loadConfig', () => {
     [{ SEED_USERS: '05' }, 'SEED_USERS'],
     [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: '127.0.0.1,proxy.internal' }, 'TRUST_PROXY'],
+    [{ DISPATCH_CONCURRENCY: '0' }, 'DISPATCH_CONCURRENCY'],
+    [{ DISPATCH_CONCURRENCY: '10000' }, 'DISPATCH_CONCURRENCY'],
+    [{ DISPATCH_RATE: '0' }, 'DISPATCH_RATE'],
+    [{ DISPATCH_RATE: 'fast' }, 'DISPATCH_RATE'],
+    [{ DISPATCH_RATE: '-5' }, 'DISPATCH_RATE'],
   ])('names the bad variable: %j', (env, variable) => {
     const error = problem(env)
     expect(error.variable).toBe(variable)
     expect(error.message).toContain(`环境变量 ${variable}`)
+  })
+
+  it('reads the dispatcher\'s concurrency and rate; no DISPATCH_RATE is no cap', () => {
+    expect(loadConfig({ ...REAL, DISPATCH_CONCURRENCY: '8', DISPATCH_RATE: '0.5' })).toMatchObject({ dispatchConcurrency: 8, dispatchRate: 0.5 })
+    expect(loadConfig({ ...REAL, DISPATCH_RATE: '500' }).dispatchRate).toBe(500)
+    expect(loadConfig(REAL)).toMatchObject({ dispatchConcurrency: 64, dispatchRate: null })
   })
 
   it('reads the request limits, the sessions cap and the trusted proxies; RATE_LIMIT=off turns the limits off', () => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** What the app is built from. */
-const SOURCES = ['src', 'manifest.json', 'pages.json', 'vite.config.ts', 'package.json']
+const SOURCES = ['src', 'manifest.json', 'pages.json', 'vite.config.ts', 'scripts/contract-as-json.ts', 'package.json']
 
 function newestModification(path: string): number {
   const stats = statSync(path)

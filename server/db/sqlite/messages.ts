@@ -1,25 +1,30 @@
 /**
- * Messages in SQLite: the message row with its status history and every WeChat attempt. Each write
- * is one `BEGIN IMMEDIATE` transaction, and every status change is conditional on the status it
- * leaves, so two workers (or two processes on one file) never both move one message.
+ * Messages in SQLite: the message row is the dispatch job, with its status history and every WeChat
+ * attempt. Each write is one `BEGIN IMMEDIATE` transaction, and every status change is conditional on
+ * the status it leaves (and, for a dispatcher, on its lease), so two workers (or two processes on one
+ * file) never both move one message.
  */
 import type { MessageStatus, Reason } from '../../../src/domain/contract'
+import type { CreditChange } from '../../ledger/rules'
 import type { MessageLang } from '../../wechat/types'
 import type {
   ClaimResult,
+  DispatchJob,
+  FinishedSend,
+  LeaseScope,
   MessageRecord,
   MessageRepository,
   MessageSource,
   MessageSummary,
+  MessageTransition,
   NewMessage,
   StatusChangeRecord,
 } from '../storage'
-import type { CreditChange } from '../../ledger/rules'
 import { creditStatements } from './credits'
 import type { SqliteDatabase } from './database'
 
 /** Statuses that count against a person's daily limit. */
-const COUNTED_STATUSES = ['sending', 'sent'] as const
+const COUNTED_STATUSES = `('sending', 'sent')`
 
 interface MessageRow {
   id: string
@@ -33,14 +38,19 @@ interface MessageRow {
   idempotency_key: string | null
   request_fingerprint: string | null
   source: string
+  campaign_id: string | null
   status: string
   reason: string | null
+  detail: string | null
   msgid: string | null
   credit_spent: number
+  requeues: number
   created_at: number
   sent_at: number | null
   deliver_after: number | null
 }
+
+type JobRow = Pick<MessageRow, 'id' | 'openid' | 'template_id' | 'category' | 'data' | 'page' | 'lang' | 'urgent' | 'requeues' | 'campaign_id'>
 
 const optionalDate = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms))
 const optional = <T>(value: T | null): T | undefined => (value === null ? undefined : value)
@@ -52,19 +62,44 @@ function summaryOf(row: MessageRow): MessageSummary {
     templateId: row.template_id,
     status: row.status as MessageStatus,
     reason: optional(row.reason) as Reason | undefined,
+    detail: optional(row.detail),
+    campaignId: optional(row.campaign_id),
     createdAt: new Date(row.created_at),
     sentAt: optionalDate(row.sent_at),
     deliverAfter: optionalDate(row.deliver_after),
   }
 }
 
+/** The job a leased row is, or null when its data no longer parses. */
+function jobOf(row: JobRow): DispatchJob | null {
+  let data: Record<string, { value: string }>
+  try {
+    data = JSON.parse(row.data) as Record<string, { value: string }>
+  } catch {
+    return null
+  }
+  const job: DispatchJob = {
+    id: row.id,
+    openid: row.openid,
+    templateId: row.template_id,
+    category: row.category,
+    data,
+    urgent: row.urgent === 1,
+    requeues: row.requeues,
+  }
+  if (row.page !== null) job.page = row.page
+  if (row.lang !== null) job.lang = row.lang as MessageLang
+  if (row.campaign_id !== null) job.campaignId = row.campaign_id
+  return job
+}
+
 export function createSqliteMessageRepository(db: SqliteDatabase): MessageRepository {
   const credits = creditStatements(db)
   const insertMessage = db.prepare(`
     INSERT INTO messages (id, openid, template_id, category, data, page, urgent, lang, idempotency_key,
-      request_fingerprint, source, status, created_at, updated_at)
+      request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at)
     VALUES (@id, @openid, @templateId, @category, @data, @page, @urgent, @lang, @idempotencyKey,
-      @requestFingerprint, @source, 'queued', @createdAt, @createdAt)
+      @requestFingerprint, @source, @campaignId, 'queued', @createdAt, @createdAt, @createdAt)
   `)
   const insertHistory = db.prepare('INSERT INTO message_history (message_id, at, status, reason) VALUES (?, ?, ?, ?)')
   const insertAttempt = db.prepare('INSERT INTO message_attempts (message_id, at, errcode, errmsg) VALUES (?, ?, ?, ?)')
@@ -79,29 +114,66 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const forRecipient = db.prepare<[string, number], MessageRow>(
     'SELECT * FROM messages WHERE openid = ? ORDER BY seq DESC LIMIT ?',
   )
+  const statusOf = db.prepare<[string], { status: string; openid: string; template_id: string; lease_owner: string | null }>(
+    'SELECT status, openid, template_id, lease_owner FROM messages WHERE id = ?',
+  )
   const setStatus = db.prepare(`
-    UPDATE messages SET status = @status, reason = @reason, deliver_after = @deliverAfter, updated_at = @now
+    UPDATE messages SET status = @status, reason = @reason, detail = @detail, deliver_after = @deliverAfter,
+      due_at = @dueAt, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
     WHERE id = @id
   `)
   const countToday = db.prepare<[string, string], { count: number }>(
-    `SELECT COUNT(*) AS count FROM messages WHERE openid = ? AND day_key = ?
-       AND status IN (${COUNTED_STATUSES.map((status) => `'${status}'`).join(', ')})`,
+    `SELECT COUNT(*) AS count FROM messages WHERE openid = ? AND day_key = ? AND status IN ${COUNTED_STATUSES}`,
   )
   const markSending = db.prepare(`
-    UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ?, day_key = ?, updated_at = ? WHERE id = ?
+    UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ?, day_key = ?, lease_expires_at = ?, updated_at = ?
+    WHERE id = ?
   `)
   const markSent = db.prepare(`
-    UPDATE messages SET status = 'sent', reason = NULL, msgid = ?, credit_spent = ?, sent_at = ?, updated_at = ? WHERE id = ?
+    UPDATE messages SET status = 'sent', reason = NULL, msgid = ?, credit_spent = ?, sent_at = ?, lease_owner = NULL,
+      lease_expires_at = NULL, updated_at = ? WHERE id = ?
   `)
   const markFailed = db.prepare(`
-    UPDATE messages SET status = 'failed', reason = ?, credit_spent = ?, updated_at = ? WHERE id = ?
+    UPDATE messages SET status = 'failed', reason = ?, credit_spent = ?, lease_owner = NULL, lease_expires_at = NULL,
+      updated_at = ? WHERE id = ?
   `)
-  const due = db.prepare<[number, number], { id: string }>(`
-    SELECT id FROM messages
-    WHERE status = 'queued' OR (status = 'deferred' AND deliver_after <= ?)
-    ORDER BY seq LIMIT ?
+  const markRequeued = db.prepare(`
+    UPDATE messages SET status = 'queued', reason = ?, credit_spent = ?, due_at = ?, requeues = requeues + 1,
+      lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?
   `)
-  const sending = db.prepare<[], { id: string; credit_spent: number }>(`SELECT id, credit_spent FROM messages WHERE status = 'sending' ORDER BY seq`)
+  const notInStoppedCampaign = `(campaign_id IS NULL OR EXISTS (
+      SELECT 1 FROM campaigns WHERE campaigns.id = messages.campaign_id AND campaigns.status = 'running'))`
+  const leasable = `status = 'queued' AND due_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at <= @now)`
+  const leaseOfCampaign = db.prepare<{ owner: string; now: number; until: number; limit: number; campaign: string }, JobRow>(`
+    UPDATE messages SET lease_owner = @owner, lease_expires_at = @until
+    WHERE id IN (SELECT id FROM messages WHERE ${leasable} AND campaign_id = @campaign AND ${notInStoppedCampaign}
+      ORDER BY due_at, seq LIMIT @limit)
+    RETURNING id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
+  `)
+  const leaseOthers = db.prepare<{ owner: string; now: number; until: number; limit: number; except: string }, JobRow>(`
+    UPDATE messages SET lease_owner = @owner, lease_expires_at = @until
+    WHERE id IN (SELECT id FROM messages WHERE ${leasable} AND ${notInStoppedCampaign}
+      AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT value FROM json_each(@except)))
+      ORDER BY due_at, seq LIMIT @limit)
+    RETURNING id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
+  `)
+  const release = db.prepare(`UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner = ?`)
+  const dueDeferred = db.prepare<[number, number], { id: string }>(
+    `SELECT id FROM messages WHERE status = 'deferred' AND deliver_after <= ? ORDER BY deliver_after, seq LIMIT ?`,
+  )
+  const enqueue = db.prepare(`UPDATE messages SET status = 'queued', due_at = ?, updated_at = ? WHERE id = ? AND status = 'deferred'`)
+  const inDoubt = db.prepare<{ now: number; owner: string; others: number }, { id: string; credit_spent: number }>(`
+    SELECT id, credit_spent FROM messages WHERE status = 'sending' AND (lease_owner IS NULL OR lease_expires_at IS NULL
+      OR lease_expires_at <= @now OR (@others = 1 AND lease_owner <> @owner)) ORDER BY seq
+  `)
+  const depthCounts = db.prepare<[number], { queued: number; due: number; deferred: number; sending: number }>(`
+    SELECT
+      COALESCE(SUM(status = 'queued'), 0) AS queued,
+      COALESCE(SUM(status = 'queued' AND due_at <= ?), 0) AS due,
+      COALESCE(SUM(status = 'deferred'), 0) AS deferred,
+      COALESCE(SUM(status = 'sending'), 0) AS sending
+    FROM messages WHERE status IN ('queued', 'deferred', 'sending')
+  `)
   const countByStatus = db.prepare<[], { status: string; count: number }>(
     'SELECT status, COUNT(*) AS count FROM messages GROUP BY status',
   )
@@ -121,6 +193,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     source: row.source as MessageSource,
     msgid: optional(row.msgid),
     creditSpent: row.credit_spent === 1,
+    requeues: row.requeues,
     attempts: attemptsOf.all(row.id).map((attempt) => ({ ...attempt, at: new Date(attempt.at) })),
     history: historyOf.all(row.id).map(
       (change): StatusChangeRecord => ({
@@ -149,27 +222,51 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       idempotencyKey: message.idempotencyKey ?? null,
       requestFingerprint: message.requestFingerprint ?? null,
       source: message.source,
+      campaignId: message.campaignId ?? null,
       createdAt,
     })
     insertHistory.run(message.id, createdAt, 'queued', null)
     return { message: recordOf(byId.get(message.id)!), created: true }
   })
 
-  type Target = Parameters<MessageRepository['transition']>[2]
-  const transition = db.transaction((id: string, from: readonly MessageStatus[], to: Target, now: number) => {
+  const lease = db.transaction((request: { owner: string; now: number; until: number; limit: number; scope: LeaseScope }) => {
+    const { scope, ...common } = request
+    const rows =
+      'campaignId' in scope
+        ? leaseOfCampaign.all({ ...common, campaign: scope.campaignId })
+        : leaseOthers.all({ ...common, except: JSON.stringify(scope.exceptCampaigns) })
+    const jobs: DispatchJob[] = []
+    const unreadable: string[] = []
+    for (const row of rows) {
+      const job = jobOf(row)
+      if (job === null) unreadable.push(row.id)
+      else jobs.push(job)
+    }
+    return { jobs, unreadable }
+  })
+
+  const transition = db.transaction((id: string, from: readonly MessageStatus[], to: MessageTransition, now: number) => {
     const row = byId.get(id)
     if (!row || !from.includes(row.status as MessageStatus)) return false
-    const reason = to.status === 'deferred' ? null : to.reason
-    const deliverAfter = to.status === 'deferred' ? to.deliverAfter.getTime() : row.deliver_after
-    setStatus.run({ id, status: to.status, reason, deliverAfter, now })
+    const deferred = to.status === 'deferred'
+    const reason = deferred ? null : to.reason
+    setStatus.run({
+      id,
+      status: to.status,
+      reason,
+      detail: deferred ? null : (to.detail ?? null),
+      deliverAfter: deferred ? to.deliverAfter.getTime() : row.deliver_after,
+      dueAt: deferred ? to.deliverAfter.getTime() : null,
+      now,
+    })
     insertHistory.run(id, now, to.status, reason)
     return true
   })
 
   type Claim = Parameters<MessageRepository['claimForSend']>[0]
-  const claim = db.transaction((request: Omit<Claim, 'now'> & { now: number }): ClaimResult => {
-    const row = byId.get(request.id)
-    if (!row || !request.from.includes(row.status as MessageStatus)) return { outcome: 'not-claimable' }
+  const claim = db.transaction((request: Omit<Claim, 'now' | 'leaseUntil'> & { now: number; leaseUntil: number }): ClaimResult => {
+    const row = statusOf.get(request.id)
+    if (!row || row.status !== 'queued' || row.lease_owner !== request.owner) return { outcome: 'not-claimable' }
     const { now } = request
     const sentToday = countToday.get(row.openid, request.dayKey)?.count ?? 0
     if (sentToday >= request.dailyLimit) return { outcome: 'daily-limit-reached' }
@@ -177,26 +274,44 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       ? credits.takeOne(row.openid, row.template_id, now)
       : credits.read(row.openid, row.template_id) > 0
     if (!credited) return { outcome: 'no-credit' }
-    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, now, row.id)
-    insertHistory.run(row.id, now, 'sending', null)
+    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil, now, request.id)
+    insertHistory.run(request.id, now, 'sending', null)
     return { outcome: 'claimed', creditSpent: request.spendCredit }
   })
 
-  type Finish = Parameters<MessageRepository['finishSend']>[1]
-  const finish = db.transaction((id: string, { attempts, ending, credit, creditHeld }: Finish, now: number) => {
-    const row = byId.get(id)
-    if (!row) throw new Error(`消息 ${id} 不存在，无法记录发送结果`)
-    if (row.status !== 'sending') throw new Error(`消息 ${id} 的状态是 ${row.status}，不是 sending，无法记录发送结果`)
-    for (const attempt of attempts) insertAttempt.run(id, attempt.at.getTime(), attempt.errcode, attempt.errmsg)
-    if (ending.status === 'sent') markSent.run(ending.msgid, creditHeld ? 1 : 0, now, now, id)
-    else markFailed.run(ending.reason, creditHeld ? 1 : 0, now, id)
-    insertHistory.run(id, now, ending.status, ending.status === 'failed' ? ending.reason : null)
-    applyCredit(row, credit, now)
+  function applyCredit(openid: string, templateId: string, change: CreditChange, now: number): void {
+    if (change.type !== 'none') credits.apply(openid, templateId, change, now)
+  }
+
+  const finish = db.transaction((sends: readonly FinishedSend[], now: number) => {
+    const notSending: string[] = []
+    for (const { id, attempts, ending, credit, creditHeld } of sends) {
+      const row = statusOf.get(id)
+      if (!row || row.status !== 'sending') {
+        notSending.push(id)
+        continue
+      }
+      for (const attempt of attempts) insertAttempt.run(id, attempt.at.getTime(), attempt.errcode, attempt.errmsg)
+      const held = creditHeld ? 1 : 0
+      if (ending.status === 'sent') markSent.run(ending.msgid, held, now, now, id)
+      else if (ending.status === 'failed') markFailed.run(ending.reason, held, now, id)
+      else markRequeued.run(ending.reason, held, ending.dueAt.getTime(), now, id)
+      insertHistory.run(id, now, ending.status, ending.status === 'sent' ? null : ending.reason)
+      applyCredit(row.openid, row.template_id, credit, now)
+    }
+    return { notSending }
   })
 
-  function applyCredit(row: MessageRow, change: CreditChange, now: number): void {
-    if (change.type !== 'none') credits.apply(row.openid, row.template_id, change, now)
-  }
+  const enqueueDue = db.transaction((now: number, limit: number) => {
+    let moved = 0
+    for (const { id } of dueDeferred.all(now, limit)) {
+      if (enqueue.run(now, now, id).changes === 1) {
+        insertHistory.run(id, now, 'queued', null)
+        moved += 1
+      }
+    }
+    return moved
+  })
 
   return {
     async insert(message) {
@@ -213,23 +328,34 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     async listForRecipient(openid, limit) {
       return forRecipient.all(openid, limit).map(summaryOf)
     },
+    async leaseDue({ owner, now, until, limit, scope }) {
+      if (limit <= 0) return { jobs: [], unreadable: [] }
+      return lease.immediate({ owner, now: now.getTime(), until: until.getTime(), limit, scope })
+    },
+    async releaseLeases(owner) {
+      return release.run(owner).changes
+    },
     async transition(id, from, to, now) {
       return transition.immediate(id, from, to, now.getTime())
     },
     async claimForSend(request) {
-      return claim.immediate({ ...request, now: request.now.getTime() })
+      return claim.immediate({ ...request, now: request.now.getTime(), leaseUntil: request.leaseUntil.getTime() })
     },
-    async finishSend(id, details, now) {
-      finish.immediate(id, details, now.getTime())
-    },
-    async listDue(now, limit) {
-      return due.all(now.getTime(), limit).map((row) => row.id)
+    async finishSends(sends, now) {
+      if (sends.length === 0) return { notSending: [] }
+      return finish.immediate(sends, now.getTime())
     },
     async countOnDay(openid, dayKey) {
       return countToday.get(openid, dayKey)?.count ?? 0
     },
-    async listSending() {
-      return sending.all().map((row) => ({ id: row.id, creditSpent: row.credit_spent === 1 }))
+    async enqueueDeferred(now, limit) {
+      return enqueueDue.immediate(now.getTime(), limit)
+    },
+    async listInDoubt({ now, owner, otherOwners }) {
+      return inDoubt.all({ now: now.getTime(), owner, others: otherOwners ? 1 : 0 }).map((row) => ({ id: row.id, creditSpent: row.credit_spent === 1 }))
+    },
+    async depth(now) {
+      return depthCounts.get(now.getTime()) ?? { queued: 0, due: 0, deferred: 0, sending: 0 }
     },
     async stats() {
       const byStatus: Record<string, number> = {}
@@ -240,4 +366,3 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     },
   }
 }
-

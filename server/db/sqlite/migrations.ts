@@ -111,6 +111,47 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `ALTER TABLE messages ADD COLUMN request_fingerprint TEXT;`,
   },
   {
+    version: 3,
+    name: 'the message row is the dispatch job: due time, lease, requeues, detail; campaigns',
+    sql: `
+      ALTER TABLE messages ADD COLUMN due_at INTEGER;
+      UPDATE messages SET due_at = COALESCE(deliver_after, created_at);
+      ALTER TABLE messages ADD COLUMN lease_owner TEXT;
+      ALTER TABLE messages ADD COLUMN lease_expires_at INTEGER;
+      ALTER TABLE messages ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN detail TEXT;
+      ALTER TABLE messages ADD COLUMN campaign_id TEXT;
+      DROP INDEX messages_by_status;
+      CREATE INDEX messages_due ON messages (status, due_at, seq);
+      CREATE INDEX messages_deferred ON messages (status, deliver_after);
+      CREATE UNIQUE INDEX messages_campaign_recipient ON messages (campaign_id, openid) WHERE campaign_id IS NOT NULL;
+      CREATE INDEX messages_by_campaign ON messages (campaign_id, status, reason) WHERE campaign_id IS NOT NULL;
+
+      CREATE TABLE campaigns (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        segment_id TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        page TEXT,
+        urgent INTEGER NOT NULL,
+        truncate INTEGER NOT NULL,
+        rate_per_second REAL,
+        status TEXT NOT NULL,
+        start_at INTEGER,
+        expansion_cursor TEXT,
+        expanded INTEGER NOT NULL DEFAULT 0,
+        total INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX campaigns_by_status ON campaigns (status, start_at);
+    `,
+  },
+  {
     version: 4,
     name: 'users with tags and attributes, segments',
     // Tags and attributes in their own tables (one row per value, typed columns), so a segment's

@@ -31,6 +31,7 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     users: createSqliteUserRepository(db),
     segments: createSqliteSegmentRepository(db),
     tokens: createSqliteTokenStore(db, clock),
+    singleProcess: true,
     close: () => db.close(),
   }
 }

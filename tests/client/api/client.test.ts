@@ -1,9 +1,31 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { apiErrorFromResponse, createApiClient } from '@/api/client'
 import { ApiError, isApiError } from '@/api/errors'
 import { FakePlatform } from '@/platform/fake'
 import { PlatformError } from '@/platform/errors'
 import type { PlatformRequest, PlatformResponse } from '@/platform/types'
+
+/** A valid answer of each endpoint, by `METHOD /path`. */
+const ANSWERS: Record<string, unknown> = {
+  'GET /api/info': { sandbox: true, miniprogramState: 'developer' },
+  'POST /sandbox/code': { code: 'sandbox-alice' },
+  'POST /api/session': { token: 'tok-1', openid: 'o-alice', expiresAt: '2026-03-09T02:00:00.000Z' },
+  'GET /api/templates': [],
+  'GET /api/me/subscriptions': [{ templateId: 'T', credits: 1, lastResult: 'accept', updatedAt: '2026-03-02T02:00:00.000Z' }],
+  'GET /api/me/preferences': { quietHours: null, dailyLimit: 20, mutedCategories: [] },
+  'PUT /api/me/preferences': { quietHours: { start: '22:00', end: '08:00' }, dailyLimit: 5, mutedCategories: ['marketing'] },
+  'GET /api/me/messages': [],
+  'POST /api/events': { message: { id: 'm1', templateId: 'T', status: 'sent' } },
+  'POST /sandbox/subscriptions': { quota: { T: 1 } },
+}
+
+const BAD_RESPONSE_MESSAGE = '服务返回的数据不完整，请稍后重试'
+
+function answerOf(request: PlatformRequest): PlatformResponse {
+  const key = `${request.method} ${new URL(request.url).pathname}`
+  if (!(key in ANSWERS)) throw new Error(`no answer for ${key}`)
+  return { statusCode: 200, data: ANSWERS[key] }
+}
 
 function clientAnswering(answer: (request: PlatformRequest) => PlatformResponse, token: string | null = 'tok-1') {
   const platform = new FakePlatform({ request: answer })
@@ -25,7 +47,7 @@ describe('requests', () => {
   })
 
   it('sends no bearer without a session, and none to the unauthenticated endpoints', async () => {
-    const { platform, api } = clientAnswering(() => ({ statusCode: 200, data: { sandbox: true, miniprogramState: 'developer' } }))
+    const { platform, api } = clientAnswering(answerOf)
     await api.info()
     await api.sandboxCode('alice')
     await api.createSession('code-1')
@@ -34,13 +56,13 @@ describe('requests', () => {
       ['POST', 'http://127.0.0.1:8080/sandbox/code', undefined],
       ['POST', 'http://127.0.0.1:8080/api/session', undefined],
     ])
-    const signedOut = clientAnswering(() => ({ statusCode: 200, data: [] }), null)
+    const signedOut = clientAnswering(answerOf, null)
     await signedOut.api.myMessages()
     expect(signedOut.platform.requests[0]?.header?.authorization).toBeUndefined()
   })
 
   it('has one function per endpoint', async () => {
-    const { platform, api } = clientAnswering(() => ({ statusCode: 200, data: {} }))
+    const { platform, api } = clientAnswering(answerOf)
     await api.templates()
     await api.mySubscriptions()
     await api.getPreferences()
@@ -58,6 +80,42 @@ describe('requests', () => {
       'POST /sandbox/subscriptions',
     ])
     expect(platform.requests[6]?.data).toEqual({ results: { T: 'accept' } })
+  })
+
+  it('gives each answer as the service sent it', async () => {
+    const { api } = clientAnswering(answerOf)
+    await expect(api.mySubscriptions()).resolves.toEqual(ANSWERS['GET /api/me/subscriptions'])
+    await expect(api.postEvent({ type: 'order.status_changed', orderId: 'D1', status: 'paid' })).resolves.toEqual(ANSWERS['POST /api/events'])
+  })
+})
+
+describe('answers of the wrong shape', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('a 2xx answer that is not what the contract says is an ApiError BAD_RESPONSE in plain Chinese; where it differs is logged', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const { api } = clientAnswering(() => ({ statusCode: 200, data: [{ id: 'T', key: 'order_status', title: '订单', kind: 'one-time', category: 'order', keywords: [{ name: 'thing1', type: 'things', label: '名' }] }] }))
+    const loading = api.templates()
+    await expect(loading).rejects.toBeInstanceOf(ApiError)
+    await expect(loading).rejects.toMatchObject({ code: 'BAD_RESPONSE', status: 200, message: BAD_RESPONSE_MESSAGE, retryable: false })
+    expect(warn).toHaveBeenCalledWith("GET /api/templates: the answer (HTTP 200) does not have the contract's shape at 0.keywords.0.type: none of the allowed shapes")
+  })
+
+  it.each([
+    ['an HTML page', '<html>OK</html>'],
+    ['nothing', ''],
+    ['a field missing', { sandbox: true }],
+    ['a field of another type', { sandbox: 'yes', miniprogramState: 'developer' }],
+  ])('%s from a 2xx is BAD_RESPONSE, never an exception of another kind', async (_, data) => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const { api } = clientAnswering(() => ({ statusCode: 200, data }))
+    await expect(api.info()).rejects.toMatchObject({ name: 'ApiError', code: 'BAD_RESPONSE', message: BAD_RESPONSE_MESSAGE })
+  })
+
+  it('an error body outside the contract (a code not in UPPER_SNAKE) is read by its status', () => {
+    expect(apiErrorFromResponse(503, { error: { code: 'busy', message: '忙' } })).toMatchObject({ code: 'SERVER_ERROR', message: '服务暂时不可用（HTTP 503），请稍后再试' })
   })
 })
 

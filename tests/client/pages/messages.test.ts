@@ -3,6 +3,7 @@ import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import MessagesPage from '@/pages/messages/index.vue'
 import { setupClient, type TestClient } from '../support/client'
+import { RETIRED_TEMPLATE_ID } from '../../support/templates'
 import { mountPage, textOf } from './mount-page'
 
 describe('消息记录', () => {
@@ -16,7 +17,7 @@ describe('消息记录', () => {
     // Added oldest first: the service lists newest first.
     service.addMessage(openid, {
       id: 'm1',
-      templateId: 'TMPL_RETIRED',
+      templateId: RETIRED_TEMPLATE_ID,
       status: 'failed',
       reason: 'NO_CREDIT',
       createdAt: '2026-03-01T10:00:00.000Z',
@@ -67,9 +68,9 @@ describe('消息记录', () => {
 
     expect(rows(page)).toEqual([
       ['订单状态通知', '已发送', '发送于 3月2日 09:30', '3月2日 09:30'],
-      ['发货提醒', '待发送（免打扰）', '将于 3月2日 08:00 发送', '3月1日 23:00'],
+      ['发货通知', '待发送（免打扰）', '将于 3月2日 08:00 发送', '3月1日 23:00'],
       ['支付成功通知', '发送失败', '消息内容不符合模板的要求', '3月1日 20:00'],
-      ['活动开始提醒', '已跳过', '你在通知设置里关闭了这类通知', '3月1日 19:00'],
+      ['活动提醒', '已跳过', '你在通知设置里关闭了这类通知', '3月1日 19:00'],
       ['订阅消息', '发送失败', '你还没有订阅这类消息，或订阅次数已用完', '3月1日 18:00'],
     ])
     expect(page.find('.message-row--sent .message-row__status').classes()).toContain('tag--success')

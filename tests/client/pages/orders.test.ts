@@ -1,8 +1,9 @@
 import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import OrdersPage from '@/pages/orders/index.vue'
-import { HOUR_MS } from '@/domain/prompt-policy'
+import { HOUR_MS } from '@/rules/prompt-policy'
 import { setupClient, type TestClient } from '../support/client'
+import { EXTRA_TEMPLATES } from '../../support/templates'
 import { mountPage, tap, textOf } from './mount-page'
 
 describe('订单', () => {
@@ -23,6 +24,7 @@ describe('订单', () => {
   it('places a demo order in 待支付', async () => {
     const page = await mountPage(OrdersPage)
     expect(textOf(page)).toContain('还没有订单')
+    expect(textOf(page)).toContain('依次推进 待支付 → 已支付 → 已发货 → 已送达。')
 
     await tap(client, page, '#place-order')
 
@@ -108,7 +110,7 @@ describe('订单', () => {
 
     expect(page.find('.order-card__outcome-text').text()).toBe('未订阅')
     expect(client.platform.modals).toMatchObject([
-      { content: '你还没有订阅「发货提醒」，这次的状态变化没能通过微信通知你。订阅后，订单下次变化时会通知你。' },
+      { content: '你还没有订阅「发货通知」，这次的状态变化没能通过微信通知你。订阅后，订单下次变化时会通知你。' },
     ])
     expect(client.platform.subscribeCalls).toMatchObject([{ tmplIds: [shippingId], inTap: true }])
     expect(client.service.credits(openid, shippingId)).toBe(1)
@@ -117,21 +119,14 @@ describe('订单', () => {
 
   it('not subscribed with a template added since the catalogue was loaded: reloads it and offers that one', async () => {
     const page = await mountPage(OrdersPage)
-    client.service.templates.push({
-      id: 'TMPL_DELIVERY',
-      key: 'delivery',
-      title: '送达通知',
-      kind: 'one-time',
-      category: 'order',
-      keywords: [{ name: 'character_string1', type: 'character_string', label: '订单号' }],
-    })
+    client.service.templates.push(EXTRA_TEMPLATES.delivery)
     client.service.eventTemplateKey = 'delivery'
     await tap(client, page, '#place-order')
 
     await tap(client, page, '.order-card__advance')
 
     expect(client.platform.modals).toMatchObject([{ content: expect.stringContaining('「送达通知」') as string }])
-    expect(client.platform.subscribeCalls).toMatchObject([{ tmplIds: ['TMPL_DELIVERY'], inTap: true }])
+    expect(client.platform.subscribeCalls).toMatchObject([{ tmplIds: [EXTRA_TEMPLATES.delivery.id], inTap: true }])
   })
 
   it('not subscribed and the modal cannot be shown: a toast says so, nothing is left unhandled', async () => {

@@ -32,7 +32,7 @@ describe('通知设置', () => {
       ['订单通知', 'true'],
       ['支付通知', 'true'],
       ['活动推广', 'false'],
-      ['服务通知', 'true'],
+      ['账户安全', 'true'],
     ])
   })
 
@@ -65,15 +65,20 @@ describe('通知设置', () => {
     expect(preferencesPut()).toEqual([{ quietHours: null, dailyLimit: 5, mutedCategories: ['marketing'] }])
   })
 
-  it('the daily limit stays within 0–100; 0 is explained', async () => {
-    client.service.setPreferences(openid, { quietHours: null, dailyLimit: 1, mutedCategories: [] })
+  it.each([
+    [1, '#daily-limit-minus', '0', '#daily-limit-plus', '设为 0 时不接收任何通知'],
+    [99, '#daily-limit-plus', '100', '#daily-limit-minus', '超过 100 条的消息当天不再发送'],
+  ])('the daily limit stays within 0–100 (from %i), and says what it means', async (saved, button, edge, other, note) => {
+    client.service.setPreferences(openid, { quietHours: null, dailyLimit: saved, mutedCategories: [] })
     const page = await mountPage(PreferencesPage)
 
-    await tap(client, page, '#daily-limit-minus')
-    expect(page.find('.daily-limit').text()).toBe('0')
-    expect(page.find('#daily-limit-minus').attributes()).toHaveProperty('disabled')
-    expect(page.find('#daily-limit-plus').attributes()).not.toHaveProperty('disabled')
-    expect(textOf(page)).toContain('设为 0 时不接收任何通知')
+    await tap(client, page, button)
+    expect(page.find('.daily-limit').text()).toBe(edge)
+    expect(page.find(button).attributes()).toHaveProperty('disabled')
+    expect(page.find(other).attributes()).not.toHaveProperty('disabled')
+    expect(textOf(page)).toContain(note)
+    await tap(client, page, button)
+    expect(page.find('.daily-limit').text()).toBe(edge)
   })
 
   it('refuses equal start and end before asking the service', async () => {
@@ -84,6 +89,22 @@ describe('通知设置', () => {
 
     expect(page.find('.save-error').text()).toBe('免打扰的开始和结束时间不能相同')
     expect(preferencesPut()).toEqual([])
+  })
+
+  it('refuses a muted category the catalogue no longer has before asking the service, in the service\'s words', async () => {
+    client.service.templates.splice(client.service.templates.findIndex((template) => template.category === 'marketing'), 1)
+    const page = await mountPage(PreferencesPage)
+    // Still listed, switched off, so the person can see it and turn it back on.
+    expect(page.find('#category-marketing').attributes('checked')).toBe('false')
+
+    await tap(client, page, '#save-preferences')
+    expect(page.find('.save-error').text()).toBe('mutedCategories.0: 没有这类通知（marketing）')
+    expect(preferencesPut()).toEqual([])
+
+    await sendValue(page, '#category-marketing', 'change', true)
+    await tap(client, page, '#save-preferences')
+    expect(preferencesPut()).toEqual([{ quietHours: { start: '22:00', end: '08:00' }, dailyLimit: 5, mutedCategories: [] }])
+    expect(page.find('.save-error').exists()).toBe(false)
   })
 
   it('names the setting the service refused', async () => {

@@ -17,7 +17,7 @@ describe('订阅中心', () => {
       shipping: service.template('shipping').id,
       payment: service.template('payment').id,
       activity: service.template('activity_reminder').id,
-      service: service.template('service_notice').id,
+      service: service.template('account_security').id,
     }
   })
 
@@ -32,19 +32,19 @@ describe('订阅中心', () => {
     const cards = page.findAll('.template-card')
     expect(cards.map((card) => card.find('.card__title').text())).toEqual([
       '订单状态通知',
-      '发货提醒',
+      '发货通知',
       '支付成功通知',
-      '活动开始提醒',
-      '服务进度通知',
+      '活动提醒',
+      '账户安全提醒',
     ])
     expect(page.find('.template-card--order_status .template-card__status').text()).toBe('已允许')
     expect(page.find('.template-card--order_status .template-card__details').text()).toBe('一次性订阅 · 剩余 2 次')
     expect(page.find('.template-card--shipping .template-card__status').text()).toBe('未订阅')
     expect(page.find('.template-card--shipping .template-card__details').text()).toBe('一次性订阅 · 剩余 0 次')
-    expect(page.find('.template-card--service_notice .template-card__details').text()).toBe('长期订阅 · 未开启')
+    expect(page.find('.template-card--account_security .template-card__details').text()).toBe('长期订阅 · 未开启')
     expect(page.find('#subscribe-order_status').text()).toBe('再订阅一次（多收 1 条）')
     expect(page.find('#subscribe-shipping').text()).toBe('订阅')
-    expect(page.find('.group-card').text()).toContain('「订单状态通知」「发货提醒」「支付成功通知」')
+    expect(page.find('.group-card').text()).toContain('「订单状态通知」「发货通知」「支付成功通知」')
   })
 
   it('a template\'s button asks for that template inside the tap, reports the consent and shows the new credit', async () => {
@@ -58,7 +58,7 @@ describe('订阅中心', () => {
     expect(consentsPosted()).toEqual([{ consentId: 'consent-0001-device', results: { [ids.shipping]: 'accept' } }])
     expect(page.find('.template-card--shipping .template-card__status').text()).toBe('已允许')
     expect(page.find('.template-card--shipping .template-card__details').text()).toBe('一次性订阅 · 剩余 1 次')
-    expect(client.platform.toasts.at(-1)).toEqual({ title: '已订阅「发货提醒」', icon: 'none' })
+    expect(client.platform.toasts.at(-1)).toEqual({ title: '已订阅「发货通知」', icon: 'none' })
   })
 
   it('the group button asks for the first three one-time templates in one call', async () => {
@@ -74,7 +74,7 @@ describe('订阅中心', () => {
       { consentId: 'consent-0001-device', results: { [ids.order]: 'accept', [ids.shipping]: 'accept', [ids.payment]: 'reject' } },
     ])
     expect(page.find('.template-card--payment .template-card__status').text()).toBe('已拒绝')
-    expect(client.platform.toasts.at(-1)).toEqual({ title: '已订阅「订单状态通知」「发货提醒」', icon: 'none' })
+    expect(client.platform.toasts.at(-1)).toEqual({ title: '已订阅「订单状态通知」「发货通知」', icon: 'none' })
   })
 
   it('says so when the consent could not be reported yet (offline): it waits in the outbox', async () => {
@@ -127,7 +127,7 @@ describe('订阅中心', () => {
     client.platform.itemSettings = { [ids.shipping]: 'reject', [ids.payment]: 'ban' }
     const page = await mountPage(SubscriptionsPage)
 
-    expect(textOf(page)).toContain('已设置总是拒绝「发货提醒」')
+    expect(textOf(page)).toContain('已设置总是拒绝「发货通知」')
     expect(textOf(page)).toContain('「支付成功通知」暂时无法订阅')
     expect(page.find('.settings-guide--ban .settings-guide__open').exists()).toBe(false)
     expect(page.find('#subscribe-shipping').exists()).toBe(false)

@@ -9,10 +9,11 @@ import { createDomSubscribeUi } from '@/platform/h5-ui'
 import type { Platform, PlatformStorage } from '@/platform/types'
 import { useSessionStore } from '@/stores/session'
 import { settle, setupClient, type TestClient } from '../support/client'
+import { RETIRED_TEMPLATE_ID, templateByKey } from '../../support/templates'
 
-const ORDER = 'TMPL_ORDER_STATUS'
-const SHIPPING = 'TMPL_SHIPPING'
-const LONG_TERM = 'TMPL_SERVICE_NOTICE'
+const ORDER = templateByKey('order_status').id
+const SHIPPING = templateByKey('shipping').id
+const LONG_TERM = templateByKey('account_security').id
 const OPENID = 'o-alice'
 
 let client: TestClient
@@ -70,7 +71,7 @@ describe('the stand-in subscription dialog', () => {
     const shown = dialog()
     expect(shown).not.toBeNull()
     expect(shown?.textContent).toContain('订单状态通知')
-    expect(shown?.textContent).toContain('发货提醒')
+    expect(shown?.textContent).toContain('发货通知')
     expect(shown?.textContent).toContain('总是保持以上选择')
     const boxes = Array.from(shown?.querySelectorAll('[role="checkbox"][data-template-id]') ?? [])
     expect(boxes.map((box) => box.getAttribute('aria-checked'))).toEqual(['true', 'true'])
@@ -128,7 +129,7 @@ describe('the stand-in subscription dialog', () => {
     const answered = h5Platform().requestSubscribe([ORDER, SHIPPING])
     await settle()
     expect(dialog()?.textContent).not.toContain('订单状态通知')
-    expect(dialog()?.textContent).toContain('发货提醒')
+    expect(dialog()?.textContent).toContain('发货通知')
     click(dialog(), '[data-testid="dialog-allow"]')
     await expect(answered).resolves.toEqual({ [ORDER]: 'reject', [SHIPPING]: 'accept' })
   })
@@ -149,7 +150,7 @@ describe('WeChat errors from the stand-in', () => {
   it('mixed kinds → 20002, unknown template → 20001, more than 3 → 20003, none → 10001', async () => {
     const platform = h5Platform()
     await expect(platform.requestSubscribe([ORDER, LONG_TERM])).rejects.toMatchObject({ code: 'KINDS_MIXED', errCode: 20002 })
-    await expect(platform.requestSubscribe(['TMPL_NOPE'])).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', errCode: 20001 })
+    await expect(platform.requestSubscribe([RETIRED_TEMPLATE_ID])).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND', errCode: 20001 })
     await expect(platform.requestSubscribe(['A', 'B', 'C', 'D'])).rejects.toMatchObject({ code: 'TOO_MANY_TEMPLATES', errCode: 20003 })
     await expect(platform.requestSubscribe([])).rejects.toMatchObject({ code: 'EMPTY_TEMPLATE_IDS', errCode: 10001 })
   })

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { SUBSCRIBE_ERR_CODES, type SubscribeErrCode } from '@/domain/subscribe-errors'
+import { SUBSCRIBE_ERR_CODES, type SubscribeErrCode } from '@/rules/subscribe-errors'
 import { createMpWeixinPlatform } from '@/platform/mp-weixin'
 import type { Platform } from '@/platform/types'
 import { UniWeixinDouble } from '../support/uni-weixin'

@@ -3,17 +3,19 @@
  * in the outbox (storage) → POST /api/consents → credits. Against the contract-checked FakeService.
  */
 import { beforeEach, describe, expect, it } from 'vitest'
-import { SUBSCRIBE_ERR_CODES, isSubscribeError, type SubscribeErrCode } from '@/domain/subscribe-errors'
-import { TEMPLATE_CATALOGUE_MAX_AGE_MS, useSubscriptionsStore } from '@/stores/subscriptions'
+import { SUBSCRIBE_ERR_CODES, isSubscribeError, type SubscribeErrCode } from '@/rules/subscribe-errors'
+import { useSubscriptionsStore } from '@/stores/subscriptions'
+import { TEMPLATE_CATALOGUE_MAX_AGE_MS, useTemplatesStore } from '@/stores/templates'
 import { useConsentOutboxStore } from '@/stores/consent-outbox'
 import { useSessionStore } from '@/stores/session'
-import { setupClient, type TestClient } from '../support/client'
+import { setupClient, storeSlot, type TestClient } from '../support/client'
+import { EXTRA_TEMPLATES, templateByKey } from '../../support/templates'
 
-const ORDER = 'TMPL_ORDER_STATUS'
-const SHIPPING = 'TMPL_SHIPPING'
-const PAYMENT = 'TMPL_PAYMENT'
-const ACTIVITY = 'TMPL_ACTIVITY'
-const LONG_TERM = 'TMPL_SERVICE_NOTICE'
+const ORDER = templateByKey('order_status').id
+const SHIPPING = templateByKey('shipping').id
+const PAYMENT = templateByKey('payment').id
+const ACTIVITY = templateByKey('activity_reminder').id
+const LONG_TERM = templateByKey('account_security').id
 const OPENID = 'o-device-alice'
 
 let client: TestClient
@@ -21,7 +23,7 @@ let client: TestClient
 async function signedInClient(options: Parameters<typeof setupClient>[0] = {}): Promise<TestClient> {
   const next = setupClient(options)
   await useSessionStore().signIn()
-  await useSubscriptionsStore().loadTemplates()
+  await useTemplatesStore().load()
   return next
 }
 
@@ -108,7 +110,7 @@ describe('subscribe: answers, outbox, credits', () => {
     }
     await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
     expect(snapshots).toHaveLength(1)
-    expect(snapshots[0]).toContain('"results":{"TMPL_ORDER_STATUS":"accept"}')
+    expect(snapshots[0]).toContain(`"results":{"${ORDER}":"accept"}`)
   })
 })
 
@@ -225,7 +227,7 @@ describe('restart', () => {
     await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
     client = client.restart()
     const store = useSubscriptionsStore()
-    expect(store.templates.map((template) => template.id)).toContain(ORDER)
+    expect(useTemplatesStore().templates.map((template) => template.id)).toContain(ORDER)
     expect(store.stateOf(ORDER)).toMatchObject({ status: 'accept', credits: 1 })
     expect(client.platform.requests).toEqual([])
   })
@@ -234,32 +236,57 @@ describe('restart', () => {
     const templateRequests = (): number => client.service.requests.filter((request) => request.path === '/api/templates').length
     const before = templateRequests()
     client = client.restart()
-    const store = useSubscriptionsStore()
-    await store.loadTemplates()
+    const store = useTemplatesStore()
+    await store.load()
     expect(templateRequests()).toBe(before)
 
     client.service.templates.splice(client.service.templates.findIndex((template) => template.id === ACTIVITY), 1)
-    client.service.templates.push({ ...client.service.template('shipping'), id: 'TMPL_DELIVERED', key: 'delivered', title: '送达通知' })
+    client.service.templates.push(EXTRA_TEMPLATES.delivery)
     client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS - 1)
-    await store.loadTemplates()
+    await store.load()
     expect(templateRequests()).toBe(before)
     client.time.advance(1)
-    await store.loadTemplates()
+    await store.load()
     expect(templateRequests()).toBe(before + 1)
-    expect(store.templates.map((template) => template.id)).toContain('TMPL_DELIVERED')
+    expect(store.templates.map((template) => template.id)).toContain(EXTRA_TEMPLATES.delivery.id)
     expect(store.templates.map((template) => template.id)).not.toContain(ACTIVITY)
 
     // Unreachable once it is stale again: the load fails and the catalogue held stays.
     client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS)
     client.service.offline = true
-    await expect(store.loadTemplates()).rejects.toMatchObject({ code: 'OFFLINE' })
-    expect(store.templates.map((template) => template.id)).toContain('TMPL_DELIVERED')
+    await expect(store.load()).rejects.toMatchObject({ code: 'OFFLINE' })
+    expect(store.templates.map((template) => template.id)).toContain(EXTRA_TEMPLATES.delivery.id)
   })
 
-  it('starts empty from corrupt storage', () => {
+  it('starts empty from corrupt storage', async () => {
+    await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
     client.platform.storage.set('uni-subscribe:subscriptions', '{"v":1,"data":')
+    client.platform.storage.set('uni-subscribe:templates', '{"v":1,"data":')
     client = client.restart()
-    expect(useSubscriptionsStore().templates).toEqual([])
+    expect(useTemplatesStore().templates).toEqual([])
+    expect(useSubscriptionsStore().stateOf(ORDER)).toMatchObject({ status: 'unknown', credits: null })
     expect(client.platform.storage.get('uni-subscribe:subscriptions')).toBeNull()
+    expect(client.platform.storage.get('uni-subscribe:templates')).toBeNull()
+  })
+
+  it('reads back a stored catalogue, leaving out a template that is not the contract\'s Template', () => {
+    const [order, shipping, payment] = client.service.templates
+    storeSlot(client, 'templates', { templates: [order, { ...shipping, key: 'Shipping' }, { ...payment, keywords: [] }], loadedAt: client.time.now() })
+    client = client.restart()
+    expect(useTemplatesStore().templates).toEqual([order])
+    expect(useTemplatesStore().titleOf(ORDER)).toBe('订单状态通知')
+    expect(useTemplatesStore().titleOf(SHIPPING)).toBe('订阅消息')
+  })
+
+  it('keeps the states stored while the catalogue still shared their slot', () => {
+    storeSlot(client, 'subscriptions', {
+      templates: client.service.templates,
+      templatesLoadedAt: 1,
+      states: { [ORDER]: { status: 'accept', credits: 2, alwaysKeep: null, prompts: {}, updatedAt: 1, lastError: null } },
+      mainSwitch: true,
+      settingsReadAt: 1,
+    })
+    client = client.restart()
+    expect(useSubscriptionsStore().stateOf(ORDER)).toMatchObject({ status: 'accept', credits: 2 })
   })
 })

@@ -2,14 +2,16 @@
  * The outbox: an accepted consent is never lost (storage first, kept while offline / 5xx / signed out,
  * survives a restart) and never counted twice (the consentId is stable across replays).
  */
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { PlatformError } from '@/platform/errors'
 import { useConsentOutboxStore } from '@/stores/consent-outbox'
 import { useSessionStore } from '@/stores/session'
 import { useSubscriptionsStore } from '@/stores/subscriptions'
-import { settle, setupClient, type TestClient } from '../support/client'
+import { useTemplatesStore } from '@/stores/templates'
+import { settle, setupClient, storeSlot, type TestClient } from '../support/client'
+import { RETIRED_TEMPLATE_ID, templateByKey } from '../../support/templates'
 
-const ORDER = 'TMPL_ORDER_STATUS'
+const ORDER = templateByKey('order_status').id
 const OPENID = 'o-device-alice'
 
 let client: TestClient
@@ -17,7 +19,7 @@ let client: TestClient
 beforeEach(async () => {
   client = setupClient()
   await useSessionStore().signIn()
-  await useSubscriptionsStore().loadTemplates()
+  await useTemplatesStore().load()
 })
 
 function consentPosts(): number {
@@ -53,6 +55,16 @@ describe('offline, then back', () => {
     expect(client.service.credits(OPENID, ORDER)).toBe(1)
   })
 
+  it('counts every accept still waiting (acceptWithAudio too) as a credit the service does not know yet', async () => {
+    client.service.offline = true
+    const shipping = templateByKey('shipping').id
+    client.platform.answers = { [ORDER]: 'acceptWithAudio', [shipping]: 'reject' }
+    await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER, shipping]))
+    await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(useConsentOutboxStore().pendingAccepts).toEqual({ [ORDER]: 2 })
+    expect(useConsentOutboxStore().pendingCount).toBe(2)
+  })
+
   it('a 5xx keeps the consent queued like offline', async () => {
     client.service.failNext('/api/consents', 503)
     const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
@@ -85,19 +97,15 @@ describe('restart', () => {
   })
 
   it('ignores a corrupt outbox entry and keeps the readable ones', () => {
-    client.platform.storage.set(
-      'uni-subscribe:consent-outbox',
-      JSON.stringify({
-        v: 1,
-        data: {
-          entries: [
-            { consentId: 'good-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null },
-            { consentId: 'bad', results: { [ORDER]: 'maybe' }, createdAt: 1, attempts: 0 },
-          ],
-          dropped: [],
-        },
-      }),
-    )
+    storeSlot(client, 'consent-outbox', {
+      entries: [
+        { consentId: 'good-consent-1', openid: OPENID, results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null },
+        { consentId: 'bad', openid: OPENID, results: { [ORDER]: 'maybe' }, createdAt: 1, attempts: 0 },
+        // Whose it is must be known: an entry that does not name its person is not read.
+        { consentId: 'nobody-s-consent', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null },
+      ],
+      dropped: [],
+    })
     client = client.restart()
     expect(useConsentOutboxStore().entries.map((entry) => entry.consentId)).toEqual(['good-consent-1'])
   })
@@ -145,14 +153,21 @@ describe('replays are counted once', () => {
 })
 
 describe('signed out, other 4xx', () => {
-  it('keeps a consent made without a session and sends it after sign-in', async () => {
+  it('signed out, there is no one to count a consent for: subscribing is refused before WeChat is asked, nothing is queued', async () => {
     useSessionStore().signOut()
-    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
-    // Nobody is signed in: nothing to post it for (it would only be refused with 401).
-    expect(outcome.flush).toMatchObject({ acknowledged: [], stoppedBy: null })
+    const attempt = client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    await expect(attempt).rejects.toMatchObject({ name: 'SubscribeError', code: 'SIGNED_OUT', message: '请先登录，再订阅消息' })
+    expect(client.platform.subscribeCalls).toEqual([])
+    expect(useConsentOutboxStore().entries).toEqual([])
     expect(consentPosts()).toBe(0)
+  })
+
+  it('keeps a consent while the session is refused (401) and sends it after the next sign-in', async () => {
+    client.service.failNext('/api/consents', 401, { code: 'UNAUTHORIZED', message: '请先登录' })
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(outcome.flush.stoppedBy).toMatchObject({ code: 'UNAUTHORIZED' })
     expect(client.time.scheduled).toEqual([])
-    expect(useConsentOutboxStore().entries).toHaveLength(1)
+    expect(useConsentOutboxStore().entries.map((entry) => entry.consentId)).toEqual([outcome.consentId])
 
     await useSessionStore().signIn()
     await settle()
@@ -162,29 +177,45 @@ describe('signed out, other 4xx', () => {
 
   it('drops a consent the service refuses (400) and records why', async () => {
     const outbox = useConsentOutboxStore()
-    outbox.enqueue({ TMPL_RETIRED: 'accept' }, OPENID)
+    outbox.enqueue({ [RETIRED_TEMPLATE_ID]: 'accept' }, OPENID)
     const report = await outbox.flush()
     expect(report.dropped).toHaveLength(1)
-    expect(report.dropped[0]?.error).toMatchObject({ code: 'UNKNOWN_TEMPLATE', status: 400, message: '没有这个模板：TMPL_RETIRED' })
+    expect(report.dropped[0]?.error).toMatchObject({ code: 'UNKNOWN_TEMPLATE', status: 400, message: `results.${RETIRED_TEMPLATE_ID}: 没有这个模板 ID` })
     expect(outbox.entries).toEqual([])
-    expect(outbox.dropped.map((gone) => gone.results)).toEqual([{ TMPL_RETIRED: 'accept' }])
+    expect(outbox.dropped.map((gone) => gone.results)).toEqual([{ [RETIRED_TEMPLATE_ID]: 'accept' }])
     expect(client.time.scheduled).toEqual([])
+  })
+
+  it('a 2xx answer of the wrong shape drops it too, recorded, and is not posted again', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const handler = client.platform.requestHandler
+    client.platform.requestHandler = async (request) => {
+      const answer = await handler(request)
+      return request.url.endsWith('/api/consents') ? { statusCode: 200, data: { credits: { [ORDER]: 'one' } } } : answer
+    }
+    const outcome = await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
+    expect(outcome.reported).toBe(false)
+    const outbox = useConsentOutboxStore()
+    expect(outbox.entries).toEqual([])
+    expect(outbox.dropped[0]).toMatchObject({ consentId: outcome.consentId, error: { code: 'BAD_RESPONSE', status: 200, message: '服务返回的数据不完整，请稍后重试' } })
+    expect(client.time.scheduled).toEqual([])
+    vi.restoreAllMocks()
   })
 
   it('a template the service no longer knows drops only that answer: the others are still counted, once', async () => {
     const outbox = useConsentOutboxStore()
-    const entry = outbox.enqueue({ [ORDER]: 'accept', TMPL_RETIRED: 'accept' }, OPENID)
+    const entry = outbox.enqueue({ [ORDER]: 'accept', [RETIRED_TEMPLATE_ID]: 'accept' }, OPENID)
     const report = await outbox.flush()
     expect(report.acknowledged).toEqual([{ consentId: entry.consentId, credits: { [ORDER]: 1 } }])
     expect(report.dropped.map((gone) => [gone.consentId, gone.results, gone.error.code])).toEqual([
-      [entry.consentId, { TMPL_RETIRED: 'accept' }, 'UNKNOWN_TEMPLATE'],
+      [entry.consentId, { [RETIRED_TEMPLATE_ID]: 'accept' }, 'UNKNOWN_TEMPLATE'],
     ])
     expect(outbox.entries).toEqual([])
     expect(client.service.credits(OPENID, ORDER)).toBe(1)
     expect(useSubscriptionsStore().stateOf(ORDER).credits).toBe(1)
     // Posted again under the same consent id, without the refused template.
     expect(client.service.requests.filter((r) => r.path === '/api/consents').map((r) => r.body)).toEqual([
-      { consentId: entry.consentId, results: { [ORDER]: 'accept', TMPL_RETIRED: 'accept' } },
+      { consentId: entry.consentId, results: { [ORDER]: 'accept', [RETIRED_TEMPLATE_ID]: 'accept' } },
       { consentId: entry.consentId, results: { [ORDER]: 'accept' } },
     ])
   })
@@ -203,7 +234,7 @@ describe('each consent belongs to the person who answered it (H5 sandbox, switch
   beforeEach(async () => {
     client = setupClient({ service: { sandbox: true } })
     await useSessionStore().signInAsTestUser('alice')
-    await useSubscriptionsStore().loadTemplates()
+    await useTemplatesStore().load()
     useSessionStore().signOut()
   })
 
@@ -247,22 +278,14 @@ describe('each consent belongs to the person who answered it (H5 sandbox, switch
     expect(useConsentOutboxStore().entries.map((entry) => entry.consentId)).toEqual([aliceConsent])
   })
 
-  it('an entry stored before consents named their person goes to whoever signs in next', async () => {
-    client.platform.storage.set(
-      'uni-subscribe:consent-outbox',
-      JSON.stringify({
-        v: 1,
-        data: { entries: [{ consentId: 'legacy-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null }], dropped: [] },
-      }),
-    )
+  it('an entry that does not name the person who answered is not read back, and posted for no one', async () => {
+    storeSlot(client, 'consent-outbox', { entries: [{ consentId: 'unnamed-consent-1', results: { [ORDER]: 'accept' }, createdAt: 1, attempts: 0, lastError: null }], dropped: [] })
     client = client.restart()
-    const outbox = useConsentOutboxStore()
-    expect(outbox.entries[0]?.openid).toBeNull()
-    expect(outbox.pendingAccepts).toEqual({}) // nobody signed in yet
+    expect(useConsentOutboxStore().entries).toEqual([])
 
     await useSessionStore().signInAsTestUser('carol')
     await settle()
-    expect(outbox.entries).toEqual([])
-    expect(client.service.credits('o-carol', ORDER)).toBe(1)
+    expect(consentPosts()).toBe(0)
+    expect(client.service.credits('o-carol', ORDER)).toBe(0)
   })
 })

@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { useOrdersStore } from '@/stores/orders'
 import { useSessionStore } from '@/stores/session'
-import { setupClient, type TestClient } from '../support/client'
+import { setupClient, storeSlot, type TestClient } from '../support/client'
+import { templateByKey } from '../../support/templates'
 
 const OPENID = 'o-device-alice'
-const ORDER_TEMPLATE = 'TMPL_ORDER_STATUS'
+const ORDER_TEMPLATE = templateByKey('order_status').id
 let client: TestClient
 
 beforeEach(async () => {
@@ -70,5 +71,22 @@ describe('orders', () => {
     expect(orders.ordersById.get(id)?.status).toBe('paid')
     client = client.restart()
     expect(useOrdersStore().ordersById.get(id)).toMatchObject({ status: 'paid', lastOutcome: null })
+  })
+
+  it('reads back stored orders whose outcome is the contract\'s MessageOutcome, and no other', () => {
+    const order = { id: 'D1', goodsName: '帆布托特包', amountFen: 12900, status: 'paid', createdAt: 1, updatedAt: 2 }
+    const outcome = { id: 'm1', templateId: ORDER_TEMPLATE, status: 'failed', reason: '43101' }
+    storeSlot(client, 'orders', [
+      { ...order, lastOutcome: outcome },
+      { ...order, id: 'D2', lastOutcome: { ...outcome, status: 'lost' } },
+      { ...order, id: 'D3', lastOutcome: { ...outcome, reason: 'WHATEVER' } },
+      { ...order, id: 'D4', status: 'refunded', lastOutcome: null },
+    ])
+    client = client.restart()
+    expect(useOrdersStore().orders.map((stored) => [stored.id, stored.lastOutcome])).toEqual([
+      ['D1', outcome],
+      ['D2', null],
+      ['D3', null],
+    ])
   })
 })

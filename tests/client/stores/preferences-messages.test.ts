@@ -3,6 +3,7 @@ import { useMessagesStore } from '@/stores/messages'
 import { usePreferencesStore } from '@/stores/preferences'
 import { useSessionStore } from '@/stores/session'
 import { setupClient, type TestClient } from '../support/client'
+import { templateByKey } from '../../support/templates'
 
 const OPENID = 'o-device-alice'
 let client: TestClient
@@ -35,8 +36,8 @@ describe('preferences', () => {
 
 describe('messages', () => {
   it('refreshes the list newest first', async () => {
-    client.service.addMessage(OPENID, { id: 'm1', templateId: 'TMPL_ORDER_STATUS', status: 'sent', createdAt: '2026-03-01T01:00:00.000Z', sentAt: '2026-03-01T01:00:01.000Z' })
-    client.service.addMessage(OPENID, { id: 'm2', templateId: 'TMPL_ORDER_STATUS', status: 'failed', reason: 'NO_CREDIT', createdAt: '2026-03-02T01:00:00.000Z' })
+    client.service.addMessage(OPENID, { id: 'm1', templateId: templateByKey('order_status').id, status: 'sent', createdAt: '2026-03-01T01:00:00.000Z', sentAt: '2026-03-01T01:00:01.000Z' })
+    client.service.addMessage(OPENID, { id: 'm2', templateId: templateByKey('order_status').id, status: 'failed', reason: 'NO_CREDIT', createdAt: '2026-03-02T01:00:00.000Z' })
     const store = useMessagesStore()
     await store.refresh()
     expect(store.messages.map((message) => [message.id, message.status, message.reason])).toEqual([
@@ -47,7 +48,7 @@ describe('messages', () => {
   })
 
   it('keeps the previous list when a refresh fails', async () => {
-    client.service.addMessage(OPENID, { id: 'm1', templateId: 'TMPL_ORDER_STATUS', status: 'sent', createdAt: '2026-03-01T01:00:00.000Z' })
+    client.service.addMessage(OPENID, { id: 'm1', templateId: templateByKey('order_status').id, status: 'sent', createdAt: '2026-03-01T01:00:00.000Z' })
     const store = useMessagesStore()
     await store.refresh()
     client.service.offline = true

@@ -40,6 +40,18 @@ describe('session', () => {
     expect(session.signedIn).toBe(true)
   })
 
+  it('reads back the session with its test user, and not a stored one that lacks what the service answered', async () => {
+    await useSessionStore().signInAsTestUser('bob')
+    client = client.restart()
+    expect(useSessionStore()).toMatchObject({ openid: 'o-bob', testUser: 'bob' })
+
+    const stored = JSON.parse(client.platform.storage.get('uni-subscribe:session') ?? 'null') as { v: number; data: Record<string, unknown> }
+    delete stored.data.openid
+    client.platform.storage.set('uni-subscribe:session', JSON.stringify(stored))
+    client = client.restart()
+    expect(useSessionStore()).toMatchObject({ token: null, openid: null, testUser: null })
+  })
+
   it('ensureSignedIn signs in once on a platform with WeChat login', async () => {
     const session = useSessionStore()
     await expect(session.ensureSignedIn()).resolves.toBe(true)
@@ -56,7 +68,7 @@ describe('session', () => {
   it('a bad code is an UNAUTHORIZED ApiError and leaves the session empty', async () => {
     client = setupClient({ platform: { loginCode: () => 'invalid' } })
     const session = useSessionStore()
-    await expect(session.signIn()).rejects.toMatchObject({ name: 'ApiError', code: 'UNAUTHORIZED', message: '登录凭证无效，请重新登录' })
+    await expect(session.signIn()).rejects.toMatchObject({ name: 'ApiError', code: 'UNAUTHORIZED', message: 'code: 登录凭证无效或已使用，请重新调用 uni.login 获取' })
     expect(session.token).toBeNull()
   })
 

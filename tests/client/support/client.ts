@@ -1,6 +1,6 @@
 /**
  * One test's client: a FakePlatform whose requests go to the in-memory FakeService, manual time, and
- * a fresh pinia, installed as the ClientContext the stores use.
+ * a fresh pinia, installed as the ClientContext the stores use, with the stores main.ts makes at start.
  *
  * `restart()` gives a new pinia and a new FakePlatform over the SAME storage (the app killed and
  * started again); the service keeps its state.
@@ -10,6 +10,7 @@ import { createClientContext, installClientContext, type ClientContext } from '@
 import { FakePlatform, type FakePlatformOptions } from '@/platform/fake'
 import { PlatformError } from '@/platform/errors'
 import { useSessionStore } from '@/stores/session'
+import { useSubscriptionsStore } from '@/stores/subscriptions'
 import { FakeService, type FakeServiceOptions } from '../../support/fake-service'
 import { ManualTime } from './manual-time'
 
@@ -55,6 +56,8 @@ function start(service: FakeService, time: ManualTime, platformOptions: FakePlat
     newId: () => `consent-${String(++ids.count).padStart(4, '0')}-device`,
   })
   installClientContext(context)
+  // As main.ts does: the subscriptions store takes the credits of every delivered consent.
+  useSubscriptionsStore()
   return {
     platform,
     service,
@@ -62,6 +65,11 @@ function start(service: FakeService, time: ManualTime, platformOptions: FakePlat
     context,
     restart: (next = {}) => start(service, time, { storage: platform.storageMap, ...next }, ids),
   }
+}
+
+/** Writes `data` where the app keeps `uni-subscribe:<name>` (version 1), as an earlier run of the app would have. */
+export function storeSlot(client: TestClient, name: string, data: unknown): void {
+  client.platform.storage.set(`uni-subscribe:${name}`, JSON.stringify({ v: 1, data }))
 }
 
 /** Lets every pending promise continuation run (no timers involved). */

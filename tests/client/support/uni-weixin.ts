@@ -4,8 +4,8 @@
  * does), `errMsg` strings, `errCode` on subscription failures, '' from getStorageSync for a missing
  * key. Each test scripts what WeChat answers next. Install with `vi.stubGlobal('uni', double)`.
  */
-import type { SubscribeErrCode } from '@/domain/subscribe-errors'
-import { wechatFailMessage } from '@/domain/subscribe-errors'
+import type { SubscribeErrCode } from '@/rules/subscribe-errors'
+import { wechatFailMessage } from '@/rules/subscribe-errors'
 
 interface Callbacks<Success> {
   success?: (result: Success) => void

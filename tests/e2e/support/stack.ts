@@ -16,27 +16,22 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { Pool } from 'undici'
-import type { MyMessageList, Preferences, SessionResponse, SubscriptionList, Template } from '../../../src/domain/contract'
+import type { MyMessageList, Preferences, SessionResponse, SubscriptionList } from '../../../src/domain/contract'
 import { buildApp } from '../../../server/app'
 import { createAdjustableClock, type AdjustableClock } from '../../../server/clock'
 import { loadConfig } from '../../../server/config'
 import { createSqliteStorage, type SqliteStorage } from '../../../server/db/sqlite/storage'
 import { readMiniProgramPages } from '../../../server/messages/pages'
-import { loadCatalogue } from '../../../server/templates/catalogue'
 import { createWeChatClient } from '../../../server/wechat/client'
 import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
 import { systemClock } from '../../../server/wechat/types'
+import { TEMPLATES } from '../../support/templates'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 export const H5_BUILD_DIR = join(root, 'dist/build/h5')
-export const TEMPLATES: Template[] = loadCatalogue(join(root, 'config/templates.json'))
 const HOST = '127.0.0.1'
 
-export function templateByKey(key: string): Template {
-  const template = TEMPLATES.find((candidate) => candidate.key === key)
-  if (!template) throw new Error(`config/templates.json has no "${key}" template`)
-  return template
-}
+export { templateByKey } from '../../support/templates'
 
 /** A message as GET /sandbox/received lists it. */
 export interface ReceivedMessage {
@@ -109,7 +104,7 @@ export async function startStack(): Promise<Stack> {
   const clock = createAdjustableClock(systemClock)
   const pages = readMiniProgramPages()
   const credentials = { appId: 'wx5a4db0c0ffee0e2e', secret: randomBytes(16).toString('hex') }
-  const sandbox = createSandboxWeChat({ ...credentials, templates: TEMPLATES, pages, clock })
+  const sandbox = createSandboxWeChat({ ...credentials, templates: [...TEMPLATES], pages, clock })
   const sandboxUrl = await sandbox.listen()
   const config = loadConfig({
     HOST,

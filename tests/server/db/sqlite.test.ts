@@ -68,9 +68,9 @@ describe('SQLite database', () => {
     const { db } = open()
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000)
-    expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual(
-      MIGRATIONS.map(({ version, name }) => ({ version, name })),
-    )
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
+      ...MIGRATIONS.map((migration) => ({ version: migration.version, name: migration.name })),
+    ])
   })
 
   it('applies each migration once, also when opened again, and applies new ones in order', () => {
@@ -138,9 +138,20 @@ describe('SQLite database', () => {
     const claims = []
     for (let i = 0; i < 8; i += 1) {
       const storage = i % 2 === 0 ? a : b
+      const owner = i % 2 === 0 ? 'process-a' : 'process-b'
       await storage.messages.insert({ ...base, id: `m${i}` })
+      const { jobs } = await storage.messages.leaseDue({ owner, now: clock.now(), until: new Date(clock.now().getTime() + 60_000), limit: 1, scope: { exceptCampaigns: [] } })
+      expect(jobs.map((job) => job.id)).toEqual([`m${i}`])
       claims.push(
-        await storage.messages.claimForSend({ id: `m${i}`, from: ['queued'], spendCredit: true, dayKey: '2026-11-25', dailyLimit: 100, now: clock.now() }),
+        await storage.messages.claimForSend({
+          id: `m${i}`,
+          owner,
+          leaseUntil: new Date(clock.now().getTime() + 60_000),
+          spendCredit: true,
+          dayKey: '2026-11-25',
+          dailyLimit: 100,
+          now: clock.now(),
+        }),
       )
     }
     expect(claims.map((claim) => claim.outcome)).toEqual(['claimed', 'claimed', 'claimed', 'no-credit', 'no-credit', 'no-credit', 'no-credit', 'no-credit'])

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { Keyword, KeywordType, Template } from '../../../src/domain/contract'
+import type { Keyword, KeywordType } from '../../../src/domain/contract'
 import { checkKeywordValue, truncateThing, validateMessageData } from '../../../src/domain/keywords'
+import { EXTRA_TEMPLATES } from '../../support/templates'
 
 const keyword = (type: KeywordType, extra: Partial<Keyword> = {}): Keyword => ({ name: `${type}1`, type, label: type, ...extra })
 
@@ -138,18 +139,7 @@ describe('checkKeywordValue', () => {
   })
 })
 
-const ORDER_STATUS: Template = {
-  id: 'tmpl-order',
-  key: 'order_status',
-  title: '订单状态通知',
-  kind: 'one-time',
-  category: 'order',
-  keywords: [
-    { name: 'character_string1', type: 'character_string', label: '订单号' },
-    { name: 'phrase2', type: 'phrase', label: '订单状态' },
-    { name: 'thing3', type: 'thing', label: '商品名称' },
-  ],
-}
+const ORDER_STATUS = EXTRA_TEMPLATES.shortOrderStatus
 
 describe('validateMessageData', () => {
   const valid = { character_string1: 'DD0001', phrase2: '已发货', thing3: { value: '机械键盘' } }

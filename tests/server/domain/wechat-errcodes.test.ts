@@ -4,6 +4,7 @@ import {
   isRetryableSendErrcode,
   isTokenErrcode,
   loginErrcodeRule,
+  requeueScope,
   sendErrcodeAction,
   sendErrcodeMessage,
   sendErrcodePersonMessage,
@@ -15,8 +16,8 @@ describe('send errcodes', () => {
     [0, 'sent'],
     [-1, 'retry'],
     [TRANSPORT_ERRCODE, 'retry'],
-    [43108, 'retry'],
-    [45009, 'retry'],
+    [43108, 'requeue'],
+    [45009, 'requeue'],
     [40001, 'refresh-token'],
     [40014, 'refresh-token'],
     [42001, 'refresh-token'],
@@ -65,7 +66,8 @@ describe('send errcodes', () => {
   })
 
   it('tells retryable and token codes apart', () => {
-    expect([-1, -2, 43108, 45009, 40001, 47003].map(isRetryableSendErrcode)).toEqual([true, true, true, true, false, false])
+    expect([-1, -2, 43108, 45009, 40001, 47003].map(isRetryableSendErrcode)).toEqual([true, true, false, false, false, false])
+    expect([45009, 43108, -1, 47003].map(requeueScope)).toEqual(['everyone', 'recipient', null, null])
     expect([40001, 40014, 42001, -1].map(isTokenErrcode)).toEqual([true, true, true, false])
   })
 })

@@ -19,12 +19,12 @@ async function deferredMessage(): Promise<MessageOutcome> {
   service.wechat.grant(alice.openid, { [ORDER_STATUS.id]: 'accept' })
   await service.app.inject({ method: 'POST', url: '/api/consents', headers: { authorization: alice.authorization }, payload: { consentId: 'consent-sched', results: { [ORDER_STATUS.id]: 'accept' } } })
   await service.app.inject({ method: 'PUT', url: '/api/me/preferences', headers: { authorization: alice.authorization }, payload: { quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 20, mutedCategories: [] } })
-  const reply = await service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: alice.openid, templateId: 'order_status', data: ORDER_DATA } })
+  const reply = await service.app.inject({ method: 'POST', url: '/api/messages?wait=true', headers: adminHeaders, payload: { touser: alice.openid, templateId: 'order_status', data: ORDER_DATA } })
   return reply.json<MessageOutcome>()
 }
 
 describe('scheduler', () => {
-  it('looks on every SCHEDULER_INTERVAL_MS once started, and sends what has come due', async () => {
+  it('looks on every SCHEDULER_INTERVAL_MS once started, and queues what has come due; the dispatcher sends it', async () => {
     const outcome = await deferredMessage()
     expect(outcome.status).toBe('deferred')
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
@@ -34,13 +34,13 @@ describe('scheduler', () => {
     service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
     const hold = service.wechat.hold()
     await vi.advanceTimersByTimeAsync(59_999)
-    expect(service.wechat.sendCalls).toBe(0)
+    expect((await service.storage.messages.get(outcome.id))?.status).toBe('deferred')
     await vi.advanceTimersByTimeAsync(1)
-    // The timer's run, not the test, reached WeChat.
+    // The timer's run queued it, and the dispatcher, not the test, reached WeChat.
     await hold.reached
     expect(service.wechat.sendCalls).toBe(1)
     hold.release()
-    expect(await service.app.scheduler.runOnce()).toEqual({ processed: 1 }) // joins the timer's run
+    expect(await service.app.scheduler.runOnce({ settle: true })).toEqual({ processed: 0 })
     expect((await service.storage.messages.get(outcome.id))?.status).toBe('sent')
 
     await service.app.scheduler.stop()
@@ -48,7 +48,7 @@ describe('scheduler', () => {
     expect(service.wechat.sendCalls).toBe(1)
   })
 
-  it('a message that cannot be read does not hold up the others: they go, it is logged by id', async () => {
+  it('a message that cannot be read does not hold up the others: they go, it is failed and logged by id', async () => {
     const alice = await signIn(service.app, (user) => service.wechat.issueCode(user), 'alice')
     for (let i = 0; i < 10; i += 1) {
       service.wechat.grant(alice.openid, { [ORDER_STATUS.id]: 'accept' })
@@ -57,32 +57,31 @@ describe('scheduler', () => {
     await service.app.inject({ method: 'PUT', url: '/api/me/preferences', headers: { authorization: alice.authorization }, payload: { quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 20, mutedCategories: [] } })
     const ids: string[] = []
     for (let i = 0; i < 10; i += 1) {
-      const reply = await service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: alice.openid, templateId: 'order_status', data: ORDER_DATA } })
+      const reply = await service.app.inject({ method: 'POST', url: '/api/messages?wait=true', headers: adminHeaders, payload: { touser: alice.openid, templateId: 'order_status', data: ORDER_DATA } })
       ids.push(reply.json<MessageOutcome>().id)
     }
     // The oldest due message, first in the first batch, no longer reads.
     service.storage.db.prepare("UPDATE messages SET data = 'not json' WHERE id = ?").run(ids[0])
     service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
 
-    expect(await service.app.scheduler.runOnce()).toEqual({ processed: 10 })
+    expect(await service.app.scheduler.runOnce({ settle: true })).toEqual({ processed: 10 })
 
-    const statuses = service.storage.db.prepare('SELECT id, status FROM messages ORDER BY seq').all() as { id: string; status: string }[]
-    expect(statuses.map((row) => row.status)).toEqual(['deferred', ...Array<string>(9).fill('sent')])
+    const statuses = service.storage.db.prepare('SELECT id, status, reason, detail FROM messages ORDER BY seq').all() as { status: string }[]
+    expect(statuses[0]).toEqual({ id: ids[0], status: 'failed', reason: 'INTERNAL', detail: '保存的消息内容无法读取，没有发送' })
+    expect(statuses.slice(1).map((row) => row.status)).toEqual(Array<string>(9).fill('sent'))
     expect(service.wechat.sendCalls).toBe(9)
-    const logged = service.logs.map((line) => JSON.parse(line) as { msg: string; messageId?: string }).filter((entry) => entry.msg === 'scheduler could not move a message on')
+    const logged = service.logs.map((line) => JSON.parse(line) as { msg: string; messageId?: string }).filter((entry) => entry.msg === 'a queued message cannot be read; failed (INTERNAL)')
     expect(logged.map((entry) => entry.messageId)).toEqual([ids[0]])
   })
 
   it('never runs twice at once: a second call joins the run in progress', async () => {
     await deferredMessage()
     service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
-    const hold = service.wechat.hold()
     const first = service.app.scheduler.runOnce()
-    await hold.reached
     const second = service.app.scheduler.runOnce()
     expect(second).toBe(first)
-    hold.release()
     expect(await first).toEqual({ processed: 1 })
+    await service.app.scheduler.runOnce({ settle: true })
     expect(service.wechat.sendCalls).toBe(1)
   })
 })

@@ -86,7 +86,7 @@ describe('the demo seed', () => {
 
     // A message to a demo user with credits goes out: the sandbox knows them and has their quota.
     const withCredit = users.find((user) => (user.credits[ORDER_STATUS.id] ?? 0) > 0 && user.preferences.quietHours === null)!
-    const sent = await service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: withCredit.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA } })
+    const sent = await service.app.inject({ method: 'POST', url: '/api/messages?wait=true', headers: adminHeaders, payload: { touser: withCredit.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA } })
     expect(sent.json()).toMatchObject({ status: 'sent' })
   })
 
@@ -165,7 +165,7 @@ describe('after a restart in sandbox mode', () => {
 
     // Nobody signed in since the restart: the sandbox knows them from the database.
     const withCredit = users.find((user) => (user.credits[ORDER_STATUS.id] ?? 0) > 0 && user.preferences.quietHours === null)!
-    const sent = await after.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: withCredit.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA } })
+    const sent = await after.app.inject({ method: 'POST', url: '/api/messages?wait=true', headers: adminHeaders, payload: { touser: withCredit.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA } })
     expect(sent.json()).toMatchObject({ status: 'sent' })
     expect(after.logs.some((line) => line.includes('sandbox WeChat told the users and credits of the database again'))).toBe(true)
   })

@@ -118,7 +118,7 @@ describe('request bodies', () => {
 
 describe('validation of a union', () => {
   const send = (data: unknown) =>
-    service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: alice.openid, templateId: ORDER_STATUS.id, data } })
+    service.app.inject({ method: 'POST', url: '/api/messages?wait=true', headers: adminHeaders, payload: { touser: alice.openid, templateId: ORDER_STATUS.id, data } })
 
   it('names the rule of the branch the value has the shape of', async () => {
     expect(errorOf(await send({ thing1: 'x'.repeat(201) }), 400)).toEqual({ code: 'VALIDATION_FAILED', field: 'data.thing1', message: 'data.thing1: 最多 200 个字符' })

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { MessageDetail, MessageOutcome, Preferences } from '../../../src/domain/contract'
+import { LEASE_MS } from '../../../server/dispatch/dispatcher'
 import {
   ACCOUNT_SECURITY,
   ACTIVITY_DATA,
@@ -44,7 +45,7 @@ async function setPreferences(preferences: Preferences, who = alice): Promise<vo
 }
 
 async function send(body: Record<string, unknown>) {
-  return service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: body })
+  return service.app.inject({ method: 'POST', url: '/api/messages?wait=true', headers: adminHeaders, payload: body })
 }
 
 async function sendOrder(extra: Record<string, unknown> = {}): Promise<MessageOutcome> {
@@ -125,42 +126,44 @@ describe('POST /api/messages: recording what WeChat answered fails', () => {
   // The SQLite engine's own error, as a locked or failing database throws it.
   const databaseLocked = (): Error => new Database.SqliteError('database is locked', 'SQLITE_BUSY')
 
-  function logged(msg: string): { messageId?: string; result?: unknown }[] {
-    return service.logs.map((line) => JSON.parse(line) as { msg: string; messageId?: string; result?: unknown }).filter((entry) => entry.msg === msg)
+  function logged(msg: string): { messageIds?: string[]; results?: unknown }[] {
+    return service.logs.map((line) => JSON.parse(line) as { msg: string; messageIds?: string[]; results?: unknown }).filter((entry) => entry.msg === msg)
   }
 
   it('once: logged with the message id, written again, the message sent and never sent twice', async () => {
     await accept(ORDER_STATUS.id, 2)
-    const finishSend = vi.spyOn(service.storage.messages, 'finishSend').mockRejectedValueOnce(databaseLocked())
+    const finishSends = vi.spyOn(service.storage.messages, 'finishSends').mockRejectedValueOnce(databaseLocked())
     const outcome = await sendOrder()
     expect(outcome).toEqual({ id: expect.any(String), templateId: ORDER_STATUS.id, status: 'sent' })
-    expect(finishSend).toHaveBeenCalledTimes(2)
+    expect(finishSends).toHaveBeenCalledTimes(2)
     expect(service.wechat.sendCalls).toBe(1)
     expect(await detail(outcome.id)).toMatchObject({ status: 'sent', msgid: '3000000000', attempts: [{ errcode: 0 }] })
     expect(await credits()).toBe(1)
     expect(logged('recording the send result failed; writing it again')).toEqual([
-      expect.objectContaining({ messageId: outcome.id, result: { status: 'sent', msgid: '3000000000' } }),
+      expect.objectContaining({ messageIds: [outcome.id], results: [{ status: 'sent', msgid: '3000000000' }] }),
     ])
   })
 
-  it('twice: 500, logged with the message id and what WeChat answered, not sent again; the next start marks it INTERRUPTED', async () => {
+  it('twice: logged with the message id and what WeChat answered, answered as still sending, not sent again; INTERRUPTED once its lease runs out', async () => {
     await accept(ORDER_STATUS.id, 2)
-    vi.spyOn(service.storage.messages, 'finishSend').mockRejectedValueOnce(databaseLocked()).mockRejectedValueOnce(databaseLocked())
+    vi.spyOn(service.storage.messages, 'finishSends').mockRejectedValueOnce(databaseLocked()).mockRejectedValueOnce(databaseLocked())
     const reply = await send({ touser: alice.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA })
-    expect(reply.statusCode).toBe(500)
+    expect(reply.statusCode).toBe(202)
     expect(reply.body).not.toContain('database is locked')
     const [row] = service.storage.db.prepare('SELECT id, status FROM messages').all() as { id: string; status: string }[]
     expect(row?.status).toBe('sending')
+    expect(reply.json()).toEqual({ id: row?.id, templateId: ORDER_STATUS.id, status: 'sending' })
     expect(logged('send result not recorded: the message stays sending until the next start marks it failed (INTERRUPTED)')).toEqual([
-      expect.objectContaining({ messageId: row?.id, result: { status: 'sent', msgid: '3000000000' } }),
+      expect.objectContaining({ messageIds: [row?.id], results: [{ status: 'sent', msgid: '3000000000' }] }),
     ])
 
-    await service.app.scheduler.start()
-    await service.app.scheduler.stop()
+    // Still this process's until its lease runs out; then no process holds it and it is in doubt.
+    await service.app.scheduler.runOnce()
+    expect((await detail(row?.id ?? '')).status).toBe('sending')
+    service.manual.advance(LEASE_MS + 1)
+    await service.app.scheduler.runOnce()
     expect(await detail(row?.id ?? '')).toMatchObject({ status: 'failed', reason: 'INTERRUPTED' })
-    expect(logged('messages interrupted mid-send marked failed (INTERRUPTED), credits given back')).toEqual([
-      expect.objectContaining({ messageIds: [row?.id] }),
-    ])
+    expect(await credits()).toBe(2)
     expect(service.wechat.sendCalls).toBe(1)
   })
 })
@@ -349,14 +352,14 @@ describe('quiet hours', () => {
     expect(await credits()).toBe(2)
 
     service.manual.set(new Date('2026-11-25T05:59:00.000Z'))
-    expect(await service.app.scheduler.runOnce()).toEqual({ processed: 0 })
+    expect(await service.app.scheduler.runOnce({ settle: true })).toEqual({ processed: 0 })
     expect(service.wechat.sendCalls).toBe(0)
 
     service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
-    expect(await service.app.scheduler.runOnce()).toEqual({ processed: 1 })
+    expect(await service.app.scheduler.runOnce({ settle: true })).toEqual({ processed: 1 })
     const message = await detail(outcome.id)
     expect(message).toMatchObject({ status: 'sent', sentAt: '2026-11-25T06:00:00.000Z' })
-    expect(message.history.map((change) => change.status)).toEqual(['queued', 'deferred', 'sending', 'sent'])
+    expect(message.history.map((change) => change.status)).toEqual(['queued', 'deferred', 'queued', 'sending', 'sent'])
     expect(await credits()).toBe(1)
 
     const mine = await service.app.inject({ method: 'GET', url: '/api/me/messages', headers: { authorization: alice.authorization } })
@@ -380,7 +383,7 @@ describe('quiet hours', () => {
     const outcome = await sendOrder()
     await setPreferences({ quietHours: { start: '12:00', end: '15:30' }, dailyLimit: 20, mutedCategories: [] })
     service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
-    await service.app.scheduler.runOnce()
+    await service.app.scheduler.runOnce({ settle: true })
     expect(await detail(outcome.id)).toMatchObject({ status: 'deferred', deliverAfter: '2026-11-25T07:30:00.000Z' })
   })
 })

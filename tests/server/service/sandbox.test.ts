@@ -60,7 +60,7 @@ async function subscribe(person: Person, templateId: string, times: number): Pro
 async function sendOrder(person: Person, extra: Record<string, unknown> = {}): Promise<MessageOutcome> {
   const reply = await service.app.inject({
     method: 'POST',
-    url: '/api/messages',
+    url: '/api/messages?wait=true',
     headers: adminHeaders,
     payload: { touser: person.openid, templateId: 'order_status', data: ORDER_DATA, ...extra },
   })

@@ -1,7 +1,7 @@
 /**
  * Bad input, missing and foreign auth, limits, CORS, and secrets kept out of answers and logs.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createHash } from 'node:crypto'
 import { ORDER_DATA, ORDER_STATUS, ADMIN_KEY, adminHeaders, errorOf, signIn, startFakeService, testConfig, type FakeService } from '../support/service'
 
@@ -71,7 +71,7 @@ describe('authentication', () => {
 
   it('a person sees only their own messages and sends events only to themselves', async () => {
     const bob = await signIn(service.app, (user) => service.wechat.issueCode(user), 'bob')
-    await service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: alice.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA } })
+    await service.app.inject({ method: 'POST', url: '/api/messages?wait=true', headers: adminHeaders, payload: { touser: alice.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA } })
     const bobs = await service.app.inject({ method: 'GET', url: '/api/me/messages', headers: { authorization: bob.authorization } })
     expect(bobs.json()).toEqual([])
     // There is no field to name another recipient: an extra `touser` is ignored, the event is Bob's.
@@ -184,16 +184,29 @@ describe('secrets', () => {
   })
 
   it('a 500 says nothing about the inside and logs the error without secrets', async () => {
+    vi.spyOn(service.storage.messages, 'get').mockRejectedValueOnce(
+      new Error('boom at https://api.weixin.qq.com/cgi-bin/message/subscribe/send?access_token=SECRET_TOKEN_42'),
+    )
+    const reply = await service.app.inject({ method: 'GET', url: '/api/messages/some-id', headers: adminHeaders })
+    expect(errorOf(reply, 500)).toEqual({ code: 'INTERNAL', message: '服务内部错误，请稍后重试' })
+    expect(reply.body).not.toContain('boom')
+    expect(service.logs.join('')).toContain('access_token=[REDACTED]')
+    expect(service.logs.join('')).not.toContain('SECRET_TOKEN_42')
+  })
+
+  it('a send that fails inside the service, and then cannot even be recorded, leaks no secret either', async () => {
     service.wechat.sendSubscribeMessage = async () => {
-      throw new Error('boom at https://api.weixin.qq.com/cgi-bin/message/subscribe/send?access_token=SECRET_TOKEN_42')
+      throw new Error('boom at https://api.weixin.qq.com/cgi-bin/message/subscribe/send?access_token=SECRET_TOKEN_43')
     }
     // …and then the database refuses to record the failure.
     service.storage.db.exec(`CREATE TRIGGER refuse_failed BEFORE UPDATE OF status ON messages WHEN NEW.status = 'failed'
       BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`)
     await service.app.inject({ method: 'POST', url: '/api/consents', headers: { authorization: alice.authorization }, payload: { consentId: 'consent-500x', results: { [ORDER_STATUS.id]: 'accept' } } })
-    const reply = await service.app.inject({ method: 'POST', url: '/api/messages', headers: adminHeaders, payload: { touser: alice.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA } })
-    expect(errorOf(reply, 500)).toEqual({ code: 'INTERNAL', message: '服务内部错误，请稍后重试' })
+    const reply = await service.app.inject({ method: 'POST', url: '/api/messages?wait=true', headers: adminHeaders, payload: { touser: alice.openid, templateId: ORDER_STATUS.id, data: ORDER_DATA } })
+    expect(reply.statusCode).toBe(202)
+    expect(reply.json()).toMatchObject({ status: 'sending' })
+    expect(reply.body).not.toContain('disk on fire')
     expect(service.logs.join('')).toContain('access_token=[REDACTED]')
-    expect(service.logs.join('')).not.toContain('SECRET_TOKEN_42')
+    expect(service.logs.join('')).not.toContain('SECRET_TOKEN_43')
   })
 })

@@ -242,7 +242,7 @@ describe('GET /api/segments/:id/reach', () => {
     // limitUsed gets one message today: their daily limit of 1 is used up.
     const sent = await service.app.inject({
       method: 'POST',
-      url: '/api/messages',
+      url: '/api/messages?wait=true',
       headers: adminHeaders,
       payload: { touser: limited, templateId: ORDER_STATUS.id, data: ORDER_DATA },
     })

@@ -1,10 +1,13 @@
 /**
  * A typed in-process WeChatClient that answers as WeChat does after the real client's retries: a
- * one-time quota per openid × template fed by `grant` (as the subscribe dialog feeds WeChat), 43101
+ * quota per openid × template fed by `grant` (as the subscribe dialog feeds WeChat), kept by the
+ * sandbox WeChat's own quota (server/wechat/sandbox/quota.ts, the ledger's credit rules), 43101
  * without quota, 47003 for values that break a keyword rule, 41030 for an unknown page, 40037 for an
- * unknown template, 40003 for an unknown openid, msgids as strings. `failNext` scripts the final
- * answer of the next sends (e.g. -1 after retries exhausted); `hold` keeps sends in flight until
- * released, as a process that dies mid-call would leave them.
+ * unknown template, 40003 for an unknown openid, msgids as strings; a login code is good once (40029
+ * unknown, 40163 used). `failNext` scripts the final answer of the next sends (e.g. -1 after retries
+ * exhausted); `hold` keeps sends in flight until released, as a process that dies mid-call would
+ * leave them. tests/contract/wechat.contract.test.ts proves it against the real client and the
+ * sandbox WeChat.
  */
 import type { SubscribeResult, Template } from '../../../src/domain/contract'
 import { validateMessageData } from '../../../src/domain/keywords'
@@ -17,11 +20,13 @@ import {
   type WeChatClient,
   type WeChatTemplate,
 } from '../../../server/wechat/types'
+import { createSandboxQuota } from '../../../server/wechat/sandbox/quota'
 
 export interface FakeWeChat extends WeChatClient {
   issueCode(user: string): string
   openidFor(user: string): string
-  grant(openid: string, results: Record<string, SubscribeResult>): void
+  /** What the person answered in the subscribe dialog; returns the quota left per template id. */
+  grant(openid: string, results: Record<string, SubscribeResult>): Record<string, number>
   quota(openid: string, templateId: string): number
   /** The next `count` sends end with `errcode` (after the client's retries), using `attempts` calls each. */
   failNext(errcode: number, count: number, attempts?: number): void
@@ -33,29 +38,25 @@ export interface FakeWeChat extends WeChatClient {
 
 export function createFakeWeChat(options: { templates: readonly Template[]; pages: readonly string[]; clock: Clock }): FakeWeChat {
   const templates = new Map(options.templates.map((template) => [template.id, template]))
-  const pages = new Set(options.pages)
-  const codes = new Map<string, string>()
+  const pages = new Set(options.pages.map((page) => page.replace(/^\//, '')))
+  const codes = new Map<string, { openid: string; used: boolean }>()
   const openids = new Set<string>()
-  const quotas = new Map<string, number>()
+  const quotas = createSandboxQuota(templates)
   const accepted: SubscribeMessage[] = []
   const scripted: { errcode: number; attempts: number }[] = []
   let held: Promise<void> | null = null
   let onHeld: (() => void) | null = null
   let sendCalls = 0
   let nextMsgid = 3_000_000_000
-  const key = (openid: string, templateId: string): string => `${openid}|${templateId}`
-  const quota = (openid: string, templateId: string): number => quotas.get(key(openid, templateId)) ?? 0
 
   function answer(message: SubscribeMessage): { errcode: number; errmsg: string } {
     if (!openids.has(message.touser)) return { errcode: 40003, errmsg: 'invalid openid' }
     const template = templates.get(message.template_id)
     if (!template) return { errcode: 40037, errmsg: 'invalid template_id' }
-    if (message.page !== undefined && !pages.has(message.page.split('?')[0]!)) return { errcode: 41030, errmsg: 'invalid page' }
+    if (message.page !== undefined && !pages.has(message.page.replace(/^\//, '').split('?')[0]!)) return { errcode: 41030, errmsg: 'invalid page' }
     const checked = validateMessageData(template, message.data)
     if (!checked.ok) return { errcode: 47003, errmsg: `argument invalid! ${checked.field} invalid` }
-    const left = quota(message.touser, template.id)
-    if (left <= 0) return { errcode: 43101, errmsg: 'user refuse to accept the msg' }
-    if (template.kind === 'one-time') quotas.set(key(message.touser, template.id), left - 1)
+    if (!quotas.spend(message.touser, template)) return { errcode: 43101, errmsg: 'user refuse to accept the msg' }
     return { errcode: 0, errmsg: 'ok' }
   }
 
@@ -66,7 +67,7 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
     },
     issueCode(user) {
       const code = `code-${user}-${codes.size}`
-      codes.set(code, this.openidFor(user))
+      codes.set(code, { openid: this.openidFor(user), used: false })
       return code
     },
     openidFor(user) {
@@ -74,14 +75,8 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
       openids.add(openid)
       return openid
     },
-    grant(openid, results) {
-      for (const [templateId, result] of Object.entries(results)) {
-        const template = templates.get(templateId)
-        if (!template || (result !== 'accept' && result !== 'acceptWithAudio')) continue
-        quotas.set(key(openid, templateId), template.kind === 'long-term' ? Number.MAX_SAFE_INTEGER : quota(openid, templateId) + 1)
-      }
-    },
-    quota,
+    grant: (openid, results) => quotas.grant(openid, results),
+    quota: (openid, templateId) => quotas.quota(openid, templateId),
     failNext(errcode, count, attempts = 1) {
       for (let i = 0; i < count; i += 1) scripted.push({ errcode, attempts })
     },
@@ -102,10 +97,11 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
       return 'fake-access-token'
     },
     async code2Session(jsCode): Promise<Code2SessionResult> {
-      const openid = codes.get(jsCode)
-      if (openid === undefined) throw new WeChatError(40029, 'invalid code')
-      codes.delete(jsCode)
-      return { openid }
+      const entry = codes.get(jsCode)
+      if (entry === undefined) throw new WeChatError(40029, 'invalid code')
+      if (entry.used) throw new WeChatError(40163, 'code been used')
+      entry.used = true
+      return { openid: entry.openid }
     },
     async sendSubscribeMessage(message): Promise<SendOutcome> {
       sendCalls += 1

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { Pool } from 'undici'
 import { expect } from 'vitest'
@@ -15,37 +14,25 @@ import { buildApp, type BuildAppOptions } from '../../../server/app'
 import { createAdjustableClock, createManualClock, type AdjustableClock, type ManualClock } from '../../../server/clock'
 import { loadConfig, type Config } from '../../../server/config'
 import { createSqliteStorage, type SqliteStorage } from '../../../server/db/sqlite/storage'
-import { loadCatalogue } from '../../../server/templates/catalogue'
 import { createWeChatClient } from '../../../server/wechat/client'
 import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
 import type { WeChatClient } from '../../../server/wechat/types'
+import { sampleData, templateByKey, TEMPLATES } from '../../support/templates'
 import { createFakeWeChat, type FakeWeChat } from './fake-wechat'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
 export const PAGES = ['pages/orders/index', 'pages/subscriptions/index', 'pages/messages/index', 'pages/preferences/index']
 
-/** The catalogue the service ships (config/templates.json). */
-export const TEMPLATES: Template[] = loadCatalogue(fileURLToPath(new URL('../../../config/templates.json', import.meta.url)))
+/** The catalogue the service ships (config/templates.json): the shared fixtures of tests/support/templates.ts. */
+export { TEMPLATES } from '../../support/templates'
 
-function template(key: string): Template {
-  const found = TEMPLATES.find((candidate) => candidate.key === key)
-  if (!found) throw new Error(`config/templates.json has no "${key}" template`)
-  return found
-}
+export const ORDER_STATUS = templateByKey('order_status')
+export const ACTIVITY_REMINDER = templateByKey('activity_reminder')
+export const ACCOUNT_SECURITY = templateByKey('account_security')
 
-export const ORDER_STATUS = template('order_status')
-export const ACTIVITY_REMINDER = template('activity_reminder')
-export const ACCOUNT_SECURITY = template('account_security')
-
-export const ORDER_DATA = {
-  character_string1: 'DD20261125001',
-  phrase2: '已发货',
-  thing3: '机械键盘',
-  time4: '2026年11月25日 13:05',
-  thing5: '包裹正在路上',
-}
-export const ACTIVITY_DATA = { thing1: '双十一', date2: '2026年11月11日', thing3: '线上', thing4: '记得准时参加' }
-export const SECURITY_DATA = { thing1: '新设备登录', time2: '2026年11月25日 13:05', enum3: '中' }
+export const ORDER_DATA = sampleData('order_status')
+export const ACTIVITY_DATA = sampleData('activity_reminder')
+export const SECURITY_DATA = sampleData('account_security')
 
 /** 2026-11-25 13:00 in Asia/Shanghai. */
 export const NOON_SHANGHAI = new Date('2026-11-25T05:00:00.000Z')
@@ -79,7 +66,7 @@ export interface TestServiceOptions {
   config?: Config
   databasePath?: string
   manual?: ManualClock
-  templates?: Template[]
+  templates?: readonly Template[]
   sandbox?: SandboxWeChat
   /** An open storage to use (else one is opened on `databasePath`). */
   storage?: SqliteStorage
@@ -105,6 +92,8 @@ export async function startService(options: TestServiceOptions): Promise<TestSer
     ...(options.sandbox && { sandbox: options.sandbox }),
     ...options.extra,
   })
+  // As listening would: the dispatcher starts with the app.
+  await app.ready()
   return {
     app,
     storage,
@@ -166,7 +155,7 @@ export async function startSandboxService(options: Partial<TestServiceOptions> =
   const manual = options.manual ?? createManualClock(NOON_SHANGHAI)
   const clock = createAdjustableClock(manual)
   const credentials = { appId: 'wx5a4db0c0ffee0000', secret: randomBytes(16).toString('hex') }
-  const sandbox = createSandboxWeChat({ ...credentials, templates: options.templates ?? TEMPLATES, pages: PAGES, clock })
+  const sandbox = createSandboxWeChat({ ...credentials, templates: [...(options.templates ?? TEMPLATES)], pages: PAGES, clock })
   const url = await sandbox.listen()
   const pool = new Pool(url, { connections: 16 })
   const databasePath = options.databasePath ?? tempDatabasePath()

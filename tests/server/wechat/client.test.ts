@@ -6,7 +6,7 @@ import { HttpWeChatClient, type HttpWeChatClientOptions } from '../../../server/
 import { createMemoryTokenStore } from '../../../server/wechat/memory-token-store'
 import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
 import { isWeChatError, WeChatError, type SubscribeMessage, type TokenStore } from '../../../server/wechat/types'
-import { ACCOUNT_SECURITY, APP_ID, manualClock, ORDER_DATA, ORDER_STATUS, PAGES, SECRET, type ManualClock } from './support'
+import { ACCOUNT_SECURITY, APP_ID, manualClock, ORDER_DATA, ORDER_STATUS, PAGES, SECRET, SECURITY_DATA, type ManualClock } from './support'
 
 let clock: ManualClock
 let sandbox: SandboxWeChat
@@ -81,7 +81,7 @@ describe('sendSubscribeMessage', () => {
       40003: { touser: 'oNotAUserOfThisApp0000000000' },
       40037: { template_id: 'Xx'.repeat(21) + 'X' },
       41030: { page: 'pages/admin/index' },
-      43101: { template_id: ACCOUNT_SECURITY.id, data: { thing1: { value: '新设备登录' }, enum2: { value: '高' } } },
+      43101: { template_id: ACCOUNT_SECURITY.id, data: SECURITY_DATA },
       47003: { data: { ...ORDER_DATA, phrase2: { value: 'shipped' } } },
     }
     const outcome = await client().sendSubscribeMessage(message(cases[errcode]))
@@ -91,7 +91,17 @@ describe('sendSubscribeMessage', () => {
     expect(sandbox.stats().sendCalls).toBe(1)
   })
 
-  it.each([-1, 45009, 43108, -2, 'reset'] as const)('retries %s with exponential backoff until it goes through', async (fault) => {
+  it.each([45009, 43108] as const)('does not call again after %i: the dispatcher requeues the message for later', async (errcode) => {
+    sandbox.grant(openid, { [ORDER_STATUS.id]: 'accept' })
+    sandbox.setFaults({ failNext: { errcode, count: 1 } })
+    const outcome = await client().sendSubscribeMessage(message())
+    expect(outcome).toMatchObject({ ok: false, errcode })
+    expect(outcome.attempts.map((a) => a.errcode)).toEqual([errcode])
+    expect(sleeps).toEqual([])
+    expect(sandbox.quota(openid, ORDER_STATUS.id)).toBe(1)
+  })
+
+  it.each([-1, -2, 'reset'] as const)('retries %s with exponential backoff until it goes through', async (fault) => {
     sandbox.grant(openid, { [ORDER_STATUS.id]: 'accept' })
     sandbox.setFaults({ failNext: { errcode: fault, count: 2 } })
     const outcome = await client().sendSubscribeMessage(message())

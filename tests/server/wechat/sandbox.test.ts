@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { parseTemplateContent } from '../../../src/domain/template-content'
 import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
-import { ACCOUNT_SECURITY, APP_ID, manualClock, ORDER_DATA, ORDER_STATUS, PAGES, SECRET, type ManualClock } from './support'
+import { ACCOUNT_SECURITY, APP_ID, manualClock, ORDER_DATA, ORDER_STATUS, PAGES, SECRET, SECURITY_DATA, type ManualClock } from './support'
 
 let clock: ManualClock
 let sandbox: SandboxWeChat
@@ -160,7 +160,7 @@ describe('sandbox send', () => {
   })
 
   it('lets one long-term accept allow many sends until rejected', async () => {
-    const data = { thing1: { value: '新设备登录' }, enum2: { value: '高' } }
+    const data = SECURITY_DATA
     expect(sandbox.grant(openid, { [ACCOUNT_SECURITY.id]: 'accept' })).toEqual({ [ACCOUNT_SECURITY.id]: 1 })
     for (let i = 0; i < 3; i += 1) expect(await send(token, message({ template_id: ACCOUNT_SECURITY.id, data }))).toMatchObject({ errcode: 0 })
     sandbox.grant(openid, { [ACCOUNT_SECURITY.id]: 'reject' })
@@ -249,9 +249,9 @@ describe('sandbox gettemplate', () => {
       [ORDER_STATUS.id, '订单状态通知', 2],
       [ACCOUNT_SECURITY.id, '账户安全提醒', 3],
     ])
-    expect(data[0]!.content).toBe('订单号:{{character_string1.DATA}}\n订单状态:{{phrase2.DATA}}\n商品名称:{{thing3.DATA}}\n')
+    expect(data[0]!.content).toBe('订单号:{{character_string1.DATA}}\n订单状态:{{phrase2.DATA}}\n商品名称:{{thing3.DATA}}\n更新时间:{{time4.DATA}}\n备注:{{thing5.DATA}}\n')
     expect(parseTemplateContent(data[1]!.content)).toEqual(ACCOUNT_SECURITY.keywords.map(({ name, type, label }) => ({ name, type, label })))
-    expect(data[1]!.keywordEnumValueList).toEqual([{ keywordCode: 'enum2.DATA', enumValueList: ['低', '中', '高'] }])
+    expect(data[1]!.keywordEnumValueList).toEqual([{ keywordCode: 'enum3.DATA', enumValueList: ['低', '中', '高'] }])
   })
 
   it('needs a valid token', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { consentBatchProblem, planConsentBatches } from '@/domain/consent-batches'
-import type { TemplateKindInfo } from '@/domain/consent-batches'
+import { consentBatchProblem, planConsentBatches } from '@/rules/consent-batches'
+import type { TemplateKindInfo } from '@/rules/consent-batches'
 
 const templates: TemplateKindInfo[] = [
   { id: 'A', kind: 'one-time' },

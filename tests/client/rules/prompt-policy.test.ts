@@ -3,8 +3,11 @@ import {
   EMPTY_PROMPT_HISTORY,
   decideGroupPrompt,
   decidePrompt,
+  isKeptChoice,
+  keptChoiceOf,
+  statusOf,
   type PromptInput,
-} from '@/domain/prompt-policy'
+} from '@/rules/prompt-policy'
 
 const MONDAY_10 = Date.parse('2026-03-02T10:00:00+08:00')
 const HOUR = 3_600_000
@@ -103,5 +106,16 @@ describe('decideGroupPrompt', () => {
   it('guides when every askable template is kept as reject, direct when all kept as accept', () => {
     expect(decideGroupPrompt([input({ alwaysKeep: 'reject' }), input({ alwaysKeep: 'reject' })])).toEqual({ action: 'guide', reason: 'always-reject' })
     expect(decideGroupPrompt([input({ alwaysKeep: 'accept' }), input({ alwaysKeep: 'accept' })])).toEqual({ action: 'direct', reason: 'always-accept' })
+  })
+})
+
+describe('what a dialog answer means', () => {
+  it('every accept is the status accept; the others stand as they are', () => {
+    expect((['accept', 'acceptWithAudio', 'reject', 'ban', 'filter'] as const).map(statusOf)).toEqual(['accept', 'accept', 'reject', 'ban', 'filter'])
+  })
+
+  it('"总是保持以上选择" keeps accept, reject or ban; a filtered template keeps nothing', () => {
+    expect((['accept', 'acceptWithAudio', 'reject', 'ban', 'filter'] as const).map(keptChoiceOf)).toEqual(['accept', 'accept', 'reject', 'ban', null])
+    expect(['accept', 'reject', 'ban', 'acceptWithAudio', 'filter', null].map(isKeptChoice)).toEqual([true, true, true, false, false, false])
   })
 })

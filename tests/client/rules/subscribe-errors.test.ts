@@ -7,7 +7,7 @@ import {
   wechatFailMessage,
   type SubscribeErrCode,
   type SubscribeErrorCode,
-} from '@/domain/subscribe-errors'
+} from '@/rules/subscribe-errors'
 
 const EXPECTED: Array<[SubscribeErrCode, SubscribeErrorCode, RegExp]> = [
   [10001, 'EMPTY_TEMPLATE_IDS', /没有选择要订阅的消息/],

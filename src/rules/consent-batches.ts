@@ -10,7 +10,7 @@
  *
  * Pure: no uni, no HTTP.
  */
-import type { Template, TemplateKind } from './contract'
+import type { Template, TemplateKind } from '@/domain/contract'
 import { SubscribeError } from './subscribe-errors'
 
 /** WeChat's limit per call (the newest docs say 5 and are not confirmed: 3 works everywhere). */

@@ -36,6 +36,8 @@ export type SubscribeErrorCode =
   | 'NETWORK'
   /** This runtime cannot subscribe (H5 outside the sandbox). */
   | 'UNSUPPORTED'
+  /** Nobody is signed in: there is no one the consent could be counted for. */
+  | 'SIGNED_OUT'
   /** Anything else WeChat answered; `errMsg` keeps the original. */
   | 'UNKNOWN'
 
@@ -57,7 +59,7 @@ export const SUBSCRIBE_ERR_CODES = {
 export type SubscribeErrCode = keyof typeof SUBSCRIBE_ERR_CODES
 
 /** The errMsg WeChat sends with each errCode (after `requestSubscribeMessage:fail `). */
-export const WECHAT_ERR_MSG: Record<SubscribeErrCode, string> = {
+const WECHAT_ERR_MSG: Record<SubscribeErrCode, string> = {
   10001: "TmplIds can't be empty",
   10002: 'Request list fail',
   10003: 'Request subscribe fail',
@@ -94,17 +96,15 @@ const MESSAGES: Record<SubscribeErrorCode, string> = {
   NOT_IN_TAP: '订阅需要你亲自点按按钮才能发起，请再点一次',
   NETWORK: '网络连接失败，订阅没有完成，请检查网络后再试',
   UNSUPPORTED: '订阅消息只能在微信小程序里订阅，网页预览不支持',
+  SIGNED_OUT: '请先登录，再订阅消息',
   UNKNOWN: '订阅没有完成，请稍后再试',
 }
-
-/** Every SubscribeErrorCode. */
-export const SUBSCRIBE_ERROR_CODES = Object.keys(MESSAGES) as SubscribeErrorCode[]
 
 export function isSubscribeErrorCode(value: unknown): value is SubscribeErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(MESSAGES, value)
 }
 
-export interface SubscribeErrorOptions {
+interface SubscribeErrorOptions {
   errCode?: number
   errMsg?: string
   /** Overrides the standard message for this code. */
@@ -131,11 +131,6 @@ export class SubscribeError extends Error {
 
 export function isSubscribeError(value: unknown): value is SubscribeError {
   return value instanceof SubscribeError
-}
-
-/** The plain Chinese message for a code. */
-export function subscribeErrorMessage(code: SubscribeErrorCode): string {
-  return MESSAGES[code]
 }
 
 function isKnownErrCode(errCode: number): errCode is SubscribeErrCode {

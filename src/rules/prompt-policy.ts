@@ -16,12 +16,34 @@
  *
  * Pure, with the time passed in (`now`, ms since the epoch): no uni, no HTTP, no Date.now().
  */
+import type { SubscribeResult } from '@/domain/contract'
+import { isAccept } from '@/domain/subscribe-results'
 
 /** What the app knows about a template for this person. `unknown` until a dialog answered. */
 export type SubscriptionStatus = 'unknown' | 'accept' | 'reject' | 'ban' | 'filter'
 
 /** A choice kept with "总是保持以上选择", as `getSetting` reports it in `itemSettings`. */
 export type KeptChoice = 'accept' | 'reject' | 'ban'
+
+export function isKeptChoice(value: unknown): value is KeptChoice {
+  return value === 'accept' || value === 'reject' || value === 'ban'
+}
+
+/** A status a dialog answer gives. */
+type AnsweredStatus = Exclude<SubscriptionStatus, 'unknown'>
+
+/** A dialog answer as a status: every accept (`acceptWithAudio` too) is `accept`. */
+export function statusOf(result: SubscribeResult): AnsweredStatus {
+  if (isAccept(result)) return 'accept'
+  // Not an accept: reject, ban or filter.
+  return result as Exclude<SubscribeResult, `accept${string}`>
+}
+
+/** The choice "总是保持以上选择" keeps for an answer (a `filter` keeps none). */
+export function keptChoiceOf(result: SubscribeResult): KeptChoice | null {
+  const status = statusOf(result)
+  return status === 'filter' ? null : status
+}
 
 export type PrePromptOutcome = 'shown' | 'confirmed' | 'declined'
 
@@ -44,7 +66,7 @@ export interface PromptInput {
   history: PromptHistory
 }
 
-export interface PromptPolicyOptions {
+interface PromptPolicyOptions {
   /** How long to leave a person alone after they said no. Default 72 h. */
   rejectCooldownMs?: number
 }
@@ -57,12 +79,12 @@ export type PromptDecision =
   | { action: 'blocked'; reason: 'ban' }
 
 export const HOUR_MS = 60 * 60 * 1000
-export const DEFAULT_REJECT_COOLDOWN_MS = 72 * HOUR_MS
+const DEFAULT_REJECT_COOLDOWN_MS = 72 * HOUR_MS
 
 export const EMPTY_PROMPT_HISTORY: PromptHistory = Object.freeze({ prePrompt: null, dialog: null })
 
 /** When the person last said no to this template, in the pre-prompt or in the dialog. */
-export function lastRejectionAt(history: PromptHistory): number | null {
+function lastRejectionAt(history: PromptHistory): number | null {
   const times: number[] = []
   if (history.prePrompt?.outcome === 'declined') times.push(history.prePrompt.at)
   if (history.dialog?.outcome === 'reject') times.push(history.dialog.at)

@@ -1,0 +1,151 @@
+/**
+ * The dispatcher: every send (admin API, order events, campaigns, deferred messages) is a `queued`
+ * message row, and this is the one thing that sends them: an engine leases due messages (embedded.ts),
+ * the worker sends each (worker.ts), results are written in batches (results.ts). It starts with the
+ * app and stops with it. Callers that want WeChat's answer wait for the message (`waitFor`).
+ */
+import { randomUUID } from 'node:crypto'
+import type { MessageOutcome } from '../../src/domain/contract'
+import type { Storage } from '../db/storage'
+import type { Ledger } from '../ledger/ledger'
+import { outcomeOf } from '../messages/outcome'
+import type { TemplateDirectory } from '../messages/templates'
+import type { PreferencesService } from '../preferences/preferences'
+import type { Clock, MiniprogramState, WeChatClient } from '../wechat/types'
+import { createEmbeddedEngine } from './embedded'
+import type { DispatchEngine, EngineStatus } from './engine'
+import { createSlowdown } from './rate'
+import { createResultWriter } from './results'
+import { realTimer, type Timer } from './timer'
+import { createDispatchWorker, type DispatchLogger } from './worker'
+
+/** A claimed message stays this process's for this long: longer than the WeChat client's retries of one call can take. */
+export const LEASE_MS = 120_000
+const POLL_MS = 250
+const MAX_REQUEUES = 5
+
+export interface DispatcherOptions {
+  storage: Storage
+  ledger: Ledger
+  preferences: PreferencesService
+  wechat: WeChatClient
+  templates: TemplateDirectory
+  clock: Clock
+  timeZone: string
+  miniprogramState: MiniprogramState
+  logger: DispatchLogger
+  /** DISPATCH_CONCURRENCY */
+  concurrency: number
+  /** DISPATCH_RATE, messages/s; null = unlimited. */
+  rate: number | null
+  /** The running campaigns with a rate of their own. */
+  campaignRates?: () => Promise<ReadonlyArray<{ id: string; ratePerSecond: number }>>
+  timer?: Timer
+  owner?: string
+}
+
+export interface Dispatcher {
+  start(): void
+  /** Stops leasing, waits for the sends in flight and their records, gives back unstarted leases. */
+  stop(): Promise<void>
+  /** A message was queued: look now. */
+  wake(): void
+  /**
+   * Resolves with the message's outcome once it is sent, failed, skipped or deferred, or with what it
+   * is after `timeoutMs` (queued or sending); null when there is no such message.
+   */
+  waitFor(messageId: string, timeoutMs: number): Promise<MessageOutcome | null>
+  /** Resolves once nothing is due, nothing is in flight and every result is written. */
+  drain(): Promise<void>
+  status(): EngineStatus
+  readonly owner: string
+}
+
+const SETTLED = new Set(['sent', 'failed', 'skipped', 'deferred'])
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const timer = options.timer ?? realTimer
+  const owner = options.owner ?? `dispatcher-${randomUUID()}`
+  const slowdown = createSlowdown(timer)
+  const results = createResultWriter({ ledger: options.ledger, logger: options.logger })
+  const waiters = new Map<string, Set<() => void>>()
+
+  function settled(messageId: string): void {
+    const waiting = waiters.get(messageId)
+    if (!waiting) return
+    waiters.delete(messageId)
+    for (const resolve of waiting) resolve()
+  }
+
+  const worker = createDispatchWorker({
+    ...options,
+    results,
+    slowdown,
+    owner,
+    leaseMs: LEASE_MS,
+    maxRequeues: MAX_REQUEUES,
+    onSettled: settled,
+  })
+  const engine: DispatchEngine = createEmbeddedEngine({
+    messages: options.storage.messages,
+    clock: options.clock,
+    timer,
+    slowdown,
+    owner,
+    concurrency: options.concurrency,
+    rate: options.rate,
+    campaignRates: options.campaignRates ?? (async () => []),
+    leaseMs: LEASE_MS,
+    pollMs: POLL_MS,
+    onError: (error) => options.logger.error({ err: error }, 'dispatching a message failed'),
+  })
+
+  async function current(messageId: string): Promise<MessageOutcome | null> {
+    const message = await options.storage.messages.get(messageId)
+    return message ? outcomeOf(message) : null
+  }
+
+  return {
+    owner,
+    start: () =>
+      engine.start(worker, async (messageId) => {
+        // Never sent: its stored data no longer reads. Failed rather than left blocking the queue.
+        options.logger.error({ messageId }, 'a queued message cannot be read; failed (INTERNAL)')
+        const detail = '保存的消息内容无法读取，没有发送'
+        await options.storage.messages.transition(messageId, ['queued'], { status: 'failed', reason: 'INTERNAL', detail }, options.clock.now())
+        settled(messageId)
+      }),
+    async stop() {
+      await engine.stop()
+      await results.flushed()
+    },
+    wake: () => engine.wake(),
+    async waitFor(messageId, timeoutMs) {
+      const abort = new AbortController()
+      const settledNow = new Promise<void>((resolve) => {
+        const waiting = waiters.get(messageId) ?? new Set()
+        waiting.add(resolve)
+        waiters.set(messageId, waiting)
+        abort.signal.addEventListener('abort', () => {
+          waiting.delete(resolve)
+          resolve()
+        })
+      })
+      // It may have settled before the waiter was there.
+      const before = await current(messageId)
+      if (before === null || SETTLED.has(before.status)) {
+        abort.abort()
+        return before
+      }
+      engine.wake()
+      await Promise.race([settledNow, timer.sleep(timeoutMs, abort.signal)])
+      abort.abort()
+      return current(messageId)
+    },
+    async drain() {
+      await engine.idle()
+      await results.flushed()
+    },
+    status: () => engine.status(),
+  }
+}

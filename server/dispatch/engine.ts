@@ -1,0 +1,43 @@
+/**
+ * A dispatch engine decides which queued messages are worked on, when, and how many at once. The
+ * message row is the job either way; what a job does (eligibility, credit, send, record) is the
+ * worker's, the same for every engine.
+ *
+ * - embedded.ts: the message rows themselves, leased in batches (SQLite, one process or several on
+ *   one file). The default.
+ * - A Redis/BullMQ engine for several instances implements the same interface.
+ */
+import type { DispatchJob } from '../db/storage'
+
+/** What became of a job, for the engine's pacing. */
+export type JobOutcome =
+  | { kind: 'done' }
+  /** Back in the queue: WeChat asked this recipient's sends (43108) or every send (45009) to wait. */
+  | { kind: 'requeued'; waits: 'everyone' | 'recipient' }
+
+export type JobHandler = (job: DispatchJob) => Promise<JobOutcome>
+
+/** What the engine does with a leased message that cannot be read (it is failed, never left blocking the queue). */
+export type UnreadableHandler = (messageId: string) => Promise<void>
+
+export interface EngineStatus {
+  /** Jobs being worked on now. */
+  inFlight: number
+  concurrency: number
+  /** The global cap in messages/s; null when unlimited. */
+  rate: number | null
+  /** Milliseconds left of a 45009 slowdown. */
+  slowedForMs: number
+}
+
+export interface DispatchEngine {
+  /** Starts taking jobs for `handle`; messages that no longer read go to `unreadable`. */
+  start(handle: JobHandler, unreadable: UnreadableHandler): void
+  /** New work may be due: look now rather than at the next poll. */
+  wake(): void
+  /** Resolves once nothing is due and nothing is in flight. */
+  idle(): Promise<void>
+  /** Stops taking jobs, waits for those in flight, gives back what it leased and did not start. */
+  stop(): Promise<void>
+  status(): EngineStatus
+}

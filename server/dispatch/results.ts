@@ -1,0 +1,73 @@
+/**
+ * Send results are written in batches: every result that arrives while a write is under way goes into
+ * the next one, so under load one transaction records many sends. A caller's promise resolves once its
+ * result is written; the dispatcher counts the message in flight until then.
+ *
+ * A failed write (a locked database) is logged and tried once more; the message is never sent again
+ * for it. If the second write fails too, the messages stay `sending` and the recovery marks them
+ * INTERRUPTED (their credit given back), as for a process that died mid-call.
+ */
+import type { Ledger, SettledSend } from '../ledger/ledger'
+import type { DispatchLogger } from './worker'
+
+export interface ResultWriter {
+  /** Resolves when `send` is written; rejects when it could not be written twice. */
+  record(send: SettledSend): Promise<void>
+  /** Resolves once everything handed in so far is written. */
+  flushed(): Promise<void>
+}
+
+const MAX_BATCH = 256
+
+export function createResultWriter(options: { ledger: Ledger; logger: DispatchLogger }): ResultWriter {
+  const { ledger, logger } = options
+  let pending: Array<{ send: SettledSend; resolve: () => void; reject: (error: unknown) => void }> = []
+  let writing: Promise<void> | null = null
+
+  async function write(batch: typeof pending): Promise<void> {
+    const sends = batch.map((entry) => entry.send)
+    try {
+      await ledger.settleSends(sends)
+    } catch (error) {
+      logger.error({ err: error, messageIds: sends.map((send) => send.id), results: sends.map((send) => send.ending) }, 'recording the send result failed; writing it again')
+      try {
+        // A write whose answer was lost may have landed: only messages still `sending` are written.
+        await ledger.settleSends(sends)
+      } catch (second) {
+        logger.error(
+          { err: second, messageIds: sends.map((send) => send.id), results: sends.map((send) => send.ending) },
+          'send result not recorded: the message stays sending until the next start marks it failed (INTERRUPTED)',
+        )
+        for (const entry of batch) entry.reject(second)
+        return
+      }
+    }
+    for (const entry of batch) entry.resolve()
+  }
+
+  function drain(): void {
+    if (writing !== null || pending.length === 0) return
+    const batch = pending.slice(0, MAX_BATCH)
+    pending = pending.slice(MAX_BATCH)
+    writing = write(batch).finally(() => {
+      writing = null
+      drain()
+    })
+  }
+
+  return {
+    record(send) {
+      return new Promise((resolve, reject) => {
+        pending.push({ send, resolve, reject })
+        // Written on the next turn, with whatever else arrived by then.
+        queueMicrotask(drain)
+      })
+    },
+    async flushed() {
+      while (writing !== null || pending.length > 0) {
+        drain()
+        await writing
+      }
+    },
+  }
+}
