@@ -22,8 +22,6 @@ export const DEMO_TAG = 'demo'
 const IDS_PER_DIALOG = 3
 
 export interface DemoPerson {
-  /** The sandbox's test user name: `demo-00001`. */
-  user: string
   tags: string[]
   attributes: UserAttributes
   /** Each dialog's answers, in order: up to 3 one-time templates, or the long-term ones on their own. */
@@ -79,6 +77,9 @@ function preferencesOf(random: () => number, templates: readonly Template[]): Pr
   return null
 }
 
+/** The sandbox test user of demo person number `index`: `demo-00001`. */
+export const demoUserName = (index: number): string => `demo-${String(index).padStart(5, '0')}`
+
 /** Demo person number `index` (1-based), for the catalogue `templates`. */
 export function demoPerson(index: number, templates: readonly Template[]): DemoPerson {
   const random = generator(index)
@@ -89,7 +90,6 @@ export function demoPerson(index: number, templates: readonly Template[]): DemoP
   if (level >= 4) tags.push('vip')
   if (orderCount < 3) tags.push('new')
   return {
-    user: `demo-${String(index).padStart(5, '0')}`,
     tags,
     attributes: { nickname: `${pick(random, SURNAMES)}${pick(random, GIVEN_NAMES)}`, city: city.name, level, orderCount },
     dialogs: dialogsOf(random, templates),

@@ -34,7 +34,7 @@ import {
   type Template,
   type UserImportRequest,
 } from '../../src/domain/contract'
-import { DEMO_TAG, demoPerson, type DemoPerson } from './people'
+import { DEMO_TAG, demoPerson, demoUserName, type DemoPerson } from './people'
 
 export interface SeedRequest {
   method: 'GET' | 'POST' | 'PUT'
@@ -93,18 +93,21 @@ export async function seedDemo(transport: SeedTransport, options: SeedOptions): 
 
   /** Signs the person in, answers their dialogs and saves their preferences, unless they were there already. */
   async function play(index: number): Promise<void> {
-    const { code } = await call(transport, SandboxCodeResponse, { method: 'POST', path: '/sandbox/code', body: { user: `demo-${String(index).padStart(5, '0')}` }, bearer: adminKey })
+    const user = demoUserName(index)
+    const { code } = await call(transport, SandboxCodeResponse, { method: 'POST', path: '/sandbox/code', body: { user }, bearer: adminKey })
     const session = await call(transport, SessionResponse, { method: 'POST', path: '/api/session', body: { code }, bearer: adminKey })
     templates ??= call(transport, TemplateList, { method: 'GET', path: '/api/templates', bearer: session.token })
     const person: DemoPerson = demoPerson(index, await templates)
-    const known = await call(transport, UserList, { method: 'GET', path: `/api/users?q=${session.openid}&tag=${DEMO_TAG}&limit=1`, bearer: adminKey })
+    const path = `/api/users?q=${session.openid}&tag=${DEMO_TAG}&limit=1`
+    const known = await call(transport, UserList, { method: 'GET', path, bearer: adminKey })
     if (known.items.some((item) => item.openid === session.openid)) {
       report.kept += 1
       return
     }
     for (const results of person.dialogs) {
-      await call(transport, SandboxConsentResponse, { method: 'POST', path: '/sandbox/subscriptions', body: { results }, bearer: session.token })
-      await call(transport, ConsentResponse, { method: 'POST', path: '/api/consents', body: { consentId: consentId(), results }, bearer: session.token })
+      const bearer = session.token
+      await call(transport, SandboxConsentResponse, { method: 'POST', path: '/sandbox/subscriptions', body: { results }, bearer })
+      await call(transport, ConsentResponse, { method: 'POST', path: '/api/consents', body: { consentId: consentId(), results }, bearer })
       report.credits += Object.values(results).filter((result) => result === 'accept').length
     }
     if (person.preferences) {
