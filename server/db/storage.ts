@@ -10,7 +10,7 @@
  */
 import type { CreditChange } from '../ledger/rules'
 import type { MessageLang, SendAttemptRecord, TokenStore } from '../wechat/types'
-import type { CampaignStatus, MessageStatus, Preferences, Reason, SegmentFilter, SubscribeResult } from '../../src/domain/contract'
+import type { AttributeValue, CampaignStatus, MessageStatus, Preferences, Reason, SegmentFilter, SubscribeResult } from '../../src/domain/contract'
 
 // ─── sessions ────────────────────────────────────────────────────────────────
 
@@ -54,6 +54,8 @@ export interface LedgerRepository {
   }): Promise<{ credits: Record<string, number>; replayed: boolean }>
   listSubscriptions(openid: string): Promise<SubscriptionRecord[]>
   credits(openid: string, templateId: string): Promise<number>
+  /** The credits of `templateId` of each of `openids` that has a row (one read for a page of people). */
+  creditsOf(openids: readonly string[], templateId: string): Promise<Map<string, number>>
 }
 
 // ─── preferences ─────────────────────────────────────────────────────────────
@@ -61,6 +63,8 @@ export interface LedgerRepository {
 export interface PreferencesRepository {
   /** Null when the person never saved any (the service applies its defaults). */
   get(openid: string): Promise<Preferences | null>
+  /** What each of `openids` saved, for those who saved any (one read for a page of people). */
+  getMany(openids: readonly string[]): Promise<Map<string, Preferences>>
   put(openid: string, preferences: Preferences, now: Date): Promise<void>
 }
 
@@ -184,6 +188,8 @@ export interface MessageRepository {
   leaseDue(lease: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }>
   /** Gives back the leases `owner` holds on messages still `queued` (a dispatcher stopping). */
   releaseLeases(owner: string): Promise<number>
+  /** Gives back every lease on a `queued` message held by anyone but `owner` (a lone process starting: they are gone). */
+  releaseOtherLeases(owner: string): Promise<number>
   /**
    * Moves a `queued` or `deferred` message to `to` and records the change; the lease goes.
    * False when the message was not in one of `from`.
@@ -319,6 +325,70 @@ export interface CampaignRepository {
   rates(): Promise<Array<{ id: string; ratePerSecond: number }>>
 }
 
+// ─── users and segments ──────────────────────────────────────────────────────
+
+export interface UserRecord {
+  openid: string
+  /** In alphabetical order. */
+  tags: string[]
+  /** By key in alphabetical order. */
+  attributes: Record<string, AttributeValue>
+  /** Null: never signed in (created by an operator). */
+  lastActiveAt: Date | null
+}
+
+/** What a PUT or an import entry replaces: the tags, the attributes, or both; what it does not name stays. */
+export interface UserChangeSet {
+  tags?: readonly string[]
+  attributes?: Readonly<Record<string, AttributeValue>>
+}
+
+/** Which users, in openid order: the segment filter, and for lists an openid prefix. */
+export interface AudienceQuery {
+  filter: SegmentFilter
+  /** Openids beginning with this. */
+  prefix?: string
+  /** Openids after this one (the cursor). */
+  after?: string
+  limit: number
+  /** What `activeWithinDays` counts back from. */
+  now: Date
+}
+
+export interface UserRepository {
+  /** Creates the user if absent; sets lastActiveAt to `now`. */
+  touch(openid: string, now: Date): Promise<void>
+  /**
+   * In one transaction, for each entry in order: creates the user if absent, then replaces the tags
+   * and/or attributes it names. Returns how many were created and how many existed before.
+   */
+  put(users: readonly (UserChangeSet & { openid: string })[], now: Date): Promise<{ created: number; updated: number }>
+  /** The users of `openids` that exist, in the order given. */
+  details(openids: readonly string[]): Promise<UserRecord[]>
+  /**
+   * One page of the openids that match, in openid order, at most `limit`; `next` is the last of them
+   * when more may follow, else null. The filter runs in the engine: no user is loaded to be tested.
+   */
+  page(query: AudienceQuery): Promise<{ openids: string[]; next: string | null }>
+}
+
+export interface SegmentRecord {
+  id: string
+  name: string
+  filter: SegmentFilter
+  createdAt: Date
+}
+
+export interface SegmentRepository {
+  /** False, and nothing written, when another segment has this name. */
+  create(segment: SegmentRecord): Promise<boolean>
+  /** Oldest first. */
+  list(): Promise<SegmentRecord[]>
+  get(id: string): Promise<SegmentRecord | null>
+  /** False when there was none. */
+  delete(id: string): Promise<boolean>
+}
+
 // ─── all of it ───────────────────────────────────────────────────────────────
 
 export interface Storage {
@@ -327,6 +397,8 @@ export interface Storage {
   readonly preferences: PreferencesRepository
   readonly messages: MessageRepository
   readonly campaigns: CampaignRepository
+  readonly users: UserRepository
+  readonly segments: SegmentRepository
   /** The shared WeChat access token (see server/wechat/types.ts). */
   readonly tokens: TokenStore
   /**

@@ -4,6 +4,8 @@
  */
 import type { TSchema } from 'typebox'
 import { ErrorBody } from '../../src/domain/contract'
+import type { SegmentService } from '../audience/segments'
+import type { UserService } from '../audience/users'
 import type { AuthGuards } from '../auth'
 import type { AdjustableClock } from '../clock'
 import type { Config } from '../config'
@@ -33,6 +35,8 @@ export interface RouteContext {
   retries: MessageRetry
   campaigns: CampaignService
   scheduler: Scheduler
+  users: UserService
+  segments: SegmentService
   clock: AdjustableClock
   auth: AuthGuards
   /** Present only in sandbox mode. */

@@ -49,6 +49,11 @@ export interface SandboxWeChat {
   /** What the person answered in the subscribe dialog; returns the quota left per template id. */
   grant(openid: string, results: Record<string, SubscribeResult>): Record<string, number>
   quota(openid: string, templateId: string): number
+  /**
+   * What this sandbox forgot when the process restarted, from the service's database: `openid` is a
+   * user again, and each template without a count of its own gets `quota` (one with a count keeps it).
+   */
+  remember(openid: string, quota: Record<string, number>): void
   received(): SentMessage[]
   setFaults(faults: SandboxFaults): void
   stats(): SandboxStats
@@ -117,6 +122,10 @@ export function createSandboxWeChat(options: SandboxWeChatOptions): SandboxWeCha
     openidFor: login.openidFor,
     grant: quota.grant,
     quota: quota.quota,
+    remember(openid, quotas) {
+      login.remember(openid)
+      for (const [templateId, count] of Object.entries(quotas)) quota.restore(openid, templateId, count)
+    },
     received: sender.received,
     setFaults(next) {
       const { expireTokens, ...switches } = next

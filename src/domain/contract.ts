@@ -291,6 +291,147 @@ export type SandboxConsentRequest = Static<typeof SandboxConsentRequest>
 export const SandboxConsentResponse = Type.Object({ quota: Type.Record(Type.String(), Type.Integer({ minimum: 0 })) })
 export type SandboxConsentResponse = Static<typeof SandboxConsentResponse>
 
+// ─── admin: users and segments ───────────────────────────────────────────────
+
+/** WeChat openids are 28 characters of [A-Za-z0-9_-]; an operator's own ids follow the same alphabet. */
+const Openid = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+
+/** `vip`, `beijing`, `2026双11`: letters, digits, `_ - . :` and CJK ideographs, 1–32 characters. */
+export const UserTag = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.:\\-\u3400-\u4dbf\u4e00-\u9fff]+$' })
+export const UserTags = Type.Array(UserTag, { maxItems: 50, uniqueItems: true })
+
+/** `nickname`, `city`, `level`, `orderCount`: a lower-case letter, then letters, digits or `_`, at most 32. */
+const AttributeKeyPattern = '^[a-z][a-zA-Z0-9_]{0,31}$'
+/** A string of at most 200 characters or a finite number. */
+export const AttributeValue = Type.Union([Type.String({ maxLength: 200 }), Type.Number()])
+export type AttributeValue = Static<typeof AttributeValue>
+export const UserAttributes = Type.Record(Type.String({ pattern: AttributeKeyPattern }), AttributeValue, {
+  maxProperties: 50,
+  additionalProperties: false,
+})
+export type UserAttributes = Static<typeof UserAttributes>
+
+/** PUT /api/users/:openid: replaces what it names (tags, attributes, or both); creates the user if absent. */
+export const UserChanges = Type.Object(
+  { tags: Type.Optional(UserTags), attributes: Type.Optional(UserAttributes) },
+  { additionalProperties: false },
+)
+export type UserChanges = Static<typeof UserChanges>
+export const UserParams = Type.Object({ openid: Openid })
+export type UserParams = Static<typeof UserParams>
+
+export const User = Type.Object({
+  openid: Type.String(),
+  /** In alphabetical order. */
+  tags: Type.Array(Type.String()),
+  attributes: Type.Record(Type.String(), AttributeValue),
+  /** The last sign-in or request with a session (written at most once per 5 minutes); null: never signed in. */
+  lastActiveAt: Type.Union([IsoTime, Type.Null()]),
+})
+export type User = Static<typeof User>
+
+/** GET /api/users/:openid. */
+export const UserDetail = Type.Object({
+  ...User.properties,
+  /** Credits per template id, as the ledger counts them. */
+  credits: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  /** What the person saved, else the defaults. */
+  preferences: Preferences,
+})
+export type UserDetail = Static<typeof UserDetail>
+
+/** POST /api/users/import: each entry as a PUT; all of them or none. */
+export const UserImportRequest = Type.Object(
+  {
+    users: Type.Array(
+      Type.Object({ openid: Openid, tags: Type.Optional(UserTags), attributes: Type.Optional(UserAttributes) }, { additionalProperties: false }),
+      { minItems: 1, maxItems: 10_000 },
+    ),
+  },
+  { additionalProperties: false },
+)
+export type UserImportRequest = Static<typeof UserImportRequest>
+export const UserImportResponse = Type.Object({ created: Type.Integer({ minimum: 0 }), updated: Type.Integer({ minimum: 0 }) })
+export type UserImportResponse = Static<typeof UserImportResponse>
+
+/** GET /api/users: in openid order; `q` an openid or its beginning, `tag` a tag the user has. */
+export const UserListQuery = Type.Object({
+  tag: Type.Optional(UserTag),
+  q: Type.Optional(Openid),
+  /** The `nextCursor` of the page before. */
+  cursor: Type.Optional(Openid),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+})
+export type UserListQuery = Static<typeof UserListQuery>
+export const UserList = Type.Object({
+  items: Type.Array(User),
+  /** Null on the last page. */
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+})
+export type UserList = Static<typeof UserList>
+
+/** One attribute's condition: every operator given must hold. `gte`/`lte` match numbers only. */
+export const AttributeCondition = Type.Object(
+  {
+    eq: Type.Optional(AttributeValue),
+    in: Type.Optional(Type.Array(AttributeValue, { minItems: 1, maxItems: 100 })),
+    gte: Type.Optional(Type.Number()),
+    lte: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+export type AttributeCondition = Static<typeof AttributeCondition>
+
+/** Who a segment is: every condition given must hold; `{}` is every user. */
+export const SegmentFilter = Type.Object(
+  {
+    /** Has every one of these tags. */
+    tagsAll: Type.Optional(Type.Array(UserTag, { maxItems: 50, uniqueItems: true })),
+    /** Has at least one of these tags. */
+    tagsAny: Type.Optional(Type.Array(UserTag, { minItems: 1, maxItems: 50, uniqueItems: true })),
+    /** Has none of these tags. */
+    tagsNone: Type.Optional(Type.Array(UserTag, { maxItems: 50, uniqueItems: true })),
+    /** Active (signed in, or used a session) within this many days of now. */
+    activeWithinDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    attributes: Type.Optional(
+      Type.Record(Type.String({ pattern: AttributeKeyPattern }), AttributeCondition, { maxProperties: 20, additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+)
+export type SegmentFilter = Static<typeof SegmentFilter>
+
+/** POST /api/segments. */
+export const SegmentRequest = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 40, pattern: '\\S' }), filter: SegmentFilter },
+  { additionalProperties: false },
+)
+export type SegmentRequest = Static<typeof SegmentRequest>
+export const Segment = Type.Object({ id: Type.String(), name: Type.String(), filter: SegmentFilter, createdAt: IsoTime })
+export type Segment = Static<typeof Segment>
+export const SegmentList = Type.Array(Segment)
+export type SegmentList = Static<typeof SegmentList>
+export const SegmentParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+export type SegmentParams = Static<typeof SegmentParams>
+
+/** GET /api/segments/:id/reach?template=: what a send of that template to the segment would do now. */
+export const ReachQuery = Type.Object({ template: Type.String({ minLength: 1, maxLength: 64 }) })
+export type ReachQuery = Static<typeof ReachQuery>
+export const SegmentReach = Type.Object({
+  /** Users in the segment. */
+  users: Type.Integer({ minimum: 0 }),
+  /** Would be sent now. */
+  eligible: Type.Integer({ minimum: 0 }),
+  /** Inside their quiet hours: would be sent when they end. */
+  deferred: Type.Integer({ minimum: 0 }),
+  notEligible: Type.Object({
+    NO_CREDIT: Type.Integer({ minimum: 0 }),
+    MUTED_CATEGORY: Type.Integer({ minimum: 0 }),
+    DAILY_LIMIT: Type.Integer({ minimum: 0 }),
+  }),
+})
+export type SegmentReach = Static<typeof SegmentReach>
+
 // ─── admin: campaigns, message search and retry ──────────────────────────────
 
 export const CampaignStatus = Type.Union([

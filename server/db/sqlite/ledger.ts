@@ -20,6 +20,9 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
     [string],
     { template_id: string; credits: number; last_result: string | null; updated_at: number }
   >('SELECT template_id, credits, last_result, updated_at FROM subscriptions WHERE openid = ? ORDER BY template_id')
+  const creditsOf = db.prepare<[string, string], { openid: string; credits: number }>(
+    'SELECT openid, credits FROM subscriptions WHERE template_id = ? AND openid IN (SELECT value FROM json_each(?))',
+  )
 
   const apply = db.transaction((openid: string, consentId: string, changes: ConsentChange[], now: number) => {
     const seen = findConsent.get(openid, consentId)
@@ -47,6 +50,9 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
     },
     async credits(openid, templateId) {
       return credits.read(openid, templateId)
+    },
+    async creditsOf(openids, templateId) {
+      return new Map(creditsOf.all(templateId, JSON.stringify(openids)).map((row) => [row.openid, row.credits]))
     },
   }
 }

@@ -159,6 +159,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     RETURNING id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
   `)
   const release = db.prepare(`UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner = ?`)
+  const releaseOthers = db.prepare(
+    `UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner IS NOT NULL AND lease_owner <> ?`,
+  )
   const dueDeferred = db.prepare<[number, number], { id: string }>(
     `SELECT id FROM messages WHERE status = 'deferred' AND deliver_after <= ? ORDER BY deliver_after, seq LIMIT ?`,
   )
@@ -369,6 +372,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     },
     async releaseLeases(owner) {
       return release.run(owner).changes
+    },
+    async releaseOtherLeases(owner) {
+      return releaseOthers.run(owner).changes
     },
     async transition(id, from, to, now) {
       return transition.immediate(id, from, to, now.getTime())

@@ -11,8 +11,10 @@ import { openSqliteDatabase, type SqliteDatabase } from './database'
 import { createSqliteLedgerRepository } from './ledger'
 import { createSqliteMessageRepository } from './messages'
 import { createSqlitePreferencesRepository } from './preferences'
+import { createSqliteSegmentRepository } from './segments'
 import { createSqliteSessionRepository } from './sessions'
 import { createSqliteTokenStore } from './token-store'
+import { createSqliteUserRepository } from './users'
 
 export interface SqliteStorage extends Storage {
   readonly db: SqliteDatabase
@@ -28,6 +30,8 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     preferences: createSqlitePreferencesRepository(db),
     messages: createSqliteMessageRepository(db),
     campaigns: createSqliteCampaignRepository(db),
+    users: createSqliteUserRepository(db),
+    segments: createSqliteSegmentRepository(db),
     tokens: createSqliteTokenStore(db, clock),
     singleProcess: true,
     close: () => db.close(),

@@ -4,11 +4,9 @@
  */
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
-const tsx = join(root, 'node_modules/.bin/tsx')
 
 /** A port nobody listens on right now (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -33,9 +31,11 @@ export interface ServiceProcess {
 /** Starts server.ts with `env` (and nothing else of this process's environment) and resolves once it says it is running. */
 export async function startServiceProcess(env: Record<string, string>, port?: number): Promise<ServiceProcess> {
   const listenOn = port ?? (await freePort())
-  const child = spawn(tsx, ['server/server.ts'], {
+  // Node itself with tsx's loader, not the tsx CLI: the CLI runs the server in a child process of its
+  // own, so a SIGKILL would kill the CLI and leave the server running.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/server.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env, PORT: String(listenOn), HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', SEED_USERS: '0', ...env, PORT: String(listenOn), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
