@@ -228,8 +228,8 @@ describe('the operator console', () => {
     await stack.setClock(new Date(Date.now() + 13 * HOUR_MS))
     await page.reload()
     const ended = page.locator('#console-session-ended')
-    // A reload under a loaded machine (the whole suite at once) can take a while: twice the patience.
-    await expect.poll(() => ended.textContent(), { timeout: 2 * PATIENCE_MS }).toBe('登录已过期，请重新输入管理密钥登录')
+    await ended.waitFor({ timeout: PATIENCE_MS })
+    expect(await ended.textContent()).toBe('登录已过期，请重新输入管理密钥登录')
     await current.screenshot('console-session-expired-375')
     // The browser reports the service's 401s as console errors: here they are the point.
     current.problems.splice(0, current.problems.length, ...current.problems.filter((problem) => !problem.includes('status of 401')))

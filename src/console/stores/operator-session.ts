@@ -11,6 +11,8 @@ import { hasShape } from '@/rules/shape'
 import { useConsole } from '../context'
 
 const STORAGE_KEY = 'uni-subscribe:console-session'
+/** Why the last session ended, kept until the next sign-in, so a reload (or a page that starts afresh) still says it. */
+const ENDED_KEY = 'uni-subscribe:console-session-ended'
 export const EXPIRED_MESSAGE = '登录已过期，请重新输入管理密钥登录'
 
 export const useOperatorSessionStore = defineStore('console-operator-session', () => {
@@ -19,6 +21,7 @@ export const useOperatorSessionStore = defineStore('console-operator-session', (
   const endedBecause = ref<string | null>(null)
 
   function restore(): void {
+    endedBecause.value = useConsole().platform.storage.get(ENDED_KEY)
     const text = useConsole().platform.storage.get(STORAGE_KEY)
     if (text === null) return
     let stored: unknown = null
@@ -43,6 +46,12 @@ export const useOperatorSessionStore = defineStore('console-operator-session', (
   function end(reason: string): void {
     forget()
     endedBecause.value = reason
+    useConsole().platform.storage.set(ENDED_KEY, reason)
+  }
+
+  function clearEnded(): void {
+    endedBecause.value = null
+    useConsole().platform.storage.remove(ENDED_KEY)
   }
 
   /** The token while the session lasts (by the device's clock); null otherwise, and an expired one is ended. */
@@ -60,7 +69,7 @@ export const useOperatorSessionStore = defineStore('console-operator-session', (
     const session = await useConsole().api.signIn(key)
     token.value = session.token
     expiresAt.value = session.expiresAt
-    endedBecause.value = null
+    clearEnded()
     useConsole().platform.storage.set(STORAGE_KEY, JSON.stringify(session))
   }
 
@@ -70,7 +79,7 @@ export const useOperatorSessionStore = defineStore('console-operator-session', (
       if (validToken() !== null) await useConsole().api.signOut()
     } finally {
       forget()
-      endedBecause.value = null
+      clearEnded()
     }
   }
 
