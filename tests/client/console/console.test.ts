@@ -77,7 +77,13 @@ describe('the operator session', () => {
     now = Date.parse('2026-12-01T20:00:00.000Z')
     expect(session.validToken()).toBeNull()
     expect(session.endedBecause).toBe('登录已过期，请重新输入管理密钥登录')
-    expect(stored.size).toBe(0)
+    // The token is gone; why it ended stays, for a sign-in page that starts afresh, until the next sign-in.
+    expect([...stored.entries()]).toEqual([['uni-subscribe:console-session-ended', '登录已过期，请重新输入管理密钥登录']])
+    setActivePinia(createPinia())
+    expect(useOperatorSessionStore().endedBecause).toBe('登录已过期，请重新输入管理密钥登录')
+    await useOperatorSessionStore().signIn('the-admin-key-0123456789')
+    expect(useOperatorSessionStore().endedBecause).toBeNull()
+    expect([...stored.keys()]).toEqual(['uni-subscribe:console-session'])
   })
 })
 
