@@ -1,9 +1,10 @@
 /**
  * What the service tells about messages: a person's own list, an operator's view of one message
  * (every attempt, every status change) and the counts. Read-only; shaped as the contract says.
+ * A sent message shows its delivery once WeChat's subscribe_msg_sent_event for its msgid came.
  */
-import type { MessageDetail, MyMessage, Stats } from '../../src/domain/contract'
-import type { MessageRecord, MessageRepository, MessageSummary } from '../db/storage'
+import type { Delivery, MessageDetail, MyMessage, Stats } from '../../src/domain/contract'
+import type { DeliveryRecord, DeliveryRepository, MessageRecord, MessageRepository, MessageSummary } from '../db/storage'
 import { AppError } from '../errors'
 
 export interface MessageQueries {
@@ -15,7 +16,11 @@ export interface MessageQueries {
   stats(): Promise<Stats>
 }
 
-function myMessage(message: MessageSummary): MyMessage {
+function deliveryOf(record: DeliveryRecord | undefined): { delivery?: Delivery } {
+  return record === undefined ? {} : { delivery: { ...record, at: record.at.toISOString() } }
+}
+
+function myMessage(message: MessageSummary, delivery: DeliveryRecord | undefined): MyMessage {
   const item: MyMessage = {
     id: message.id,
     templateId: message.templateId,
@@ -25,10 +30,10 @@ function myMessage(message: MessageSummary): MyMessage {
   if (message.reason !== undefined) item.reason = message.reason
   if (message.sentAt !== undefined) item.sentAt = message.sentAt.toISOString()
   if (message.status === 'deferred' && message.deliverAfter !== undefined) item.deliverAfter = message.deliverAfter.toISOString()
-  return item
+  return { ...item, ...deliveryOf(delivery) }
 }
 
-function messageDetail(message: MessageRecord): MessageDetail {
+function messageDetail(message: MessageRecord, delivery: DeliveryRecord | undefined): MessageDetail {
   const detail: MessageDetail = {
     id: message.id,
     touser: message.openid,
@@ -49,19 +54,27 @@ function messageDetail(message: MessageRecord): MessageDetail {
   if (message.msgid !== undefined) detail.msgid = message.msgid
   if (message.sentAt !== undefined) detail.sentAt = message.sentAt.toISOString()
   if (message.deliverAfter !== undefined) detail.deliverAfter = message.deliverAfter.toISOString()
-  return detail
+  return { ...detail, ...deliveryOf(delivery) }
 }
 
-export function createMessageQueries(repository: MessageRepository): MessageQueries {
+export function createMessageQueries(repository: MessageRepository, deliveries: DeliveryRepository): MessageQueries {
+  const deliveriesOf = (messages: readonly MessageSummary[]): Promise<Map<string, DeliveryRecord>> =>
+    deliveries.forMsgids(messages.flatMap((message) => (message.msgid === undefined ? [] : [message.msgid])))
   return {
     async mine(openid, limit) {
-      return (await repository.listForRecipient(openid, limit)).map(myMessage)
+      const messages = await repository.listForRecipient(openid, limit)
+      const delivered = await deliveriesOf(messages)
+      return messages.map((message) => myMessage(message, message.msgid === undefined ? undefined : delivered.get(message.msgid)))
     },
     async detail(id) {
       const message = await repository.get(id)
       if (!message) throw new AppError(404, 'NOT_FOUND', `没有这条消息（${id}）`)
-      return messageDetail(message)
+      const delivered = await deliveriesOf([message])
+      return messageDetail(message, message.msgid === undefined ? undefined : delivered.get(message.msgid))
     },
-    stats: () => repository.stats(),
+    async stats() {
+      const [counts, byDelivery] = await Promise.all([repository.stats(), deliveries.counts()])
+      return { ...counts, byDelivery }
+    },
   }
 }

@@ -9,6 +9,7 @@ import {
   SandboxCodeResponse,
   SandboxConsentRequest,
   SandboxConsentResponse,
+  SandboxTurnOffRequest,
 } from '../../src/domain/contract'
 import { AppError } from '../errors'
 import type { SentMessage } from '../wechat/sandbox'
@@ -72,6 +73,20 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
         }
       }
       return { quota: sandbox.grant(request.openid, request.body.results) }
+    },
+  )
+
+  /** The test user turns templates off in WeChat's 服务通知 settings (the sandbox pushes the change event). */
+  app.post(
+    '/sandbox/turn-off',
+    { onRequest: auth.user, schema: { body: SandboxTurnOffRequest, response: responses({ 200: SandboxConsentResponse }) } },
+    async (request) => {
+      request.body.templateIds.forEach((templateId, index) => {
+        if (!templates.byId(templateId)) {
+          throw new AppError(400, 'UNKNOWN_TEMPLATE', `templateIds.${index}: 没有这个模板 ID（${templateId}）`, `templateIds.${index}`)
+        }
+      })
+      return { quota: sandbox.turnOff(request.openid, request.body.templateIds) }
     },
   )
 

@@ -7,6 +7,7 @@
 import type { Clock } from '../../wechat/types'
 import type { Storage } from '../storage'
 import { openSqliteDatabase, type SqliteDatabase } from './database'
+import { createSqliteDeliveryRepository } from './deliveries'
 import { createSqliteLedgerRepository } from './ledger'
 import { createSqliteMessageRepository } from './messages'
 import { createSqlitePreferencesRepository } from './preferences'
@@ -26,6 +27,7 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     ledger: createSqliteLedgerRepository(db),
     preferences: createSqlitePreferencesRepository(db),
     messages: createSqliteMessageRepository(db),
+    deliveries: createSqliteDeliveryRepository(db),
     tokens: createSqliteTokenStore(db, clock),
     singleProcess: true,
     close: () => db.close(),

@@ -5,7 +5,7 @@
  * sends until a reject or ban.
  */
 import type { SubscribeResult, Template } from '../../../src/domain/contract'
-import { applyCreditChange, claimOneCredit, creditChangeForConsent, sendConsumesCredit } from '../../ledger/rules'
+import { applyCreditChange, claimOneCredit, creditChangeForConsent, creditChangeForTurnOff, sendConsumesCredit } from '../../ledger/rules'
 
 export interface SandboxQuota {
   /** What the person answered in the dialog; returns the quota per template id (unknown ids: 0, unchanged). */
@@ -13,6 +13,8 @@ export interface SandboxQuota {
   quota(openid: string, templateId: string): number
   /** Uses the quota for one send; false when there is none (WeChat answers 43101). */
   spend(openid: string, template: Template): boolean
+  /** The person turned the template off in 服务通知's settings: no quota left. */
+  turnOff(openid: string, templateId: string): number
 }
 
 export function createSandboxQuota(templates: ReadonlyMap<string, Template>): SandboxQuota {
@@ -39,6 +41,10 @@ export function createSandboxQuota(templates: ReadonlyMap<string, Template>): Sa
         left[templateId] = quota(openid, templateId)
       }
       return left
+    },
+    turnOff(openid, templateId) {
+      of(openid).set(templateId, applyCreditChange(quota(openid, templateId), creditChangeForTurnOff()))
+      return quota(openid, templateId)
     },
     spend(openid, template) {
       const held = quota(openid, template.id)

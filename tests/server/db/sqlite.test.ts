@@ -78,7 +78,7 @@ describe('SQLite database', () => {
     open(path).close()
     const db = openSqliteDatabase(path)
     expect(migrate(db)).toEqual([])
-    const version = MIGRATIONS.length + 1
+    const version = Math.max(...MIGRATIONS.map((migration) => migration.version)) + 1
     const next = [...MIGRATIONS, { version, name: 'add a column', sql: 'ALTER TABLE sessions ADD COLUMN device TEXT' }]
     expect(migrate(db, next)).toEqual([version])
     expect(migrate(db, next)).toEqual([])
