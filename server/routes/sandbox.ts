@@ -42,6 +42,13 @@ const FaultsRequest = Type.Object({
     }),
   ),
   expireTokens: Type.Optional(Type.Literal(true)),
+  failDeliveries: Type.Optional(
+    Type.Object({
+      errorCode: Type.Integer(),
+      errorStatus: Type.String({ maxLength: 64 }),
+      count: Type.Integer({ minimum: 0, maximum: 10_000 }),
+    }),
+  ),
 })
 const SandboxStatsBody = Type.Object({ tokenIssued: Type.Integer(), tokenCalls: Type.Integer(), sendCalls: Type.Integer() })
 
@@ -118,7 +125,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     scheduler.runOnce({ settle: true }),
   )
 
-  /** Fault switches of the sandbox WeChat (latency, -1 answers, the next N answers, token expiry). */
+  /** Fault switches of the sandbox WeChat (latency, -1 answers, the next N answers, token expiry, undelivered messages). */
   app.put(
     '/sandbox/faults',
     { schema: { body: FaultsRequest, response: responses({ 200: SandboxStatsBody }) } },

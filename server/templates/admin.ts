@@ -3,9 +3,10 @@
  * library, and the catalogue it feeds.
  *
  * The catalogue stays one file (`TEMPLATES`, default config/templates.json), the one operators read,
- * edit and commit. Adding, removing or syncing a template changes WeChat first, then writes the file
- * (validated, atomically) and replaces the service's template directory, so GET /api/templates and
- * every send see the change at once, without a restart. Changes run one at a time in this process.
+ * edit and commit. Each change reads the file as it is now (hand edits included), changes WeChat,
+ * writes the file (validated, atomically) and makes the service's template directory what it wrote,
+ * so GET /api/templates and every send see the change at once, without a restart. Changes run one at
+ * a time in this process.
  *
  * - add: `addtemplate`, then the new template's keyword names and types from its `content` in
  *   `gettemplate` (they are not the kids), under the operator's key and category;
@@ -28,7 +29,7 @@ import { templateErrcodeRule, type TemplateApi, type TemplateParam } from '../..
 import { AppError } from '../errors'
 import type { MutableTemplateDirectory } from '../messages/templates'
 import { isWeChatError, type WeChatClient } from '../wechat/types'
-import { catalogueComment, mergeCatalogue, templateFromWeChat, writeCatalogue } from './catalogue'
+import { CatalogueError, catalogueComment, loadCatalogue, mergeCatalogue, templateFromWeChat, writeCatalogue } from './catalogue'
 
 /** How the admin API names each WeChat parameter, per call. */
 export type ParamFields = Partial<Record<TemplateParam, string>>
@@ -84,6 +85,16 @@ export function createTemplateAdmin(options: TemplateAdminOptions): TemplateAdmi
     return next
   }
 
+  /** The catalogue file as it is now; a file edited into something invalid stops the change. */
+  function current(): Template[] {
+    try {
+      return loadCatalogue(file)
+    } catch (error) {
+      if (error instanceof CatalogueError) throw new AppError(422, 'VALIDATION_FAILED', `模板目录文件有误，修正后再试：${error.message}`)
+      throw error
+    }
+  }
+
   function save(next: Template[]): void {
     writeCatalogue(file, next, catalogueComment(file))
     templates.replace(next)
@@ -109,7 +120,10 @@ export function createTemplateAdmin(options: TemplateAdminOptions): TemplateAdmi
 
     add: (request) =>
       serially(async () => {
-        if (templates.find(request.key)) throw new AppError(409, 'ALREADY_EXISTS', `key: 模板目录里已有 key 为 ${request.key} 的模板`, 'key')
+        const catalogue = current()
+        if (catalogue.some((template) => template.key === request.key)) {
+          throw new AppError(409, 'ALREADY_EXISTS', `key: 模板目录里已有 key 为 ${request.key} 的模板`, 'key')
+        }
         const fields: ParamFields = { tid: 'tid', kidList: 'kidList', sceneDesc: 'sceneDesc' }
         const id = await calling('addtemplate', fields, () =>
           wechat.addTemplate({ tid: request.tid, kidList: request.kidList, ...(request.sceneDesc !== undefined && { sceneDesc: request.sceneDesc }) }),
@@ -126,26 +140,27 @@ export function createTemplateAdmin(options: TemplateAdminOptions): TemplateAdmi
           await wechat.deleteTemplate(id).catch(() => undefined)
           throw new AppError(502, 'WECHAT_REFUSED', `微信添加的模板 ${id} 无法使用，已从微信删除：${error instanceof Error ? error.message : String(error)}`)
         }
-        save([...templates.list(), template])
+        save([...catalogue, template])
         return template
       }),
 
     remove: (idOrKey) =>
       serially(async () => {
-        const template = templates.find(idOrKey)
+        const catalogue = current()
+        const template = catalogue.find((entry) => entry.id === idOrKey) ?? catalogue.find((entry) => entry.key === idOrKey)
         if (!template) throw new AppError(404, 'NOT_FOUND', `模板目录里没有这个模板（${idOrKey}）`)
         try {
           await wechat.deleteTemplate(template.id)
         } catch (error) {
           if (!isWeChatError(error) || error.errcode !== NOT_IN_WECHAT) throw refusal('deltemplate', error, { priTmplId: 'id' })
         }
-        save(templates.list().filter((entry) => entry.id !== template.id))
+        save(catalogue.filter((entry) => entry.id !== template.id))
         return template
       }),
 
     sync: () =>
       serially(async () => {
-        const merge = mergeCatalogue([...templates.list()], await calling('gettemplate', {}, () => wechat.getTemplateList()))
+        const merge = mergeCatalogue(current(), await calling('gettemplate', {}, () => wechat.getTemplateList()))
         save(merge.templates)
         return merge
       }),
