@@ -8,7 +8,11 @@ import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions } from 'fastify'
 import type { Template } from '../src/domain/contract'
+import { createAudience } from './audience/audience'
+import { createCampaignService } from './campaigns/campaigns'
+import { createCampaignRunner } from './campaigns/runner'
 import { createAuthGuards } from './auth'
+import { restoreSandboxMemory } from './demo/sandbox-memory'
 import { createAdjustableClock, type AdjustableClock } from './clock'
 import type { Config } from './config'
 import type { Storage } from './db/storage'
@@ -22,10 +26,12 @@ import { readMiniProgramPages } from './messages/pages'
 import { createOrderEvents } from './messages/order-events'
 import { createPipeline } from './messages/pipeline'
 import { createMessageQueries } from './messages/queries'
+import { createMessageRetry } from './messages/retry'
 import { createScheduler, type Scheduler } from './messages/scheduler'
 import { createTemplateDirectory } from './messages/templates'
 import { createPreferencesService } from './preferences/preferences'
 import { createPushEvents } from './push/events'
+import { campaignRoutes } from './routes/campaigns'
 import { consentRoutes } from './routes/consents'
 import type { RouteContext } from './routes/context'
 import { eventRoutes } from './routes/events'
@@ -34,10 +40,12 @@ import { meRoutes } from './routes/me'
 import { messageRoutes } from './routes/messages'
 import { PUSH_PATH, pushRoutes, type PushEndpoint } from './routes/push'
 import { sandboxRoutes } from './routes/sandbox'
+import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
 import { statsRoutes } from './routes/stats'
 import { templateRoutes } from './routes/templates'
 import { wechatLibraryRoutes } from './routes/wechat-library'
+import { userRoutes } from './routes/users'
 import { createSessionService } from './sessions/sessions'
 import { createTemplateAdmin } from './templates/admin'
 import { strictValidatorCompiler } from './validation'
@@ -144,16 +152,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
-    methods: ['GET', 'POST', 'PUT'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
   })
+  const ledger = createLedger({ storage, templates, clock, reconcile: push && { confirmWindowMs: push.confirmWindowMs } })
+  const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
+  const { users, segments } = createAudience({ storage, ledger, preferences, templates, clock, timeZone: config.quietHoursTimeZone })
   const sessions = createSessionService({
     repository: storage.sessions,
     wechat,
     clock,
     ttlHours: config.sessionTtlHours,
     perUser: config.sessionsPerUser,
+    activity: users,
   })
   // Before any route: the limits attach to routes as they are added.
   const auth = await registerRateLimits(app, {
@@ -163,8 +175,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     guards: createAuthGuards({ sessions, adminApiKey: config.adminApiKey }),
   })
 
-  const ledger = createLedger({ storage, templates, clock, reconcile: push && { confirmWindowMs: push.confirmWindowMs } })
-  const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
   const dispatcher = createDispatcher({
     storage,
     ledger,
@@ -177,14 +187,32 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logger: app.log,
     concurrency: config.dispatchConcurrency,
     rate: config.dispatchRate,
+    campaignRates: () => storage.campaigns.rates(),
   })
-  const pipeline = createPipeline({
+  const wake = (): void => dispatcher.wake()
+  const pages = options.pages ?? readMiniProgramPages()
+  const pipeline = createPipeline({ storage, templates, pages, clock, logger: app.log, onQueued: wake })
+  const runner = createCampaignRunner({
     storage,
+    audience: {
+      async page(filter, after, limit) {
+        const page = await users.page(filter, { ...(after !== null && { after }), limit })
+        return { recipients: page.users, next: page.next }
+      },
+    },
     templates,
-    pages: options.pages ?? readMiniProgramPages(),
     clock,
     logger: app.log,
-    onQueued: () => dispatcher.wake(),
+    onQueued: wake,
+  })
+  const campaigns = createCampaignService({
+    storage,
+    templates,
+    pages: new Set(pages.map((page) => page.replace(/^\//, ''))),
+    clock,
+    runner,
+    segmentFilter: async (id) => (await storage.segments.get(id))?.filter ?? null,
+    onQueued: wake,
   })
   const scheduler = createScheduler({
     storage,
@@ -194,6 +222,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     intervalMs: config.schedulerIntervalMs,
     logger: app.log,
     exclusive: storage.singleProcess,
+    campaigns: runner,
   })
   app.decorate('scheduler', scheduler)
   app.decorateRequest('openid', '')
@@ -213,6 +242,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
   }
   if (options.sandbox && push) connectSandboxPush(app, options.sandbox, { token: push.token, aesKey: push.aesKey })
+  if (options.sandbox) {
+    const restored = await restoreSandboxMemory({ sandbox: options.sandbox, users, ledger, templates, clock })
+    if (restored.users > 0) app.log.info(restored, 'sandbox WeChat told the users and credits of the database again')
+  }
 
   const context: RouteContext = {
     config,
@@ -224,8 +257,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     pipeline,
     dispatcher,
     orderEvents: createOrderEvents({ pipeline, dispatcher, templates, clock, timeZone: config.quietHoursTimeZone }),
-    messages: createMessageQueries(storage.messages, storage.deliveries),
+    messages: createMessageQueries(storage.messages, templates, storage.deliveries),
+    retries: createMessageRetry({ messages: storage.messages, clock, onQueued: wake }),
+    campaigns,
     scheduler,
+    users,
+    segments,
     clock,
     auth,
     ...(options.sandbox && { sandbox: options.sandbox }),
@@ -241,6 +278,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(statsRoutes, context)
   await app.register(wechatLibraryRoutes, context)
   if (pushEndpoint) await app.register(pushRoutes, context)
+  await app.register(userRoutes, context)
+  await app.register(segmentRoutes, context)
+  await app.register(campaignRoutes, context)
   if (sandboxMode) {
     app.addHook('onRequest', sandboxOriginGuard(config.corsOrigins))
     await app.register(sandboxRoutes, context)

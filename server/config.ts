@@ -24,6 +24,7 @@ const OWNER_ONLY = 0o600
 
 const Port = Type.String({ pattern: '^[0-9]{1,5}$' })
 const PositiveInteger = Type.String({ pattern: '^[1-9][0-9]{0,6}$' })
+const MAX_SEED_USERS = 100_000
 
 /** Every variable as the environment holds it (strings), with its default. Empty counts as unset. */
 export const EnvSchema = Type.Object({
@@ -50,6 +51,7 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_READS_PER_MINUTE: Type.String({ ...PositiveInteger, default: '600' }),
   RATE_LIMIT_SIGN_INS_PER_MINUTE: Type.String({ ...PositiveInteger, default: '20' }),
   SESSIONS_PER_USER: Type.String({ ...PositiveInteger, default: '20' }),
+  SEED_USERS: Type.String({ pattern: '^(0|[1-9][0-9]{0,5})$', default: '500' }),
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   STATIC_DIR: Type.Optional(Type.String({ minLength: 1 })),
   SANDBOX_ALLOW_REMOTE: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
@@ -85,6 +87,7 @@ const EXPECTED: Record<EnvVariable, string> = {
   RATE_LIMIT_READS_PER_MINUTE: '应为每人每分钟对每个查询接口（如 GET /api/me/messages）最多的请求数（正整数）',
   RATE_LIMIT_SIGN_INS_PER_MINUTE: '应为每个来源地址每分钟最多的登录请求数（POST /api/session、POST /sandbox/code，正整数）',
   SESSIONS_PER_USER: '应为每个用户最多同时有效的会话数（正整数）',
+  SEED_USERS: '应为沙箱模式首次启动（数据库里还没有用户）时生成的演示用户数：0 到 100000 的整数，0 表示不生成',
   TRUST_PROXY: '应为逗号分隔的反向代理地址或网段，如 127.0.0.1,10.0.0.0/8',
   STATIC_DIR: '应为构建好的 H5 应用目录（含 index.html），如 dist/build/h5',
   SANDBOX_ALLOW_REMOTE: '应为 1（允许沙箱模式监听非本机回环地址）或 0',
@@ -163,6 +166,8 @@ export interface Config {
   rateLimits: RateLimits | null
   /** A person's live sessions beyond this many are ended, oldest first, at each sign-in. */
   sessionsPerUser: number
+  /** Sandbox mode: demo users made on the first start, when the database has no user (0: none). Ignored with a real AppID. */
+  seedUsers: number
   /**
    * Reverse proxies whose X-Forwarded-For (and -Proto, -Host) are believed: addresses or CIDR
    * ranges. Empty: the peer's address is the caller's, as without a proxy.
@@ -335,6 +340,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const port = Number(parsed.PORT)
   if (port < 1 || port > 65535) fail('PORT', parsed.PORT)
   if (!isTimeZone(parsed.TZ_QUIET_HOURS)) fail('TZ_QUIET_HOURS', parsed.TZ_QUIET_HOURS)
+  const seedUsers = Number(parsed.SEED_USERS)
+  if (seedUsers > MAX_SEED_USERS) fail('SEED_USERS', parsed.SEED_USERS)
 
   const corsOrigins = parsed.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean)
   for (const origin of corsOrigins) {
@@ -417,6 +424,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             signInsPerMinute: Number(parsed.RATE_LIMIT_SIGN_INS_PER_MINUTE),
           },
     sessionsPerUser: Number(parsed.SESSIONS_PER_USER),
+    seedUsers,
     trustProxy,
     push,
     logLevel: parsed.LOG_LEVEL,

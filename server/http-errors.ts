@@ -118,9 +118,31 @@ function typeNames(type: unknown): string {
   return [...new Set(types.map((one) => TYPE_NAMES[String(one)] ?? String(one)))].join('或')
 }
 
-function describe(issue: ValidationIssue, siblings: readonly ValidationIssue[]): string {
+/** The part of `schema` a JSON pointer (`#/properties/attributes`) names. */
+function schemaAt(schema: unknown, pointer: string | undefined): unknown {
+  let node = schema
+  for (const part of (pointer ?? '').replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    if (typeof node !== 'object' || node === null) return undefined
+    node = (node as Record<string, unknown>)[part.replaceAll('~1', '/').replaceAll('~0', '~')]
+  }
+  return node
+}
+
+/** An object's key the schema does not allow: a record's key breaks its name rule, an object's is not one of its fields. */
+function describeExtraKey(issue: ValidationIssue, schema: unknown): string {
+  const patterns = (schemaAt(schema, issue.schemaPath) as { patternProperties?: Record<string, unknown> } | undefined)?.patternProperties
+  return patterns ? `名称不符合规则（${Object.keys(patterns).join(' 或 ')}）` : '不是可用的字段'
+}
+
+function describe(issue: ValidationIssue, siblings: readonly ValidationIssue[], schema: unknown): string {
   const limit = issue.params.limit
   switch (issue.keyword) {
+    case 'additionalProperties':
+      return describeExtraKey(issue, schema)
+    case 'minProperties':
+      return `至少 ${String(limit)} 项`
+    case 'maxProperties':
+      return `最多 ${String(limit)} 项`
     case 'required':
       return '缺少这个字段'
     case 'type':
@@ -161,6 +183,11 @@ function fieldOf(issue: ValidationIssue, context: string): string {
     const first = Array.isArray(missing) ? missing[0] : missing
     if (typeof first === 'string') path.push(first)
   }
+  if (issue.keyword === 'additionalProperties') {
+    const extra = issue.params.additionalProperties
+    const first = Array.isArray(extra) ? extra[0] : extra
+    if (typeof first === 'string') path.push(first)
+  }
   if (path.length === 0) return context
   return context === 'body' ? path.join('.') : `${context}.${path.join('.')}`
 }
@@ -198,11 +225,11 @@ function chooseIssue(issues: readonly ValidationIssue[]): ValidationIssue | unde
   return { keyword: 'type', instancePath: union.instancePath, params: { type: types.flat() } }
 }
 
-function validationError(issues: readonly ValidationIssue[], context: string): ErrorBody {
+function validationError(issues: readonly ValidationIssue[], context: string, schema: unknown): ErrorBody {
   const issue = chooseIssue(issues)
   if (!issue) return { error: { code: 'VALIDATION_FAILED', message: `${context}: 不符合要求` } }
   const field = fieldOf(issue, context)
-  return { error: { code: 'VALIDATION_FAILED', message: `${field}: ${describe(issue, issues)}`, field } }
+  return { error: { code: 'VALIDATION_FAILED', message: `${field}: ${describe(issue, issues, schema)}`, field } }
 }
 
 // ─── errors raised while a request is handled ────────────────────────────────
@@ -235,10 +262,9 @@ function errorResponse(error: FastifyError | Error, request?: FastifyRequest): {
   }
   const fastifyError = error as FastifyError
   if (Array.isArray(fastifyError.validation)) {
-    return {
-      statusCode: 400,
-      body: validationError(fastifyError.validation as ValidationIssue[], fastifyError.validationContext ?? 'body'),
-    }
+    const context = fastifyError.validationContext ?? 'body'
+    const schema = (request?.routeOptions.schema as Record<string, unknown> | undefined)?.[context]
+    return { statusCode: 400, body: validationError(fastifyError.validation as ValidationIssue[], context, schema) }
   }
   const statusCode = fastifyError.statusCode ?? 500
   if (statusCode >= 400 && statusCode < 500) {

@@ -10,6 +10,8 @@ import { buildApp } from './app'
 import { createAdjustableClock } from './clock'
 import { ConfigError, loadConfig, type Config } from './config'
 import { createSqliteStorage } from './db/sqlite/storage'
+import { seedOnFirstStart } from './demo/seed'
+import { injectTransport } from './demo/transports'
 import { readMiniProgramPages } from './messages/pages'
 import { CatalogueError, loadCatalogue } from './templates/catalogue'
 import { createWeChatClient } from './wechat/client'
@@ -80,6 +82,12 @@ async function main(): Promise<void> {
     app.log.info(`WeChat message push accepted at /wechat/push (${mode}${config.push.generated ? ', secrets made up for the sandbox at this start' : ''})`)
   }
   else app.log.info(`WeChat API at ${wechatBase} for AppID ${config.wechat.mode === 'real' ? config.wechat.appId : ''}`)
+
+  if (sandbox && config.seedUsers > 0) {
+    // In process, through the same HTTP routes `npm run seed` uses; only into a database with no user.
+    const seeded = await seedOnFirstStart(injectTransport(app), { users: config.seedUsers, adminKey: config.adminApiKey })
+    if (seeded) app.log.info(seeded, `demo data: ${String(seeded.created)} sandbox test users demo-00001… with tags, attributes and credits (SEED_USERS=0 turns this off)`)
+  }
 
   if (config.adminKeyFile !== null) {
     // Where to find it, never the key itself: output ends up in logs.

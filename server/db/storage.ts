@@ -10,7 +10,7 @@
  */
 import type { CreditChange } from '../ledger/rules'
 import type { MessageLang, SendAttemptRecord, TokenStore } from '../wechat/types'
-import type { MessageStatus, Preferences, Reason, SubscribeResult } from '../../src/domain/contract'
+import type { AttributeValue, CampaignStatus, MessageStatus, Preferences, Reason, SegmentFilter, SubscribeResult } from '../../src/domain/contract'
 
 // ─── sessions ────────────────────────────────────────────────────────────────
 
@@ -65,6 +65,8 @@ export interface LedgerRepository {
   }): Promise<{ credits: Record<string, number>; replayed: boolean }>
   listSubscriptions(openid: string): Promise<SubscriptionRecord[]>
   credits(openid: string, templateId: string): Promise<number>
+  /** The credits of `templateId` of each of `openids` that has a row (one read for a page of people). */
+  creditsOf(openids: readonly string[], templateId: string): Promise<Map<string, number>>
   /**
    * In one transaction, for each item whose `key` was never seen (a retried push is seen): records
    * the event; with `whenPaired`, pairs it with the person's oldest unconfirmed report of the template
@@ -134,6 +136,8 @@ export interface DeliveryRepository {
 export interface PreferencesRepository {
   /** Null when the person never saved any (the service applies its defaults). */
   get(openid: string): Promise<Preferences | null>
+  /** What each of `openids` saved, for those who saved any (one read for a page of people). */
+  getMany(openids: readonly string[]): Promise<Map<string, Preferences>>
   put(openid: string, preferences: Preferences, now: Date): Promise<void>
 }
 
@@ -223,6 +227,15 @@ export type SendEnding =
   | { status: 'failed'; reason: Reason }
   | { status: 'queued'; reason: Reason; dueAt: Date }
 
+export interface SendClaim {
+  id: string
+  owner: string
+  leaseUntil: Date
+  spendCredit: boolean
+  dayKey: string
+  dailyLimit: number
+}
+
 export interface FinishedSend {
   id: string
   attempts: readonly SendAttemptRecord[]
@@ -258,11 +271,15 @@ export interface MessageRepository {
   leaseDue(lease: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }>
   /** Gives back the leases `owner` holds on messages still `queued` (a dispatcher stopping). */
   releaseLeases(owner: string): Promise<number>
+  /** Gives back every lease on a `queued` message held by anyone but `owner` (a lone process starting: they are gone). */
+  releaseOtherLeases(owner: string): Promise<number>
   /**
    * Moves a `queued` or `deferred` message to `to` and records the change; the lease goes.
    * False when the message was not in one of `from`.
    */
   transition(id: string, from: readonly MessageStatus[], to: MessageTransition, now: Date): Promise<boolean>
+  /** `transition` for each, in one transaction; the ids moved. */
+  transitions(moves: readonly { id: string; from: readonly MessageStatus[]; to: MessageTransition }[], now: Date): Promise<string[]>
   /**
    * In one transaction: the message must be `queued` and leased by `owner`; the recipient must have
    * fewer than `dailyLimit` messages sending or sent on `dayKey`; a credit of (openid, templateId)
@@ -270,15 +287,9 @@ export interface MessageRepository {
    * `dayKey`, its lease held until `leaseUntil`. Otherwise nothing changes and the answer says which
    * condition failed.
    */
-  claimForSend(claim: {
-    id: string
-    owner: string
-    leaseUntil: Date
-    spendCredit: boolean
-    dayKey: string
-    dailyLimit: number
-    now: Date
-  }): Promise<ClaimResult>
+  claimForSend(claim: SendClaim & { now: Date }): Promise<ClaimResult>
+  /** `claimForSend` for each, in order, in one transaction. */
+  claimForSends(claims: readonly SendClaim[], now: Date): Promise<ClaimResult[]>
   /**
    * In one transaction, for each: if the message is still `sending`, records every attempt, moves it to
    * `sent` / `failed` / back to `queued` (counting a requeue), applies `credit` to the recipient's
@@ -288,6 +299,8 @@ export interface MessageRepository {
   finishSends(sends: readonly FinishedSend[], now: Date): Promise<{ notSending: string[] }>
   /** How many of the recipient's messages are sending or sent on `dayKey` (what the daily limit counts). */
   countOnDay(openid: string, dayKey: string): Promise<number>
+  /** `countOnDay` for many people at once (those with none are left out). */
+  countsOnDay(openids: readonly string[], dayKey: string): Promise<Map<string, number>>
   /** `deferred` messages whose time has come become `queued`, due now; returns how many (at most `limit`). */
   enqueueDeferred(now: Date, limit: number): Promise<number>
   /**
@@ -300,6 +313,161 @@ export interface MessageRepository {
   depth(now: Date): Promise<{ queued: number; due: number; deferred: number; sending: number }>
   /** Messages by status, and WeChat answers (every attempt) by errcode. */
   stats(): Promise<{ byStatus: Record<string, number>; byErrcode: Record<string, number> }>
+  /**
+   * A `failed` message whose reason is one of `reasons` goes back to `queued`, due now, its requeues
+   * counted afresh; the change is recorded. False when it was not failed for one of them.
+   */
+  retry(id: string, reasons: readonly Reason[], now: Date): Promise<boolean>
+  /** Newest first, by the message's sequence; `before` is the cursor (the last sequence of the page before). */
+  search(query: MessageQuery): Promise<{ items: MessageSummary[]; next: string | null }>
+}
+
+export interface MessageQuery {
+  campaignId?: string
+  status?: MessageStatus
+  openid?: string
+  templateId?: string
+  reason?: Reason
+  since?: Date
+  until?: Date
+  before?: string
+  limit: number
+}
+
+// ─── campaigns ───────────────────────────────────────────────────────────────
+
+export interface CampaignRecord {
+  id: string
+  name: string
+  segmentId: string
+  /** The segment's filter when the campaign was made: who it goes to, even if the segment changes later. */
+  segmentFilter: SegmentFilter
+  templateId: string
+  /** The keyword values as written, placeholders and all. */
+  data: Record<string, string>
+  page?: string
+  urgent: boolean
+  truncate: boolean
+  ratePerSecond?: number
+  status: CampaignStatus
+  startAt?: Date
+  /** The last openid written by the expansion; null before the first page. */
+  expansionCursor: string | null
+  expanded: boolean
+  total: number
+  createdAt: Date
+  startedAt?: Date
+  finishedAt?: Date
+}
+
+/** One recipient's message as the expansion writes it: queued, or already skipped (its data broke a rule). */
+export type CampaignMessage = NewMessage & ({ skipped?: undefined } | { skipped: { reason: Reason; detail: string } })
+
+export interface CampaignRepository {
+  create(campaign: CampaignRecord): Promise<void>
+  get(id: string): Promise<CampaignRecord | null>
+  /** Newest first. */
+  list(): Promise<CampaignRecord[]>
+  /** Moves the campaign from one of `from` to `to`; false when it was not in one of them. */
+  setStatus(
+    id: string,
+    from: readonly CampaignStatus[],
+    to: CampaignStatus,
+    now: Date,
+    times?: { startedAt?: Date; finishedAt?: Date | null },
+  ): Promise<boolean>
+  /**
+   * One page of the expansion, in one transaction, only while the campaign is `running` and its
+   * cursor is still `fromCursor` (so a page is never written twice): writes the messages (a recipient
+   * who already has one in this campaign is passed over), moves the cursor, counts them into `total`,
+   * and marks the expansion done when `done`. Null when the campaign was not in that state.
+   */
+  expandPage(page: {
+    id: string
+    fromCursor: string | null
+    toCursor: string | null
+    done: boolean
+    messages: readonly CampaignMessage[]
+    now: Date
+  }): Promise<{ written: number } | null>
+  /** Its messages by status, and the skipped and failed ones by reason. */
+  counts(id: string): Promise<{ byStatus: Partial<Record<MessageStatus, number>>; byReason: Record<string, number> }>
+  /** Scheduled campaigns whose start time has come. */
+  dueToStart(now: Date): Promise<string[]>
+  /** Running campaigns whose expansion is not done. */
+  expanding(): Promise<string[]>
+  /** Running campaigns whose expansion is done, none of whose messages is queued, sending or deferred. */
+  finished(): Promise<string[]>
+  /** Its `queued` and `deferred` messages become `skipped` with `reason` (CANCELLED); returns how many. */
+  skipPending(id: string, reason: Reason, now: Date): Promise<number>
+  /** Its `failed` messages whose reason is one of `reasons` go back to `queued`; returns how many. */
+  retryFailed(id: string, reasons: readonly Reason[], now: Date): Promise<number>
+  /** Running campaigns that have a rate of their own. */
+  rates(): Promise<Array<{ id: string; ratePerSecond: number }>>
+}
+
+// ─── users and segments ──────────────────────────────────────────────────────
+
+export interface UserRecord {
+  openid: string
+  /** In alphabetical order. */
+  tags: string[]
+  /** By key in alphabetical order. */
+  attributes: Record<string, AttributeValue>
+  /** Null: never signed in (created by an operator). */
+  lastActiveAt: Date | null
+}
+
+/** What a PUT or an import entry replaces: the tags, the attributes, or both; what it does not name stays. */
+export interface UserChangeSet {
+  tags?: readonly string[]
+  attributes?: Readonly<Record<string, AttributeValue>>
+}
+
+/** Which users, in openid order: the segment filter, and for lists an openid prefix. */
+export interface AudienceQuery {
+  filter: SegmentFilter
+  /** Openids beginning with this. */
+  prefix?: string
+  /** Openids after this one (the cursor). */
+  after?: string
+  limit: number
+  /** What `activeWithinDays` counts back from. */
+  now: Date
+}
+
+export interface UserRepository {
+  /** Creates the user if absent; sets lastActiveAt to `now`. */
+  touch(openid: string, now: Date): Promise<void>
+  /**
+   * In one transaction, for each entry in order: creates the user if absent, then replaces the tags
+   * and/or attributes it names. Returns how many were created and how many existed before.
+   */
+  put(users: readonly (UserChangeSet & { openid: string })[], now: Date): Promise<{ created: number; updated: number }>
+  /** The users of `openids` that exist, in the order given. */
+  details(openids: readonly string[]): Promise<UserRecord[]>
+  /**
+   * One page of the openids that match, in openid order, at most `limit`; `next` is the last of them
+   * when more may follow, else null. The filter runs in the engine: no user is loaded to be tested.
+   */
+  page(query: AudienceQuery): Promise<{ openids: string[]; next: string | null }>
+}
+
+export interface SegmentRecord {
+  id: string
+  name: string
+  filter: SegmentFilter
+  createdAt: Date
+}
+
+export interface SegmentRepository {
+  /** False, and nothing written, when another segment has this name. */
+  create(segment: SegmentRecord): Promise<boolean>
+  /** Oldest first. */
+  list(): Promise<SegmentRecord[]>
+  get(id: string): Promise<SegmentRecord | null>
+  /** False when there was none. */
+  delete(id: string): Promise<boolean>
 }
 
 // ─── all of it ───────────────────────────────────────────────────────────────
@@ -310,6 +478,9 @@ export interface Storage {
   readonly preferences: PreferencesRepository
   readonly messages: MessageRepository
   readonly deliveries: DeliveryRepository
+  readonly campaigns: CampaignRepository
+  readonly users: UserRepository
+  readonly segments: SegmentRepository
   /** The shared WeChat access token (see server/wechat/types.ts). */
   readonly tokens: TokenStore
   /**

@@ -14,7 +14,7 @@
  */
 import type { ConsentRequest, ConsentResponse, SubscriptionList, Template } from '../../src/domain/contract'
 import { reasonErrcode } from '../../src/domain/reasons'
-import type { ClaimResult, FinishedSend, SendEnding, Storage } from '../db/storage'
+import type { ClaimResult, FinishedSend, SendClaim, SendEnding, Storage } from '../db/storage'
 import { AppError } from '../errors'
 import type { TemplateDirectory } from '../messages/templates'
 import type { Clock, SendAttemptRecord } from '../wechat/types'
@@ -25,16 +25,16 @@ export interface Ledger {
   /** Throws AppError 400 naming the first unknown template id; then nothing is credited. */
   recordConsent(openid: string, consent: ConsentRequest): Promise<ConsentResponse>
   subscriptions(openid: string): Promise<SubscriptionList>
+  /** The credits of one template for each of `openids` (0 for none), in one read: for counting through a segment. */
+  creditsOf(openids: readonly string[], templateId: string): Promise<Map<string, number>>
   /**
    * Claims what a send of the leased message `messageId` needs, atomically: a place under the
    * recipient's daily limit on `dayKey` and a credit (spent for a one-time template, only checked for
    * a long-term one). The message becomes `sending` when claimed; otherwise nothing changed.
    */
-  claimSend(
-    messageId: string,
-    template: Template,
-    claim: { owner: string; leaseUntil: Date; dayKey: string; dailyLimit: number },
-  ): Promise<ClaimResult>
+  claimSend(messageId: string, template: Template, claim: ClaimTerms): Promise<ClaimResult>
+  /** `claimSend` for each, in order, in one transaction. */
+  claimSends(claims: ReadonlyArray<{ messageId: string; template: Template } & ClaimTerms>): Promise<ClaimResult[]>
   /**
    * Records how claimed sends ended and what that does to the credit each held (`creditSpent`: what
    * its claim took), in one transaction. A failure whose reason is not a WeChat errcode (the service
@@ -59,6 +59,14 @@ export interface WeChatConsentPush {
   items: ReadonlyArray<{ key: string; templateId: string; status: string; popupScene?: string }>
 }
 
+/** Under whose lease, for how long, and which day's limit a send's claim counts against. */
+export interface ClaimTerms {
+  owner: string
+  leaseUntil: Date
+  dayKey: string
+  dailyLimit: number
+}
+
 export interface SettledSend {
   id: string
   creditSpent: boolean
@@ -80,6 +88,11 @@ const WITHDRAW_BATCH = 500
 export function createLedger(options: LedgerOptions): Ledger {
   const { storage, templates, clock } = options
   const reconcile = options.reconcile ?? null
+
+  function sendClaim(messageId: string, template: Template, terms: ClaimTerms): SendClaim {
+    const { owner, leaseUntil, dayKey, dailyLimit } = terms
+    return { id: messageId, owner, leaseUntil, spendCredit: sendConsumesCredit(template.kind), dayKey, dailyLimit }
+  }
 
   function finished({ id, creditSpent, attempts, ending }: SettledSend): FinishedSend {
     if (ending.status === 'sent') return { id, attempts, ending, credit: NO_CREDIT_CHANGE, creditHeld: creditSpent }
@@ -122,16 +135,20 @@ export function createLedger(options: LedgerOptions): Ledger {
       }))
     },
 
+    async creditsOf(openids, templateId) {
+      const held = await storage.ledger.creditsOf(openids, templateId)
+      return new Map(openids.map((openid) => [openid, held.get(openid) ?? 0]))
+    },
+
     claimSend(messageId, template, claim) {
-      return storage.messages.claimForSend({
-        id: messageId,
-        owner: claim.owner,
-        leaseUntil: claim.leaseUntil,
-        spendCredit: sendConsumesCredit(template.kind),
-        dayKey: claim.dayKey,
-        dailyLimit: claim.dailyLimit,
-        now: clock.now(),
-      })
+      return storage.messages.claimForSend({ ...sendClaim(messageId, template, claim), now: clock.now() })
+    },
+
+    claimSends(claims) {
+      return storage.messages.claimForSends(
+        claims.map((claim) => sendClaim(claim.messageId, claim.template, claim)),
+        clock.now(),
+      )
     },
 
     settleSends(sends) {

@@ -3,8 +3,9 @@
  * (every attempt, every status change) and the counts. Read-only; shaped as the contract says.
  * A sent message shows its delivery once WeChat's subscribe_msg_sent_event for its msgid came.
  */
-import type { Delivery, MessageDetail, MyMessage, Stats } from '../../src/domain/contract'
+import type { Delivery, MessageDetail, MessageListItem, MessageSearchQuery, MessageSearchResult, MyMessage, Stats } from '../../src/domain/contract'
 import type { DeliveryRecord, DeliveryRepository, MessageRecord, MessageRepository, MessageSummary } from '../db/storage'
+import type { TemplateDirectory } from './templates'
 import { AppError } from '../errors'
 
 export interface MessageQueries {
@@ -14,6 +15,26 @@ export interface MessageQueries {
   detail(id: string): Promise<MessageDetail>
   /** Messages by status, WeChat answers (every attempt) by errcode. */
   stats(): Promise<Stats>
+  /** An operator's search, newest first. */
+  search(query: MessageSearchQuery): Promise<MessageSearchResult>
+}
+
+const DEFAULT_SEARCH_LIMIT = 50
+
+function listItem(message: MessageSummary, delivery: DeliveryRecord | undefined): MessageListItem {
+  const item: MessageListItem = {
+    id: message.id,
+    touser: message.openid,
+    templateId: message.templateId,
+    status: message.status,
+    createdAt: message.createdAt.toISOString(),
+  }
+  if (message.reason !== undefined) item.reason = message.reason
+  if (message.detail !== undefined) item.detail = message.detail
+  if (message.campaignId !== undefined) item.campaignId = message.campaignId
+  if (message.sentAt !== undefined) item.sentAt = message.sentAt.toISOString()
+  if (message.status === 'deferred' && message.deliverAfter !== undefined) item.deliverAfter = message.deliverAfter.toISOString()
+  return { ...item, ...deliveryOf(delivery) }
 }
 
 function deliveryOf(record: DeliveryRecord | undefined): { delivery?: Delivery } {
@@ -50,6 +71,8 @@ function messageDetail(message: MessageRecord, delivery: DeliveryRecord | undefi
     })),
   }
   if (message.reason !== undefined) detail.reason = message.reason
+  if (message.detail !== undefined) detail.detail = message.detail
+  if (message.campaignId !== undefined) detail.campaignId = message.campaignId
   if (message.page !== undefined) detail.page = message.page
   if (message.msgid !== undefined) detail.msgid = message.msgid
   if (message.sentAt !== undefined) detail.sentAt = message.sentAt.toISOString()
@@ -57,24 +80,49 @@ function messageDetail(message: MessageRecord, delivery: DeliveryRecord | undefi
   return { ...detail, ...deliveryOf(delivery) }
 }
 
-export function createMessageQueries(repository: MessageRepository, deliveries: DeliveryRepository): MessageQueries {
+export function createMessageQueries(repository: MessageRepository, templates: TemplateDirectory, deliveries: DeliveryRepository): MessageQueries {
   const deliveriesOf = (messages: readonly MessageSummary[]): Promise<Map<string, DeliveryRecord>> =>
     deliveries.forMsgids(messages.flatMap((message) => (message.msgid === undefined ? [] : [message.msgid])))
+  const deliveryFor = (message: MessageSummary, delivered: Map<string, DeliveryRecord>): DeliveryRecord | undefined =>
+    message.msgid === undefined ? undefined : delivered.get(message.msgid)
   return {
     async mine(openid, limit) {
       const messages = await repository.listForRecipient(openid, limit)
       const delivered = await deliveriesOf(messages)
-      return messages.map((message) => myMessage(message, message.msgid === undefined ? undefined : delivered.get(message.msgid)))
+      return messages.map((message) => myMessage(message, deliveryFor(message, delivered)))
     },
     async detail(id) {
       const message = await repository.get(id)
       if (!message) throw new AppError(404, 'NOT_FOUND', `没有这条消息（${id}）`)
       const delivered = await deliveriesOf([message])
-      return messageDetail(message, message.msgid === undefined ? undefined : delivered.get(message.msgid))
+      return messageDetail(message, deliveryFor(message, delivered))
     },
     async stats() {
       const [counts, byDelivery] = await Promise.all([repository.stats(), deliveries.counts()])
       return { ...counts, byDelivery }
+    },
+    async search(query) {
+      const since = query.since === undefined ? undefined : new Date(query.since)
+      const until = query.until === undefined ? undefined : new Date(query.until)
+      for (const [field, time] of [['since', since], ['until', until]] as const) {
+        if (time !== undefined && Number.isNaN(time.getTime())) {
+          throw new AppError(400, 'VALIDATION_FAILED', `querystring.${field}: 应为 ISO 8601 时间，如 2026-11-25T13:00:00.000Z`, `querystring.${field}`)
+        }
+      }
+      const page = await repository.search({
+        ...(query.campaign !== undefined && { campaignId: query.campaign }),
+        ...(query.status !== undefined && { status: query.status }),
+        ...(query.touser !== undefined && { openid: query.touser }),
+        // A catalogue key names its template; anything else is taken as an id (a retired one finds its old messages).
+        ...(query.template !== undefined && { templateId: templates.find(query.template)?.id ?? query.template }),
+        ...(query.reason !== undefined && { reason: query.reason }),
+        ...(since !== undefined && { since }),
+        ...(until !== undefined && { until }),
+        ...(query.cursor !== undefined && { before: query.cursor }),
+        limit: query.limit ?? DEFAULT_SEARCH_LIMIT,
+      })
+      const delivered = await deliveriesOf(page.items)
+      return { items: page.items.map((message) => listItem(message, deliveryFor(message, delivered))), nextCursor: page.next }
     },
   }
 }

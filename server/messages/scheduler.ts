@@ -26,6 +26,8 @@ export interface SchedulerOptions {
    * process that is gone, whatever its lease says.
    */
   exclusive: boolean
+  /** Campaigns to move along on every run (start, expand, complete). */
+  campaigns?: { kick(): Promise<void> }
   /** Messages queued per transaction (default 500). */
   batchSize?: number
 }
@@ -75,7 +77,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (queued < batchSize) break
     }
     dispatcher.wake()
+    // A campaign's expansion can take a while: it goes on beside the next runs, never holding them up.
+    options.campaigns?.kick().catch((error: unknown) => logger.error({ err: error }, 'moving campaigns along failed'))
     return { processed }
+  }
+
+  /** Until nothing is left to send now: campaigns written out, the dispatcher idle, finished campaigns completed. */
+  async function settle(): Promise<void> {
+    await options.campaigns?.kick()
+    await dispatcher.drain()
+    await options.campaigns?.kick()
   }
 
   function runOnce(runOptions: { settle?: boolean } = {}): Promise<{ processed: number }> {
@@ -83,7 +94,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       running = null
     })
     const current = running
-    return runOptions.settle ? current.then(async (result) => (await dispatcher.drain(), result)) : current
+    return runOptions.settle ? current.then(async (result) => (await settle(), result)) : current
   }
 
   function tick(): void {
@@ -92,6 +103,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   return {
     async start() {
+      if (options.exclusive) {
+        // Alone on this database: whoever else leased messages is gone, and they may go at once.
+        const released = await storage.messages.releaseOtherLeases(dispatcher.owner)
+        if (released > 0) logger.info({ released }, 'leases of a process that is gone given back')
+      }
       await failInDoubt(options.exclusive)
       await runOnce()
       timer = setInterval(tick, options.intervalMs)

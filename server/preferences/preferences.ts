@@ -12,6 +12,8 @@ import type { Clock } from '../wechat/types'
 export interface PreferencesService {
   /** What is saved, else the defaults. */
   get(openid: string): Promise<Preferences>
+  /** `get` for each of `openids`, in one read. */
+  getMany(openids: readonly string[]): Promise<Map<string, Preferences>>
   /** Throws AppError 400 naming the field for a set the rules refuse; returns what was saved. */
   put(openid: string, preferences: Preferences): Promise<Preferences>
 }
@@ -23,9 +25,14 @@ export function createPreferencesService(options: {
 }): PreferencesService {
   const { repository, templates, clock } = options
   const categories = (): string[] => [...new Set(templates.list().map((template) => template.category))]
+  const defaults = (): Preferences => ({ ...DEFAULT_PREFERENCES, mutedCategories: [] })
   return {
     async get(openid) {
-      return (await repository.get(openid)) ?? { ...DEFAULT_PREFERENCES, mutedCategories: [] }
+      return (await repository.get(openid)) ?? defaults()
+    },
+    async getMany(openids) {
+      const saved = await repository.getMany(openids)
+      return new Map(openids.map((openid) => [openid, saved.get(openid) ?? defaults()]))
     },
     async put(openid, input) {
       const preferences: Preferences = {

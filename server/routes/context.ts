@@ -4,6 +4,8 @@
  */
 import type { TSchema } from 'typebox'
 import { ErrorBody } from '../../src/domain/contract'
+import type { SegmentService } from '../audience/segments'
+import type { UserService } from '../audience/users'
 import type { AuthGuards } from '../auth'
 import type { AdjustableClock } from '../clock'
 import type { Config } from '../config'
@@ -12,6 +14,8 @@ import type { Ledger } from '../ledger/ledger'
 import type { OrderEvents } from '../messages/order-events'
 import type { Pipeline } from '../messages/pipeline'
 import type { MessageQueries } from '../messages/queries'
+import type { MessageRetry } from '../messages/retry'
+import type { CampaignService } from '../campaigns/campaigns'
 import type { Scheduler } from '../messages/scheduler'
 import type { TemplateDirectory } from '../messages/templates'
 import type { TemplateAdmin } from '../templates/admin'
@@ -31,7 +35,11 @@ export interface RouteContext {
   dispatcher: Dispatcher
   orderEvents: OrderEvents
   messages: MessageQueries
+  retries: MessageRetry
+  campaigns: CampaignService
   scheduler: Scheduler
+  users: UserService
+  segments: SegmentService
   clock: AdjustableClock
   auth: AuthGuards
   /** Present only in sandbox mode. */

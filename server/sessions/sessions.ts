@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { SessionResponse } from '../../src/domain/contract'
 import { loginErrcodeRule } from '../../src/domain/wechat-errcodes'
+import type { Activity } from '../audience/activity'
 import type { SessionRepository } from '../db/storage'
 import { AppError } from '../errors'
 import { isWeChatError, type Clock, type WeChatClient, type WeChatError } from '../wechat/types'
@@ -15,7 +16,7 @@ const HOUR_MS = 3_600_000
 export interface SessionService {
   /** Throws AppError: 401 INVALID_CODE, 429 RATE_LIMITED, 403 FORBIDDEN, 502 WECHAT_UNAVAILABLE. */
   signIn(code: string): Promise<SessionResponse>
-  /** The openid of an unexpired session with this token, or null. */
+  /** The openid of an unexpired session with this token, or null. Using a session counts as activity. */
   openidOf(token: string): Promise<string | null>
 }
 
@@ -44,8 +45,10 @@ export function createSessionService(options: {
   ttlHours: number
   /** Live sessions kept per person; signing in again removes the oldest beyond this. */
   perUser: number
+  /** Who signed in is a user, active now; a session in use keeps them active (written at most every 5 minutes). */
+  activity: Activity
 }): SessionService {
-  const { repository, wechat, clock, ttlHours, perUser } = options
+  const { repository, wechat, clock, ttlHours, perUser, activity } = options
   return {
     async signIn(code) {
       let openid: string
@@ -60,8 +63,13 @@ export function createSessionService(options: {
       await repository.deleteExpired(now)
       await repository.create({ tokenHash: hashToken(token), openid, createdAt: now, expiresAt })
       await repository.deleteAllButNewest(openid, perUser)
+      await activity.signedIn(openid)
       return { token, openid, expiresAt: expiresAt.toISOString() }
     },
-    openidOf: (token) => repository.findOpenid(hashToken(token), clock.now()),
+    async openidOf(token) {
+      const openid = await repository.findOpenid(hashToken(token), clock.now())
+      if (openid !== null) await activity.seen(openid)
+      return openid
+    },
   }
 }

@@ -30,9 +30,9 @@ export interface SandboxWeChatOptions {
   appId: string
   secret: string
   /** The templates this mini-program has added in WeChat's console. */
-  templates: Template[]
+  templates: readonly Template[]
   /** The mini-program's pages (`pages/orders/index`); a send to another page gets 41030. */
-  pages: string[]
+  pages: readonly string[]
   clock: Clock
   /** Default 127.0.0.1 (loopback only). */
   host?: string
@@ -69,6 +69,11 @@ export interface SandboxWeChat {
   quota(openid: string, templateId: string): number
   /** Message push to the service: connected by the service to its push URL. */
   readonly push: Pick<SandboxPush, 'connect' | 'disconnect' | 'settled' | 'history'>
+  /**
+   * What this sandbox forgot when the process restarted, from the service's database: `openid` is a
+   * user again, and each template without a count of its own gets `quota` (one with a count keeps it).
+   */
+  remember(openid: string, quota: Record<string, number>): void
   received(): SentMessage[]
   setFaults(faults: SandboxFaults): void
   stats(): SandboxStats
@@ -177,6 +182,10 @@ export function createSandboxWeChat(options: SandboxWeChatOptions): SandboxWeCha
     },
     quota: quota.quota,
     push,
+    remember(openid, quotas) {
+      login.remember(openid)
+      for (const [templateId, count] of Object.entries(quotas)) quota.restore(openid, templateId, count)
+    },
     received: sender.received,
     setFaults(next) {
       const { expireTokens, ...switches } = next

@@ -266,6 +266,10 @@ export const MessageDetail = Type.Object({
   templateId: Type.String(),
   status: MessageStatus,
   reason: Type.Optional(Reason),
+  /** What exactly broke, when the reason alone does not say: `data.thing1.value: 最多 20 个字符`. */
+  detail: Type.Optional(Type.String()),
+  /** The campaign it belongs to, if any. */
+  campaignId: Type.Optional(Type.String()),
   data: Type.Record(Type.String(), Type.Object({ value: Type.String() })),
   page: Type.Optional(Type.String()),
   urgent: Type.Boolean(),
@@ -303,6 +307,259 @@ export const SandboxConsentRequest = Type.Object({ results: Type.Record(Type.Str
 export type SandboxConsentRequest = Static<typeof SandboxConsentRequest>
 export const SandboxConsentResponse = Type.Object({ quota: Type.Record(Type.String(), Type.Integer({ minimum: 0 })) })
 export type SandboxConsentResponse = Static<typeof SandboxConsentResponse>
+
+// ─── admin: users and segments ───────────────────────────────────────────────
+
+/** WeChat openids are 28 characters of [A-Za-z0-9_-]; an operator's own ids follow the same alphabet. */
+const Openid = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+
+/** `vip`, `beijing`, `2026双11`: letters, digits, `_ - . :` and CJK ideographs, 1–32 characters. */
+export const UserTag = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.:\\-\u3400-\u4dbf\u4e00-\u9fff]+$' })
+export const UserTags = Type.Array(UserTag, { maxItems: 50, uniqueItems: true })
+
+/** `nickname`, `city`, `level`, `orderCount`: a lower-case letter, then letters, digits or `_`, at most 32. */
+const AttributeKeyPattern = '^[a-z][a-zA-Z0-9_]{0,31}$'
+/** A string of at most 200 characters or a finite number. */
+export const AttributeValue = Type.Union([Type.String({ maxLength: 200 }), Type.Number()])
+export type AttributeValue = Static<typeof AttributeValue>
+export const UserAttributes = Type.Record(Type.String({ pattern: AttributeKeyPattern }), AttributeValue, {
+  maxProperties: 50,
+  additionalProperties: false,
+})
+export type UserAttributes = Static<typeof UserAttributes>
+
+/** PUT /api/users/:openid: replaces what it names (tags, attributes, or both); creates the user if absent. */
+export const UserChanges = Type.Object(
+  { tags: Type.Optional(UserTags), attributes: Type.Optional(UserAttributes) },
+  { additionalProperties: false },
+)
+export type UserChanges = Static<typeof UserChanges>
+export const UserParams = Type.Object({ openid: Openid })
+export type UserParams = Static<typeof UserParams>
+
+export const User = Type.Object({
+  openid: Type.String(),
+  /** In alphabetical order. */
+  tags: Type.Array(Type.String()),
+  attributes: Type.Record(Type.String(), AttributeValue),
+  /** The last sign-in or request with a session (written at most once per 5 minutes); null: never signed in. */
+  lastActiveAt: Type.Union([IsoTime, Type.Null()]),
+})
+export type User = Static<typeof User>
+
+/** GET /api/users/:openid. */
+export const UserDetail = Type.Object({
+  ...User.properties,
+  /** Credits per template id, as the ledger counts them. */
+  credits: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  /** What the person saved, else the defaults. */
+  preferences: Preferences,
+})
+export type UserDetail = Static<typeof UserDetail>
+
+/** POST /api/users/import: each entry as a PUT; all of them or none. */
+export const UserImportRequest = Type.Object(
+  {
+    users: Type.Array(
+      Type.Object({ openid: Openid, tags: Type.Optional(UserTags), attributes: Type.Optional(UserAttributes) }, { additionalProperties: false }),
+      { minItems: 1, maxItems: 10_000 },
+    ),
+  },
+  { additionalProperties: false },
+)
+export type UserImportRequest = Static<typeof UserImportRequest>
+export const UserImportResponse = Type.Object({ created: Type.Integer({ minimum: 0 }), updated: Type.Integer({ minimum: 0 }) })
+export type UserImportResponse = Static<typeof UserImportResponse>
+
+/** GET /api/users: in openid order; `q` an openid or its beginning, `tag` a tag the user has. */
+export const UserListQuery = Type.Object({
+  tag: Type.Optional(UserTag),
+  q: Type.Optional(Openid),
+  /** The `nextCursor` of the page before. */
+  cursor: Type.Optional(Openid),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+})
+export type UserListQuery = Static<typeof UserListQuery>
+export const UserList = Type.Object({
+  items: Type.Array(User),
+  /** Null on the last page. */
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+})
+export type UserList = Static<typeof UserList>
+
+/** One attribute's condition: every operator given must hold. `gte`/`lte` match numbers only. */
+export const AttributeCondition = Type.Object(
+  {
+    eq: Type.Optional(AttributeValue),
+    in: Type.Optional(Type.Array(AttributeValue, { minItems: 1, maxItems: 100 })),
+    gte: Type.Optional(Type.Number()),
+    lte: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+export type AttributeCondition = Static<typeof AttributeCondition>
+
+/** Who a segment is: every condition given must hold; `{}` is every user. */
+export const SegmentFilter = Type.Object(
+  {
+    /** Has every one of these tags. */
+    tagsAll: Type.Optional(Type.Array(UserTag, { maxItems: 50, uniqueItems: true })),
+    /** Has at least one of these tags. */
+    tagsAny: Type.Optional(Type.Array(UserTag, { minItems: 1, maxItems: 50, uniqueItems: true })),
+    /** Has none of these tags. */
+    tagsNone: Type.Optional(Type.Array(UserTag, { maxItems: 50, uniqueItems: true })),
+    /** Active (signed in, or used a session) within this many days of now. */
+    activeWithinDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    attributes: Type.Optional(
+      Type.Record(Type.String({ pattern: AttributeKeyPattern }), AttributeCondition, { maxProperties: 20, additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+)
+export type SegmentFilter = Static<typeof SegmentFilter>
+
+/** POST /api/segments. */
+export const SegmentRequest = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 40, pattern: '\\S' }), filter: SegmentFilter },
+  { additionalProperties: false },
+)
+export type SegmentRequest = Static<typeof SegmentRequest>
+export const Segment = Type.Object({ id: Type.String(), name: Type.String(), filter: SegmentFilter, createdAt: IsoTime })
+export type Segment = Static<typeof Segment>
+export const SegmentList = Type.Array(Segment)
+export type SegmentList = Static<typeof SegmentList>
+export const SegmentParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+export type SegmentParams = Static<typeof SegmentParams>
+
+/** GET /api/segments/:id/reach?template=: what a send of that template to the segment would do now. */
+export const ReachQuery = Type.Object({ template: Type.String({ minLength: 1, maxLength: 64 }) })
+export type ReachQuery = Static<typeof ReachQuery>
+export const SegmentReach = Type.Object({
+  /** Users in the segment. */
+  users: Type.Integer({ minimum: 0 }),
+  /** Would be sent now. */
+  eligible: Type.Integer({ minimum: 0 }),
+  /** Inside their quiet hours: would be sent when they end. */
+  deferred: Type.Integer({ minimum: 0 }),
+  notEligible: Type.Object({
+    NO_CREDIT: Type.Integer({ minimum: 0 }),
+    MUTED_CATEGORY: Type.Integer({ minimum: 0 }),
+    DAILY_LIMIT: Type.Integer({ minimum: 0 }),
+  }),
+})
+export type SegmentReach = Static<typeof SegmentReach>
+
+// ─── admin: campaigns, message search and retry ──────────────────────────────
+
+export const CampaignStatus = Type.Union([
+  Type.Literal('scheduled'),
+  Type.Literal('running'),
+  Type.Literal('paused'),
+  Type.Literal('completed'),
+  Type.Literal('cancelled'),
+])
+export type CampaignStatus = Static<typeof CampaignStatus>
+
+/**
+ * POST /api/campaigns: a template sent to a segment. Values may hold per-person placeholders:
+ * `{{nickname}}`, `{{city|全国}}` (a fallback), `{{openid}}`.
+ */
+export const CampaignRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 60 }),
+  segmentId: Type.String({ minLength: 1, maxLength: 64 }),
+  /** A template id or a catalogue key. */
+  template: Type.String({ minLength: 1, maxLength: 64 }),
+  data: Type.Record(Type.String({ pattern: '^[a-z_]+[0-9]+$' }), Type.String({ maxLength: 200 })),
+  page: Type.Optional(Type.String({ maxLength: 200 })),
+  /** Urgent messages ignore quiet hours (never muted categories or daily limits). Default false. */
+  urgent: Type.Optional(Type.Boolean()),
+  /** When to start; default now. */
+  startAt: Type.Optional(IsoTime),
+  /** Messages per second for this campaign, on top of DISPATCH_RATE. */
+  ratePerSecond: Type.Optional(Type.Number({ minimum: 0.01, maximum: 100_000 })),
+  /** Shorten `thing` values that are too long (17 characters + "...") instead of skipping the recipient. */
+  truncate: Type.Optional(Type.Boolean()),
+})
+export type CampaignRequest = Static<typeof CampaignRequest>
+
+export const CampaignCounts = Type.Object({
+  /** Not sent yet: queued or sending. */
+  pending: Type.Integer({ minimum: 0 }),
+  sent: Type.Integer({ minimum: 0 }),
+  deferred: Type.Integer({ minimum: 0 }),
+  skipped: Type.Integer({ minimum: 0 }),
+  failed: Type.Integer({ minimum: 0 }),
+})
+export type CampaignCounts = Static<typeof CampaignCounts>
+
+export const Campaign = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  status: CampaignStatus,
+  segmentId: Type.String(),
+  templateId: Type.String(),
+  data: Type.Record(Type.String(), Type.String()),
+  page: Type.Optional(Type.String()),
+  urgent: Type.Boolean(),
+  truncate: Type.Boolean(),
+  ratePerSecond: Type.Optional(Type.Number()),
+  startAt: Type.Optional(IsoTime),
+  /** Recipients written so far (every one of the segment once expansion is done). */
+  total: Type.Integer({ minimum: 0 }),
+  /** Whether every recipient of the segment has been written. */
+  expanded: Type.Boolean(),
+  counts: CampaignCounts,
+  /** Skipped and failed messages by reason. */
+  reasons: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  createdAt: IsoTime,
+  startedAt: Type.Optional(IsoTime),
+  finishedAt: Type.Optional(IsoTime),
+})
+export type Campaign = Static<typeof Campaign>
+export const CampaignList = Type.Array(Campaign)
+export type CampaignList = Static<typeof CampaignList>
+
+/** POST /api/campaigns/:id/retry: how many failed messages whose reason can be retried went back in the queue. */
+export const RetryCount = Type.Object({ retried: Type.Integer({ minimum: 0 }) })
+export type RetryCount = Static<typeof RetryCount>
+
+/** GET /api/messages: newest first; every filter given must hold. */
+export const MessageSearchQuery = Type.Object({
+  campaign: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  status: Type.Optional(MessageStatus),
+  touser: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  /** A template id or a catalogue key. */
+  template: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  reason: Type.Optional(Reason),
+  /** Created at or after / before this time. */
+  since: Type.Optional(IsoTime),
+  until: Type.Optional(IsoTime),
+  /** The `nextCursor` of the page before. */
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[0-9]+$' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+})
+export type MessageSearchQuery = Static<typeof MessageSearchQuery>
+
+export const MessageListItem = Type.Object({
+  id: Type.String(),
+  touser: Type.String(),
+  templateId: Type.String(),
+  status: MessageStatus,
+  reason: Type.Optional(Reason),
+  detail: Type.Optional(Type.String()),
+  campaignId: Type.Optional(Type.String()),
+  createdAt: IsoTime,
+  sentAt: Type.Optional(IsoTime),
+  deliverAfter: Type.Optional(IsoTime),
+  delivery: Type.Optional(Delivery),
+})
+export type MessageListItem = Static<typeof MessageListItem>
+export const MessageSearchResult = Type.Object({
+  items: Type.Array(MessageListItem),
+  /** Null on the last page. */
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+})
+export type MessageSearchResult = Static<typeof MessageSearchResult>
 
 /**
  * POST /sandbox/turn-off (session bearer) `{ templateIds }`: the test user turns templates off in

@@ -203,8 +203,12 @@ const RULES: Record<KeywordType, Rule> = {
  */
 export function checkKeywordValue(keyword: Keyword, value: string): string | null {
   if (value.trim() === '') return '不能为空'
-  if (LONE_SURROGATE.test(value)) return '含有无效的字符（不成对的代理项，不是完整的 Unicode 字符）'
-  return RULES[keyword.type](value, keyword)
+  return unpairedSurrogateProblem(value) ?? RULES[keyword.type](value, keyword)
+}
+
+/** Null for text made of whole characters; else why not (JSON can carry half of a surrogate pair as `\ud800`). */
+export function unpairedSurrogateProblem(value: string): string | null {
+  return LONE_SURROGATE.test(value) ? '含有无效的字符（不成对的代理项，不是完整的 Unicode 字符）' : null
 }
 
 /** WxJava's sanitising of a `thing` value: 17 characters and "..." when it is longer than 20. */

@@ -7,7 +7,7 @@
  * table in wechat-errcodes.ts. For each reason: what it means for an operator, what the person
  * reads, whether sending it again can work, and whether it means the person has no consent left.
  */
-import { creditAfterFailure, sendErrcodeAction, sendErrcodeMessage, sendErrcodePersonMessage } from './wechat-errcodes'
+import { creditAfterFailure, knownSendErrcodes, sendErrcodeAction, sendErrcodeMessage, sendErrcodePersonMessage } from './wechat-errcodes'
 
 export interface ReasonInfo {
   /** For operators, in Chinese: what happened and what to do about it. */
@@ -29,6 +29,7 @@ export const SERVICE_REASONS = [
   'NO_CREDIT',
   'INTERRUPTED',
   'INTERNAL',
+  'CANCELLED',
 ] as const
 export type ServiceReason = (typeof SERVICE_REASONS)[number]
 
@@ -80,6 +81,12 @@ const SERVICE_REASON_INFO: Readonly<Record<ServiceReason, ReasonInfo>> = {
     retryable: false,
     noConsent: false,
   },
+  CANCELLED: {
+    operator: '所属群发已取消，这条消息没有发送',
+    person: '这次推送已取消',
+    retryable: false,
+    noConsent: false,
+  },
 }
 
 const ERRCODE_REASON = /^-?(?:0|[1-9][0-9]*)$/
@@ -116,4 +123,10 @@ export function describeReason(reason: Reason): ReasonInfo {
     retryable: sendErrcodeAction(errcode) === 'retry' || sendErrcodeAction(errcode) === 'requeue',
     noConsent: creditAfterFailure(errcode) === 'zero',
   }
+}
+
+/** Every reason a failed message can be sent again for (WeChat busy or asking to wait, the network). */
+export function retryableReasons(): Reason[] {
+  const reasons: Reason[] = [...SERVICE_REASONS, ...knownSendErrcodes().map(errcodeReason)]
+  return reasons.filter((reason) => describeReason(reason).retryable)
 }

@@ -93,6 +93,11 @@ export function sendErrcodePersonMessage(errcode: number): string {
   return ruleFor(errcode).forPerson ?? `微信拒绝发送（错误码 ${errcode}）`
 }
 
+/** Every send errcode the table knows. */
+export function knownSendErrcodes(): number[] {
+  return Object.keys(SEND_ERRCODES).map(Number)
+}
+
 /** Whether the WeChat client calls again at once after `errcode` (system busy, transport failure). */
 export function isRetryableSendErrcode(errcode: number): boolean {
   return ruleFor(errcode).action === 'retry'

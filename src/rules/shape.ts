@@ -12,7 +12,7 @@ import type { Static, TSchema } from 'typebox'
 /** The keywords this file checks. */
 export const SHAPE_KEYWORDS: readonly string[] = [
   'type', 'const', 'enum', 'anyOf',
-  'properties', 'required', 'patternProperties',
+  'properties', 'required', 'patternProperties', 'additionalProperties', 'minProperties', 'maxProperties',
   'items', 'minItems', 'maxItems', 'uniqueItems',
   'minLength', 'maxLength', 'pattern', 'minimum', 'maximum',
 ]
@@ -126,8 +126,25 @@ function arrayProblem(schema: Schema, value: readonly unknown[], path: string): 
   return null
 }
 
+/** A key neither `properties` nor `patternProperties` names, when `additionalProperties: false` forbids such keys. */
+function extraKey(schema: Schema, value: Readonly<Record<string, unknown>>): string | null {
+  const { additionalProperties } = schema
+  if (additionalProperties === undefined || additionalProperties === true) return null
+  if (additionalProperties !== false) throw new TypeError('additionalProperties is checked as true or false only')
+  const named = isObject(schema.properties) ? schema.properties : {}
+  const keyPatterns = isObject(schema.patternProperties) ? Object.keys(schema.patternProperties) : []
+  return Object.keys(value).find((key) => !has(named, key) && !keyPatterns.some((pattern) => regex(pattern).test(key))) ?? null
+}
+
 function objectProblem(schema: Schema, value: Readonly<Record<string, unknown>>, path: string): ShapeProblem | null {
   const present = (key: string): boolean => has(value, key) && value[key] !== undefined
+  const count = Object.keys(value).length
+  const min = num(schema.minProperties)
+  const max = num(schema.maxProperties)
+  if (min !== undefined && count < min) return { path, problem: `fewer than ${min} properties` }
+  if (max !== undefined && count > max) return { path, problem: `more than ${max} properties` }
+  const extra = extraKey(schema, value)
+  if (extra !== null) return { path: at(path, extra), problem: 'not allowed here' }
   if (Array.isArray(schema.required)) {
     for (const key of schema.required) {
       if (typeof key === 'string' && !present(key)) return { path: at(path, key), problem: 'missing' }

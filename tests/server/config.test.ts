@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       dispatchRate: null,
       rateLimits: { writesPerMinute: 60, readsPerMinute: 600, signInsPerMinute: 20 },
       sessionsPerUser: 20,
+      seedUsers: 500,
       trustProxy: [],
       // The sandbox WeChat pushes in secure mode with secrets made up at this start.
       push: { token: 'S'.repeat(32), aesKey: 'S'.repeat(43), confirmWindowMs: 600_000, generated: true },
@@ -91,6 +92,9 @@ describe('loadConfig', () => {
     [{ RATE_LIMIT_READS_PER_MINUTE: 'lots' }, 'RATE_LIMIT_READS_PER_MINUTE'],
     [{ RATE_LIMIT_SIGN_INS_PER_MINUTE: '-5' }, 'RATE_LIMIT_SIGN_INS_PER_MINUTE'],
     [{ SESSIONS_PER_USER: '1.5' }, 'SESSIONS_PER_USER'],
+    [{ SEED_USERS: '-1' }, 'SEED_USERS'],
+    [{ SEED_USERS: '100001' }, 'SEED_USERS'],
+    [{ SEED_USERS: '05' }, 'SEED_USERS'],
     [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: '127.0.0.1,proxy.internal' }, 'TRUST_PROXY'],
     [{ DISPATCH_CONCURRENCY: '0' }, 'DISPATCH_CONCURRENCY'],
@@ -132,6 +136,9 @@ describe('loadConfig', () => {
       trustProxy: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8'],
     })
     expect(loadConfig({ ...REAL, RATE_LIMIT: 'off', RATE_LIMIT_WRITES_PER_MINUTE: '30' }).rateLimits).toBeNull()
+    expect(loadConfig(REAL).seedUsers).toBe(500)
+    expect(loadConfig({ ...REAL, SEED_USERS: '0' }).seedUsers).toBe(0)
+    expect(loadConfig({ ...REAL, SEED_USERS: '100000' }).seedUsers).toBe(100_000)
     expect(problem({ TRUST_PROXY: 'proxy.internal' }).message).toBe(
       '配置错误：环境变量 TRUST_PROXY 中的 "proxy.internal" 不是 IP 地址或网段（如 10.0.0.0/8）（当前为 "proxy.internal"）',
     )

@@ -25,6 +25,9 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
     [string],
     { template_id: string; credits: number; last_result: string | null; updated_at: number }
   >('SELECT template_id, credits, last_result, updated_at FROM subscriptions WHERE openid = ? ORDER BY template_id')
+  const creditsOf = db.prepare<[string, string], { openid: string; credits: number }>(
+    'SELECT openid, credits FROM subscriptions WHERE template_id = ? AND openid IN (SELECT value FROM json_each(?))',
+  )
 
   // ─── pairing device reports with WeChat's events ───────────────────────────
   const awaitingEvent = db.prepare<[string, string, number], { seq: number; event_key: string }>(
@@ -147,6 +150,9 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
     async withdrawReports(reports, now) {
       if (reports.length === 0) return 0
       return withdrawAll.immediate(reports, now.getTime())
+    },
+    async creditsOf(openids, templateId) {
+      return new Map(creditsOf.all(templateId, JSON.stringify(openids)).map((row) => [row.openid, row.credits]))
     },
   }
 }

@@ -16,8 +16,10 @@ import type {
   MessageRepository,
   MessageSource,
   MessageSummary,
+  MessageQuery,
   MessageTransition,
   NewMessage,
+  SendClaim,
   StatusChangeRecord,
 } from '../storage'
 import { creditStatements } from './credits'
@@ -126,6 +128,10 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const countToday = db.prepare<[string, string], { count: number }>(
     `SELECT COUNT(*) AS count FROM messages WHERE openid = ? AND day_key = ? AND status IN ${COUNTED_STATUSES}`,
   )
+  const countsToday = db.prepare<[string, string], { openid: string; count: number }>(
+    `SELECT openid, COUNT(*) AS count FROM messages WHERE openid IN (SELECT value FROM json_each(?)) AND day_key = ?
+       AND status IN ${COUNTED_STATUSES} GROUP BY openid`,
+  )
   const markSending = db.prepare(`
     UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ?, day_key = ?, lease_expires_at = ?, updated_at = ?
     WHERE id = ?
@@ -159,6 +165,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     RETURNING id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
   `)
   const release = db.prepare(`UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner = ?`)
+  const releaseOthers = db.prepare(
+    `UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner IS NOT NULL AND lease_owner <> ?`,
+  )
   const dueDeferred = db.prepare<[number, number], { id: string }>(
     `SELECT id FROM messages WHERE status = 'deferred' AND deliver_after <= ? ORDER BY deliver_after, seq LIMIT ?`,
   )
@@ -174,6 +183,11 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       COALESCE(SUM(status = 'deferred'), 0) AS deferred,
       COALESCE(SUM(status = 'sending'), 0) AS sending
     FROM messages WHERE status IN ('queued', 'deferred', 'sending')
+  `)
+  const retryOne = db.prepare(`
+    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = @now, requeues = 0, lease_owner = NULL,
+      lease_expires_at = NULL, updated_at = @now
+    WHERE id = @id AND status = 'failed' AND reason IN (SELECT value FROM json_each(@reasons))
   `)
   const countByStatus = db.prepare<[], { status: string; count: number }>(
     'SELECT status, COUNT(*) AS count FROM messages GROUP BY status',
@@ -245,7 +259,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     return { jobs, unreadable }
   })
 
-  const transition = db.transaction((id: string, from: readonly MessageStatus[], to: MessageTransition, now: number) => {
+  function moveOne(id: string, from: readonly MessageStatus[], to: MessageTransition, now: number): boolean {
     const row = byId.get(id)
     if (!row || !from.includes(row.status as MessageStatus)) return false
     const deferred = to.status === 'deferred'
@@ -261,23 +275,27 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     })
     insertHistory.run(id, now, to.status, reason)
     return true
-  })
+  }
+  const transition = db.transaction(moveOne)
+  const transitions = db.transaction((moves: readonly { id: string; from: readonly MessageStatus[]; to: MessageTransition }[], now: number) =>
+    moves.filter((move) => moveOne(move.id, move.from, move.to, now)).map((move) => move.id),
+  )
 
-  type Claim = Parameters<MessageRepository['claimForSend']>[0]
-  const claim = db.transaction((request: Omit<Claim, 'now' | 'leaseUntil'> & { now: number; leaseUntil: number }): ClaimResult => {
+  function claimOne(request: SendClaim, now: number): ClaimResult {
     const row = statusOf.get(request.id)
     if (!row || row.status !== 'queued' || row.lease_owner !== request.owner) return { outcome: 'not-claimable' }
-    const { now } = request
     const sentToday = countToday.get(row.openid, request.dayKey)?.count ?? 0
     if (sentToday >= request.dailyLimit) return { outcome: 'daily-limit-reached' }
     const credited = request.spendCredit
       ? credits.takeOne(row.openid, row.template_id, now)
       : credits.read(row.openid, row.template_id) > 0
     if (!credited) return { outcome: 'no-credit' }
-    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil, now, request.id)
+    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil.getTime(), now, request.id)
     insertHistory.run(request.id, now, 'sending', null)
     return { outcome: 'claimed', creditSpent: request.spendCredit }
-  })
+  }
+  const claim = db.transaction(claimOne)
+  const claims = db.transaction((requests: readonly SendClaim[], now: number) => requests.map((request) => claimOne(request, now)))
 
   function applyCredit(openid: string, templateId: string, change: CreditChange, now: number): void {
     if (change.type !== 'none') credits.apply(openid, templateId, change, now)
@@ -301,6 +319,35 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     }
     return { notSending }
   })
+
+  const retry = db.transaction((id: string, reasons: readonly Reason[], now: number) => {
+    if (retryOne.run({ id, now, reasons: JSON.stringify(reasons) }).changes !== 1) return false
+    insertHistory.run(id, now, 'queued', null)
+    return true
+  })
+
+  function search(query: MessageQuery): { items: MessageSummary[]; next: string | null } {
+    const where: string[] = []
+    const params: Record<string, string | number> = { limit: query.limit + 1 }
+    const add = (clause: string, name: string, value: string | number | undefined): void => {
+      if (value === undefined) return
+      where.push(clause)
+      params[name] = value
+    }
+    add('campaign_id = @campaign', 'campaign', query.campaignId)
+    add('status = @status', 'status', query.status)
+    add('openid = @openid', 'openid', query.openid)
+    add('template_id = @template', 'template', query.templateId)
+    add('reason = @reason', 'reason', query.reason)
+    add('created_at >= @since', 'since', query.since?.getTime())
+    add('created_at < @until', 'until', query.until?.getTime())
+    add('seq < @before', 'before', query.before === undefined ? undefined : Number(query.before))
+    const sql = `SELECT * FROM messages ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`
+    const rows = db.prepare<Record<string, string | number>, MessageRow & { seq: number }>(sql).all(params)
+    const page = rows.slice(0, query.limit)
+    const last = page.at(-1)
+    return { items: page.map(summaryOf), next: rows.length > query.limit && last !== undefined ? String(last.seq) : null }
+  }
 
   const enqueueDue = db.transaction((now: number, limit: number) => {
     let moved = 0
@@ -335,11 +382,22 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     async releaseLeases(owner) {
       return release.run(owner).changes
     },
+    async releaseOtherLeases(owner) {
+      return releaseOthers.run(owner).changes
+    },
     async transition(id, from, to, now) {
       return transition.immediate(id, from, to, now.getTime())
     },
+    async transitions(moves, now) {
+      if (moves.length === 0) return []
+      return transitions.immediate(moves, now.getTime())
+    },
     async claimForSend(request) {
-      return claim.immediate({ ...request, now: request.now.getTime(), leaseUntil: request.leaseUntil.getTime() })
+      return claim.immediate(request, request.now.getTime())
+    },
+    async claimForSends(requests, now) {
+      if (requests.length === 0) return []
+      return claims.immediate(requests, now.getTime())
     },
     async finishSends(sends, now) {
       if (sends.length === 0) return { notSending: [] }
@@ -347,6 +405,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     },
     async countOnDay(openid, dayKey) {
       return countToday.get(openid, dayKey)?.count ?? 0
+    },
+    async countsOnDay(openids, dayKey) {
+      return new Map(countsToday.all(JSON.stringify(openids), dayKey).map((row) => [row.openid, row.count]))
     },
     async enqueueDeferred(now, limit) {
       return enqueueDue.immediate(now.getTime(), limit)
@@ -356,6 +417,12 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     },
     async depth(now) {
       return depthCounts.get(now.getTime()) ?? { queued: 0, due: 0, deferred: 0, sending: 0 }
+    },
+    async retry(id, reasons, now) {
+      return retry.immediate(id, reasons, now.getTime())
+    },
+    async search(query) {
+      return search(query)
     },
     async stats() {
       const byStatus: Record<string, number> = {}

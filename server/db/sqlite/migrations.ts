@@ -132,6 +132,7 @@ export const MIGRATIONS: readonly Migration[] = [
         id TEXT NOT NULL UNIQUE,
         name TEXT NOT NULL,
         segment_id TEXT NOT NULL,
+        segment_filter TEXT NOT NULL,
         template_id TEXT NOT NULL,
         data TEXT NOT NULL,
         page TEXT,
@@ -149,6 +150,56 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at INTEGER NOT NULL
       );
       CREATE INDEX campaigns_by_status ON campaigns (status, start_at);
+    `,
+  },
+  {
+    version: 4,
+    name: 'users with tags and attributes, segments',
+    // Tags and attributes in their own tables (one row per value, typed columns), so a segment's
+    // filter is plain SQL on indexed columns here and in a later PostgreSQL engine alike.
+    // The people who signed in before this version become users, last active at their newest session,
+    // consent or preferences change.
+    sql: `
+      CREATE TABLE users (
+        openid TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        last_active_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX users_by_activity ON users (last_active_at);
+
+      CREATE TABLE user_tags (
+        openid TEXT NOT NULL REFERENCES users (openid) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (openid, tag)
+      ) WITHOUT ROWID;
+      CREATE INDEX user_tags_by_tag ON user_tags (tag, openid);
+
+      CREATE TABLE user_attributes (
+        openid TEXT NOT NULL REFERENCES users (openid) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        text_value TEXT,
+        number_value REAL,
+        PRIMARY KEY (openid, key),
+        CHECK ((text_value IS NULL) <> (number_value IS NULL))
+      ) WITHOUT ROWID;
+      CREATE INDEX user_attributes_by_text ON user_attributes (key, text_value);
+      CREATE INDEX user_attributes_by_number ON user_attributes (key, number_value);
+
+      CREATE TABLE segments (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        filter TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+
+      INSERT INTO users (openid, created_at, updated_at, last_active_at)
+        SELECT openid, MIN(at), MAX(at), MAX(active) FROM (
+          SELECT openid, created_at AS at, created_at AS active FROM sessions
+          UNION ALL SELECT openid, created_at, created_at FROM consents
+          UNION ALL SELECT openid, updated_at, updated_at FROM preferences
+          UNION ALL SELECT openid, updated_at, NULL FROM subscriptions
+        ) GROUP BY openid;
     `,
   },
   {

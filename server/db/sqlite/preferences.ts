@@ -1,12 +1,26 @@
 /** Preferences in SQLite: one row per person who saved any (the service applies the defaults otherwise). */
+import type { Preferences } from '../../../src/domain/contract'
 import type { PreferencesRepository } from '../storage'
 import type { SqliteDatabase } from './database'
 
+interface PreferencesRow {
+  openid: string
+  quiet_start: string | null
+  quiet_end: string | null
+  daily_limit: number
+  muted_categories: string
+}
+
+const preferencesOf = (row: PreferencesRow): Preferences => ({
+  quietHours: row.quiet_start !== null && row.quiet_end !== null ? { start: row.quiet_start, end: row.quiet_end } : null,
+  dailyLimit: row.daily_limit,
+  mutedCategories: JSON.parse(row.muted_categories) as string[],
+})
+
 export function createSqlitePreferencesRepository(db: SqliteDatabase): PreferencesRepository {
-  const read = db.prepare<
-    [string],
-    { quiet_start: string | null; quiet_end: string | null; daily_limit: number; muted_categories: string }
-  >('SELECT quiet_start, quiet_end, daily_limit, muted_categories FROM preferences WHERE openid = ?')
+  const columns = 'openid, quiet_start, quiet_end, daily_limit, muted_categories'
+  const read = db.prepare<[string], PreferencesRow>(`SELECT ${columns} FROM preferences WHERE openid = ?`)
+  const readMany = db.prepare<[string], PreferencesRow>(`SELECT ${columns} FROM preferences WHERE openid IN (SELECT value FROM json_each(?))`)
   const upsert = db.prepare(`
     INSERT INTO preferences (openid, quiet_start, quiet_end, daily_limit, muted_categories, updated_at)
     VALUES (@openid, @quietStart, @quietEnd, @dailyLimit, @muted, @now)
@@ -16,13 +30,10 @@ export function createSqlitePreferencesRepository(db: SqliteDatabase): Preferenc
   return {
     async get(openid) {
       const row = read.get(openid)
-      if (!row) return null
-      return {
-        quietHours:
-          row.quiet_start !== null && row.quiet_end !== null ? { start: row.quiet_start, end: row.quiet_end } : null,
-        dailyLimit: row.daily_limit,
-        mutedCategories: JSON.parse(row.muted_categories) as string[],
-      }
+      return row ? preferencesOf(row) : null
+    },
+    async getMany(openids) {
+      return new Map(readMany.all(JSON.stringify(openids)).map((row) => [row.openid, preferencesOf(row)]))
     },
     async put(openid, preferences, now) {
       upsert.run({

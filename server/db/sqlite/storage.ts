@@ -6,13 +6,16 @@
  */
 import type { Clock } from '../../wechat/types'
 import type { Storage } from '../storage'
+import { createSqliteCampaignRepository } from './campaigns'
 import { openSqliteDatabase, type SqliteDatabase } from './database'
 import { createSqliteDeliveryRepository } from './deliveries'
 import { createSqliteLedgerRepository } from './ledger'
 import { createSqliteMessageRepository } from './messages'
 import { createSqlitePreferencesRepository } from './preferences'
+import { createSqliteSegmentRepository } from './segments'
 import { createSqliteSessionRepository } from './sessions'
 import { createSqliteTokenStore } from './token-store'
+import { createSqliteUserRepository } from './users'
 
 export interface SqliteStorage extends Storage {
   readonly db: SqliteDatabase
@@ -28,6 +31,9 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     preferences: createSqlitePreferencesRepository(db),
     messages: createSqliteMessageRepository(db),
     deliveries: createSqliteDeliveryRepository(db),
+    campaigns: createSqliteCampaignRepository(db),
+    users: createSqliteUserRepository(db),
+    segments: createSqliteSegmentRepository(db),
     tokens: createSqliteTokenStore(db, clock),
     singleProcess: true,
     close: () => db.close(),

@@ -16,6 +16,8 @@ export interface SandboxLogin {
   jscode2session(code: string): WeChatAnswer
   /** Whether `openid` is one of this mini-program's users (a send to another answers 40003). */
   knows(openid: string): boolean
+  /** Makes `openid` one of this mini-program's users again (a restarted sandbox, from the service's database). */
+  remember(openid: string): void
 }
 
 export function createSandboxLogin(appId: string, clock: Clock): SandboxLogin {
@@ -48,5 +50,6 @@ export function createSandboxLogin(appId: string, clock: Clock): SandboxLogin {
       return ok({ openid: entry.openid, session_key: randomBytes(16).toString('base64') })
     },
     knows: (openid) => openids.has(openid),
+    remember: (openid) => void openids.add(openid),
   }
 }

@@ -11,6 +11,8 @@ export interface SandboxQuota {
   /** What the person answered in the dialog; returns the quota per template id (unknown ids: 0, unchanged). */
   grant(openid: string, results: Record<string, SubscribeResult>): Record<string, number>
   quota(openid: string, templateId: string): number
+  /** Sets the quota of a template that has no count yet (a restarted sandbox); one that has a count keeps it. */
+  restore(openid: string, templateId: string, quota: number): void
   /** Uses the quota for one send; false when there is none (WeChat answers 43101). */
   spend(openid: string, template: Template): boolean
   /** The person turned the template off in 服务通知's settings: no quota left. */
@@ -45,6 +47,9 @@ export function createSandboxQuota(templates: ReadonlyMap<string, Template>): Sa
     turnOff(openid, templateId) {
       of(openid).set(templateId, applyCreditChange(quota(openid, templateId), creditChangeForTurnOff()))
       return quota(openid, templateId)
+    },
+    restore(openid, templateId, count) {
+      if (!of(openid).has(templateId)) of(openid).set(templateId, count)
     },
     spend(openid, template) {
       const held = quota(openid, template.id)

@@ -71,6 +71,28 @@ const CASES: Array<[name: string, schema: TSchema, values: unknown[]]> = [
   ['ServiceInfo', contract.ServiceInfo, [{ sandbox: true, miniprogramState: 'developer' }, { sandbox: 'yes', miniprogramState: 'developer' }, { sandbox: true, miniprogramState: 'beta' }]],
   ['ErrorBody', contract.ErrorBody, [{ error: { code: 'NOT_FOUND', message: '没有' } }, { error: { code: 'not-found', message: '没有' } }, { error: { code: 'X', message: 1 } }, '<html>']],
   ['SubscribeResult', contract.SubscribeResult, ['accept', 'acceptWithAudio', 'filter', 'acceptWithAlert', 1, undefined]],
+  ['UserChanges', contract.UserChanges, [
+    {},
+    { tags: ['vip', '北京'], attributes: { nickname: '张伟', level: 3 } },
+    { tag: ['vip'] },
+    { attributes: { Nickname: '张伟' } },
+    { attributes: Object.fromEntries(Array.from({ length: 51 }, (_, index) => [`k${index}`, index])) },
+    { attributes: { vip: true } },
+  ]],
+  ['SegmentFilter', contract.SegmentFilter, [
+    {},
+    { tagsAll: ['vip'], activeWithinDays: 30, attributes: { level: { gte: 3, lte: 5 }, city: { in: ['北京', 1] } } },
+    { colour: 'red' },
+    { attributes: { level: {} } },
+    { attributes: { level: { gt: 3 } } },
+    { attributes: { level: { gte: '3' } } },
+    { attributes: { city: { in: [] } } },
+  ]],
+  ['UserList', contract.UserList, [
+    { items: [{ openid: 'o1', tags: ['vip'], attributes: { level: 3 }, lastActiveAt: null }], nextCursor: null },
+    { items: [{ openid: 'o1', tags: [], attributes: { level: true }, lastActiveAt: null }], nextCursor: null },
+    { items: [], nextCursor: 1 },
+  ]],
 ]
 
 describe('shapes, as the contract describes them', () => {
@@ -96,5 +118,8 @@ describe('shapes, as the contract describes them', () => {
     expect(shapeProblem(contract.ConsentResponse, { credits: { T: 1.5 } })).toEqual({ path: 'credits.T', problem: 'not integer' })
     expect(shapeProblem(contract.ServiceInfo, '<html>')).toEqual({ path: '', problem: 'not object' })
     expect(shapeProblem(contract.TemplateList, TEMPLATES)).toBeNull()
+    expect(shapeProblem(contract.SegmentFilter, { tagsAll: [], colour: 'red' })).toEqual({ path: 'colour', problem: 'not allowed here' })
+    expect(shapeProblem(contract.SegmentFilter, { attributes: { level: {} } })).toEqual({ path: 'attributes.level', problem: 'fewer than 1 properties' })
+    expect(shapeProblem(contract.UserChanges, { attributes: { Level: 1 } })).toEqual({ path: 'attributes.Level', problem: 'not allowed here' })
   })
 })

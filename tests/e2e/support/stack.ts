@@ -116,6 +116,7 @@ export async function startStack(): Promise<Stack> {
     ADMIN_API_KEY: randomBytes(24).toString('base64url'),
     // The interval never comes round within a journey; journeys run the scheduler themselves.
     SCHEDULER_INTERVAL_MS: '3600000',
+    SEED_USERS: '0',
     LOG_LEVEL: 'info',
   })
   const logs: string[] = []

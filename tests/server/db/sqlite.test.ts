@@ -87,6 +87,25 @@ describe('SQLite database', () => {
     removeDatabase(path)
   })
 
+  it('version 4 makes users of the people who signed in before it, last active at their newest session, consent or preferences', () => {
+    const path = tempDatabasePath()
+    const db = openSqliteDatabase(path, MIGRATIONS.filter((migration) => migration.version < 4))
+    db.exec(`
+      INSERT INTO sessions (token_hash, openid, created_at, expires_at) VALUES ('h1', 'o-alice', 1000, 9000), ('h2', 'o-alice', 3000, 9000);
+      INSERT INTO consents (openid, consent_id, results, credits, created_at) VALUES ('o-bob', 'c1', '{}', '{}', 2000);
+      INSERT INTO subscriptions (openid, template_id, credits, last_result, updated_at) VALUES ('o-bob', 't1', 1, 'accept', 5000);
+      INSERT INTO preferences (openid, quiet_start, quiet_end, daily_limit, muted_categories, updated_at) VALUES ('o-carol', NULL, NULL, 5, '[]', 4000);
+    `)
+    expect(migrate(db)).toEqual(MIGRATIONS.filter((migration) => migration.version >= 4).map((migration) => migration.version))
+    expect(db.prepare('SELECT openid, created_at, updated_at, last_active_at FROM users ORDER BY openid').all()).toEqual([
+      { openid: 'o-alice', created_at: 1000, updated_at: 3000, last_active_at: 3000 },
+      { openid: 'o-bob', created_at: 2000, updated_at: 5000, last_active_at: 2000 },
+      { openid: 'o-carol', created_at: 4000, updated_at: 4000, last_active_at: 4000 },
+    ])
+    db.close()
+    removeDatabase(path)
+  })
+
   it('shares the token and one refresh lease between two processes on one file', async () => {
     const path = tempDatabasePath()
     const first = open(path).tokens

@@ -1,7 +1,7 @@
 import { Value } from 'typebox/value'
 import { describe, expect, it } from 'vitest'
 import { Reason } from '../../../src/domain/contract'
-import { describeReason, errcodeReason, isReason, reasonErrcode, SERVICE_REASONS } from '../../../src/domain/reasons'
+import { describeReason, errcodeReason, isReason, reasonErrcode, retryableReasons, SERVICE_REASONS } from '../../../src/domain/reasons'
 
 describe('reasons: one vocabulary for the service, operators and people', () => {
   it('explains every service reason to an operator and to the person, in Chinese', () => {
@@ -29,6 +29,7 @@ describe('reasons: one vocabulary for the service, operators and people', () => 
       (reason) => isReason(reason) && describeReason(reason).retryable,
     )
     expect(retryable).toEqual(['-1', '-2', '43108', '45009'])
+    expect(retryableReasons().sort()).toEqual(['-1', '-2', '43108', '45009'])
   })
 
   it('NO_CREDIT and 43101 both mean no consent, nothing else does', () => {

@@ -111,6 +111,36 @@ describe('restart', () => {
     expect(wechat.accepted.map((message) => message.touser)).toEqual([alice.openid])
   })
 
+  it('sends at once a message the dead process had leased but not yet started', async () => {
+    const first = await start()
+    const alice = await prepareAlice(first, 1)
+    await first.storage.messages.insert({
+      id: 'leased-at-crash',
+      openid: alice.openid,
+      templateId: ORDER_STATUS.id,
+      category: ORDER_STATUS.category,
+      data: Object.fromEntries(Object.entries(ORDER_DATA).map(([name, value]) => [name, { value }])),
+      urgent: false,
+      source: 'admin',
+      createdAt: manual.now(),
+    })
+    // Leased for two minutes by a dispatcher that then died before it claimed the message.
+    const leased = await first.storage.messages.leaseDue({
+      owner: 'dispatcher-gone',
+      now: manual.now(),
+      until: new Date(manual.now().getTime() + 120_000),
+      limit: 1,
+      scope: { exceptCampaigns: [] },
+    })
+    expect(leased.jobs.map((job) => job.id)).toEqual(['leased-at-crash'])
+    await first.close()
+
+    const second = await start()
+    await second.app.scheduler.start()
+    await second.app.scheduler.runOnce({ settle: true })
+    expect(await detail(second, 'leased-at-crash')).toMatchObject({ status: 'sent' })
+  })
+
   it('does not send again a message that was mid-call: failed INTERRUPTED, credit given back', async () => {
     const first = await start()
     const alice = await prepareAlice(first, 2)

@@ -3,62 +3,11 @@
  * The admin key goes to a file beside the database (mode 0600) and is reused on the next start;
  * stdout and stderr name that file and never contain the key, not even after requests that carry it.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-
-const root = fileURLToPath(new URL('../../..', import.meta.url))
-const tsx = join(root, 'node_modules/.bin/tsx')
-
-/** A port nobody listens on right now (the OS picks it). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
-interface Run {
-  /** stdout and stderr together, as a terminal or a log collector gets them. */
-  output: () => string
-  url: string
-  stop(): Promise<number | null>
-}
-
-/** Starts server.ts and resolves once it says it is running. */
-async function startServer(env: Record<string, string>): Promise<Run> {
-  const port = await freePort()
-  const child = spawn(tsx, ['server/server.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  await new Promise<void>((resolve, reject) => {
-    const collect = (chunk: Buffer): void => {
-      output += chunk.toString('utf8')
-      if (output.includes('uni-subscribe is running')) resolve()
-    }
-    child.stdout.on('data', collect)
-    child.stderr.on('data', collect)
-    void exited.then((code) => reject(new Error(`server.ts exited (${String(code)}) before it was running:\n${output}`)))
-  })
-  return {
-    output: () => output,
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGTERM')
-      return exited
-    },
-  }
-}
+import { startServiceProcess as startServer } from '../support/service-process'
 
 const directories: string[] = []
 afterEach(() => {

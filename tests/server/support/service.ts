@@ -48,7 +48,8 @@ export function removeDatabase(path: string): void {
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'info', ...env })
+  // No demo data: a test that wants it runs the seed itself.
+  return loadConfig({ ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'info', SEED_USERS: '0', ...env })
 }
 
 export interface TestService {

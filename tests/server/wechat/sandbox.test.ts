@@ -167,6 +167,20 @@ describe('sandbox send', () => {
     expect(await send(token, message({ template_id: ACCOUNT_SECURITY.id, data }))).toMatchObject({ errcode: 43101 })
   })
 
+  it('remember: a user it forgot is one again with the quota given; a count it still has is kept', async () => {
+    const forgotten = 'oRememberedFromTheDatabase00'
+    expect(await send(token, message({ touser: forgotten }))).toMatchObject({ errcode: 40003 })
+    sandbox.remember(forgotten, { [ORDER_STATUS.id]: 2 })
+    expect(sandbox.quota(forgotten, ORDER_STATUS.id)).toBe(2)
+    expect(await send(token, message({ touser: forgotten }))).toMatchObject({ errcode: 0 })
+    expect(sandbox.quota(forgotten, ORDER_STATUS.id)).toBe(1)
+
+    sandbox.grant(openid, { [ORDER_STATUS.id]: 'accept' })
+    sandbox.remember(openid, { [ORDER_STATUS.id]: 0, [ACCOUNT_SECURITY.id]: 1 })
+    expect(sandbox.quota(openid, ORDER_STATUS.id)).toBe(1)
+    expect(sandbox.quota(openid, ACCOUNT_SECURITY.id)).toBe(1)
+  })
+
   it('answers 40003, 40037, 41030 and 47003 before touching the quota', async () => {
     sandbox.grant(openid, { [ORDER_STATUS.id]: 'accept' })
     expect(await send(token, message({ touser: 'oUnknownOpenid000000000000000' }))).toEqual({ errcode: 40003, errmsg: 'invalid openid' })
