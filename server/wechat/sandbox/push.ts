@@ -74,7 +74,16 @@ export interface SandboxPushOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => {}
+  const promise = new Promise<void>((done) => {
+    resolve = done
+  })
+  return { promise, resolve }
+}
 
 /** The mini-program's original id (gh_ and 12 hex digits), made from the AppID. */
 export function originalIdOf(appId: string): string {
@@ -89,6 +98,8 @@ export function createSandboxPush(options: SandboxPushOptions): SandboxPush {
   const inFlight = new Set<Promise<void>>()
   const records: PushRecord[] = []
   let connection: { target: PushTarget; settings: Required<PushSettings> } | null = null
+  /** Resolves when the service disconnects: a push waiting to be tried again stops waiting. */
+  let disconnected = signal()
 
   function createTimeFor(openid: string, event: SubscriptionPush['event']): number {
     const now = Math.floor(clock.now().getTime() / 1000)
@@ -113,7 +124,7 @@ export function createSandboxPush(options: SandboxPushOptions): SandboxPush {
 
   async function deliver(push: SubscriptionPush, record: PushRecord): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      if (attempt > 0) await sleep(RETRY_DELAYS_MS[attempt - 1]!)
+      if (attempt > 0) await Promise.race([sleep(RETRY_DELAYS_MS[attempt - 1]!), disconnected.promise])
       const current = connection
       if (current === null) break
       record.attempts = attempt + 1
@@ -145,6 +156,8 @@ export function createSandboxPush(options: SandboxPushOptions): SandboxPush {
     async disconnect() {
       const closing = connection
       connection = null
+      disconnected.resolve()
+      disconnected = signal()
       await Promise.all([...inFlight])
       await closing?.target.close?.()
     },

@@ -163,6 +163,15 @@ describe('how the sandbox WeChat posts', () => {
     expect(failing.posted).toHaveLength(3)
   })
 
+  it('a service that disconnects (stops) is not waited for: a push waiting to be tried again is given up at once', async () => {
+    sandbox = createSandboxWeChat({ appId: APP_ID, secret: SECRET, templates: [...TEMPLATES], pages: PAGES, clock: manualClock(), pushSleep: () => new Promise(() => {}) })
+    const openid = sandbox.openidFor('alice')
+    sandbox.push.connect(target(['refused']), { token: TOKEN, aesKey: null })
+    sandbox.grant(openid, accept(ORDER_STATUS.id))
+    await sandbox.push.disconnect()
+    expect(sandbox.push.history()[0]).toMatchObject({ outcome: 'given-up', attempts: 1 })
+  })
+
   it('nothing is pushed while no service is connected', async () => {
     const { sandbox } = startSandbox()
     const openid = sandbox.openidFor('alice')
