@@ -124,7 +124,7 @@ export function createSandboxPush(options: SandboxPushOptions): SandboxPush {
 
   async function deliver(push: SubscriptionPush, record: PushRecord): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      if (attempt > 0) await Promise.race([sleep(RETRY_DELAYS_MS[attempt - 1]!), disconnected.promise])
+      if (attempt > 0 && connection !== null) await Promise.race([sleep(RETRY_DELAYS_MS[attempt - 1]!), disconnected.promise])
       const current = connection
       if (current === null) break
       record.attempts = attempt + 1
