@@ -47,84 +47,21 @@ const k = (kid: number, name: string, rule: KeywordType, example: string): Libra
 
 const ORDER_NUMBER = k(1, '订单号', 'character_string', 'DD20261125001')
 
+/** A public title: one-time (2) unless `type` says long-term (3). */
+const publicTitle = (tid: number, name: string, categoryId: number, keywords: LibraryKeyword[], type: 2 | 3 = 2): LibraryTitle => ({ tid, title: name, type, categoryId, keywords })
+
 export const SANDBOX_LIBRARY: readonly LibraryTitle[] = [
-  {
-    tid: 1476,
-    title: '订单状态通知',
-    type: 2,
-    categoryId: 612,
-    keywords: [ORDER_NUMBER, k(2, '订单状态', 'phrase', '已发货'), k(3, '商品名称', 'thing', '机械键盘'), k(4, '更新时间', 'time', '2026年11月25日 13:00'), k(5, '备注', 'thing', '商家正在备货'), k(6, '订单金额', 'amount', '128.00元')],
-  },
-  {
-    tid: 855,
-    title: '订单发货提醒',
-    type: 2,
-    categoryId: 612,
-    keywords: [ORDER_NUMBER, k(2, '商品名称', 'thing', '机械键盘'), k(3, '快递公司', 'thing', '顺丰速运'), k(4, '快递单号', 'character_string', 'SF1234567890'), k(5, '发货时间', 'date', '2026年11月25日')],
-  },
-  {
-    tid: 1221,
-    title: '支付成功通知',
-    type: 2,
-    categoryId: 612,
-    keywords: [ORDER_NUMBER, k(2, '支付金额', 'amount', '128.00元'), k(3, '商品名称', 'thing', '机械键盘'), k(4, '支付时间', 'time', '2026年11月25日 13:00'), k(5, '支付方式', 'phrase', '微信支付')],
-  },
-  {
-    tid: 1435,
-    title: '退款成功通知',
-    type: 2,
-    categoryId: 612,
-    keywords: [ORDER_NUMBER, k(2, '退款金额', 'amount', '128.00元'), k(3, '退款原因', 'thing', '商品缺货'), k(4, '到账时间', 'time', '2026年11月26日 10:00')],
-  },
-  {
-    tid: 4210,
-    title: '快递签收提醒',
-    type: 2,
-    categoryId: 307,
-    keywords: [k(1, '快递单号', 'character_string', 'SF1234567890'), k(2, '签收人', 'name', '张三'), k(3, '签收时间', 'time', '2026年11月27日 09:30'), k(4, '快递柜地址', 'thing', '西湖区文三路 88 号')],
-  },
-  {
-    tid: 4211,
-    title: '物流状态更新通知',
-    type: 2,
-    categoryId: 307,
-    keywords: [k(1, '快递单号', 'character_string', 'SF1234567890'), k(2, '物流状态', 'phrase', '运输中'), k(3, '当前位置', 'thing', '杭州转运中心'), k(4, '更新时间', 'time', '2026年11月26日 18:20')],
-  },
-  {
-    tid: 1630,
-    title: '活动开始提醒',
-    type: 2,
-    categoryId: 411,
-    keywords: [k(1, '活动名称', 'thing', '双十二会员日'), k(2, '活动时间', 'date', '2026年12月12日'), k(3, '活动地点', 'thing', '线上商城'), k(4, '温馨提示', 'thing', '会员专享八折')],
-  },
-  {
-    tid: 1702,
-    title: '报名成功通知',
-    type: 2,
-    categoryId: 411,
-    keywords: [k(1, '活动名称', 'thing', '城市夜跑'), k(2, '报名人', 'name', '李四'), k(3, '活动时间', 'time', '2026年12月5日 19:00'), k(4, '联系电话', 'phone_number', '0571-88886666')],
-  },
-  {
-    tid: 2311,
-    title: '预约成功通知',
-    type: 2,
-    categoryId: 508,
-    keywords: [k(1, '预约项目', 'thing', '到店取件'), k(2, '预约时间', 'time', '2026年11月28日 14:00'), k(3, '门店地址', 'thing', '西湖区文三路 88 号'), k(4, '预约人', 'name', '王五'), k(5, '备注', 'thing', '请提前 10 分钟到店')],
-  },
-  {
-    tid: 2312,
-    title: '预约到期提醒',
-    type: 2,
-    categoryId: 508,
-    keywords: [k(1, '预约项目', 'thing', '到店取件'), k(2, '预约时间', 'time', '2026年11月28日 14:00'), k(3, '温馨提示', 'thing', '预约将在 1 小时后开始')],
-  },
-  {
-    tid: 6107,
-    title: '账户变动提醒',
-    type: 3,
-    categoryId: 1046,
-    keywords: [k(1, '变动类型', 'phrase', '转账支出'), k(2, '变动金额', 'amount', '¥500.00'), k(3, '变动时间', 'time', '2026年11月25日 13:00'), k(4, '账户余额', 'amount', '¥1280.00')],
-  },
+  publicTitle(1476, '订单状态通知', 612, [ORDER_NUMBER, k(2, '订单状态', 'phrase', '已发货'), k(3, '商品名称', 'thing', '机械键盘'), k(4, '更新时间', 'time', '2026年11月25日 13:00'), k(5, '备注', 'thing', '商家正在备货'), k(6, '订单金额', 'amount', '128.00元')]),
+  publicTitle(855, '订单发货提醒', 612, [ORDER_NUMBER, k(2, '商品名称', 'thing', '机械键盘'), k(3, '快递公司', 'thing', '顺丰速运'), k(4, '快递单号', 'character_string', 'SF1234567890'), k(5, '发货时间', 'date', '2026年11月25日')]),
+  publicTitle(1221, '支付成功通知', 612, [ORDER_NUMBER, k(2, '支付金额', 'amount', '128.00元'), k(3, '商品名称', 'thing', '机械键盘'), k(4, '支付时间', 'time', '2026年11月25日 13:00'), k(5, '支付方式', 'phrase', '微信支付')]),
+  publicTitle(1435, '退款成功通知', 612, [ORDER_NUMBER, k(2, '退款金额', 'amount', '128.00元'), k(3, '退款原因', 'thing', '商品缺货'), k(4, '到账时间', 'time', '2026年11月26日 10:00')]),
+  publicTitle(4210, '快递签收提醒', 307, [k(1, '快递单号', 'character_string', 'SF1234567890'), k(2, '签收人', 'name', '张三'), k(3, '签收时间', 'time', '2026年11月27日 09:30'), k(4, '快递柜地址', 'thing', '西湖区文三路 88 号')]),
+  publicTitle(4211, '物流状态更新通知', 307, [k(1, '快递单号', 'character_string', 'SF1234567890'), k(2, '物流状态', 'phrase', '运输中'), k(3, '当前位置', 'thing', '杭州转运中心'), k(4, '更新时间', 'time', '2026年11月26日 18:20')]),
+  publicTitle(1630, '活动开始提醒', 411, [k(1, '活动名称', 'thing', '双十二会员日'), k(2, '活动时间', 'date', '2026年12月12日'), k(3, '活动地点', 'thing', '线上商城'), k(4, '温馨提示', 'thing', '会员专享八折')]),
+  publicTitle(1702, '报名成功通知', 411, [k(1, '活动名称', 'thing', '城市夜跑'), k(2, '报名人', 'name', '李四'), k(3, '活动时间', 'time', '2026年12月5日 19:00'), k(4, '联系电话', 'phone_number', '0571-88886666')]),
+  publicTitle(2311, '预约成功通知', 508, [k(1, '预约项目', 'thing', '到店取件'), k(2, '预约时间', 'time', '2026年11月28日 14:00'), k(3, '门店地址', 'thing', '西湖区文三路 88 号'), k(4, '预约人', 'name', '王五'), k(5, '备注', 'thing', '请提前 10 分钟到店')]),
+  publicTitle(2312, '预约到期提醒', 508, [k(1, '预约项目', 'thing', '到店取件'), k(2, '预约时间', 'time', '2026年11月28日 14:00'), k(3, '温馨提示', 'thing', '预约将在 1 小时后开始')]),
+  publicTitle(6107, '账户变动提醒', 1046, [k(1, '变动类型', 'phrase', '转账支出'), k(2, '变动金额', 'amount', '¥500.00'), k(3, '变动时间', 'time', '2026年11月25日 13:00'), k(4, '账户余额', 'amount', '¥1280.00')], 3),
 ]
 
 /** How many templates a mini-program may have (WeChat's 200012). */
