@@ -96,12 +96,15 @@ export function createSandboxWeChat(options: SandboxWeChatOptions): SandboxWeCha
     login,
     quota,
     clock,
-    onAccepted: (message) =>
+    // A delivery fault counts only the reports that are really made.
+    onAccepted: (message) => {
+      if (!push.connected()) return
       push.send({
         event: 'subscribe_msg_sent_event',
         fromUserName: message.touser,
         items: [{ templateId: message.template_id, msgid: message.msgid, ...faults.nextDelivery() }],
-      }),
+      })
+    },
   })
   const counters = { tokenCalls: 0, sendCalls: 0 }
   let url = ''

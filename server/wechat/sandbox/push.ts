@@ -55,6 +55,8 @@ export interface SandboxPush {
   connect(target: PushTarget, settings: PushSettings): void
   /** No more pushes; waits for the ones under way (they are not tried again). */
   disconnect(): Promise<void>
+  /** Whether a service is connected (pushes are posted). */
+  connected(): boolean
   /** Posts `push` (its CreateTime filled in) unless no service is connected. */
   send(push: Omit<SubscriptionPush, 'toUserName' | 'createTime'>): void
   /** Resolves once every push made so far was answered or given up. */
@@ -161,6 +163,7 @@ export function createSandboxPush(options: SandboxPushOptions): SandboxPush {
       await Promise.all([...inFlight])
       await closing?.target.close?.()
     },
+    connected: () => connection !== null,
     send(partial) {
       if (connection === null) return
       const push = { ...partial, toUserName, createTime: createTimeFor(partial.fromUserName, partial.event) } as SubscriptionPush
