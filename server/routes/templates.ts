@@ -5,14 +5,14 @@ import { responses, type RouteContext } from './context'
 const TemplateParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 
 /**
- * GET /api/templates: the catalogue, for a signed-in person. With the admin key: POST /api/templates
+ * GET /api/templates: the catalogue, for a signed-in person or an operator. With the admin key: POST /api/templates
  * (add a template of WeChat's public library), DELETE /api/templates/:id (by id or key), POST
  * /api/templates/sync (the catalogue after WeChat's template list). See server/templates/admin.ts.
  */
 export const templateRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { templates, templateAdmin, auth }) => {
   app.get(
     '/api/templates',
-    { onRequest: auth.user, schema: { response: responses({ 200: TemplateList }) } },
+    { onRequest: auth.userOrAdmin, schema: { response: responses({ 200: TemplateList }) } },
     async () => [...templates.list()],
   )
 

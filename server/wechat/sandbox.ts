@@ -12,7 +12,7 @@
 import type { SubscribeResult, Template } from '../../src/domain/contract'
 import { isAccept } from '../../src/domain/subscribe-results'
 import { fail, type WeChatAnswer } from './sandbox/answers'
-import { createFaultSwitches, type SandboxFaults } from './sandbox/faults'
+import { createFaultSwitches, type FaultState, type SandboxFaults } from './sandbox/faults'
 import { createSandboxServer, type SandboxRoutes } from './sandbox/http'
 import { createSandboxLibrary } from './sandbox/library'
 import { createSandboxLogin } from './sandbox/login'
@@ -22,7 +22,7 @@ import { createSandboxSend, templateList, type SentMessage } from './sandbox/sen
 import { createSandboxTokens } from './sandbox/tokens'
 import type { Clock } from './types'
 
-export type { SandboxFaults } from './sandbox/faults'
+export type { FaultState, SandboxFaults } from './sandbox/faults'
 export type { SentMessage } from './sandbox/send'
 export type { PushSettings, PushTarget } from './sandbox/push'
 
@@ -49,7 +49,7 @@ export interface SandboxStats {
 }
 
 export interface SandboxWeChat {
-  /** The mini-program's AppID (what its pushes are encrypted for). */
+  /** The mini-program's AppID it plays WeChat for (what its pushes are encrypted for). */
   readonly appId: string
   /** `http://127.0.0.1:<port>`, known once `listen()` resolved. */
   readonly url: string
@@ -76,6 +76,8 @@ export interface SandboxWeChat {
   remember(openid: string, quota: Record<string, number>): void
   received(): SentMessage[]
   setFaults(faults: SandboxFaults): void
+  /** The fault switches as they are now. */
+  faults(): FaultState
   stats(): SandboxStats
 }
 
@@ -195,6 +197,7 @@ export function createSandboxWeChat(options: SandboxWeChatOptions): SandboxWeCha
       faults.set(switches)
       if (expireTokens) tokens.expireAll()
     },
+    faults: () => faults.current(),
     stats: () => ({ tokenIssued: tokens.issued(), ...counters }),
   }
 }

@@ -11,6 +11,8 @@ import { openSqliteDatabase, type SqliteDatabase } from './database'
 import { createSqliteDeliveryRepository } from './deliveries'
 import { createSqliteLedgerRepository } from './ledger'
 import { createSqliteMessageRepository } from './messages'
+import { createSqliteOperatorSessionRepository } from './operator-sessions'
+import { createSqliteOutcomeRepository } from './outcomes'
 import { createSqlitePreferencesRepository } from './preferences'
 import { createSqliteSegmentRepository } from './segments'
 import { createSqliteSessionRepository } from './sessions'
@@ -27,10 +29,12 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
   return {
     db,
     sessions: createSqliteSessionRepository(db),
+    operatorSessions: createSqliteOperatorSessionRepository(db),
     ledger: createSqliteLedgerRepository(db),
     preferences: createSqlitePreferencesRepository(db),
     messages: createSqliteMessageRepository(db),
     deliveries: createSqliteDeliveryRepository(db),
+    outcomes: createSqliteOutcomeRepository(db),
     campaigns: createSqliteCampaignRepository(db),
     users: createSqliteUserRepository(db),
     segments: createSqliteSegmentRepository(db),

@@ -27,8 +27,17 @@ export interface SandboxFaults {
   failDeliveries?: { errorCode: number; errorStatus: string; count: number }
 }
 
+/** The switches as they are now. */
+export interface FaultState {
+  latencyMs: number
+  busyRate: number
+  /** Send calls still to be answered with `errcode`; null when none. */
+  failNext: { errcode: number | 'reset'; left: number } | null
+}
+
 export interface FaultSwitches {
   set(faults: Omit<SandboxFaults, 'expireTokens'>): void
+  current(): FaultState
   latencyMs(): number
   /** The fault this send call meets, if one is due: a WeChat errcode, -2 (HTTP 502), or a dropped connection. */
   nextSendFault(): number | 'reset' | null
@@ -60,6 +69,7 @@ export function createFaultSwitches(): FaultSwitches {
       if (failDeliveries.left === 0) failDeliveries = null
       return { errorCode, errorStatus }
     },
+    current: () => ({ latencyMs, busyRate, failNext: failNext === null ? null : { ...failNext } }),
     nextSendFault() {
       if (failNext !== null && failNext.left > 0) {
         failNext.left -= 1
