@@ -33,6 +33,7 @@ import { createHealthReport } from './operators/health'
 import { createOutcomeTimeline } from './operators/outcomes'
 import { createOperatorSessionService } from './operators/sessions'
 import { createPreferencesService } from './preferences/preferences'
+import { createPushEvents } from './push/events'
 import { adminSessionRoutes } from './routes/admin-session'
 import { campaignRoutes } from './routes/campaigns'
 import { consentRoutes } from './routes/consents'
@@ -41,15 +42,19 @@ import { eventRoutes } from './routes/events'
 import { healthRoutes } from './routes/health'
 import { meRoutes } from './routes/me'
 import { messageRoutes } from './routes/messages'
+import { PUSH_PATH, pushRoutes, type PushEndpoint } from './routes/push'
 import { sandboxRoutes } from './routes/sandbox'
 import { segmentRoutes } from './routes/segments'
 import { sessionRoutes } from './routes/session'
 import { statsRoutes } from './routes/stats'
 import { templateRoutes } from './routes/templates'
+import { wechatLibraryRoutes } from './routes/wechat-library'
 import { userRoutes } from './routes/users'
 import { createSessionService } from './sessions/sessions'
+import { createTemplateAdmin } from './templates/admin'
 import { strictValidatorCompiler } from './validation'
 import type { SandboxWeChat } from './wechat/sandbox'
+import { httpPushTarget } from './wechat/sandbox/push'
 import { systemClock, type WeChatClient } from './wechat/types'
 
 /** Request bodies larger than this are refused with 413 (the largest real body is a few KiB). */
@@ -68,6 +73,8 @@ export interface BuildAppOptions {
   wechat: WeChatClient
   /** The template catalogue. */
   templates: readonly Template[]
+  /** The catalogue file template management writes (default: config.templatesPath, where `templates` came from). */
+  templatesFile?: string
   /** The mini-program's pages; default: read from pages.json. */
   pages?: readonly string[]
   /** The service clock; default the system clock. Movable only through the sandbox routes. */
@@ -98,7 +105,9 @@ function loggerOptions(config: Config, stream?: { write(line: string): void }): 
         'secret',
         'access_token',
         'adminApiKey',
+        'aesKey',
         '*.token',
+        '*.aesKey',
         '*.secret',
         '*.access_token',
         '*.adminApiKey',
@@ -129,6 +138,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const clock = options.clock ?? createAdjustableClock(systemClock)
   const templates = createTemplateDirectory(options.templates)
+  const push = config.push
 
   const app = Fastify({
     logger: loggerOptions(config, options.logStream),
@@ -150,7 +160,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
   })
-  const ledger = createLedger({ storage, templates, clock })
+  const ledger = createLedger({ storage, templates, clock, reconcile: push && { confirmWindowMs: push.confirmWindowMs } })
   const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
   const { users, segments } = createAudience({ storage, ledger, preferences, templates, clock, timeZone: config.quietHoursTimeZone })
   const sessions = createSessionService({
@@ -234,6 +244,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await dispatcher.stop()
   })
 
+  let pushEndpoint: PushEndpoint | undefined
+  if (push) {
+    const appId = config.wechat.mode === 'real' ? config.wechat.appId : options.sandbox!.appId
+    pushEndpoint = {
+      secrets: { token: push.token, aesKey: push.aesKey, appId },
+      events: createPushEvents({ ledger, deliveries: storage.deliveries, logger: app.log, clock }),
+    }
+  }
+  if (options.sandbox && push) connectSandboxPush(app, options.sandbox, { token: push.token, aesKey: push.aesKey })
   if (options.sandbox) {
     const restored = await restoreSandboxMemory({ sandbox: options.sandbox, users, ledger, templates, clock })
     if (restored.users > 0) app.log.info(restored, 'sandbox WeChat told the users and credits of the database again')
@@ -242,6 +261,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const context: RouteContext = {
     config,
     templates,
+    templateAdmin: createTemplateAdmin({ wechat, templates, file: options.templatesFile ?? config.templatesPath }),
     sessions,
     operators,
     health: createHealthReport({
@@ -259,7 +279,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     pipeline,
     dispatcher,
     orderEvents: createOrderEvents({ pipeline, dispatcher, templates, clock, timeZone: config.quietHoursTimeZone }),
-    messages: createMessageQueries(storage.messages, templates),
+    messages: createMessageQueries(storage.messages, templates, storage.deliveries),
     retries: createMessageRetry({ messages: storage.messages, clock, onQueued: wake }),
     campaigns,
     scheduler,
@@ -268,6 +288,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     clock,
     auth,
     ...(options.sandbox && { sandbox: options.sandbox }),
+    ...(pushEndpoint && { push: pushEndpoint }),
   }
   await app.register(healthRoutes, context)
   await app.register(sessionRoutes, context)
@@ -278,6 +299,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(eventRoutes, context)
   await app.register(messageRoutes, context)
   await app.register(statsRoutes, context)
+  await app.register(wechatLibraryRoutes, context)
+  if (pushEndpoint) await app.register(pushRoutes, context)
   await app.register(userRoutes, context)
   await app.register(segmentRoutes, context)
   await app.register(campaignRoutes, context)
@@ -290,4 +313,31 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(fastifyStatic, { root: options.staticDir, prefix: '/', index: 'index.html' })
   }
   return app
+}
+
+/**
+ * In sandbox mode the service plays WeChat's console for the sandbox WeChat: it connects the sandbox's
+ * message push to its own push URL with the Token and EncodingAESKey both know (secure mode, XML).
+ * Once ready the pushes go in process (tests that never listen); once listening, over HTTP to the
+ * address it listens on, as WeChat would post; when the app closes, the sandbox stops pushing to it.
+ */
+function connectSandboxPush(app: FastifyInstance, sandbox: SandboxWeChat, secrets: { token: string; aesKey: string | null }): void {
+  app.addHook('onReady', async () => {
+    sandbox.push.connect(
+      {
+        async post({ query, body, contentType }) {
+          const answer = await app.inject({ method: 'POST', url: `${PUSH_PATH}?${query}`, headers: { 'content-type': contentType }, payload: body })
+          return { statusCode: answer.statusCode, body: answer.body }
+        },
+      },
+      secrets,
+    )
+  })
+  app.addHook('onListen', async () => {
+    const address = app.server.address()
+    if (address === null || typeof address === 'string') return
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    sandbox.push.connect(httpPushTarget(`http://${host}:${address.port}${PUSH_PATH}`), secrets)
+  })
+  app.addHook('onClose', async () => sandbox.push.disconnect())
 }

@@ -56,6 +56,9 @@ export const EnvSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   STATIC_DIR: Type.Optional(Type.String({ minLength: 1 })),
   SANDBOX_ALLOW_REMOTE: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')])),
+  WECHAT_PUSH_TOKEN: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{3,32}$' })),
+  WECHAT_PUSH_AES_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{43}$' })),
+  CONSENT_CONFIRM_WINDOW_S: Type.String({ ...PositiveInteger, default: '600' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -90,11 +93,14 @@ const EXPECTED: Record<EnvVariable, string> = {
   TRUST_PROXY: '应为逗号分隔的反向代理地址或网段，如 127.0.0.1,10.0.0.0/8',
   STATIC_DIR: '应为构建好的 H5 应用目录（含 index.html），如 dist/build/h5',
   SANDBOX_ALLOW_REMOTE: '应为 1（允许沙箱模式监听非本机回环地址）或 0',
+  WECHAT_PUSH_TOKEN: '应为微信后台「消息推送」里填的 Token（3 到 32 位字母或数字）',
+  WECHAT_PUSH_AES_KEY: '应为微信后台「消息推送」里的 EncodingAESKey（43 位字母或数字）',
+  CONSENT_CONFIRM_WINDOW_S: '应为设备上报的订阅等待微信推送确认的秒数（正整数）',
   LOG_LEVEL: '应为 fatal、error、warn、info、debug、trace 或 silent 之一',
 }
 
 /** Values that must never appear in a message, not even a wrong one. */
-const SECRET_VARIABLES: ReadonlySet<EnvVariable> = new Set<EnvVariable>(['WECHAT_SECRET', 'ADMIN_API_KEY'])
+const SECRET_VARIABLES: ReadonlySet<EnvVariable> = new Set<EnvVariable>(['WECHAT_SECRET', 'ADMIN_API_KEY', 'WECHAT_PUSH_TOKEN', 'WECHAT_PUSH_AES_KEY'])
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
@@ -114,6 +120,20 @@ export interface RateLimits {
   readsPerMinute: number
   /** Per address, on each sign-in route (POST /api/session, POST /sandbox/code). */
   signInsPerMinute: number
+}
+
+/**
+ * WeChat's message push (开发管理 → 消息推送), when configured: the Token both sides sign with, the
+ * EncodingAESKey of compatible and secure mode (null: plaintext mode), and how long a consent the
+ * device reported waits for WeChat's event before it is withdrawn. In sandbox mode without
+ * WECHAT_PUSH_TOKEN both secrets are made up at each start (`generated`) and shared with the sandbox
+ * WeChat, which pushes in secure mode.
+ */
+export interface PushConfig {
+  token: string
+  aesKey: string | null
+  confirmWindowMs: number
+  generated: boolean
 }
 
 export type WeChatConfig =
@@ -157,6 +177,8 @@ export interface Config {
    * ranges. Empty: the peer's address is the caller's, as without a proxy.
    */
   trustProxy: string[]
+  /** Null: no message push, the device's consent reports are all there is. */
+  push: PushConfig | null
   logLevel: string
   /** A built H5 app served at / beside the API (absolute path), or null for the API alone. */
   staticDir: string | null
@@ -267,6 +289,42 @@ export function readOrCreateAdminKey(path: string, generate: () => string = () =
 export interface LoadConfigOptions {
   /** Where the admin key comes from when ADMIN_API_KEY is unset; tests inject one. */
   adminKeyFromFile?: (path: string) => string
+  /** Makes the sandbox's push Token and EncodingAESKey (letters and digits of the given length). */
+  generatePushSecret?: (length: number) => string
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+
+/** `length` letters and digits, uniformly random. */
+function randomAlphanumeric(length: number): string {
+  let text = ''
+  while (text.length < length) {
+    for (const byte of randomBytes(length)) {
+      // 248 = 4 × 62: bytes above it would favour the first letters.
+      if (byte < 248 && text.length < length) text += ALPHANUMERIC[byte % ALPHANUMERIC.length]
+    }
+  }
+  return text
+}
+
+/**
+ * Push from the environment: WECHAT_PUSH_TOKEN turns it on; WECHAT_PUSH_AES_KEY needs it. In sandbox
+ * mode without a Token, the Token and key are made up for this start.
+ */
+function pushConfig(
+  parsed: Static<typeof EnvSchema>,
+  wechat: WeChatConfig,
+  generate: (length: number) => string,
+): PushConfig | null {
+  const confirmWindowMs = Number(parsed.CONSENT_CONFIRM_WINDOW_S) * 1000
+  if (parsed.WECHAT_PUSH_TOKEN === undefined) {
+    if (parsed.WECHAT_PUSH_AES_KEY !== undefined) {
+      fail('WECHAT_PUSH_TOKEN', undefined, '未设置：设置了 WECHAT_PUSH_AES_KEY 时必须同时设置消息推送的 Token')
+    }
+    if (wechat.mode === 'real') return null
+    return { token: generate(32), aesKey: generate(43), confirmWindowMs, generated: true }
+  }
+  return { token: parsed.WECHAT_PUSH_TOKEN, aesKey: parsed.WECHAT_PUSH_AES_KEY ?? null, confirmWindowMs, generated: false }
 }
 
 /** Parses the environment. Throws `ConfigError` naming the first bad variable. */
@@ -337,6 +395,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   const rate = dispatchRate(parsed.DISPATCH_RATE)
+  const push = pushConfig(parsed, wechat, options.generatePushSecret ?? randomAlphanumeric)
 
   // Last, so that a configuration refused for another reason writes no key file.
   let adminApiKey = parsed.ADMIN_API_KEY
@@ -372,6 +431,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionsPerUser: Number(parsed.SESSIONS_PER_USER),
     seedUsers,
     trustProxy,
+    push,
     logLevel: parsed.LOG_LEVEL,
     staticDir,
   }

@@ -27,6 +27,11 @@ export type AppErrorCode =
   | 'HEADERS_TOO_LARGE'
   | 'BAD_REQUEST'
   | 'INTERNAL'
+  // WeChat's message push and template management
+  | 'INVALID_SIGNATURE'
+  | 'MALFORMED_PUSH'
+  | 'ALREADY_EXISTS'
+  | 'WECHAT_REFUSED'
 
 export class AppError extends Error {
   override readonly name = 'AppError'

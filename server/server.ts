@@ -76,6 +76,11 @@ async function main(): Promise<void> {
     ...(config.staticDir !== null && { staticDir: config.staticDir }),
   })
   if (sandbox) app.log.info(`sandbox WeChat on ${sandbox.url} — no WECHAT_APPID set`)
+  if (config.push) {
+    // Which mode, never the Token or the key.
+    const mode = config.push.aesKey === null ? 'plaintext mode' : 'compatible or secure mode'
+    app.log.info(`WeChat message push accepted at /wechat/push (${mode}${config.push.generated ? ', secrets made up for the sandbox at this start' : ''})`)
+  }
   else app.log.info(`WeChat API at ${wechatBase} for AppID ${config.wechat.mode === 'real' ? config.wechat.appId : ''}`)
 
   if (sandbox && config.seedUsers > 0) {

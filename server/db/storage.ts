@@ -44,6 +44,12 @@ export interface ConsentChange {
   templateId: string
   result: SubscribeResult
   credit: CreditChange
+  /**
+   * Set while push is configured, for an answer counted once across the device's report and WeChat's
+   * event (server/ledger/reconciliation.ts): applied instead of `credit` when WeChat's event for it
+   * already counted. Otherwise `credit` applies and the report waits, unconfirmed, for the event.
+   */
+  whenPaired?: CreditChange
 }
 
 export interface SubscriptionRecord {
@@ -64,11 +70,78 @@ export interface LedgerRepository {
     consentId: string
     changes: ConsentChange[]
     now: Date
+    /**
+     * For changes with `whenPaired`: the person's oldest event of that template that counted on its
+     * own and was received at most this long before `now` pairs with the report.
+     */
+    pairWithinMs?: number
   }): Promise<{ credits: Record<string, number>; replayed: boolean }>
   listSubscriptions(openid: string): Promise<SubscriptionRecord[]>
   credits(openid: string, templateId: string): Promise<number>
   /** The credits of `templateId` of each of `openids` that has a row (one read for a page of people). */
   creditsOf(openids: readonly string[], templateId: string): Promise<Map<string, number>>
+  /**
+   * In one transaction, for each item whose `key` was never seen (a retried push is seen): records
+   * the event; with `whenPaired`, pairs it with the person's oldest unconfirmed report of the template
+   * (which becomes confirmed) and applies `whenPaired`, else applies `credit`, records `result` and
+   * keeps the event to pair with a later report. Returns the keys applied and those seen before.
+   */
+  applyWeChatEvents(input: {
+    event: 'popup' | 'change'
+    openid: string
+    /** WeChat's CreateTime. */
+    createdAt: Date
+    items: WeChatConsentEvent[]
+    now: Date
+  }): Promise<{ applied: string[]; duplicates: string[] }>
+  /** Reports still unconfirmed that were received before `before`, oldest first, at most `limit`. */
+  listUnconfirmed(before: Date, limit: number): Promise<{ seq: number; openid: string; templateId: string }[]>
+  /** In one transaction: each report still unconfirmed becomes withdrawn and `credit` applies. Returns how many. */
+  withdrawReports(reports: readonly { seq: number; credit: CreditChange }[], now: Date): Promise<number>
+}
+
+/** One template of a popup or change event, with what it does to the credits (decided by the ledger). */
+export interface WeChatConsentEvent {
+  /** ToUserName + FromUserName + CreateTime + Event + TemplateId: the same for a retried push. */
+  key: string
+  templateId: string
+  /** SubscribeStatusString as WeChat wrote it. */
+  status: string
+  popupScene?: string
+  credit: CreditChange
+  whenPaired?: CreditChange
+  result?: SubscribeResult
+}
+
+// ─── deliveries (subscribe_msg_sent_event) ───────────────────────────────────
+
+export interface DeliveryRecord {
+  status: 'delivered' | 'failed'
+  errorCode: number
+  errorStatus: string
+  /** WeChat's CreateTime of the event. */
+  at: Date
+}
+
+export interface DeliveryEvent {
+  /** ToUserName + FromUserName + CreateTime + Event + MsgID. */
+  key: string
+  templateId: string
+  msgid: string
+  delivery: DeliveryRecord
+}
+
+export interface DeliveryRepository {
+  /**
+   * In one transaction: records each delivery whose key was never seen. A delivery is kept also when
+   * no message has its msgid (yet): a message written later with that msgid shows it. Returns the
+   * keys applied, those seen before, and the msgids no message has.
+   */
+  record(input: { openid: string; items: DeliveryEvent[]; now: Date }): Promise<{ applied: string[]; duplicates: string[]; unknownMsgids: string[] }>
+  /** The delivery of each msgid that has one (the latest, should WeChat report one twice). */
+  forMsgids(msgids: readonly string[]): Promise<Map<string, DeliveryRecord>>
+  /** Messages with a delivery record, by its status. */
+  counts(): Promise<Record<DeliveryRecord['status'], number>>
 }
 
 // ─── preferences ─────────────────────────────────────────────────────────────
@@ -121,10 +194,11 @@ export interface MessageSummary {
   createdAt: Date
   sentAt?: Date
   deliverAfter?: Date
+  /** WeChat's msgid, once sent (what its delivery is found by). */
+  msgid?: string
 }
 
 export interface MessageRecord extends NewMessage, MessageSummary {
-  msgid?: string
   /** Whether a one-time credit is held by this message (spent at claim, maybe given back at finish). */
   creditSpent: boolean
   /** How often WeChat asked to try it later (45009, 43108). */
@@ -433,6 +507,7 @@ export interface Storage {
   readonly ledger: LedgerRepository
   readonly preferences: PreferencesRepository
   readonly messages: MessageRepository
+  readonly deliveries: DeliveryRepository
   readonly outcomes: OutcomeRepository
   readonly campaigns: CampaignRepository
   readonly users: UserRepository

@@ -8,6 +8,9 @@
  *   is called, so there are never more sends than credits, whatever the concurrency.
  * - A send's end is recorded with what it does to the credit: kept when sent; given back, zeroed or
  *   kept when it failed, by WeChat's answer.
+ * - While WeChat's push is configured (`reconcile`), consents follow WeChat: a one-time accept counts
+ *   once across the device's report and WeChat's popup event, a report WeChat does not confirm within
+ *   the window is withdrawn, a change event's reject turns the template off (reconciliation.ts).
  */
 import type { ConsentRequest, ConsentResponse, SubscriptionList, Template } from '../../src/domain/contract'
 import { reasonErrcode } from '../../src/domain/reasons'
@@ -15,6 +18,7 @@ import type { ClaimResult, FinishedSend, SendClaim, SendEnding, Storage } from '
 import { AppError } from '../errors'
 import type { TemplateDirectory } from '../messages/templates'
 import type { Clock, SendAttemptRecord } from '../wechat/types'
+import { changeAnswer, creditChangeForWithdrawal, popupAnswer, reportedAnswer, type ReconciledAnswer } from './reconciliation'
 import { NO_CREDIT_CHANGE, creditChangeAfterFailedSend, creditChangeForConsent, sendConsumesCredit } from './rules'
 
 export interface Ledger {
@@ -38,6 +42,21 @@ export interface Ledger {
    * which zeroes it. Returns the ids that were no longer `sending`.
    */
   settleSends(sends: readonly SettledSend[]): Promise<{ notSending: string[] }>
+  /**
+   * WeChat's popup or change event (already checked: it came from WeChat): each template once by its
+   * key. Templates the catalogue does not have are recorded and change no credit.
+   */
+  applyWeChatEvent(event: WeChatConsentPush): Promise<{ applied: number; duplicates: number; unknownTemplates: string[] }>
+  /** Withdraws the device reports WeChat did not confirm within the window; returns how many (0 without push). */
+  withdrawUnconfirmed(): Promise<number>
+}
+
+/** A popup or change event as the push endpoint read it. */
+export interface WeChatConsentPush {
+  event: 'popup' | 'change'
+  openid: string
+  createdAt: Date
+  items: ReadonlyArray<{ key: string; templateId: string; status: string; popupScene?: string }>
 }
 
 /** Under whose lease, for how long, and which day's limit a send's claim counts against. */
@@ -59,10 +78,16 @@ export interface LedgerOptions {
   storage: Storage
   templates: TemplateDirectory
   clock: Clock
+  /** Set while WeChat's push is configured: how long a device report waits for WeChat's event. */
+  reconcile?: { confirmWindowMs: number } | null
 }
+
+/** Reports withdrawn per transaction. */
+const WITHDRAW_BATCH = 500
 
 export function createLedger(options: LedgerOptions): Ledger {
   const { storage, templates, clock } = options
+  const reconcile = options.reconcile ?? null
 
   function sendClaim(messageId: string, template: Template, terms: ClaimTerms): SendClaim {
     const { owner, leaseUntil, dayKey, dailyLimit } = terms
@@ -86,13 +111,16 @@ export function createLedger(options: LedgerOptions): Ledger {
         if (!template) {
           throw new AppError(400, 'UNKNOWN_TEMPLATE', `results.${templateId}: 没有这个模板 ID`, `results.${templateId}`)
         }
-        return { templateId, result, credit: creditChangeForConsent(template.kind, result) }
+        if (reconcile === null) return { templateId, result, credit: creditChangeForConsent(template.kind, result) }
+        const { credit, whenPaired } = reportedAnswer(template.kind, result)
+        return { templateId, result, credit, ...(whenPaired !== undefined && { whenPaired }) }
       })
       const { credits } = await storage.ledger.applyConsent({
         openid,
         consentId: consent.consentId,
         changes,
         now: clock.now(),
+        ...(reconcile !== null && { pairWithinMs: reconcile.confirmWindowMs }),
       })
       return { credits }
     },
@@ -125,6 +153,33 @@ export function createLedger(options: LedgerOptions): Ledger {
 
     settleSends(sends) {
       return storage.messages.finishSends(sends.map(finished), clock.now())
+    },
+
+    async applyWeChatEvent({ event, openid, createdAt, items }) {
+      const unknownTemplates: string[] = []
+      const decided = items.map((item) => {
+        const template = templates.byId(item.templateId)
+        if (!template) unknownTemplates.push(item.templateId)
+        const answer: ReconciledAnswer = !template
+          ? { credit: NO_CREDIT_CHANGE }
+          : event === 'popup'
+            ? popupAnswer(template.kind, item.status)
+            : changeAnswer(item.status)
+        return { ...item, ...answer }
+      })
+      const { applied, duplicates } = await storage.ledger.applyWeChatEvents({ event, openid, createdAt, items: decided, now: clock.now() })
+      return { applied: applied.length, duplicates: duplicates.length, unknownTemplates }
+    },
+
+    async withdrawUnconfirmed() {
+      if (reconcile === null) return 0
+      let withdrawn = 0
+      for (;;) {
+        const now = clock.now()
+        const due = await storage.ledger.listUnconfirmed(new Date(now.getTime() - reconcile.confirmWindowMs), WITHDRAW_BATCH)
+        withdrawn += await storage.ledger.withdrawReports(due.map(({ seq }) => ({ seq, credit: creditChangeForWithdrawal() })), now)
+        if (due.length < WITHDRAW_BATCH) return withdrawn
+      }
     },
   }
 }

@@ -22,6 +22,8 @@ export type CreditChange =
   | { type: 'add'; amount: number }
   /** Long-term subscribed (1) or not (0); 0 also after WeChat's 43101. */
   | { type: 'set'; value: number }
+  /** Fewer sends allowed, never below 0 (a device-reported accept WeChat never confirmed, withdrawn). */
+  | { type: 'remove'; amount: number }
   | { type: 'none' }
 
 export const NO_CREDIT_CHANGE: CreditChange = Object.freeze({ type: 'none' })
@@ -32,6 +34,14 @@ export function creditChangeForConsent(kind: TemplateKind, result: SubscribeResu
   if (isAccept(result)) return { type: 'set', value: 1 }
   if (result === 'reject' || result === 'ban') return { type: 'set', value: 0 }
   return NO_CREDIT_CHANGE
+}
+
+/**
+ * The person turned the template off in WeChat (服务通知 → 设置, pushed as `subscribe_msg_change_event`
+ * reject): WeChat sends no more of it, one-time or long-term, so neither do we.
+ */
+export function creditChangeForTurnOff(): CreditChange {
+  return { type: 'set', value: 0 }
 }
 
 /** Whether a send of this kind of template uses up a credit (long-term subscriptions do not). */
@@ -59,6 +69,8 @@ export function applyCreditChange(credits: number, change: CreditChange): number
       return credits + change.amount
     case 'set':
       return change.value
+    case 'remove':
+      return Math.max(0, credits - change.amount)
     case 'none':
       return credits
   }

@@ -1,9 +1,10 @@
 /**
  * What the service tells about messages: a person's own list, an operator's view of one message
  * (every attempt, every status change) and the counts. Read-only; shaped as the contract says.
+ * A sent message shows its delivery once WeChat's subscribe_msg_sent_event for its msgid came.
  */
-import type { MessageDetail, MessageListItem, MessageSearchQuery, MessageSearchResult, MyMessage, Stats } from '../../src/domain/contract'
-import type { MessageRecord, MessageRepository, MessageSummary } from '../db/storage'
+import type { Delivery, MessageDetail, MessageListItem, MessageSearchQuery, MessageSearchResult, MyMessage, Stats } from '../../src/domain/contract'
+import type { DeliveryRecord, DeliveryRepository, MessageRecord, MessageRepository, MessageSummary } from '../db/storage'
 import type { TemplateDirectory } from './templates'
 import { AppError } from '../errors'
 
@@ -20,7 +21,7 @@ export interface MessageQueries {
 
 const DEFAULT_SEARCH_LIMIT = 50
 
-function listItem(message: MessageSummary): MessageListItem {
+function listItem(message: MessageSummary, delivery: DeliveryRecord | undefined): MessageListItem {
   const item: MessageListItem = {
     id: message.id,
     touser: message.openid,
@@ -33,10 +34,14 @@ function listItem(message: MessageSummary): MessageListItem {
   if (message.campaignId !== undefined) item.campaignId = message.campaignId
   if (message.sentAt !== undefined) item.sentAt = message.sentAt.toISOString()
   if (message.status === 'deferred' && message.deliverAfter !== undefined) item.deliverAfter = message.deliverAfter.toISOString()
-  return item
+  return { ...item, ...deliveryOf(delivery) }
 }
 
-function myMessage(message: MessageSummary): MyMessage {
+function deliveryOf(record: DeliveryRecord | undefined): { delivery?: Delivery } {
+  return record === undefined ? {} : { delivery: { ...record, at: record.at.toISOString() } }
+}
+
+function myMessage(message: MessageSummary, delivery: DeliveryRecord | undefined): MyMessage {
   const item: MyMessage = {
     id: message.id,
     templateId: message.templateId,
@@ -46,10 +51,10 @@ function myMessage(message: MessageSummary): MyMessage {
   if (message.reason !== undefined) item.reason = message.reason
   if (message.sentAt !== undefined) item.sentAt = message.sentAt.toISOString()
   if (message.status === 'deferred' && message.deliverAfter !== undefined) item.deliverAfter = message.deliverAfter.toISOString()
-  return item
+  return { ...item, ...deliveryOf(delivery) }
 }
 
-function messageDetail(message: MessageRecord): MessageDetail {
+function messageDetail(message: MessageRecord, delivery: DeliveryRecord | undefined): MessageDetail {
   const detail: MessageDetail = {
     id: message.id,
     touser: message.openid,
@@ -72,20 +77,30 @@ function messageDetail(message: MessageRecord): MessageDetail {
   if (message.msgid !== undefined) detail.msgid = message.msgid
   if (message.sentAt !== undefined) detail.sentAt = message.sentAt.toISOString()
   if (message.deliverAfter !== undefined) detail.deliverAfter = message.deliverAfter.toISOString()
-  return detail
+  return { ...detail, ...deliveryOf(delivery) }
 }
 
-export function createMessageQueries(repository: MessageRepository, templates: TemplateDirectory): MessageQueries {
+export function createMessageQueries(repository: MessageRepository, templates: TemplateDirectory, deliveries: DeliveryRepository): MessageQueries {
+  const deliveriesOf = (messages: readonly MessageSummary[]): Promise<Map<string, DeliveryRecord>> =>
+    deliveries.forMsgids(messages.flatMap((message) => (message.msgid === undefined ? [] : [message.msgid])))
+  const deliveryFor = (message: MessageSummary, delivered: Map<string, DeliveryRecord>): DeliveryRecord | undefined =>
+    message.msgid === undefined ? undefined : delivered.get(message.msgid)
   return {
     async mine(openid, limit) {
-      return (await repository.listForRecipient(openid, limit)).map(myMessage)
+      const messages = await repository.listForRecipient(openid, limit)
+      const delivered = await deliveriesOf(messages)
+      return messages.map((message) => myMessage(message, deliveryFor(message, delivered)))
     },
     async detail(id) {
       const message = await repository.get(id)
       if (!message) throw new AppError(404, 'NOT_FOUND', `没有这条消息（${id}）`)
-      return messageDetail(message)
+      const delivered = await deliveriesOf([message])
+      return messageDetail(message, deliveryFor(message, delivered))
     },
-    stats: () => repository.stats(),
+    async stats() {
+      const [counts, byDelivery] = await Promise.all([repository.stats(), deliveries.counts()])
+      return { ...counts, byDelivery }
+    },
     async search(query) {
       const since = query.since === undefined ? undefined : new Date(query.since)
       const until = query.until === undefined ? undefined : new Date(query.until)
@@ -106,7 +121,8 @@ export function createMessageQueries(repository: MessageRepository, templates: T
         ...(query.cursor !== undefined && { before: query.cursor }),
         limit: query.limit ?? DEFAULT_SEARCH_LIMIT,
       })
-      return { items: page.items.map(listItem), nextCursor: page.next }
+      const delivered = await deliveriesOf(page.items)
+      return { items: page.items.map((message) => listItem(message, deliveryFor(message, delivered))), nextCursor: page.next }
     },
   }
 }

@@ -2,6 +2,8 @@
  * The scheduler: on an interval it queues the `deferred` messages whose quiet hours have ended and
  * marks the sends in doubt (a `sending` message whose lease ran out: its process died mid-call) as
  * failed INTERRUPTED; then it wakes the dispatcher, which sends what is queued. It never sends itself.
+ * While WeChat's push is configured, each run also has the ledger withdraw the device-reported
+ * consents WeChat did not confirm in time.
  * `runOnce()` is also called directly (tests, and POST /sandbox/scheduler/run in sandbox mode), with
  * `settle` to wait until the dispatcher has sent what came due. Time comes from the injected clock;
  * the interval only decides how often it looks.
@@ -70,6 +72,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   async function run(): Promise<{ processed: number }> {
     lastRunAt = clock.now()
     await failInDoubt(false)
+    const withdrawn = await ledger.withdrawUnconfirmed()
+    if (withdrawn > 0) logger.info({ withdrawn }, 'device-reported consents WeChat never confirmed were withdrawn')
     let processed = 0
     for (;;) {
       const queued = await storage.messages.enqueueDeferred(clock.now(), batchSize)

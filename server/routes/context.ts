@@ -21,13 +21,16 @@ import type { HealthReport } from '../operators/health'
 import type { OutcomeTimeline } from '../operators/outcomes'
 import type { OperatorSessionService } from '../operators/sessions'
 import type { TemplateDirectory } from '../messages/templates'
+import type { TemplateAdmin } from '../templates/admin'
 import type { PreferencesService } from '../preferences/preferences'
 import type { SessionService } from '../sessions/sessions'
 import type { SandboxWeChat } from '../wechat/sandbox'
+import type { PushEndpoint } from './push'
 
 export interface RouteContext {
   config: Config
   templates: TemplateDirectory
+  templateAdmin: TemplateAdmin
   sessions: SessionService
   /** The console's operator sessions. */
   operators: OperatorSessionService
@@ -48,6 +51,8 @@ export interface RouteContext {
   auth: AuthGuards
   /** Present only in sandbox mode. */
   sandbox?: SandboxWeChat
+  /** Present only while WeChat's message push is configured (WECHAT_PUSH_TOKEN, or sandbox mode). */
+  push?: PushEndpoint
 }
 
 /** A route's responses: its own plus the contract's error body for every 4xx and 5xx. */

@@ -9,6 +9,7 @@ import {
   SandboxCodeResponse,
   SandboxConsentRequest,
   SandboxConsentResponse,
+  SandboxTurnOffRequest,
 } from '../../src/domain/contract'
 import { FaultsRequest, FaultsState, ReceivedList, ReceivedQuery, SandboxStats, type ReceivedMessage } from '../../src/domain/console-contract'
 import { AppError } from '../errors'
@@ -51,6 +52,20 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     },
   )
 
+  /** The test user turns templates off in WeChat's 服务通知 settings (the sandbox pushes the change event). */
+  app.post(
+    '/sandbox/turn-off',
+    { onRequest: auth.user, schema: { body: SandboxTurnOffRequest, response: responses({ 200: SandboxConsentResponse }) } },
+    async (request) => {
+      request.body.templateIds.forEach((templateId, index) => {
+        if (!templates.byId(templateId)) {
+          throw new AppError(400, 'UNKNOWN_TEMPLATE', `templateIds.${index}: 没有这个模板 ID（${templateId}）`, `templateIds.${index}`)
+        }
+      })
+      return { quota: sandbox.turnOff(request.openid, request.body.templateIds) }
+    },
+  )
+
   /** Every message the sandbox WeChat accepted, in order; `?limit=N`: the newest N of them. */
   app.get('/sandbox/received', { schema: { querystring: ReceivedQuery, response: responses({ 200: ReceivedList }) } }, async (request) => {
     const received = sandbox.received()
@@ -81,7 +96,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     scheduler.runOnce({ settle: true }),
   )
 
-  /** Fault switches of the sandbox WeChat (latency, -1 answers, the next N answers, token expiry). */
+  /** Fault switches of the sandbox WeChat (latency, -1 answers, the next N answers, token expiry, undelivered messages). */
   app.put(
     '/sandbox/faults',
     { schema: { body: FaultsRequest, response: responses({ 200: SandboxStats }) } },

@@ -1,9 +1,10 @@
 /**
  * The template catalogue: the JSON file operators edit (`TEMPLATES`, default config/templates.json),
  * one entry per template added in WeChat's console, with the key the code uses and the category a
- * person can mute. Loaded and validated at start; `npm run templates:sync` refreshes it from WeChat.
+ * person can mute. Loaded and validated at start; template management (server/templates/admin.ts:
+ * the admin API and `npm run templates`) adds, removes and syncs entries and writes it back.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { Type } from 'typebox'
 import { Value } from 'typebox/value'
 import { Template, type Keyword, type TemplateKind } from '../../src/domain/contract'
@@ -173,10 +174,21 @@ export function formatCatalogue(templates: Template[], comment?: string): string
   return lines.join('\n')
 }
 
-/** Writes the catalogue (validated first), keeping any `$comment`. */
+/**
+ * Writes the catalogue (validated first), keeping any `$comment`: into a file beside it, then renamed
+ * over it, so a reader (or a crash) never meets half a file.
+ */
 export function writeCatalogue(path: string, templates: Template[], comment?: string): void {
   parseCatalogue(comment === undefined ? { templates } : { $comment: comment, templates }, path)
-  writeFileSync(path, formatCatalogue(templates, comment), 'utf8')
+  const next = `${path}.${process.pid}.tmp`
+  writeFileSync(next, formatCatalogue(templates, comment), 'utf8')
+  renameSync(next, path)
+}
+
+/** The `$comment` of the catalogue file at `path`, if it has one (read again before each write). */
+export function catalogueComment(path: string): string | undefined {
+  const comment = (JSON.parse(readFileSync(path, 'utf8')) as { $comment?: unknown }).$comment
+  return typeof comment === 'string' ? comment : undefined
 }
 
 // ─── sync from WeChat ────────────────────────────────────────────────────────
@@ -192,6 +204,11 @@ export interface CatalogueMerge {
 }
 
 const KIND_OF_TYPE: Record<WeChatTemplate['type'], TemplateKind> = { 2: 'one-time', 3: 'long-term' }
+
+/** A template of WeChat's gettemplate list as a catalogue entry under `key` and `category`. */
+export function templateFromWeChat(remote: WeChatTemplate, key: string, category: string): Template {
+  return { id: remote.priTmplId, key, title: remote.title, kind: KIND_OF_TYPE[remote.type], category, keywords: keywordsOf(remote) }
+}
 
 function keywordsOf(remote: WeChatTemplate): Keyword[] {
   const enums = new Map((remote.keywordEnumValueList ?? []).map((entry) => [entry.keywordCode.replace(/\.DATA$/, ''), entry.enumValueList]))
@@ -220,15 +237,14 @@ export function mergeCatalogue(existing: Template[], remote: WeChatTemplate[]): 
 
   for (const entry of remote) {
     const before = known.get(entry.priTmplId)
-    const fresh = { title: entry.title, kind: KIND_OF_TYPE[entry.type], keywords: keywordsOf(entry) }
     if (before) {
-      const template: Template = { id: before.id, key: before.key, title: fresh.title, kind: fresh.kind, category: before.category, keywords: fresh.keywords }
+      const template = templateFromWeChat(entry, before.key, before.category)
       if (!Value.Equal(template, before)) merge.changed.push(before.id)
       merge.templates.push(template)
     } else {
       const key = generatedKey(entry.priTmplId, taken)
       taken.add(key)
-      merge.templates.push({ id: entry.priTmplId, key, ...fresh, category: 'other' })
+      merge.templates.push(templateFromWeChat(entry, key, 'other'))
       merge.added.push(entry.priTmplId)
     }
   }

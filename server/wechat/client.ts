@@ -17,10 +17,13 @@ import {
   WeChatError,
   type Clock,
   type Code2SessionResult,
+  type PublicTemplateKeyword,
+  type PublicTemplateTitle,
   type SendAttemptRecord,
   type SendOutcome,
   type SubscribeMessage,
   type TokenStore,
+  type WeChatCategory,
   type WeChatClient,
   type WeChatTemplate,
 } from './types'
@@ -51,6 +54,17 @@ interface WeChatReply {
 }
 
 type Call = (accessToken: string) => Promise<WeChatReply>
+
+/** A request body: JSON, or form-urlencoded where WeChat asks for it (addtemplate). */
+type RequestBody = { json: string } | { form: URLSearchParams }
+
+const TEMPLATE_API = '/wxaapi/newtmpl'
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** A number WeChat may write as a number or as digits ("categoryId": "616"); NaN when neither. */
+const numberOf = (value: unknown): number => (typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : Number.NaN)
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : '')
 
 const MSGID = /"msgid"\s*:\s*"?(\d+)"?/
 
@@ -99,7 +113,7 @@ export class HttpWeChatClient implements WeChatClient {
     const attempts: SendAttemptRecord[] = []
     let reply: WeChatReply
     try {
-      reply = await this.withToken((token) => this.request('POST', '/cgi-bin/message/subscribe/send', { access_token: token }, body), attempts)
+      reply = await this.withToken((token) => this.request('POST', '/cgi-bin/message/subscribe/send', { access_token: token }, { json: body }), attempts)
     } catch (error) {
       // No (new) token could be had: bad AppSecret, stable_token busy or unreachable. `attempts`
       // lists the send calls made before that, if any.
@@ -114,11 +128,57 @@ export class HttpWeChatClient implements WeChatClient {
   }
 
   async getTemplateList(): Promise<WeChatTemplate[]> {
-    const reply = await this.withToken((token) => this.request('GET', '/wxaapi/newtmpl/gettemplate', { access_token: token }), [])
+    return (await this.templateCall('GET', 'gettemplate', {})).data as WeChatTemplate[]
+  }
+
+  async getCategories(): Promise<WeChatCategory[]> {
+    const { data } = await this.templateCall('GET', 'getcategory', {})
+    return data.filter(isRecord).map((entry) => ({ id: numberOf(entry.id), name: textOf(entry.name) }))
+  }
+
+  async getPublicTemplateTitles(query: { ids: readonly number[]; start: number; limit: number }): Promise<{ count: number; titles: PublicTemplateTitle[] }> {
+    const params = { ids: query.ids.join(','), start: String(query.start), limit: String(query.limit) }
+    const { data, body } = await this.templateCall('GET', 'getpubtemplatetitles', params)
+    const titles = data.filter(isRecord).map((entry) => ({
+      tid: numberOf(entry.tid),
+      title: textOf(entry.title),
+      type: numberOf(entry.type) === 3 ? (3 as const) : (2 as const),
+      categoryId: numberOf(entry.categoryId),
+    }))
+    return { count: typeof body.count === 'number' ? body.count : titles.length, titles }
+  }
+
+  async getPublicTemplateKeywords(tid: number): Promise<PublicTemplateKeyword[]> {
+    const { data } = await this.templateCall('GET', 'getpubtemplatekeywords', { tid: String(tid) })
+    return data.filter(isRecord).map((entry) => ({ kid: numberOf(entry.kid), name: textOf(entry.name), example: textOf(entry.example), rule: textOf(entry.rule) }))
+  }
+
+  async addTemplate(request: { tid: number; kidList: readonly number[]; sceneDesc?: string }): Promise<string> {
+    // Form-urlencoded, kidList repeated (`kidList=1&kidList=2`): WeChat's current doc refuses JSON here.
+    const form = new URLSearchParams({ tid: String(request.tid) })
+    for (const kid of request.kidList) form.append('kidList', String(kid))
+    if (request.sceneDesc !== undefined) form.set('sceneDesc', request.sceneDesc)
+    const { body } = await this.templateCall('POST', 'addtemplate', {}, { form })
+    if (typeof body.priTmplId !== 'string' || body.priTmplId === '') throw new WeChatError(TRANSPORT_ERRCODE, 'addtemplate answered without a priTmplId')
+    return body.priTmplId
+  }
+
+  async deleteTemplate(priTmplId: string): Promise<void> {
+    await this.templateCall('POST', 'deltemplate', {}, { json: JSON.stringify({ priTmplId }) })
+  }
+
+  /** A template-management call: with the token, retried like a send; throws WeChatError unless errcode 0. */
+  private async templateCall(
+    method: 'GET' | 'POST',
+    name: string,
+    query: Record<string, string>,
+    body?: RequestBody,
+  ): Promise<{ data: unknown[]; body: Record<string, unknown> }> {
+    const reply = await this.withToken((token) => this.request(method, `${TEMPLATE_API}/${name}`, { ...query, access_token: token }, body), [])
     this.throwUnlessOk(reply)
     const data = reply.body.data
-    if (!Array.isArray(data)) throw new WeChatError(TRANSPORT_ERRCODE, 'gettemplate answered without a data list')
-    return data as WeChatTemplate[]
+    if (method === 'GET' && !Array.isArray(data)) throw new WeChatError(TRANSPORT_ERRCODE, `${name} answered without a data list`)
+    return { data: Array.isArray(data) ? (data as unknown[]) : [], body: reply.body }
   }
 
   // ─── the policy ────────────────────────────────────────────────────────────
@@ -153,7 +213,7 @@ export class HttpWeChatClient implements WeChatClient {
   private async fetchStableToken(forceRefresh: boolean): Promise<{ token: string; expiresInSeconds: number }> {
     const { appId, secret } = this.options
     const body = JSON.stringify({ grant_type: 'client_credential', appid: appId, secret, force_refresh: forceRefresh })
-    const reply = await this.withRetries(() => this.request('POST', '/cgi-bin/stable_token', {}, body), [])
+    const reply = await this.withRetries(() => this.request('POST', '/cgi-bin/stable_token', {}, { json: body }), [])
     this.throwUnlessOk(reply)
     const { access_token: token, expires_in: expiresIn } = reply.body
     if (typeof token !== 'string' || token === '' || typeof expiresIn !== 'number') {
@@ -169,7 +229,7 @@ export class HttpWeChatClient implements WeChatClient {
   // ─── HTTP ──────────────────────────────────────────────────────────────────
 
   /** One call. Never rejects: a network error, an HTTP error or an unreadable body is errcode -2. */
-  private async request(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: string): Promise<WeChatReply> {
+  private async request(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: RequestBody): Promise<WeChatReply> {
     const search = new URLSearchParams(query).toString()
     let statusCode: number
     let text: string
@@ -178,8 +238,8 @@ export class HttpWeChatClient implements WeChatClient {
         origin: this.origin,
         path: `${this.pathPrefix}${path}${search ? `?${search}` : ''}`,
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body ?? null,
+        headers: body === undefined ? {} : { 'content-type': 'json' in body ? 'application/json' : 'application/x-www-form-urlencoded' },
+        body: body === undefined ? null : 'json' in body ? body.json : body.form.toString(),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       })

@@ -48,6 +48,30 @@ export interface WeChatTemplate {
   keywordEnumValueList?: { keywordCode: string; enumValueList: string[] }[]
 }
 
+/** `wxaapi/newtmpl/getcategory`: a category the mini-program may take templates from. */
+export interface WeChatCategory {
+  id: number
+  name: string
+}
+
+/** `wxaapi/newtmpl/getpubtemplatetitles`: a template of the public library. */
+export interface PublicTemplateTitle {
+  tid: number
+  title: string
+  /** 2 = one-time, 3 = long-term */
+  type: 2 | 3
+  categoryId: number
+}
+
+/** `wxaapi/newtmpl/getpubtemplatekeywords`: a keyword one can pick for a public template. */
+export interface PublicTemplateKeyword {
+  kid: number
+  name: string
+  example: string
+  /** The keyword type: thing, time… */
+  rule: string
+}
+
 export interface WeChatClient {
   /** A valid access token, shared by every process on the same database; refreshed before expiry. */
   getAccessToken(options?: { forceRefresh?: boolean }): Promise<string>
@@ -56,6 +80,14 @@ export interface WeChatClient {
   /** Never rejects for a WeChat answer: failures come back as `{ ok: false, errcode }`. */
   sendSubscribeMessage(message: SubscribeMessage): Promise<SendOutcome>
   getTemplateList(): Promise<WeChatTemplate[]>
+  // Template management: each rejects with WeChatError (the errcodes: src/domain/wechat-errcodes.ts).
+  getCategories(): Promise<WeChatCategory[]>
+  /** `limit` at most 30. */
+  getPublicTemplateTitles(query: { ids: readonly number[]; start: number; limit: number }): Promise<{ count: number; titles: PublicTemplateTitle[] }>
+  getPublicTemplateKeywords(tid: number): Promise<PublicTemplateKeyword[]>
+  /** Adds a public template (2–5 keyword ids, in display order) to the mini-program's; returns its priTmplId. */
+  addTemplate(request: { tid: number; kidList: readonly number[]; sceneDesc?: string }): Promise<string>
+  deleteTemplate(priTmplId: string): Promise<void>
 }
 
 /** A WeChat answer with a non-zero errcode (or a transport failure, errcode -2). */

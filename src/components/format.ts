@@ -99,7 +99,7 @@ export function outcomeLabel(outcome: Pick<MessageOutcome, 'status' | 'reason' |
   }
 }
 
-export const MESSAGE_STATUS_LABELS: Record<MessageStatus, string> = {
+const MESSAGE_STATUS_LABELS: Record<MessageStatus, string> = {
   queued: '排队中',
   sending: '发送中',
   sent: '已发送',
@@ -110,7 +110,7 @@ export const MESSAGE_STATUS_LABELS: Record<MessageStatus, string> = {
 
 export type Tone = 'success' | 'waiting' | 'danger' | 'muted'
 
-export const MESSAGE_STATUS_TONES: Record<MessageStatus, Tone> = {
+const MESSAGE_STATUS_TONES: Record<MessageStatus, Tone> = {
   queued: 'waiting',
   sending: 'waiting',
   sent: 'success',
@@ -119,11 +119,23 @@ export const MESSAGE_STATUS_TONES: Record<MessageStatus, Tone> = {
   skipped: 'muted',
 }
 
+/** A message's status as the person reads it: a sent one WeChat reported on is 已送达 or 未送达. */
+export function messageStatusLabel(message: MyMessage): string {
+  if (message.status === 'sent' && message.delivery) return message.delivery.status === 'delivered' ? '已送达' : '未送达'
+  return MESSAGE_STATUS_LABELS[message.status]
+}
+
+export function messageTone(message: MyMessage): Tone {
+  return message.status === 'sent' && message.delivery?.status === 'failed' ? 'danger' : MESSAGE_STATUS_TONES[message.status]
+}
+
 /** The line under a message's status: when it went, when it will go, or why it did not. */
 export function messageDetail(message: MyMessage): string {
   switch (message.status) {
-    case 'sent':
-      return `发送于 ${formatDateTime(message.sentAt ?? message.createdAt)}`
+    case 'sent': {
+      const sent = `发送于 ${formatDateTime(message.sentAt ?? message.createdAt)}`
+      return message.delivery?.status === 'failed' ? `${sent}，微信没能送达` : sent
+    }
     case 'deferred':
       return message.deliverAfter ? `将于 ${formatDateTime(message.deliverAfter)} 发送` : '免打扰时段结束后发送'
     case 'failed':

@@ -168,6 +168,10 @@ export const FaultsRequest = Type.Object({
     }),
   ),
   expireTokens: Type.Optional(Type.Literal(true)),
+  /** The next `count` accepted sends are reported undelivered (subscribe_msg_sent_event with this ErrorCode and ErrorStatus). */
+  failDeliveries: Type.Optional(
+    Type.Object({ errorCode: Type.Integer(), errorStatus: Type.String({ maxLength: 64 }), count: Type.Integer({ minimum: 0, maximum: 10_000 }) }),
+  ),
 })
 export type FaultsRequest = Static<typeof FaultsRequest>
 export const SandboxStats = Type.Object({ tokenIssued: Type.Integer(), tokenCalls: Type.Integer(), sendCalls: Type.Integer() })

@@ -170,6 +170,19 @@ export type Preferences = Static<typeof Preferences>
 
 // ─── GET /api/me/messages ────────────────────────────────────────────────────
 
+/**
+ * Whether a sent message reached the person, as WeChat's `subscribe_msg_sent_event` said (only where
+ * message push is configured): `errorCode` 0 is delivered; `errorStatus` is WeChat's word for it
+ * (`success`, `fail:user refuse`, `fail:system error`); `at` is when WeChat said so.
+ */
+export const Delivery = Type.Object({
+  status: Type.Union([Type.Literal('delivered'), Type.Literal('failed')]),
+  errorCode: Type.Integer(),
+  errorStatus: Type.String(),
+  at: IsoTime,
+})
+export type Delivery = Static<typeof Delivery>
+
 export const MyMessage = Type.Object({
   id: Type.String(),
   templateId: Type.String(),
@@ -178,6 +191,7 @@ export const MyMessage = Type.Object({
   createdAt: IsoTime,
   sentAt: Type.Optional(IsoTime),
   deliverAfter: Type.Optional(IsoTime),
+  delivery: Type.Optional(Delivery),
 })
 export type MyMessage = Static<typeof MyMessage>
 export const MyMessageList = Type.Array(MyMessage)
@@ -263,6 +277,7 @@ export const MessageDetail = Type.Object({
   createdAt: IsoTime,
   sentAt: Type.Optional(IsoTime),
   deliverAfter: Type.Optional(IsoTime),
+  delivery: Type.Optional(Delivery),
   attempts: Type.Array(SendAttempt),
   history: Type.Array(StatusChange),
 })
@@ -271,6 +286,8 @@ export type MessageDetail = Static<typeof MessageDetail>
 export const Stats = Type.Object({
   byStatus: Type.Record(Type.String(), Type.Integer()),
   byErrcode: Type.Record(Type.String(), Type.Integer()),
+  /** Messages WeChat reported on (subscribe_msg_sent_event), delivered or failed. */
+  byDelivery: Type.Object({ delivered: Type.Integer({ minimum: 0 }), failed: Type.Integer({ minimum: 0 }) }),
 })
 export type Stats = Static<typeof Stats>
 
@@ -534,6 +551,7 @@ export const MessageListItem = Type.Object({
   createdAt: IsoTime,
   sentAt: Type.Optional(IsoTime),
   deliverAfter: Type.Optional(IsoTime),
+  delivery: Type.Optional(Delivery),
 })
 export type MessageListItem = Static<typeof MessageListItem>
 export const MessageSearchResult = Type.Object({
@@ -543,3 +561,83 @@ export const MessageSearchResult = Type.Object({
 })
 export type MessageSearchResult = Static<typeof MessageSearchResult>
 
+/**
+ * POST /sandbox/turn-off (session bearer) `{ templateIds }`: the test user turns templates off in
+ * WeChat's 服务通知 settings; the sandbox WeChat drops their quota and pushes
+ * `subscribe_msg_change_event` (reject) to the service, as WeChat does.
+ */
+export const SandboxTurnOffRequest = Type.Object({
+  templateIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 20, uniqueItems: true }),
+})
+export type SandboxTurnOffRequest = Static<typeof SandboxTurnOffRequest>
+
+// ─── admin: template management (WeChat's public template library) ───────────
+
+/** GET /api/wechat/categories: the categories the mini-program may take templates from (getcategory). */
+export const WeChatCategory = Type.Object({ id: Type.Integer(), name: Type.String() })
+export type WeChatCategory = Static<typeof WeChatCategory>
+export const WeChatCategoryList = Type.Array(WeChatCategory)
+export type WeChatCategoryList = Static<typeof WeChatCategoryList>
+
+/** GET /api/wechat/library?ids=&start=&limit=: public templates of those categories (getpubtemplatetitles). */
+export const LibraryQuery = Type.Object({
+  /** Category ids, comma-separated (`2,616`); default: every category of the mini-program. */
+  ids: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}(,[0-9]{1,10}){0,49}$' })),
+  start: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  /** At most 30 (WeChat's limit); default 30. */
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 })),
+})
+export type LibraryQuery = Static<typeof LibraryQuery>
+export const LibraryTitle = Type.Object({
+  /** The public template's title id: what POST /api/templates takes. */
+  tid: Type.Integer(),
+  title: Type.String(),
+  kind: TemplateKind,
+  categoryId: Type.Integer(),
+})
+export type LibraryTitle = Static<typeof LibraryTitle>
+export const LibraryPage = Type.Object({
+  /** How many titles the categories have in all. */
+  count: Type.Integer({ minimum: 0 }),
+  titles: Type.Array(LibraryTitle),
+})
+export type LibraryPage = Static<typeof LibraryPage>
+
+/** GET /api/wechat/library/:tid/keywords: the keywords one can pick (getpubtemplatekeywords). */
+export const LibraryKeyword = Type.Object({
+  kid: Type.Integer(),
+  name: Type.String(),
+  example: Type.String(),
+  /** The keyword type (`thing`, `time`…), as WeChat names it. */
+  rule: Type.String(),
+})
+export type LibraryKeyword = Static<typeof LibraryKeyword>
+export const LibraryKeywordList = Type.Array(LibraryKeyword)
+export type LibraryKeywordList = Static<typeof LibraryKeywordList>
+
+/**
+ * POST /api/templates: adds a public template to the mini-program's templates in WeChat (addtemplate)
+ * and to the catalogue under `key` and `category`; answers 201 with the catalogue's entry, whose
+ * keywords are read from WeChat's own content of the new template.
+ */
+export const AddTemplateRequest = Type.Object({
+  tid: Type.Integer({ minimum: 1 }),
+  /** 2 to 5 keyword ids, in the order the message shows them. */
+  kidList: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 2, maxItems: 5, uniqueItems: true }),
+  /** What the template is for, as WeChat's review reads it: at most 15 characters. */
+  sceneDesc: Type.Optional(Type.String({ minLength: 1, maxLength: 15 })),
+  key: Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 64 }),
+  category: Type.String({ minLength: 1, maxLength: 32 }),
+})
+export type AddTemplateRequest = Static<typeof AddTemplateRequest>
+
+/** POST /api/templates/sync: the catalogue after WeChat's gettemplate list, and what changed. */
+export const CatalogueSyncReport = Type.Object({
+  templates: TemplateList,
+  /** New in WeChat: given a generated key and the category `other`, to be edited. */
+  added: Type.Array(Type.String()),
+  changed: Type.Array(Type.String()),
+  /** No longer in WeChat's list: dropped from the catalogue. */
+  removed: Type.Array(Type.String()),
+})
+export type CatalogueSyncReport = Static<typeof CatalogueSyncReport>

@@ -6,6 +6,9 @@
  * - `subscribeMessage.send` (and the token calls a send depends on): retry, refresh the token or
  *   fail, and what becomes of the person's credit.
  * - `jscode2session` (sign-in): which failure it is, and whether to retry.
+ * - Template management (`wxaapi/newtmpl/*`: getcategory, getpubtemplatetitles,
+ *   getpubtemplatekeywords, addtemplate, deltemplate, gettemplate): which parameter WeChat refused, and
+ *   what the admin API answers.
  */
 
 /** Our own errcode for a call that got no WeChat answer: a network error or an HTTP 5xx. */
@@ -144,4 +147,85 @@ const LOGIN_ERRCODES: Readonly<Record<number, LoginErrcodeRule>> = {
 export function loginErrcodeRule(errcode: number): LoginErrcodeRule {
   if (Object.hasOwn(LOGIN_ERRCODES, errcode)) return LOGIN_ERRCODES[errcode]!
   return { action: 'fail', failure: 'unavailable', message: `微信登录接口暂时不可用（错误码 ${errcode}），请稍后再试` }
+}
+
+// ─── template management (wxaapi/newtmpl/*) ─────────────────────────────────
+
+export type TemplateApi = 'getcategory' | 'getpubtemplatetitles' | 'getpubtemplatekeywords' | 'addtemplate' | 'deltemplate' | 'gettemplate'
+
+/** A request parameter of WeChat's template calls that an errcode is about. */
+export type TemplateParam = 'ids' | 'start' | 'limit' | 'tid' | 'kidList' | 'sceneDesc' | 'priTmplId'
+
+export interface TemplateErrcodeRule {
+  /** For operators, in Chinese. */
+  message: string
+  /** The parameter WeChat refused, when it is one. */
+  param?: TemplateParam
+  /**
+   * What the admin API answers: 400 the request was wrong; 403 WeChat does not allow this account or
+   * template; 409 the mini-program's limit is reached; 502 WeChat could not answer or the service's
+   * own WeChat setup is wrong.
+   */
+  status: 400 | 403 | 409 | 502
+}
+
+type TemplateErrcodes = Readonly<Record<number, TemplateErrcodeRule>>
+
+const NO_OWN_ERRCODES: TemplateErrcodes = {}
+
+const PUB_TEMPLATE_TITLES_ERRCODES: TemplateErrcodes = {
+  200016: { status: 400, param: 'start', message: 'start 参数错误：应为从 0 开始的整数' },
+  200017: { status: 400, param: 'limit', message: 'limit 参数错误：应为 1 到 30 的整数' },
+  200018: { status: 400, param: 'ids', message: '缺少类目 ids' },
+  200019: { status: 400, param: 'ids', message: '类目 ids 不合法：不是本小程序的类目（用 GET /api/wechat/categories 查看）' },
+}
+
+const PUB_TEMPLATE_KEYWORDS_ERRCODES: TemplateErrcodes = {
+  200014: { status: 400, param: 'tid', message: '模板标题 tid 不存在或不在本小程序的类目下' },
+}
+
+/**
+ * addtemplate. WeChat's own doc and the errmsgs it answers ("missing parameter tid", "tid does not
+ * exist" with 200014) give 200014 to tid, 200020 to kidList and 200021 to sceneDesc; a digest that
+ * gives 200014 to kidList and 200021 to tid disagrees, and WeChat's answers are followed here.
+ */
+const ADD_TEMPLATE_ERRCODES: TemplateErrcodes = {
+  200011: { status: 403, message: '此账号已被封禁，不能添加模板' },
+  200012: { status: 409, message: '个人模板数已达上限（25 个）：先删除不用的模板' },
+  200013: { status: 403, param: 'tid', message: '此模板已被封禁，不能选用' },
+  200014: { status: 400, param: 'tid', message: '模板标题 tid 不存在，或请求没有带上 tid' },
+  200020: { status: 400, param: 'kidList', message: '关键词列表 kidList 不正确：应为 2 到 5 个这个模板的关键词 id，不能重复' },
+  200021: { status: 400, param: 'sceneDesc', message: '服务场景描述 sceneDesc 不正确：最多 15 个字' },
+}
+
+const DELETE_TEMPLATE_ERRCODES: TemplateErrcodes = {
+  20001: { status: 502, message: '微信系统错误，模板没有删除，请稍后重试' },
+  20002: { status: 400, param: 'priTmplId', message: '模板 ID 不正确：微信里没有这个模板' },
+}
+
+/** One table per API. */
+const TEMPLATE_ERRCODES: Readonly<Record<TemplateApi, TemplateErrcodes>> = {
+  getcategory: NO_OWN_ERRCODES,
+  getpubtemplatetitles: PUB_TEMPLATE_TITLES_ERRCODES,
+  getpubtemplatekeywords: PUB_TEMPLATE_KEYWORDS_ERRCODES,
+  addtemplate: ADD_TEMPLATE_ERRCODES,
+  deltemplate: DELETE_TEMPLATE_ERRCODES,
+  gettemplate: NO_OWN_ERRCODES,
+}
+
+/** Codes every template call can meet (after the client's retries and its one token refresh). */
+const COMMON_TEMPLATE_ERRCODES: TemplateErrcodes = {
+  48001: { status: 403, message: '小程序没有这个接口的权限（订阅消息的模板管理需要已认证的小程序）' },
+}
+
+/**
+ * What the admin API makes of `errcode` from `api`: the API's own table, then the codes all template
+ * calls share, then the send table's words for busy, network, token and setup errors (502).
+ */
+export function templateErrcodeRule(api: TemplateApi, errcode: number): TemplateErrcodeRule {
+  const own = TEMPLATE_ERRCODES[api]
+  if (Object.hasOwn(own, errcode)) return own[errcode]!
+  if (Object.hasOwn(COMMON_TEMPLATE_ERRCODES, errcode)) return COMMON_TEMPLATE_ERRCODES[errcode]!
+  if (Object.hasOwn(SEND_ERRCODES, errcode)) return { status: 502, message: SEND_ERRCODES[errcode]!.message }
+  return { status: 502, message: `微信返回了未知错误（错误码 ${errcode}）` }
 }

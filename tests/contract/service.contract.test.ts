@@ -97,8 +97,11 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
   }
   const postEvent = (body: unknown = EVENT): Promise<ContractAnswer> => request({ method: 'POST', url: '/api/events', token: alice.token, body })
   const event = async (): Promise<MessageOutcome> => bodyOf(await postEvent(), EventResponse).message
-  const messages = async (query = '', person = alice) =>
-    bodyOf(await request({ method: 'GET', url: `/api/me/messages${query}`, token: person.token }), MyMessageList)
+  /** After WeChat's pushes of what went before (a sent message's delivery) have reached the service. */
+  const messages = async (query = '', person = alice) => {
+    await service.settled()
+    return bodyOf(await request({ method: 'GET', url: `/api/me/messages${query}`, token: person.token }), MyMessageList)
+  }
   const at = (iso: string): void => service.clock.set(new Date(iso))
 
   describe('sign-in', () => {
@@ -372,7 +375,15 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
       expect(await messages()).toEqual([
         { id: deferred.id, templateId: ORDER.id, status: 'deferred', createdAt: '2026-11-25T05:03:00.000Z', deliverAfter: '2026-11-25T06:00:00.000Z' },
         { id: skipped.id, templateId: ORDER.id, status: 'skipped', reason: 'MUTED_CATEGORY', createdAt: '2026-11-25T05:02:00.000Z' },
-        { id: sent.id, templateId: ORDER.id, status: 'sent', createdAt: '2026-11-25T05:01:00.000Z', sentAt: '2026-11-25T05:01:00.000Z' },
+        {
+          id: sent.id,
+          templateId: ORDER.id,
+          status: 'sent',
+          createdAt: '2026-11-25T05:01:00.000Z',
+          sentAt: '2026-11-25T05:01:00.000Z',
+          // The sandbox WeChat reported it delivered (subscribe_msg_sent_event).
+          delivery: { status: 'delivered', errorCode: 0, errorStatus: 'success', at: '2026-11-25T05:01:00.000Z' },
+        },
         { id: failed.id, templateId: ORDER.id, status: 'failed', reason: 'NO_CREDIT', createdAt: '2026-11-25T05:00:00.000Z' },
       ])
       expect(new Set([failed.id, sent.id, skipped.id, deferred.id]).size).toBe(4)
@@ -416,6 +427,26 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
     })
   })
 
+  describe('POST /sandbox/turn-off (the person turns a template off in WeChat\'s settings)', () => {
+    const turnOff = (templateIds: string[]): Promise<ContractAnswer> =>
+      request({ method: 'POST', url: '/sandbox/turn-off', token: alice.token, body: { templateIds } })
+
+    it('no quota and no credits are left, the last result is a reject, and the next order message is not sent', async () => {
+      await subscribe('consent-0001', { [ORDER.id]: 'accept' })
+      await subscribe('consent-0002', { [ORDER.id]: 'accept' })
+      at('2026-11-25T05:01:00.000Z')
+      expect(bodyOf(await turnOff([ORDER.id]), SandboxConsentResponse).quota).toEqual({ [ORDER.id]: 0 })
+      await service.settled()
+      expect(await subscriptions()).toEqual([{ templateId: ORDER.id, credits: 0, lastResult: 'reject', updatedAt: '2026-11-25T05:01:00.000Z' }])
+      expect(await event()).toEqual({ id: expect.any(String) as string, templateId: ORDER.id, status: 'failed', reason: 'NO_CREDIT' })
+    })
+
+    it('an unknown template is 400 UNKNOWN_TEMPLATE on templateIds.<n>; an empty list is 400 on templateIds', async () => {
+      expect(refusal(await turnOff([ORDER.id, RETIRED_TEMPLATE_ID]))).toEqual({ status: 400, code: 'UNKNOWN_TEMPLATE', field: 'templateIds.1' })
+      expect(refusal(await turnOff([]))).toEqual({ status: 400, code: 'VALIDATION_FAILED', field: 'templateIds' })
+    })
+  })
+
   describe('without a session', () => {
     const SESSION_ROUTES: readonly ContractRequest[] = [
       { method: 'GET', url: '/api/templates' },
@@ -426,6 +457,7 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
       { method: 'GET', url: '/api/me/messages' },
       { method: 'POST', url: '/api/events', body: EVENT },
       { method: 'POST', url: '/sandbox/subscriptions', body: { results: { [ORDER.id]: 'accept' } } },
+      { method: 'POST', url: '/sandbox/turn-off', body: { templateIds: [ORDER.id] } },
     ]
 
     it.each(SESSION_ROUTES)('$method $url is 401 UNAUTHORIZED, with no token or one never issued', async (route) => {

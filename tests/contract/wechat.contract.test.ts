@@ -4,8 +4,9 @@
  * (tests/contract/support/wechat-targets.ts). Where they disagree the sandbox is right.
  *
  * Compared: the outcome of each send (ok and msgid, or the errcode) with the calls it took, the
- * quota WeChat reports after each dialog answer, and login codes. WeChat's errmsg texts are not
- * compared: nothing reads them but the operator.
+ * quota WeChat reports after each dialog answer, login codes, and template management (the public
+ * library, adding and deleting). WeChat's errmsg texts are not compared: nothing reads them but the
+ * operator.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { SubscribeResult } from '../../src/domain/contract'
@@ -112,5 +113,57 @@ describe.each(WECHAT_TARGETS)('what the service relies on from WeChat: $name', (
       )
     expect(await errcodeOf(code)).toBe(40163)
     expect(await errcodeOf('0a1b2c3d4e5f60718293a4b5c6d7e8f9')).toBe(40029)
+  })
+
+  describe('template management', () => {
+    const errcodeOf = (call: Promise<unknown>): Promise<unknown> =>
+      call.then(
+        () => 'accepted',
+        (error: unknown) => (isWeChatError(error) ? error.errcode : error),
+      )
+
+    it('the categories, a page of their public titles and a title\'s keywords', async () => {
+      expect((await wechat.client.getCategories()).map((category) => category.id)).toEqual([612, 307, 411, 508, 1046])
+      expect(await wechat.client.getPublicTemplateTitles({ ids: [612, 1046], start: 3, limit: 2 })).toEqual({
+        count: 5,
+        titles: [
+          { tid: 1435, title: '退款成功通知', type: 2, categoryId: 612 },
+          { tid: 6107, title: '账户变动提醒', type: 3, categoryId: 1046 },
+        ],
+      })
+      expect((await wechat.client.getPublicTemplateKeywords(1221)).map((keyword) => [keyword.kid, keyword.rule])).toEqual([
+        [1, 'character_string'],
+        [2, 'amount'],
+        [3, 'thing'],
+        [4, 'time'],
+        [5, 'phrase'],
+      ])
+    })
+
+    it('refuses a bad page (200016, 200017), categories not the mini-program\'s (200019) and an unknown title (200014)', async () => {
+      expect(await errcodeOf(wechat.client.getPublicTemplateTitles({ ids: [612], start: -1, limit: 5 }))).toBe(200016)
+      expect(await errcodeOf(wechat.client.getPublicTemplateTitles({ ids: [612], start: 0, limit: 31 }))).toBe(200017)
+      expect(await errcodeOf(wechat.client.getPublicTemplateTitles({ ids: [999], start: 0, limit: 5 }))).toBe(200019)
+      expect(await errcodeOf(wechat.client.getPublicTemplateKeywords(9))).toBe(200014)
+    })
+
+    it('an added template is listed with its keywords in its content and can be sent; deleted, it is 40037, and a second delete 20002', async () => {
+      const id = await wechat.client.addTemplate({ tid: 1221, kidList: [2, 1], sceneDesc: '支付结果' })
+      const listed = (await wechat.client.getTemplateList()).find((template) => template.priTmplId === id)
+      expect(listed).toMatchObject({ title: '支付成功通知', type: 2, content: '支付金额:{{amount2.DATA}}\n订单号:{{character_string1.DATA}}\n' })
+      grant({ [id]: 'accept' })
+      const data = { amount2: { value: '128.00元' }, character_string1: { value: 'DD20261125001' } }
+      expect(shape(await send({ template_id: id, data }))).toEqual(SENT)
+      await wechat.client.deleteTemplate(id)
+      grant({ [id]: 'accept' })
+      expect(shape(await send({ template_id: id, data }))).toEqual(refused(40037))
+      expect(await errcodeOf(wechat.client.deleteTemplate(id))).toBe(20002)
+    })
+
+    it('refuses keywords the title does not have (200020), a scene longer than 15 characters (200021), an unknown title (200014)', async () => {
+      expect(await errcodeOf(wechat.client.addTemplate({ tid: 1221, kidList: [1, 9] }))).toBe(200020)
+      expect(await errcodeOf(wechat.client.addTemplate({ tid: 1221, kidList: [1, 2], sceneDesc: '一二三四五六七八九十一二三四五六' }))).toBe(200021)
+      expect(await errcodeOf(wechat.client.addTemplate({ tid: 9, kidList: [1, 2] }))).toBe(200014)
+    })
   })
 })

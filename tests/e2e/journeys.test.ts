@@ -73,7 +73,7 @@ async function open(): Promise<BrowserSession> {
 }
 
 describe('browser journeys', () => {
-  test('1: sign in, subscribe to two templates, advance an order: toast, 已发送 in 消息记录, the sandbox got exactly that message', async () => {
+  test('1: sign in, subscribe to two templates, advance an order: toast, 已送达 in 消息记录, the sandbox got exactly that message', async () => {
     const { page, problems, screenshot } = await open()
     await openApp(page, stack.url, '订阅中心')
     await signInAs(page, 'journey1')
@@ -110,10 +110,12 @@ describe('browser journeys', () => {
     await expect.poll(() => order.locator('.order-card__outcome-text').innerText(), { timeout: PATIENCE_MS }).toBe('已发送')
     await screenshot('journey-1-orders')
 
+    // The sandbox WeChat reports the delivery (subscribe_msg_sent_event) once it has the message.
+    await stack.settled()
     await goToTab(page, '消息记录')
     const row = currentPage(page).locator('.message-row').first()
     await row.waitFor({ timeout: PATIENCE_MS })
-    expect(await row.innerText()).toContain('已发送')
+    expect(await row.locator('.message-row__status').innerText()).toBe('已送达')
     expect(await row.innerText()).toContain(ORDER_STATUS.title)
 
     const user = await stack.signIn('journey1')
@@ -290,10 +292,11 @@ describe('browser journeys', () => {
     expect(received).toHaveLength(1)
     expect(received[0]).toMatchObject({ template_id: ORDER_STATUS.id, data: { phrase2: { value: '已支付' } } })
 
-    // Back on 消息记录 (the page reloads on show): 已发送.
+    // Back on 消息记录 (the page reloads on show), once WeChat reported the delivery: 已送达.
+    await stack.settled()
     await goToTab(page, '订单')
     await goToTab(page, '消息记录')
-    await expect.poll(() => row.locator('.message-row__status').innerText(), { timeout: PATIENCE_MS }).toBe('已发送')
+    await expect.poll(() => row.locator('.message-row__status').innerText(), { timeout: PATIENCE_MS }).toBe('已送达')
     expect(await row.locator('.message-row__detail').innerText()).toBe(`发送于 ${shanghaiDay(NEXT_MORNING)} 08:01`)
     await expectFitsPhoneWidth(page)
     await screenshot('journey-4-sent')
@@ -362,6 +365,54 @@ describe('browser journeys', () => {
 
     // The only errors: the two reports that got no answer.
     const unexpected = app.problems.filter((problem) => !/net::ERR_CONNECTION_(REFUSED|RESET) \(.*\/api\/consents\)$/.test(problem))
+    expect(unexpected).toEqual([])
+  })
+
+  test('6: the credit arrives through WeChat\'s popup event while the device\'s report cannot; counted once when it does; the message shows 已送达', async () => {
+    const app = await open()
+    await openApp(app.page, stack.url, '订阅中心')
+    await signInAs(app.page, 'journey6')
+    const user = await stack.signIn('journey6')
+    const credits = async (): Promise<number | undefined> =>
+      (await stack.subscriptions(user)).find((entry) => entry.templateId === ORDER_STATUS.id)?.credits
+
+    // The device's report never leaves the phone; WeChat's own push (the sandbox's, signed and
+    // encrypted, to /wechat/push) is all the service hears of the accept.
+    await app.page.route('**/api/consents', (route) => route.abort('connectionrefused'))
+    await templateCard(app.page, 'order_status').locator('#subscribe-order_status').tap()
+    await (await openedDialog(app.page)).getByTestId('dialog-allow').click()
+    await expectToast(app.page, `已订阅「${ORDER_STATUS.title}」，网络恢复后同步到服务`)
+    await stack.settled()
+    expect(await credits()).toBe(1)
+    const outbox = (await storedSlot(app.page, 'consent-outbox')) as { entries: unknown[] } | null
+    expect(outbox?.entries).toHaveLength(1)
+    await app.screenshot('journey-6-credit-from-wechat')
+
+    // The report gets through at last: the same accept, counted once.
+    await app.page.unroute('**/api/consents')
+    await app.reopen()
+    await openApp(app.page, stack.url, '订阅中心')
+    await expect.poll(() => templateCard(app.page, 'order_status').innerText(), { timeout: PATIENCE_MS }).toContain('剩余 1 次')
+    expect(await credits()).toBe(1)
+
+    // 订单: the message goes; WeChat reports it delivered; 消息记录 says so.
+    await goToTab(app.page, '订单')
+    await currentPage(app.page).locator('#place-order').tap()
+    const order = currentPage(app.page).locator('.order-card').first()
+    await order.locator('.order-card__advance').tap()
+    await expect.poll(() => order.locator('.order-card__outcome-text').innerText(), { timeout: PATIENCE_MS }).toBe('已发送')
+    await stack.settled()
+    await goToTab(app.page, '消息记录')
+    const row = currentPage(app.page).locator('.message-row').first()
+    await expect.poll(() => row.locator('.message-row__status').innerText(), { timeout: PATIENCE_MS }).toBe('已送达')
+    expect(await row.innerText()).toContain(ORDER_STATUS.title)
+    const [message] = await stack.messages(user)
+    expect(message).toMatchObject({ templateId: ORDER_STATUS.id, status: 'sent', delivery: { status: 'delivered', errorCode: 0, errorStatus: 'success' } })
+    await expectFitsPhoneWidth(app.page)
+    await app.screenshot('journey-6-delivered')
+
+    // The only errors: the reports the phone could not send.
+    const unexpected = app.problems.filter((problem) => !/net::ERR_CONNECTION_REFUSED \(.*\/api\/consents\)$/.test(problem))
     expect(unexpected).toEqual([])
   })
 })

@@ -19,7 +19,7 @@ function problem(env: Record<string, string>): ConfigError {
 describe('loadConfig', () => {
   it('defaults to sandbox mode on 127.0.0.1:8080 with the admin key from the file beside the database', () => {
     const asked: string[] = []
-    const config = loadConfig({}, { adminKeyFromFile: (path) => (asked.push(path), 'admin-key-from-the-file') })
+    const config = loadConfig({}, { adminKeyFromFile: (path) => (asked.push(path), 'admin-key-from-the-file'), generatePushSecret: (length) => 'S'.repeat(length) })
     expect(asked).toEqual(['data/admin-api-key'])
     expect(config).toEqual({
       port: 8080,
@@ -41,6 +41,8 @@ describe('loadConfig', () => {
       sessionsPerUser: 20,
       seedUsers: 500,
       trustProxy: [],
+      // The sandbox WeChat pushes in secure mode with secrets made up at this start.
+      push: { token: 'S'.repeat(32), aesKey: 'S'.repeat(43), confirmWindowMs: 600_000, generated: true },
       logLevel: 'info',
       staticDir: null,
     })
@@ -101,6 +103,13 @@ describe('loadConfig', () => {
     [{ DISPATCH_RATE: '0' }, 'DISPATCH_RATE'],
     [{ DISPATCH_RATE: 'fast' }, 'DISPATCH_RATE'],
     [{ DISPATCH_RATE: '-5' }, 'DISPATCH_RATE'],
+    [{ WECHAT_PUSH_TOKEN: 'ab' }, 'WECHAT_PUSH_TOKEN'],
+    [{ WECHAT_PUSH_TOKEN: 'a'.repeat(33) }, 'WECHAT_PUSH_TOKEN'],
+    [{ WECHAT_PUSH_TOKEN: 'token-with-dash' }, 'WECHAT_PUSH_TOKEN'],
+    [{ WECHAT_PUSH_TOKEN: 'Token0123', WECHAT_PUSH_AES_KEY: 'a'.repeat(42) }, 'WECHAT_PUSH_AES_KEY'],
+    [{ WECHAT_PUSH_TOKEN: 'Token0123', WECHAT_PUSH_AES_KEY: `${'a'.repeat(42)}=` }, 'WECHAT_PUSH_AES_KEY'],
+    [{ CONSENT_CONFIRM_WINDOW_S: '0' }, 'CONSENT_CONFIRM_WINDOW_S'],
+    [{ CONSENT_CONFIRM_WINDOW_S: '10m' }, 'CONSENT_CONFIRM_WINDOW_S'],
   ])('names the bad variable: %j', (env, variable) => {
     const error = problem(env)
     expect(error.variable).toBe(variable)
@@ -134,6 +143,39 @@ describe('loadConfig', () => {
     expect(problem({ TRUST_PROXY: 'proxy.internal' }).message).toBe(
       '配置错误：环境变量 TRUST_PROXY 中的 "proxy.internal" 不是 IP 地址或网段（如 10.0.0.0/8）（当前为 "proxy.internal"）',
     )
+  })
+
+  it('message push: off with a real AppID until WECHAT_PUSH_TOKEN is set; the AES key is for compatible and secure mode', () => {
+    expect(loadConfig(REAL).push).toBeNull()
+    expect(loadConfig({ ...REAL, WECHAT_PUSH_TOKEN: 'Token0123' }).push).toEqual({ token: 'Token0123', aesKey: null, confirmWindowMs: 600_000, generated: false })
+    const aesKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
+    expect(loadConfig({ ...REAL, WECHAT_PUSH_TOKEN: 'Token0123', WECHAT_PUSH_AES_KEY: aesKey, CONSENT_CONFIRM_WINDOW_S: '120' }).push).toEqual({
+      token: 'Token0123',
+      aesKey,
+      confirmWindowMs: 120_000,
+      generated: false,
+    })
+    // In sandbox mode a Token given is the one the sandbox WeChat signs with.
+    expect(loadConfig({ WECHAT_PUSH_TOKEN: 'Token0123' }, { adminKeyFromFile: () => 'admin-key-from-the-file' }).push).toMatchObject({ token: 'Token0123', aesKey: null, generated: false })
+  })
+
+  it('an EncodingAESKey without a Token names WECHAT_PUSH_TOKEN, and neither secret is ever repeated', () => {
+    const aesKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
+    const error = problem({ ...REAL, WECHAT_PUSH_AES_KEY: aesKey })
+    expect(error.variable).toBe('WECHAT_PUSH_TOKEN')
+    expect(error.message).toBe('配置错误：环境变量 WECHAT_PUSH_TOKEN 未设置：设置了 WECHAT_PUSH_AES_KEY 时必须同时设置消息推送的 Token')
+    expect(problem({ ...REAL, WECHAT_PUSH_TOKEN: 'bad token!' }).message).not.toContain('bad token!')
+    expect(problem({ ...REAL, WECHAT_PUSH_TOKEN: 'Token0123', WECHAT_PUSH_AES_KEY: aesKey.slice(1) }).message).not.toContain(aesKey.slice(1))
+  })
+
+  it('sandbox mode makes up a new push Token and EncodingAESKey at each start', () => {
+    const fromFile = { adminKeyFromFile: () => 'admin-key-from-the-file' }
+    const first = loadConfig({}, fromFile).push
+    const second = loadConfig({}, fromFile).push
+    expect(first?.token).toMatch(/^[A-Za-z0-9]{32}$/)
+    expect(first?.aesKey).toMatch(/^[A-Za-z0-9]{43}$/)
+    expect(second?.token).not.toBe(first?.token)
+    expect(second?.aesKey).not.toBe(first?.aesKey)
   })
 
   it('an AppID without a secret names WECHAT_SECRET', () => {

@@ -13,7 +13,9 @@
  * `failed` NO_CREDIT, `skipped` DAILY_LIMIT, `deferred` inside quiet hours (Asia/Shanghai), else
  * `sent`, spending one credit of a one-time template. In sandbox mode WeChat is the sandbox WeChat,
  * with its own quota (server/wechat/sandbox/quota.ts): a send it has no quota for fails with 43101
- * (and the credits go to 0), as in the service.
+ * (and the credits go to 0), as in the service; a message it accepts shows as delivered, as the
+ * sandbox WeChat's subscribe_msg_sent_event makes it; POST /sandbox/turn-off turns templates off as
+ * its subscribe_msg_change_event does (credits 0, last result reject).
  *
  * tests/contract/service.contract.test.ts runs the same HTTP scenarios against this fake and the real
  * service. What the fake does not have: the admin API, /sandbox/received, /sandbox/clock (tests
@@ -35,6 +37,7 @@ import {
   SandboxCodeResponse,
   SandboxConsentRequest,
   SandboxConsentResponse,
+  SandboxTurnOffRequest,
   ServiceInfo,
   SessionRequest,
   SessionResponse,
@@ -55,6 +58,7 @@ import {
   claimOneCredit,
   creditChangeAfterFailedSend,
   creditChangeForConsent,
+  creditChangeForTurnOff,
   sendConsumesCredit,
   type CreditChange,
 } from '../../server/ledger/rules'
@@ -85,6 +89,7 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, 'open' | 'session'
   '/api/me/messages': { GET: 'session' },
   '/api/events': { POST: 'session' },
   '/sandbox/subscriptions': { POST: 'session' },
+  '/sandbox/turn-off': { POST: 'session' },
 }
 
 export interface ServiceRequest {
@@ -292,6 +297,8 @@ export class FakeService {
         return this.orderEvent(openid, parsed(EventRequest, body))
       case 'POST /sandbox/subscriptions':
         return this.sandboxConsent(openid, parsed(SandboxConsentRequest, body).results)
+      case 'POST /sandbox/turn-off':
+        return this.sandboxTurnOff(openid, parsed(SandboxTurnOffRequest, body).templateIds)
       default:
         throw new Error(`route ${route} is listed in ROUTES but not answered`)
     }
@@ -414,7 +421,7 @@ export class FakeService {
   }
 
   /** The pipeline's way: the service's eligibility rule, then the credit claim, then WeChat. */
-  private deliver(openid: string, template: Template, now: Date): Pick<MyMessage, 'status' | 'reason' | 'sentAt' | 'deliverAfter'> {
+  private deliver(openid: string, template: Template, now: Date): Pick<MyMessage, 'status' | 'reason' | 'sentAt' | 'deliverAfter' | 'delivery'> {
     const user = this.user(openid)
     const today = localDayKey(now, QUIET_HOURS_TIME_ZONE)
     const sentToday = user.messages.filter(
@@ -443,16 +450,34 @@ export class FakeService {
     }
     const consumes = sendConsumesCredit(template.kind)
     if (consumes) this.changeCredits(openid, template.id, { type: 'set', value: claimOneCredit(held) ?? 0 })
-    if (this.sandbox && !this.wechatQuota.spend(openid, template)) {
+    if (!this.sandbox) return { status: 'sent', sentAt: now.toISOString() }
+    if (!this.wechatQuota.spend(openid, template)) {
       this.changeCredits(openid, template.id, creditChangeAfterFailedSend(consumes, NO_CONSENT_ERRCODE))
       return { status: 'failed', reason: errcodeReason(NO_CONSENT_ERRCODE) }
     }
-    return { status: 'sent', sentAt: now.toISOString() }
+    // The sandbox WeChat reports each message it accepted delivered.
+    return { status: 'sent', sentAt: now.toISOString(), delivery: { status: 'delivered', errorCode: 0, errorStatus: 'success', at: now.toISOString() } }
   }
 
   private sandboxConsent(openid: string, results: Record<string, SubscribeResult>): SandboxConsentResponse {
     const answers = this.knownTemplates(results)
     const quota = this.wechatQuota.grant(openid, Object.fromEntries(answers.map(([template, result]) => [template.id, result])))
+    return checked(SandboxConsentResponse, { quota })
+  }
+
+  /** What the sandbox WeChat's change event does: no quota, credits 0, the last result a reject. */
+  private sandboxTurnOff(openid: string, templateIds: string[]): SandboxConsentResponse {
+    templateIds.forEach((templateId, index) => {
+      if (!this.templates.some((template) => template.id === templateId)) {
+        throw new AnswerError(400, 'UNKNOWN_TEMPLATE', `templateIds.${index}: 没有这个模板 ID（${templateId}）`, `templateIds.${index}`)
+      }
+    })
+    const quota: Record<string, number> = {}
+    for (const templateId of templateIds) {
+      this.wechatQuota.turnOff(openid, templateId)
+      quota[templateId] = this.sandboxQuota(openid, templateId)
+      this.changeCredits(openid, templateId, creditChangeForTurnOff(), 'reject')
+    }
     return checked(SandboxConsentResponse, { quota })
   }
 

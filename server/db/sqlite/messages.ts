@@ -69,6 +69,7 @@ function summaryOf(row: MessageRow): MessageSummary {
     createdAt: new Date(row.created_at),
     sentAt: optionalDate(row.sent_at),
     deliverAfter: optionalDate(row.deliver_after),
+    msgid: optional(row.msgid),
   }
 }
 
@@ -205,7 +206,6 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     idempotencyKey: optional(row.idempotency_key),
     requestFingerprint: optional(row.request_fingerprint),
     source: row.source as MessageSource,
-    msgid: optional(row.msgid),
     creditSpent: row.credit_spent === 1,
     requeues: row.requeues,
     attempts: attemptsOf.all(row.id).map((attempt) => ({ ...attempt, at: new Date(attempt.at) })),

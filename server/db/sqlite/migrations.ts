@@ -203,6 +203,44 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 5,
+    name: 'WeChat push events (popup, change, sent), device reports awaiting them, messages by msgid',
+    sql: `
+      CREATE TABLE wechat_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_key TEXT NOT NULL UNIQUE,
+        event TEXT NOT NULL,
+        openid TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        popup_scene TEXT,
+        msgid TEXT,
+        error_code INTEGER,
+        error_status TEXT,
+        created_at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        awaiting_report INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX wechat_events_awaiting ON wechat_events (openid, template_id, seq) WHERE awaiting_report = 1;
+      CREATE INDEX wechat_events_by_msgid ON wechat_events (msgid, seq) WHERE msgid IS NOT NULL;
+
+      CREATE TABLE consent_reports (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        openid TEXT NOT NULL,
+        consent_id TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('unconfirmed', 'confirmed', 'withdrawn', 'void')),
+        event_key TEXT,
+        reported_at INTEGER NOT NULL,
+        settled_at INTEGER
+      );
+      CREATE INDEX consent_reports_unconfirmed ON consent_reports (openid, template_id, seq) WHERE state = 'unconfirmed';
+      CREATE INDEX consent_reports_due ON consent_reports (reported_at, seq) WHERE state = 'unconfirmed';
+
+      CREATE INDEX messages_by_msgid ON messages (msgid) WHERE msgid IS NOT NULL;
+    `,
+  },
+  {
     version: 7,
     name: 'operator sessions of the console; message history and attempts by time (the console charts)',
     // 5 and 6 are the push events' (issue 9). An operator session is stored by its token's hash, as

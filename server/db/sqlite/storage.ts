@@ -8,6 +8,7 @@ import type { Clock } from '../../wechat/types'
 import type { Storage } from '../storage'
 import { createSqliteCampaignRepository } from './campaigns'
 import { openSqliteDatabase, type SqliteDatabase } from './database'
+import { createSqliteDeliveryRepository } from './deliveries'
 import { createSqliteLedgerRepository } from './ledger'
 import { createSqliteMessageRepository } from './messages'
 import { createSqliteOperatorSessionRepository } from './operator-sessions'
@@ -32,6 +33,7 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     ledger: createSqliteLedgerRepository(db),
     preferences: createSqlitePreferencesRepository(db),
     messages: createSqliteMessageRepository(db),
+    deliveries: createSqliteDeliveryRepository(db),
     outcomes: createSqliteOutcomeRepository(db),
     campaigns: createSqliteCampaignRepository(db),
     users: createSqliteUserRepository(db),

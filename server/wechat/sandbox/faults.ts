@@ -20,6 +20,11 @@ export interface SandboxFaults {
   failNext?: { errcode: number | 'reset'; count: number }
   /** Expire every token issued so far, at once (the next calls with them get 42001). */
   expireTokens?: true
+  /**
+   * The next `count` accepted sends are reported undelivered: their subscribe_msg_sent_event carries
+   * this ErrorCode and ErrorStatus (e.g. `fail:user refuse`) instead of 0 and `success`.
+   */
+  failDeliveries?: { errorCode: number; errorStatus: string; count: number }
 }
 
 /** The switches as they are now. */
@@ -36,6 +41,8 @@ export interface FaultSwitches {
   latencyMs(): number
   /** The fault this send call meets, if one is due: a WeChat errcode, -2 (HTTP 502), or a dropped connection. */
   nextSendFault(): number | 'reset' | null
+  /** What the next accepted send's delivery report says. */
+  nextDelivery(): { errorCode: number; errorStatus: string }
 }
 
 export function createFaultSwitches(): FaultSwitches {
@@ -43,13 +50,25 @@ export function createFaultSwitches(): FaultSwitches {
   let busyRate = 0
   let busyAccumulator = 0
   let failNext: { errcode: number | 'reset'; left: number } | null = null
+  let failDeliveries: { errorCode: number; errorStatus: string; left: number } | null = null
   return {
     set(faults) {
       if (faults.latencyMs !== undefined) latencyMs = faults.latencyMs
       if (faults.busyRate !== undefined) busyRate = faults.busyRate
       if (faults.failNext) failNext = faults.failNext.count > 0 ? { errcode: faults.failNext.errcode, left: faults.failNext.count } : null
+      if (faults.failDeliveries) {
+        const { count, ...report } = faults.failDeliveries
+        failDeliveries = count > 0 ? { ...report, left: count } : null
+      }
     },
     latencyMs: () => latencyMs,
+    nextDelivery() {
+      if (failDeliveries === null) return { errorCode: 0, errorStatus: 'success' }
+      const { errorCode, errorStatus } = failDeliveries
+      failDeliveries.left -= 1
+      if (failDeliveries.left === 0) failDeliveries = null
+      return { errorCode, errorStatus }
+    },
     current: () => ({ latencyMs, busyRate, failNext: failNext === null ? null : { ...failNext } }),
     nextSendFault() {
       if (failNext !== null && failNext.left > 0) {

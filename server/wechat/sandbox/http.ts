@@ -1,7 +1,8 @@
 /**
  * The sandbox's HTTP side: a loopback server that routes WeChat's paths to the sandbox's parts and
  * answers as WeChat does (HTTP 200 and JSON; 44002 / 47001 for a body it cannot read). A fault can
- * delay the answer, drop the connection or answer 502 instead.
+ * delay the answer, drop the connection or answer 502 instead. Bodies are JSON, or form-urlencoded
+ * where WeChat asks for that (addtemplate).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -16,6 +17,8 @@ export interface SandboxRequest {
   query: URLSearchParams
   /** The JSON body (POST); throws a BadRequest answer when it cannot be read. */
   json(): Promise<Record<string, unknown>>
+  /** The form-urlencoded body (POST), or null when the request is not `application/x-www-form-urlencoded`. */
+  form(): Promise<URLSearchParams | null>
 }
 
 export type SandboxRoutes = Record<string, (request: SandboxRequest) => RouteAnswer | Promise<RouteAnswer>>
@@ -27,7 +30,7 @@ class BadRequest extends Error {
   }
 }
 
-async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of request) {
@@ -36,10 +39,21 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
     if (size > MAX_BODY_BYTES) throw new BadRequest(fail(44002, 'empty post data or post data too long'))
     chunks.push(buffer)
   }
-  if (size === 0) throw new BadRequest(fail(44002, 'empty post data'))
+  return Buffer.concat(chunks)
+}
+
+async function readForm(request: IncomingMessage): Promise<URLSearchParams | null> {
+  const type = request.headers['content-type'] ?? ''
+  if (!/^application\/x-www-form-urlencoded\b/i.test(type)) return null
+  return new URLSearchParams((await readBody(request)).toString('utf8'))
+}
+
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readBody(request)
+  if (body.length === 0) throw new BadRequest(fail(44002, 'empty post data'))
   let parsed: unknown
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    parsed = JSON.parse(body.toString('utf8'))
   } catch {
     throw new BadRequest(fail(47001, 'data format error'))
   }
@@ -62,7 +76,7 @@ export function createSandboxServer(routes: SandboxRoutes, latencyMs: () => numb
     const route = routes[`${request.method ?? 'GET'} ${requestUrl.pathname}`]
     if (!route) return fail(40066, 'invalid url')
     try {
-      return await route({ query: requestUrl.searchParams, json: () => readJson(request) })
+      return await route({ query: requestUrl.searchParams, json: () => readJson(request), form: () => readForm(request) })
     } catch (error) {
       if (error instanceof BadRequest) return error.answer
       throw error

@@ -5,7 +5,7 @@
  * sends until a reject or ban.
  */
 import type { SubscribeResult, Template } from '../../../src/domain/contract'
-import { applyCreditChange, claimOneCredit, creditChangeForConsent, sendConsumesCredit } from '../../ledger/rules'
+import { applyCreditChange, claimOneCredit, creditChangeForConsent, creditChangeForTurnOff, sendConsumesCredit } from '../../ledger/rules'
 
 export interface SandboxQuota {
   /** What the person answered in the dialog; returns the quota per template id (unknown ids: 0, unchanged). */
@@ -15,6 +15,8 @@ export interface SandboxQuota {
   restore(openid: string, templateId: string, quota: number): void
   /** Uses the quota for one send; false when there is none (WeChat answers 43101). */
   spend(openid: string, template: Template): boolean
+  /** The person turned the template off in 服务通知's settings: no quota left. */
+  turnOff(openid: string, templateId: string): number
 }
 
 export function createSandboxQuota(templates: ReadonlyMap<string, Template>): SandboxQuota {
@@ -41,6 +43,10 @@ export function createSandboxQuota(templates: ReadonlyMap<string, Template>): Sa
         left[templateId] = quota(openid, templateId)
       }
       return left
+    },
+    turnOff(openid, templateId) {
+      of(openid).set(templateId, applyCreditChange(quota(openid, templateId), creditChangeForTurnOff()))
+      return quota(openid, templateId)
     },
     restore(openid, templateId, count) {
       if (!of(openid).has(templateId)) of(openid).set(templateId, count)

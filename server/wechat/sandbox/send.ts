@@ -34,6 +34,8 @@ export function createSandboxSend(options: {
   login: SandboxLogin
   quota: SandboxQuota
   clock: Clock
+  /** Told of each message accepted, after the answer is made (the sandbox pushes its delivery). */
+  onAccepted?: (message: SentMessage) => void
 }): SandboxSend {
   const { templates, pages, tokens, login, quota, clock } = options
   const accepted: SentMessage[] = []
@@ -65,6 +67,7 @@ export function createSandboxSend(options: {
       if (state !== undefined) message.miniprogram_state = state as SentMessage['miniprogram_state']
       if (lang !== undefined) message.lang = lang as SentMessage['lang']
       accepted.push(message)
+      options.onAccepted?.(message)
       return ok({ msgid })
     },
     received: () => [...accepted],

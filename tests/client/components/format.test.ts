@@ -6,6 +6,8 @@ import {
   formatClock,
   formatDateTime,
   messageDetail,
+  messageStatusLabel,
+  messageTone,
   outcomeLabel,
   reasonText,
 } from '@/components/format'
@@ -44,6 +46,17 @@ describe('what the pages show', () => {
     expect(messageDetail({ ...base, status: 'sent', sentAt: '2026-11-25T05:00:03.000Z' })).toBe('发送于 11月25日 13:00')
     expect(messageDetail({ ...base, status: 'deferred' })).toBe('免打扰时段结束后发送')
     expect(messageDetail({ ...base, status: 'queued' })).toBe('创建于 11月25日 13:00')
+  })
+
+  it('a sent message WeChat reported on is 已送达 or 未送达', () => {
+    const sent = { id: 'm', templateId: 't', status: 'sent' as const, createdAt: '2026-11-25T05:00:00.000Z', sentAt: '2026-11-25T05:00:03.000Z' }
+    const at = '2026-11-25T05:00:04.000Z'
+    expect([messageStatusLabel(sent), messageTone(sent)]).toEqual(['已发送', 'success'])
+    const delivered = { ...sent, delivery: { status: 'delivered' as const, errorCode: 0, errorStatus: 'success', at } }
+    expect([messageStatusLabel(delivered), messageTone(delivered), messageDetail(delivered)]).toEqual(['已送达', 'success', '发送于 11月25日 13:00'])
+    const refused = { ...sent, delivery: { status: 'failed' as const, errorCode: 10005, errorStatus: 'fail:user refuse', at } }
+    expect([messageStatusLabel(refused), messageTone(refused), messageDetail(refused)]).toEqual(['未送达', 'danger', '发送于 11月25日 13:00，微信没能送达'])
+    expect(messageStatusLabel({ ...sent, status: 'deferred' })).toBe('待发送（免打扰）')
   })
 
   it('labels credits by kind and categories by name', () => {

@@ -9,6 +9,8 @@
  *
  * Both are driven over HTTP only. Sign-in is POST /sandbox/code → POST /api/session on both; time
  * moves through the one injected clock both read (the service's clock and its sandbox WeChat's).
+ * The real service's sandbox WeChat pushes its events (popup, change, sent) without waiting:
+ * `settled()` waits until the service has answered them; the fake applies them at once.
  */
 import { SandboxCodeResponse, SessionResponse } from '../../../src/domain/contract'
 import { createManualClock, type ManualClock } from '../../../server/clock'
@@ -37,6 +39,8 @@ export interface ServiceDriver {
   signIn(user: string): Promise<SignedIn>
   /** The clock the service (and its WeChat) reads; starts at 2026-11-25 13:00 in Shanghai. */
   readonly clock: ManualClock
+  /** Resolves once the service has answered every push its WeChat made so far. */
+  settled(): Promise<void>
   close(): Promise<void>
 }
 
@@ -73,7 +77,7 @@ export const realService: ServiceTarget = {
       const response = await service.app.inject({ method, url, headers: headers(token), ...(body !== undefined && { payload: body as object }) })
       return { statusCode: response.statusCode, body: response.body === '' ? undefined : (JSON.parse(response.body) as unknown) }
     }
-    return { request, signIn: signInOver(request), clock, close: () => service.close() }
+    return { request, signIn: signInOver(request), clock, settled: () => service.settled(), close: () => service.close() }
   },
 }
 
@@ -86,7 +90,7 @@ export const fakeService: ServiceTarget = {
       const answer = fake.handle({ method, url, header: headers(token), ...(body !== undefined && { data: body }) })
       return { statusCode: answer.statusCode, body: answer.data }
     }
-    return { request, signIn: signInOver(request), clock, close: async () => {} }
+    return { request, signIn: signInOver(request), clock, settled: async () => {}, close: async () => {} }
   },
 }
 

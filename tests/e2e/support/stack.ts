@@ -6,7 +6,9 @@
  * The journey can stop the service and start it again on the same port with the same database (the
  * sandbox WeChat, which plays WeChat itself, stays up), move the service's clock, run the scheduler,
  * and read what the sandbox WeChat received. The scheduler's interval is not running: a journey runs
- * it when it means to (POST /sandbox/scheduler/run), so nothing moves behind its back.
+ * it when it means to (POST /sandbox/scheduler/run), so nothing moves behind its back. The sandbox
+ * WeChat pushes its events (popup, change, sent) to the service over HTTP, in secure mode, without
+ * waiting: `settled()` waits until the service has answered them.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, rmSync } from 'node:fs'
@@ -73,6 +75,8 @@ export interface Stack {
   runScheduler(): Promise<number>
   /** What the sandbox WeChat accepted, in order. */
   received(): Promise<ReceivedMessage[]>
+  /** Resolves once the service has answered every push the sandbox WeChat made so far. */
+  settled(): Promise<void>
   /** Signs the test user in through the API, as the H5 app does (same openid as the app's session). */
   signIn(user: string): Promise<SignedInUser>
   subscriptions(user: SignedInUser): Promise<SubscriptionList>
@@ -199,6 +203,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return (await call<{ processed: number }>(base(), 'POST', '/sandbox/scheduler/run')).processed
     },
     received: () => call<ReceivedMessage[]>(base(), 'GET', '/sandbox/received'),
+    settled: () => sandbox.push.settled(),
     async signIn(user) {
       const { code } = await call<{ code: string }>(base(), 'POST', '/sandbox/code', { user })
       const session = await call<SessionResponse>(base(), 'POST', '/api/session', { code })

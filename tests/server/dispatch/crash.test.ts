@@ -106,8 +106,10 @@ describe('a SIGKILL in the middle of a burst of sends', () => {
     const openids: string[] = []
     for (let i = 0; i < PEOPLE; i += 1) openids.push(await person(first, i))
 
-    // WeChat answers slowly: the dispatcher has CONCURRENCY calls out at any moment.
-    sandbox.setFaults({ latencyMs: 40 })
+    // WeChat answers slowly: the dispatcher has CONCURRENCY calls out at any moment, and the burst
+    // (400 / 16 × 150 ms, about 4 s) cannot be over before its 400 POSTs are answered, even on a
+    // machine busy with the rest of the suite (with 40 ms it sometimes was, and the kill came too late).
+    sandbox.setFaults({ latencyMs: 150 })
     const total = PEOPLE * PER_PERSON
     const queued = await Promise.all(
       Array.from({ length: total }, async (_, n) => {

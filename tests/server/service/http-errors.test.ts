@@ -33,7 +33,7 @@ describe('paths and methods', () => {
 
   it('a method the path does not have is 405 with Allow listing the ones it has', async () => {
     const cases = [
-      ['DELETE', '/api/templates', 'GET, HEAD', 'GET、HEAD'],
+      ['PUT', '/api/templates', 'GET, HEAD, POST', 'GET、HEAD、POST'],
       ['GET', '/api/consents', 'POST', 'POST'],
       ['POST', '/api/me/preferences', 'GET, HEAD, PUT', 'GET、HEAD、PUT'],
       ['PATCH', '/api/messages/m-1?x=1', 'GET, HEAD', 'GET、HEAD'],

@@ -142,8 +142,10 @@ describe('sandbox mode end to end', () => {
     expect(service.sandbox.stats().sendCalls).toBe(50)
     expect(await credits(alice)).toBe(0)
     expect(service.sandbox.quota(alice.openid, ORDER_STATUS.id)).toBe(0)
+    // The sandbox WeChat reported each of the 50 delivered (subscribe_msg_sent_event).
+    await service.settled()
     const stats = await service.app.inject({ method: 'GET', url: '/api/stats', headers: adminHeaders })
-    expect(stats.json()).toEqual({ byStatus: { sent: 50, failed: 150 }, byErrcode: { '0': 50 } })
+    expect(stats.json()).toEqual({ byStatus: { sent: 50, failed: 150 }, byErrcode: { '0': 50 }, byDelivery: { delivered: 50, failed: 0 } })
   })
 
   it('a token expiry in the middle of a burst causes exactly one refresh and every send goes through', async () => {
@@ -252,6 +254,7 @@ describe('sandbox mode end to end', () => {
     expect(run.json()).toEqual({ processed: 1 })
     expect(service.sandbox.received().map((message) => message.data.time4?.value)).toEqual(['2026年11月25日 23:30'])
 
+    await service.settled()
     const mine = await service.app.inject({ method: 'GET', url: '/api/me/messages', headers: { authorization: alice.authorization } })
     expect(mine.json()).toEqual([
       {
@@ -260,6 +263,7 @@ describe('sandbox mode end to end', () => {
         status: 'sent',
         createdAt: '2026-11-25T15:30:00.000Z',
         sentAt: '2026-11-26T00:00:30.000Z',
+        delivery: { status: 'delivered', errorCode: 0, errorStatus: 'success', at: '2026-11-26T00:00:30.000Z' },
       },
     ])
     const back = await service.app.inject({ method: 'PUT', url: '/sandbox/clock', payload: { now: null } })

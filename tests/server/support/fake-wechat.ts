@@ -6,8 +6,9 @@
  * unknown template, 40003 for an unknown openid, msgids as strings; a login code is good once (40029
  * unknown, 40163 used). `failNext` scripts the final answer of the next sends (e.g. -1 after retries
  * exhausted); `hold` keeps sends in flight until released, as a process that dies mid-call would
- * leave them. tests/contract/wechat.contract.test.ts proves it against the real client and the
- * sandbox WeChat.
+ * leave them. Template management answers from the sandbox WeChat's own public library
+ * (server/wechat/sandbox/library.ts), WeChat's errcodes as WeChatErrors. tests/contract/wechat.contract.test.ts
+ * proves it against the real client and the sandbox WeChat.
  */
 import type { SubscribeResult, Template } from '../../../src/domain/contract'
 import { validateMessageData } from '../../../src/domain/keywords'
@@ -20,7 +21,18 @@ import {
   type WeChatClient,
   type WeChatTemplate,
 } from '../../../server/wechat/types'
+import type { WeChatAnswer } from '../../../server/wechat/sandbox/answers'
+import { createSandboxLibrary } from '../../../server/wechat/sandbox/library'
 import { createSandboxQuota } from '../../../server/wechat/sandbox/quota'
+import { templateList } from '../../../server/wechat/sandbox/send'
+
+/** The fields of an answer with errcode 0; a WeChatError for any other. */
+function answered(answer: WeChatAnswer): Record<string, unknown> {
+  if (answer.errcode !== 0) throw new WeChatError(answer.errcode, answer.errmsg)
+  return answer
+}
+
+const listOf = (answer: WeChatAnswer): Array<Record<string, unknown>> => answered(answer).data as Array<Record<string, unknown>>
 
 export interface FakeWeChat extends WeChatClient {
   issueCode(user: string): string
@@ -42,6 +54,7 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
   const codes = new Map<string, { openid: string; used: boolean }>()
   const openids = new Set<string>()
   const quotas = createSandboxQuota(templates)
+  const library = createSandboxLibrary(templates)
   const accepted: SubscribeMessage[] = []
   const scripted: { errcode: number; attempts: number }[] = []
   let held: Promise<void> | null = null
@@ -121,7 +134,32 @@ export function createFakeWeChat(options: { templates: readonly Template[]; page
       return { ok: true, msgid: String(nextMsgid++), attempts: [{ at, errcode: 0, errmsg: 'ok' }] }
     },
     async getTemplateList(): Promise<WeChatTemplate[]> {
-      return []
+      return listOf(templateList(templates.values())) as unknown as WeChatTemplate[]
+    },
+    async getCategories() {
+      return listOf(library.categories()).map((entry) => ({ id: Number(entry.id), name: String(entry.name) }))
+    },
+    async getPublicTemplateTitles({ ids, start, limit }) {
+      const answer = library.titles(new URLSearchParams({ ids: ids.join(','), start: String(start), limit: String(limit) }))
+      const titles = listOf(answer).map((entry) => ({ tid: Number(entry.tid), title: String(entry.title), type: entry.type === 3 ? (3 as const) : (2 as const), categoryId: Number(entry.categoryId) }))
+      return { count: Number(answered(answer).count), titles }
+    },
+    async getPublicTemplateKeywords(tid) {
+      return listOf(library.keywords(new URLSearchParams({ tid: String(tid) }))).map((entry) => ({
+        kid: Number(entry.kid),
+        name: String(entry.name),
+        example: String(entry.example),
+        rule: String(entry.rule),
+      }))
+    },
+    async addTemplate({ tid, kidList, sceneDesc }) {
+      const form = new URLSearchParams({ tid: String(tid) })
+      for (const kid of kidList) form.append('kidList', String(kid))
+      if (sceneDesc !== undefined) form.set('sceneDesc', sceneDesc)
+      return String(answered(library.add(form)).priTmplId)
+    },
+    async deleteTemplate(priTmplId) {
+      answered(library.remove({ priTmplId }))
     },
   }
 }

@@ -1,9 +1,10 @@
 /**
- * Builds the service for a test: a fresh SQLite file in os.tmpdir(), a test configuration, a clock
- * the test moves, captured logs, and either the in-process fake WeChat or the given client.
+ * Builds the service for a test: a fresh SQLite file and a copy of the catalogue file in os.tmpdir()
+ * (template management writes it), a test configuration, a clock the test moves, captured logs, and
+ * either the in-process fake WeChat or the given client.
  */
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
@@ -15,6 +16,7 @@ import { createAdjustableClock, createManualClock, type AdjustableClock, type Ma
 import { loadConfig, type Config } from '../../../server/config'
 import { createSqliteStorage, type SqliteStorage } from '../../../server/db/sqlite/storage'
 import { createWeChatClient } from '../../../server/wechat/client'
+import { formatCatalogue } from '../../../server/templates/catalogue'
 import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
 import type { WeChatClient } from '../../../server/wechat/types'
 import { sampleData, templateByKey, TEMPLATES } from '../../support/templates'
@@ -53,6 +55,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export interface TestService {
   app: FastifyInstance
   storage: SqliteStorage
+  /** The catalogue file of this service (a copy in the temp directory). */
+  templatesFile: string
   /** The base clock the test moves; `clock` (the service's) follows it. */
   manual: ManualClock
   clock: AdjustableClock
@@ -80,12 +84,16 @@ export async function startService(options: TestServiceOptions): Promise<TestSer
   const clock = options.extra?.clock ?? createAdjustableClock(manual)
   const databasePath = options.databasePath ?? tempDatabasePath()
   const storage = options.storage ?? createSqliteStorage(databasePath, clock)
+  const templates = options.templates ?? TEMPLATES
+  const templatesFile = `${databasePath}.templates.json`
+  writeFileSync(templatesFile, formatCatalogue([...templates]))
   const logs: string[] = []
   const app = await buildApp({
     config: options.config ?? testConfig(options.sandbox ? {} : { WECHAT_APPID: 'wx0123456789abcdef', WECHAT_SECRET: 'secret0123456789abcdef' }),
     storage,
     wechat: options.wechat,
-    templates: options.templates ?? TEMPLATES,
+    templates,
+    templatesFile,
     pages: PAGES,
     clock,
     logStream: { write: (line) => void logs.push(line) },
@@ -97,6 +105,7 @@ export async function startService(options: TestServiceOptions): Promise<TestSer
   return {
     app,
     storage,
+    templatesFile,
     manual,
     clock,
     logs,
@@ -105,6 +114,7 @@ export async function startService(options: TestServiceOptions): Promise<TestSer
       await app.close()
       storage.close()
       if (!options.keepDatabase) removeDatabase(databasePath)
+      rmSync(templatesFile, { force: true })
     },
   }
 }
@@ -144,6 +154,8 @@ export function errorOf(response: LightMyRequestResponse, status: number): { cod
 export interface SandboxService extends TestService {
   sandbox: SandboxWeChat
   pool: Pool
+  /** Resolves once every push the sandbox WeChat made so far was answered (or given up). */
+  settled(): Promise<void>
 }
 
 /**
@@ -155,7 +167,8 @@ export async function startSandboxService(options: Partial<TestServiceOptions> =
   const manual = options.manual ?? createManualClock(NOON_SHANGHAI)
   const clock = createAdjustableClock(manual)
   const credentials = { appId: 'wx5a4db0c0ffee0000', secret: randomBytes(16).toString('hex') }
-  const sandbox = createSandboxWeChat({ ...credentials, templates: [...(options.templates ?? TEMPLATES)], pages: PAGES, clock })
+  // A push WeChat would try again a second later is tried again at once.
+  const sandbox = createSandboxWeChat({ ...credentials, templates: [...(options.templates ?? TEMPLATES)], pages: PAGES, clock, pushSleep: async () => {} })
   const url = await sandbox.listen()
   const pool = new Pool(url, { connections: 16 })
   const databasePath = options.databasePath ?? tempDatabasePath()
@@ -183,6 +196,7 @@ export async function startSandboxService(options: Partial<TestServiceOptions> =
     ...service,
     sandbox,
     pool,
+    settled: () => sandbox.push.settled(),
     async close() {
       await service.close()
       await pool.close()

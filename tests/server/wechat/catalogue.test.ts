@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Pool } from 'undici'
 import type { Template } from '../../../src/domain/contract'
 import { CatalogueError, formatCatalogue, loadCatalogue, mergeCatalogue, parseCatalogue } from '../../../server/templates/catalogue'
-import { syncCatalogue } from '../../../server/templates/catalogue-sync'
+import { createTemplateDirectory } from '../../../server/messages/templates'
+import { createTemplateAdmin } from '../../../server/templates/admin'
 import { createWeChatClient } from '../../../server/wechat/client'
 import { createMemoryTokenStore } from '../../../server/wechat/memory-token-store'
 import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
@@ -160,7 +161,7 @@ describe('mergeCatalogue', () => {
   })
 })
 
-describe('syncCatalogue through the WeChat client', () => {
+describe('sync (template management) through the WeChat client', () => {
   let sandbox: SandboxWeChat
   let pool: Pool
   let dir: string
@@ -179,18 +180,21 @@ describe('syncCatalogue through the WeChat client', () => {
     rmSync(dir, { recursive: true })
   })
 
-  it('writes the catalogue from gettemplate and reports what changed', async () => {
+  it('writes the catalogue from gettemplate, keeps its $comment, replaces the directory and reports what changed', async () => {
     const path = join(dir, 'templates.json')
     writeFileSync(path, readFileSync(SHIPPED))
     const clock = manualClock()
     const wechat = createWeChatClient({ baseUrl: sandbox.url, appId: APP_ID, secret: SECRET, dispatcher: pool, tokenStore: createMemoryTokenStore(clock), clock })
-    const report = await syncCatalogue(path, wechat)
+    const templates = createTemplateDirectory(shipped())
+    const report = await createTemplateAdmin({ wechat, templates, file: path }).sync()
     const account = shipped()[4]!
-    expect(report).toEqual([`已写入 ${path}：4 个模板`, `  更新 ${shipped()[0]!.id}（标题、类型或关键词有变化）`, `  移除 ${account.id}（微信的模板列表里已没有它）`])
+    expect(report).toMatchObject({ added: [], changed: [shipped()[0]!.id], removed: [account.id] })
     const written = loadCatalogue(path)
     expect(written.map((t) => t.key)).toEqual(['order_status', 'shipping', 'payment', 'activity_reminder'])
     expect(written[0]!.title).toBe('订单状态变更通知')
     expect(written.slice(1)).toEqual(shipped().slice(1, 4))
-    expect((JSON.parse(readFileSync(path, 'utf8')) as { $comment?: string }).$comment).toContain('templates:sync')
+    expect(templates.list()).toEqual(written)
+    expect(templates.byId(account.id)).toBeUndefined()
+    expect((JSON.parse(readFileSync(path, 'utf8')) as { $comment?: string }).$comment).toContain('npm run templates')
   })
 })
