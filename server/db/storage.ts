@@ -153,6 +153,15 @@ export type SendEnding =
   | { status: 'failed'; reason: Reason }
   | { status: 'queued'; reason: Reason; dueAt: Date }
 
+export interface SendClaim {
+  id: string
+  owner: string
+  leaseUntil: Date
+  spendCredit: boolean
+  dayKey: string
+  dailyLimit: number
+}
+
 export interface FinishedSend {
   id: string
   attempts: readonly SendAttemptRecord[]
@@ -195,6 +204,8 @@ export interface MessageRepository {
    * False when the message was not in one of `from`.
    */
   transition(id: string, from: readonly MessageStatus[], to: MessageTransition, now: Date): Promise<boolean>
+  /** `transition` for each, in one transaction; the ids moved. */
+  transitions(moves: readonly { id: string; from: readonly MessageStatus[]; to: MessageTransition }[], now: Date): Promise<string[]>
   /**
    * In one transaction: the message must be `queued` and leased by `owner`; the recipient must have
    * fewer than `dailyLimit` messages sending or sent on `dayKey`; a credit of (openid, templateId)
@@ -202,15 +213,9 @@ export interface MessageRepository {
    * `dayKey`, its lease held until `leaseUntil`. Otherwise nothing changes and the answer says which
    * condition failed.
    */
-  claimForSend(claim: {
-    id: string
-    owner: string
-    leaseUntil: Date
-    spendCredit: boolean
-    dayKey: string
-    dailyLimit: number
-    now: Date
-  }): Promise<ClaimResult>
+  claimForSend(claim: SendClaim & { now: Date }): Promise<ClaimResult>
+  /** `claimForSend` for each, in order, in one transaction. */
+  claimForSends(claims: readonly SendClaim[], now: Date): Promise<ClaimResult[]>
   /**
    * In one transaction, for each: if the message is still `sending`, records every attempt, moves it to
    * `sent` / `failed` / back to `queued` (counting a requeue), applies `credit` to the recipient's
@@ -220,6 +225,8 @@ export interface MessageRepository {
   finishSends(sends: readonly FinishedSend[], now: Date): Promise<{ notSending: string[] }>
   /** How many of the recipient's messages are sending or sent on `dayKey` (what the daily limit counts). */
   countOnDay(openid: string, dayKey: string): Promise<number>
+  /** `countOnDay` for many people at once (those with none are left out). */
+  countsOnDay(openids: readonly string[], dayKey: string): Promise<Map<string, number>>
   /** `deferred` messages whose time has come become `queued`, due now; returns how many (at most `limit`). */
   enqueueDeferred(now: Date, limit: number): Promise<number>
   /**

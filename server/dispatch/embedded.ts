@@ -38,6 +38,8 @@ export interface EmbeddedEngineOptions {
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): DispatchEngine {
   const { messages, clock, timer, slowdown, owner, concurrency } = options
   const global = options.rate === null ? null : createTokenBucket(options.rate, timer)
+  /** Free slots that make a lease worth its transaction (an eighth of the slots, at most 32). */
+  const leaseBatchMin = Math.max(1, Math.min(32, Math.floor(concurrency / 8)))
   const campaignBuckets = new Map<string, { rate: number; bucket: TokenBucket }>()
   let inFlight = 0
   let running = false
@@ -106,9 +108,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): DispatchEn
     return { jobs, unreadable, waitMs }
   }
 
-  function run(work: () => Promise<unknown>): void {
+  function run(work: Promise<unknown>): void {
     inFlight += 1
-    work()
+    work
       .catch(options.onError)
       .finally(() => {
         inFlight -= 1
@@ -128,7 +130,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): DispatchEn
         continue
       }
       const free = concurrency - inFlight
-      if (free <= 0) {
+      // Lease in batches: wait for a few slots to free rather than lease one message per answer.
+      if (free <= 0 || (inFlight > 0 && free < leaseBatchMin)) {
         await nap(options.pollMs)
         continue
       }
@@ -146,8 +149,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): DispatchEn
         continue
       }
       global?.take(batch.jobs.length)
-      for (const job of batch.jobs) run(() => handle(job))
-      for (const id of batch.unreadable) run(() => unreadable(id))
+      if (batch.jobs.length > 0) for (const job of handle(batch.jobs)) run(job)
+      for (const id of batch.unreadable) run(unreadable(id))
       if (batch.jobs.length + batch.unreadable.length === 0) {
         lastLeaseEmpty = batch.waitMs === 0
         settleIdle()

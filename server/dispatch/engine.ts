@@ -15,7 +15,8 @@ export type JobOutcome =
   /** Back in the queue: WeChat asked this recipient's sends (43108) or every send (45009) to wait. */
   | { kind: 'requeued'; waits: 'everyone' | 'recipient' }
 
-export type JobHandler = (job: DispatchJob) => Promise<JobOutcome>
+/** Works on a leased batch: one promise per job, settled when that job is done. */
+export type JobHandler = (jobs: readonly DispatchJob[]) => Array<Promise<JobOutcome>>
 
 /** What the engine does with a leased message that cannot be read (it is failed, never left blocking the queue). */
 export type UnreadableHandler = (messageId: string) => Promise<void>

@@ -18,11 +18,16 @@ export interface ResultWriter {
 }
 
 const MAX_BATCH = 256
+/** Results wait at most this long for others to share their transaction (each write costs ~20 µs on its own). */
+const GATHER_MS = 1
+/** …or until this many have gathered. */
+const GATHER_COUNT = 32
 
 export function createResultWriter(options: { ledger: Ledger; logger: DispatchLogger }): ResultWriter {
   const { ledger, logger } = options
   let pending: Array<{ send: SettledSend; resolve: () => void; reject: (error: unknown) => void }> = []
   let writing: Promise<void> | null = null
+  let gathering: NodeJS.Timeout | null = null
 
   async function write(batch: typeof pending): Promise<void> {
     const sends = batch.map((entry) => entry.send)
@@ -46,6 +51,10 @@ export function createResultWriter(options: { ledger: Ledger; logger: DispatchLo
   }
 
   function drain(): void {
+    if (gathering !== null) {
+      clearTimeout(gathering)
+      gathering = null
+    }
     if (writing !== null || pending.length === 0) return
     const batch = pending.slice(0, MAX_BATCH)
     pending = pending.slice(MAX_BATCH)
@@ -59,8 +68,8 @@ export function createResultWriter(options: { ledger: Ledger; logger: DispatchLo
     record(send) {
       return new Promise((resolve, reject) => {
         pending.push({ send, resolve, reject })
-        // Written on the next turn, with whatever else arrived by then.
-        queueMicrotask(drain)
+        if (pending.length >= GATHER_COUNT) drain()
+        else gathering ??= setTimeout(drain, GATHER_MS)
       })
     },
     async flushed() {

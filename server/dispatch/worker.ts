@@ -8,7 +8,7 @@
  *    credit given back, until it has been put back `maxRequeues` times; then it fails with that code.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { Template } from '../../src/domain/contract'
+import type { MessageStatus, Template } from '../../src/domain/contract'
 import { localDayKey } from '../../src/domain/quiet-hours'
 import { errcodeReason } from '../../src/domain/reasons'
 import { requeueScope } from '../../src/domain/wechat-errcodes'
@@ -48,17 +48,19 @@ export interface DispatchWorkerOptions {
   onSettled: (messageId: string) => void
 }
 
-export type DispatchWorker = (job: DispatchJob) => Promise<JobOutcome>
+/**
+ * Works on a leased batch: one promise per job, settled when that job is done. What can be read and
+ * decided for the whole batch at once (preferences, credits, today's counts, the claims) is, in one
+ * transaction each, so a batch of 64 costs a few transactions rather than 64 of each.
+ */
+export type DispatchWorker = (jobs: readonly DispatchJob[]) => Array<Promise<JobOutcome>>
+
+/** What the batch step decided for one job. */
+type Decision = { kind: 'claimed'; creditSpent: boolean } | { kind: 'settled' }
 
 export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWorker {
   const { storage, ledger, preferences, wechat, templates, results, slowdown, clock, timeZone, logger, owner } = options
   const done: JobOutcome = { kind: 'done' }
-
-  async function move(job: DispatchJob, to: MessageTransition): Promise<JobOutcome> {
-    await storage.messages.transition(job.id, ['queued'], to, clock.now())
-    options.onSettled(job.id)
-    return done
-  }
 
   async function call(job: DispatchJob): Promise<SendOutcome | null> {
     try {
@@ -93,30 +95,74 @@ export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWo
     return { ending: { status: 'queued', reason, dueAt }, requeued: { kind: 'requeued', waits } }
   }
 
-  async function send(job: DispatchJob, template: Template): Promise<JobOutcome> {
-    const now = clock.now()
-    const wishes = await preferences.get(job.openid)
-    const dayKey = localDayKey(now, timeZone)
-    const [credits, sentToday] = await Promise.all([
-      storage.ledger.credits(job.openid, job.templateId),
-      storage.messages.countOnDay(job.openid, dayKey),
-    ])
-    const verdict = deliveryVerdict({ preferences: wishes, category: job.category, urgent: job.urgent, credits, sentToday, now, timeZone })
-    if (verdict.verdict === 'defer') return move(job, { status: 'deferred', deliverAfter: verdict.until })
-    if (verdict.verdict === 'skip') return move(job, { status: 'skipped', reason: verdict.reason })
-    if (verdict.verdict === 'fail') return move(job, { status: 'failed', reason: verdict.reason })
+  /** Credits of each job's template for each recipient, read a template at a time. */
+  async function creditsOf(jobs: readonly DispatchJob[]): Promise<Map<string, number>> {
+    const byTemplate = new Map<string, string[]>()
+    for (const job of jobs) byTemplate.set(job.templateId, [...(byTemplate.get(job.templateId) ?? []), job.openid])
+    const credits = new Map<string, number>()
+    for (const [templateId, openids] of byTemplate) {
+      for (const [openid, count] of await storage.ledger.creditsOf(openids, templateId)) credits.set(`${openid} ${templateId}`, count)
+    }
+    return credits
+  }
 
+  /** Eligibility, then the claims, for the whole batch: each job is claimed, or moved and settled. */
+  async function decide(jobs: readonly DispatchJob[]): Promise<Map<string, Decision>> {
+    const decisions = new Map<string, Decision>()
+    const now = clock.now()
+    const dayKey = localDayKey(now, timeZone)
+    const openids = [...new Set(jobs.map((job) => job.openid))]
+    const [wishes, counts, credits] = await Promise.all([preferences.getMany(openids), storage.messages.countsOnDay(openids, dayKey), creditsOf(jobs)])
+    const moves: Array<{ id: string; from: readonly MessageStatus[]; to: MessageTransition }> = []
+    const claims: Array<{ job: DispatchJob; template: Template; dailyLimit: number }> = []
+    for (const job of jobs) {
+      const template = templates.byId(job.templateId)
+      // The catalogue changed since the message was written.
+      if (!template) {
+        moves.push({ id: job.id, from: ['queued'], to: { status: 'failed', reason: 'UNKNOWN_TEMPLATE' } })
+        continue
+      }
+      const preferencesOf = wishes.get(job.openid)!
+      const verdict = deliveryVerdict({
+        preferences: preferencesOf,
+        category: job.category,
+        urgent: job.urgent,
+        credits: credits.get(`${job.openid} ${job.templateId}`) ?? 0,
+        sentToday: counts.get(job.openid) ?? 0,
+        now,
+        timeZone,
+      })
+      if (verdict.verdict === 'defer') moves.push({ id: job.id, from: ['queued'], to: { status: 'deferred', deliverAfter: verdict.until } })
+      else if (verdict.verdict === 'skip') moves.push({ id: job.id, from: ['queued'], to: { status: 'skipped', reason: verdict.reason } })
+      else if (verdict.verdict === 'fail') moves.push({ id: job.id, from: ['queued'], to: { status: 'failed', reason: verdict.reason } })
+      else claims.push({ job, template, dailyLimit: preferencesOf.dailyLimit })
+    }
     // Checked again in one transaction: another send may have taken the credit or the last place.
     const leaseUntil = new Date(now.getTime() + options.leaseMs)
-    const claim = await ledger.claimSend(job.id, template, { owner, leaseUntil, dayKey, dailyLimit: wishes.dailyLimit })
-    if (claim.outcome === 'daily-limit-reached') return move(job, { status: 'skipped', reason: 'DAILY_LIMIT' })
-    if (claim.outcome === 'no-credit') return move(job, { status: 'failed', reason: 'NO_CREDIT' })
-    if (claim.outcome === 'not-claimable') return done
+    const outcomes = await ledger.claimSends(
+      claims.map(({ job, template, dailyLimit }) => ({ messageId: job.id, template, owner, leaseUntil, dayKey, dailyLimit })),
+    )
+    claims.forEach(({ job }, index) => {
+      const outcome = outcomes[index]!
+      if (outcome.outcome === 'claimed') decisions.set(job.id, { kind: 'claimed', creditSpent: outcome.creditSpent })
+      else if (outcome.outcome === 'daily-limit-reached') moves.push({ id: job.id, from: ['queued'], to: { status: 'skipped', reason: 'DAILY_LIMIT' } })
+      else if (outcome.outcome === 'no-credit') moves.push({ id: job.id, from: ['queued'], to: { status: 'failed', reason: 'NO_CREDIT' } })
+      else decisions.set(job.id, { kind: 'settled' })
+    })
+    await storage.messages.transitions(moves, clock.now())
+    for (const move of moves) {
+      decisions.set(move.id, { kind: 'settled' })
+      options.onSettled(move.id)
+    }
+    return decisions
+  }
 
+  async function send(job: DispatchJob, decision: Decision): Promise<JobOutcome> {
+    if (decision.kind === 'settled') return done
     const outcome = await call(job)
     const { ending, requeued } = endingOf(job, outcome)
     try {
-      await results.record({ id: job.id, creditSpent: claim.creditSpent, attempts: outcome?.attempts ?? [], ending })
+      await results.record({ id: job.id, creditSpent: decision.creditSpent, attempts: outcome?.attempts ?? [], ending })
     } catch {
       // Logged by the writer; the message stays `sending` until the recovery marks it INTERRUPTED.
       // Whoever waits for it is told so now.
@@ -127,10 +173,8 @@ export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWo
     return requeued ?? done
   }
 
-  return async (job) => {
-    const template = templates.byId(job.templateId)
-    // The catalogue changed since the message was written.
-    if (!template) return move(job, { status: 'failed', reason: 'UNKNOWN_TEMPLATE' })
-    return send(job, template)
+  return (jobs) => {
+    const decided = decide(jobs)
+    return jobs.map(async (job) => send(job, (await decided).get(job.id) ?? { kind: 'settled' }))
   }
 }

@@ -11,7 +11,7 @@
  */
 import type { ConsentRequest, ConsentResponse, SubscriptionList, Template } from '../../src/domain/contract'
 import { reasonErrcode } from '../../src/domain/reasons'
-import type { ClaimResult, FinishedSend, SendEnding, Storage } from '../db/storage'
+import type { ClaimResult, FinishedSend, SendClaim, SendEnding, Storage } from '../db/storage'
 import { AppError } from '../errors'
 import type { TemplateDirectory } from '../messages/templates'
 import type { Clock, SendAttemptRecord } from '../wechat/types'
@@ -28,11 +28,9 @@ export interface Ledger {
    * recipient's daily limit on `dayKey` and a credit (spent for a one-time template, only checked for
    * a long-term one). The message becomes `sending` when claimed; otherwise nothing changed.
    */
-  claimSend(
-    messageId: string,
-    template: Template,
-    claim: { owner: string; leaseUntil: Date; dayKey: string; dailyLimit: number },
-  ): Promise<ClaimResult>
+  claimSend(messageId: string, template: Template, claim: ClaimTerms): Promise<ClaimResult>
+  /** `claimSend` for each, in order, in one transaction. */
+  claimSends(claims: ReadonlyArray<{ messageId: string; template: Template } & ClaimTerms>): Promise<ClaimResult[]>
   /**
    * Records how claimed sends ended and what that does to the credit each held (`creditSpent`: what
    * its claim took), in one transaction. A failure whose reason is not a WeChat errcode (the service
@@ -40,6 +38,14 @@ export interface Ledger {
    * which zeroes it. Returns the ids that were no longer `sending`.
    */
   settleSends(sends: readonly SettledSend[]): Promise<{ notSending: string[] }>
+}
+
+/** Under whose lease, for how long, and which day's limit a send's claim counts against. */
+export interface ClaimTerms {
+  owner: string
+  leaseUntil: Date
+  dayKey: string
+  dailyLimit: number
 }
 
 export interface SettledSend {
@@ -57,6 +63,11 @@ export interface LedgerOptions {
 
 export function createLedger(options: LedgerOptions): Ledger {
   const { storage, templates, clock } = options
+
+  function sendClaim(messageId: string, template: Template, terms: ClaimTerms): SendClaim {
+    const { owner, leaseUntil, dayKey, dailyLimit } = terms
+    return { id: messageId, owner, leaseUntil, spendCredit: sendConsumesCredit(template.kind), dayKey, dailyLimit }
+  }
 
   function finished({ id, creditSpent, attempts, ending }: SettledSend): FinishedSend {
     if (ending.status === 'sent') return { id, attempts, ending, credit: NO_CREDIT_CHANGE, creditHeld: creditSpent }
@@ -102,15 +113,14 @@ export function createLedger(options: LedgerOptions): Ledger {
     },
 
     claimSend(messageId, template, claim) {
-      return storage.messages.claimForSend({
-        id: messageId,
-        owner: claim.owner,
-        leaseUntil: claim.leaseUntil,
-        spendCredit: sendConsumesCredit(template.kind),
-        dayKey: claim.dayKey,
-        dailyLimit: claim.dailyLimit,
-        now: clock.now(),
-      })
+      return storage.messages.claimForSend({ ...sendClaim(messageId, template, claim), now: clock.now() })
+    },
+
+    claimSends(claims) {
+      return storage.messages.claimForSends(
+        claims.map((claim) => sendClaim(claim.messageId, claim.template, claim)),
+        clock.now(),
+      )
     },
 
     settleSends(sends) {

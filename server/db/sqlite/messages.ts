@@ -19,6 +19,7 @@ import type {
   MessageQuery,
   MessageTransition,
   NewMessage,
+  SendClaim,
   StatusChangeRecord,
 } from '../storage'
 import { creditStatements } from './credits'
@@ -125,6 +126,10 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   `)
   const countToday = db.prepare<[string, string], { count: number }>(
     `SELECT COUNT(*) AS count FROM messages WHERE openid = ? AND day_key = ? AND status IN ${COUNTED_STATUSES}`,
+  )
+  const countsToday = db.prepare<[string, string], { openid: string; count: number }>(
+    `SELECT openid, COUNT(*) AS count FROM messages WHERE openid IN (SELECT value FROM json_each(?)) AND day_key = ?
+       AND status IN ${COUNTED_STATUSES} GROUP BY openid`,
   )
   const markSending = db.prepare(`
     UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ?, day_key = ?, lease_expires_at = ?, updated_at = ?
@@ -254,7 +259,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     return { jobs, unreadable }
   })
 
-  const transition = db.transaction((id: string, from: readonly MessageStatus[], to: MessageTransition, now: number) => {
+  function moveOne(id: string, from: readonly MessageStatus[], to: MessageTransition, now: number): boolean {
     const row = byId.get(id)
     if (!row || !from.includes(row.status as MessageStatus)) return false
     const deferred = to.status === 'deferred'
@@ -270,23 +275,27 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     })
     insertHistory.run(id, now, to.status, reason)
     return true
-  })
+  }
+  const transition = db.transaction(moveOne)
+  const transitions = db.transaction((moves: readonly { id: string; from: readonly MessageStatus[]; to: MessageTransition }[], now: number) =>
+    moves.filter((move) => moveOne(move.id, move.from, move.to, now)).map((move) => move.id),
+  )
 
-  type Claim = Parameters<MessageRepository['claimForSend']>[0]
-  const claim = db.transaction((request: Omit<Claim, 'now' | 'leaseUntil'> & { now: number; leaseUntil: number }): ClaimResult => {
+  function claimOne(request: SendClaim, now: number): ClaimResult {
     const row = statusOf.get(request.id)
     if (!row || row.status !== 'queued' || row.lease_owner !== request.owner) return { outcome: 'not-claimable' }
-    const { now } = request
     const sentToday = countToday.get(row.openid, request.dayKey)?.count ?? 0
     if (sentToday >= request.dailyLimit) return { outcome: 'daily-limit-reached' }
     const credited = request.spendCredit
       ? credits.takeOne(row.openid, row.template_id, now)
       : credits.read(row.openid, row.template_id) > 0
     if (!credited) return { outcome: 'no-credit' }
-    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil, now, request.id)
+    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil.getTime(), now, request.id)
     insertHistory.run(request.id, now, 'sending', null)
     return { outcome: 'claimed', creditSpent: request.spendCredit }
-  })
+  }
+  const claim = db.transaction(claimOne)
+  const claims = db.transaction((requests: readonly SendClaim[], now: number) => requests.map((request) => claimOne(request, now)))
 
   function applyCredit(openid: string, templateId: string, change: CreditChange, now: number): void {
     if (change.type !== 'none') credits.apply(openid, templateId, change, now)
@@ -379,8 +388,16 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     async transition(id, from, to, now) {
       return transition.immediate(id, from, to, now.getTime())
     },
+    async transitions(moves, now) {
+      if (moves.length === 0) return []
+      return transitions.immediate(moves, now.getTime())
+    },
     async claimForSend(request) {
-      return claim.immediate({ ...request, now: request.now.getTime(), leaseUntil: request.leaseUntil.getTime() })
+      return claim.immediate(request, request.now.getTime())
+    },
+    async claimForSends(requests, now) {
+      if (requests.length === 0) return []
+      return claims.immediate(requests, now.getTime())
     },
     async finishSends(sends, now) {
       if (sends.length === 0) return { notSending: [] }
@@ -388,6 +405,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     },
     async countOnDay(openid, dayKey) {
       return countToday.get(openid, dayKey)?.count ?? 0
+    },
+    async countsOnDay(openids, dayKey) {
+      return new Map(countsToday.all(JSON.stringify(openids), dayKey).map((row) => [row.openid, row.count]))
     },
     async enqueueDeferred(now, limit) {
       return enqueueDue.immediate(now.getTime(), limit)

@@ -128,11 +128,14 @@ function run(options: { concurrency: number; rate: number | null; campaignRates?
     },
   })
   engine.start(
-    (job) =>
-      new Promise<JobOutcome>((resolve) => {
-        started.push(job)
-        finishers.push(resolve)
-      }),
+    (jobs) =>
+      jobs.map(
+        (job) =>
+          new Promise<JobOutcome>((resolve) => {
+            started.push(job)
+            finishers.push(resolve)
+          }),
+      ),
     async () => {},
   )
   current = {
