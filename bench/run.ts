@@ -78,11 +78,17 @@ function checksOf(results: BenchResults): Check[] {
     checks.push({ name: `WeChat client, ${row.name}: every send ok`, ok: row.failed === 0, detail: `${row.failed} not ok` })
   }
   if (results.service) {
-    const { messageStatuses, wechatSendCalls } = results.service
-    const sent = messageStatuses.sent ?? 0
-    const others = Object.entries(messageStatuses).filter(([status]) => status !== 'sent')
+    const { messageStatuses, finalStatuses, wechatSendCalls } = results.service
+    const answered = Object.entries(messageStatuses).filter(([status]) => status !== 'queued')
     checks.push({
-      name: 'service: every admin send answered sent',
+      name: 'service: every admin send answered 202 queued',
+      ok: answered.length === 0,
+      detail: answered.length === 0 ? `${messageStatuses.queued ?? 0} queued` : `not queued: ${answered.map(([status, n]) => `${status} ×${n}`).join(', ')}`,
+    })
+    const sent = finalStatuses.sent ?? 0
+    const others = Object.entries(finalStatuses).filter(([status]) => status !== 'sent')
+    checks.push({
+      name: 'service: every admin send sent by the dispatcher',
       ok: others.length === 0,
       detail: others.length === 0 ? `${sent} sent` : `not sent: ${others.map(([status, n]) => `${status} ×${n}`).join(', ')}`,
     })
@@ -104,7 +110,8 @@ function checksOf(results: BenchResults): Check[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, 'save-baseline': { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ options: { only: { type: 'string' }, 'save-baseline': { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' } } })
+  const profiling = values['cpu-prof'] === undefined ? {} : { cpuProfileDir: resolve(values['cpu-prof']) }
   const scenarios = parseScenarios(values.only)
   const started = performance.now()
   const startedAt = new Date().toISOString()
@@ -140,7 +147,7 @@ async function main(): Promise<void> {
   }
   if (scenarios.includes('service')) {
     progress('starting the service process')
-    const service = await startServerProcess('service')
+    const service = await startServerProcess('service', profiling)
     try {
       progress('2. service end to end')
       results.service = await benchService(service, SERVICE_PLAN)

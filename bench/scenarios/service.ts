@@ -7,11 +7,13 @@
  * Setup (not measured): test users sign in (POST /sandbox/code, POST /api/session) and raise their
  * daily limit to 100; the sandbox's quota is granted as WeChat's dialog would.
  * Measured, at concurrency 50: POST /api/consents (one accept each: the credits the sends spend),
- * then admin POST /api/messages (validate → preferences → spend a credit → WeChat → record; the
- * answer comes after WeChat's).
+ * then admin POST /api/messages (validate → write `queued` → 202; the dispatcher sends meanwhile, in
+ * the same process). Afterwards (not measured) the dispatcher is waited for: every message must end
+ * `sent`, with one WeChat call each.
  */
+import { performance } from 'node:perf_hooks'
 import { Pool, request } from 'undici'
-import type { ConsentRequest, MessageOutcome, Preferences, SendRequest, SessionResponse } from '../../src/domain/contract'
+import type { ConsentRequest, MessageOutcome, Preferences, SendRequest, SessionResponse, Stats } from '../../src/domain/contract'
 import { ORDER_DATA, ORDER_STATUS } from '../support/fixtures'
 import { measure, runLoad, summarizeRuns, type RateSummary } from '../support/load'
 import type { ServerProcess } from '../support/server-control'
@@ -34,9 +36,13 @@ export interface ServiceResult {
   users: number
   consents: RateSummary
   messages: RateSummary
-  /** Admin sends by the status they were answered with, all runs (all must be `sent`). */
+  /** Admin sends by the status they were answered with (202), all runs (all must be `queued`). */
   messageStatuses: Record<string, number>
-  /** Send calls the sandbox WeChat received during the message runs. */
+  /** The admin sends by status once the dispatcher has finished them (all must be `sent`). */
+  finalStatuses: Record<string, number>
+  /** How long the dispatcher took after the last 202 to finish the queue, in ms. */
+  drainMs: number
+  /** Send calls the sandbox WeChat received for the admin sends. */
   wechatSendCalls: number
 }
 
@@ -69,6 +75,18 @@ function httpClient(base: string, connections: number): HttpClient {
       return JSON.parse(text) as T
     },
     close: () => dispatcher.close(),
+  }
+}
+
+const UNFINISHED = ['queued', 'sending', 'deferred']
+
+/** The messages by status once none is unfinished (queued, sending, deferred), or after `maxMs`. */
+async function drained(http: HttpClient, adminKey: string, maxMs: number): Promise<Record<string, number>> {
+  const deadline = performance.now() + maxMs
+  for (;;) {
+    const { byStatus } = await http.call<Stats>('GET', '/api/stats', 200, undefined, adminKey)
+    if (UNFINISHED.every((status) => (byStatus[status] ?? 0) === 0) || performance.now() > deadline) return byStatus
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
@@ -129,6 +147,9 @@ export async function benchService(server: ServerProcess, plan: ServicePlan): Pr
         },
       })
     })
+    const drainStarted = performance.now()
+    const finalStatuses = await drained(http, adminKey, plan.maxRunMs)
+    const drainMs = performance.now() - drainStarted
     const after = await server.control('stats', {})
 
     return {
@@ -137,6 +158,8 @@ export async function benchService(server: ServerProcess, plan: ServicePlan): Pr
       consents: summarizeRuns(consentRuns),
       messages: summarizeRuns(messageRuns),
       messageStatuses,
+      finalStatuses,
+      drainMs,
       wechatSendCalls: after.sendCalls - before.sendCalls,
     }
   } finally {

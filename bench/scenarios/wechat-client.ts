@@ -11,7 +11,7 @@ import { createWeChatClient } from '../../server/wechat/client'
 import { systemClock, type SubscribeMessage } from '../../server/wechat/types'
 import { ACCOUNT_SECURITY, SECURITY_DATA, tempDatabase } from '../support/fixtures'
 import { runLoad, summarizeRuns, type LoadRun, type RateSummary } from '../support/load'
-import type { ServerProcess } from '../support/server-control'
+import { sandboxUrlOf, type ServerProcess } from '../support/server-control'
 
 /** As server.ts builds it. */
 export const SERVICE_POOL_CONNECTIONS = 32
@@ -62,7 +62,8 @@ interface PreparedCase {
  * machine does at some moment weighs on every case alike rather than on one.
  */
 export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan): Promise<ClientCaseResult[]> {
-  const { sandboxUrl, appId, secret } = server.ready
+  const { appId, secret } = server.ready
+  const sandboxUrl = sandboxUrlOf(server)
   const { openids } = await server.control('grant', { users: ['bench-client'], templateId: ACCOUNT_SECURITY.id, times: 1 })
   const message: SubscribeMessage = {
     touser: openids[0]!,

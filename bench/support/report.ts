@@ -126,7 +126,7 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
         ['request', 'req/s', '[min–max]', 'p50 ms', 'p99 ms', 'requests', 'Δ req/s'],
         [
           row('POST /api/consents (one accept)', service.consents, before?.consents.perSecond),
-          row('POST /api/messages (admin, sent)', service.messages, before?.messages.perSecond),
+          row('POST /api/messages (admin, 202 queued)', service.messages, before?.messages.perSecond),
         ],
         columns(1, 6),
       ),
