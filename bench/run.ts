@@ -14,10 +14,12 @@ import { cpus, loadavg, release, totalmem, type } from 'node:os'
 import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
+import { benchCampaign, type CampaignPlan } from './scenarios/campaign'
 import { benchService, type ServicePlan } from './scenarios/service'
 import { benchSizes } from './scenarios/sizes'
 import { benchTokenExpiry, type TokenExpiryPlan } from './scenarios/token-expiry'
 import { benchWeChatClient, type ClientPlan } from './scenarios/wechat-client'
+import { targetsOf } from './support/targets'
 import { SCENARIOS, formatReport, type BenchResults, type Check, type Machine, type ScenarioName } from './support/report'
 import { PROJECT_ROOT, startServerProcess, type ServerProcess } from './support/server-control'
 
@@ -29,6 +31,16 @@ const BASELINE = resolve(RESULTS_DIR, 'baseline.json')
 const RUNS = { warmups: 1, runs: 5 }
 const CLIENT_PLAN: ClientPlan = { ...RUNS, runMs: 600, maxCountPerRun: 50_000 }
 const SERVICE_PLAN: ServicePlan = { ...RUNS, concurrency: 50, perRun: 1_000, maxRunMs: 20_000 }
+const CAMPAIGN_PLAN: CampaignPlan = {
+  concurrency: 64,
+  small: 10_000,
+  large: 100_000,
+  warmup: 5_000,
+  smallRuns: 3,
+  latency: { recipients: 5_000, latencyMs: 50 },
+  referenceRunMs: 1_000,
+  maxCampaignMs: 90_000,
+}
 const TOKEN_PLAN: TokenExpiryPlan = { runs: RUNS.runs, burst: 1_000, concurrency: 100, latenciesMs: [0, 20], maxBurstMs: 10_000 }
 
 function parseScenarios(only: string | undefined): ScenarioName[] {
@@ -106,6 +118,19 @@ function checksOf(results: BenchResults): Check[] {
     })
     checks.push({ name: `token expiry +${row.latencyMs} ms: every send ok`, ok: row.failed === 0, detail: `${row.failed} not ok` })
   }
+  if (results.campaign) {
+    const { small, large, latency, referenceFailures, allCompleted } = results.campaign
+    for (const [name, run] of [...small.map((one, i) => [`campaign 10k #${i + 1}`, one] as const), ['campaign 100k', large] as const, ['campaign +latency', latency] as const]) {
+      const reasons = Object.entries(run.reasons)
+      checks.push({
+        name: `${name}: every recipient sent`,
+        ok: run.sent === run.recipients && reasons.length === 0,
+        detail: `${run.sent} of ${run.recipients} sent${reasons.length > 0 ? `; ${reasons.map(([reason, n]) => `${reason} ×${n}`).join(', ')}` : ''}`,
+      })
+    }
+    checks.push({ name: 'campaign: every campaign completed', ok: allCompleted, detail: allCompleted ? 'all completed' : 'some not completed in 15 s' })
+    checks.push({ name: 'campaign: every reference send ok', ok: referenceFailures === 0, detail: `${referenceFailures} not ok` })
+  }
   return checks
 }
 
@@ -124,8 +149,9 @@ async function main(): Promise<void> {
     machine: describeMachine(loadAverageAtStart),
     git: gitState(),
     scenarios,
-    plans: { client: CLIENT_PLAN, service: SERVICE_PLAN, token: TOKEN_PLAN },
+    plans: { client: CLIENT_PLAN, service: SERVICE_PLAN, token: TOKEN_PLAN, campaign: CAMPAIGN_PLAN },
     checks: [],
+    targets: [],
   }
   const progress = (text: string): void => void process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)} s] ${text}\n`)
 
@@ -155,14 +181,19 @@ async function main(): Promise<void> {
       await service.stop()
     }
   }
+  if (scenarios.includes('campaign')) {
+    progress('4. campaign fan-out (prepares 100,000 users first)')
+    results.campaign = await benchCampaign(CAMPAIGN_PLAN, profiling)
+  }
   if (scenarios.includes('sizes')) {
-    progress('4. sizes (builds what is missing)')
+    progress('5. sizes (builds what is missing)')
     results.sizes = await benchSizes()
   }
 
   results.durationMs = Math.round(performance.now() - started)
   results.machine = describeMachine(loadAverageAtStart)
   results.checks = checksOf(results)
+  results.targets = targetsOf(results)
   mkdirSync(RESULTS_DIR, { recursive: true })
   const json = `${JSON.stringify(results, null, 2)}\n`
   writeFileSync(LATEST, json)

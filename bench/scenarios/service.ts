@@ -12,9 +12,9 @@
  * `sent`, with one WeChat call each.
  */
 import { performance } from 'node:perf_hooks'
-import { Pool, request } from 'undici'
 import type { ConsentRequest, MessageOutcome, Preferences, SendRequest, SessionResponse, Stats } from '../../src/domain/contract'
 import { ORDER_DATA, ORDER_STATUS } from '../support/fixtures'
+import { httpClient, type HttpClient } from '../support/http'
 import { measure, runLoad, summarizeRuns, type RateSummary } from '../support/load'
 import type { ServerProcess } from '../support/server-control'
 
@@ -44,38 +44,6 @@ export interface ServiceResult {
   drainMs: number
   /** Send calls the sandbox WeChat received for the admin sends. */
   wechatSendCalls: number
-}
-
-class UnexpectedAnswer extends Error {
-  override readonly name = 'UnexpectedAnswer'
-}
-
-interface HttpClient {
-  call<T>(method: 'POST' | 'PUT' | 'GET', path: string, expected: number, body?: unknown, authorization?: string): Promise<T>
-  close(): Promise<void>
-}
-
-function httpClient(base: string, connections: number): HttpClient {
-  const dispatcher = new Pool(base, { connections, pipelining: 1 })
-  return {
-    async call<T>(method: 'POST' | 'PUT' | 'GET', path: string, expected: number, body?: unknown, authorization?: string): Promise<T> {
-      const headers: Record<string, string> = {}
-      if (body !== undefined) headers['content-type'] = 'application/json'
-      if (authorization !== undefined) headers.authorization = `Bearer ${authorization}`
-      const response = await request(`${base}${path}`, {
-        dispatcher,
-        method,
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-      })
-      const text = await response.body.text()
-      if (response.statusCode !== expected) {
-        throw new UnexpectedAnswer(`${method} ${path} 应返回 ${expected}，实际 ${response.statusCode}：${text.slice(0, 300)}`)
-      }
-      return JSON.parse(text) as T
-    },
-    close: () => dispatcher.close(),
-  }
 }
 
 const UNFINISHED = ['queued', 'sending', 'deferred']

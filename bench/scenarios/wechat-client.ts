@@ -8,13 +8,14 @@
 import { Pool } from 'undici'
 import { createSqliteStorage } from '../../server/db/sqlite/storage'
 import { createWeChatClient } from '../../server/wechat/client'
+import { wechatPoolConnections } from '../../server/wechat/pool'
 import { systemClock, type SubscribeMessage } from '../../server/wechat/types'
 import { ACCOUNT_SECURITY, SECURITY_DATA, tempDatabase } from '../support/fixtures'
 import { runLoad, summarizeRuns, type LoadRun, type RateSummary } from '../support/load'
 import { sandboxUrlOf, type ServerProcess } from '../support/server-control'
 
-/** As server.ts builds it. */
-export const SERVICE_POOL_CONNECTIONS = 32
+/** As server.ts builds it for DISPATCH_CONCURRENCY's default (64). */
+export const SERVICE_POOL_CONNECTIONS = wechatPoolConnections(64)
 
 export interface ClientCase {
   name: string
