@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: the benchmark suite. Loopback only, bounded in requests and in time (each run,
- * and the whole suite: it stops itself after 4 minutes), about a minute and a half on 2 cores.
+ * and the whole suite: it stops itself after 8 minutes), about 3 minutes on 2 cores.
  *
  *   npm run bench                              all scenarios; table on stdout, bench/results/latest.json
- *   npm run bench -- --only client,token       some of them: client, service, token, sizes
+ *   npm run bench -- --only client,campaign    some of them: client, service, token, campaign, sizes
  *   npm run bench -- --save-baseline           also write bench/results/baseline.json (committed)
+ *   npm run bench -- --cpu-prof DIR            a V8 CPU profile of each service process in DIR (bench/profile.ts reads it)
  *
- * Exit code 1 when a check fails (a send that did not go through, a token refreshed more than once…).
+ * Exit code 1 when a check fails (a send that did not go through, a token refreshed more than once…);
+ * a target missed is reported, not failed.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -23,7 +25,7 @@ import { targetsOf } from './support/targets'
 import { SCENARIOS, formatReport, type BenchResults, type Check, type Machine, type ScenarioName } from './support/report'
 import { PROJECT_ROOT, startServerProcess, type ServerProcess } from './support/server-control'
 
-const SUITE_TIMEOUT_MS = 240_000
+const SUITE_TIMEOUT_MS = 480_000
 const RESULTS_DIR = resolve(PROJECT_ROOT, 'bench/results')
 const LATEST = resolve(RESULTS_DIR, 'latest.json')
 const BASELINE = resolve(RESULTS_DIR, 'baseline.json')
@@ -39,7 +41,7 @@ const CAMPAIGN_PLAN: CampaignPlan = {
   smallRuns: 3,
   latency: { recipients: 5_000, latencyMs: 50 },
   referenceRunMs: 1_000,
-  maxCampaignMs: 90_000,
+  maxCampaignMs: 150_000,
 }
 const TOKEN_PLAN: TokenExpiryPlan = { runs: RUNS.runs, burst: 1_000, concurrency: 100, latenciesMs: [0, 20], maxBurstMs: 10_000 }
 

@@ -12,6 +12,7 @@ import { wechatPoolConnections } from '../../server/wechat/pool'
 import { systemClock, type SubscribeMessage } from '../../server/wechat/types'
 import { ACCOUNT_SECURITY, SECURITY_DATA, tempDatabase } from '../support/fixtures'
 import { runLoad, summarizeRuns, type LoadRun, type RateSummary } from '../support/load'
+import { barePoolSender, type Sender } from '../support/senders'
 import { sandboxUrlOf, type ServerProcess } from '../support/server-control'
 
 /** As server.ts builds it for DISPATCH_CONCURRENCY's default (64). */
@@ -72,10 +73,10 @@ export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan)
     data: SECURITY_DATA,
     miniprogram_state: 'formal',
   }
-  const body = JSON.stringify(message)
   const database = tempDatabase()
   const storage = createSqliteStorage(database.path, systemClock)
   const prepared: PreparedCase[] = []
+  const senders: Sender[] = []
   try {
     for (const benchCase of CLIENT_CASES) {
       const pool = new Pool(sandboxUrl, { connections: benchCase.connections, pipelining: 1 })
@@ -87,11 +88,10 @@ export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan)
           if (!outcome.ok) entry.failed += 1
         }
       } else {
-        const path = `/cgi-bin/message/subscribe/send?access_token=${encodeURIComponent(await client.getAccessToken())}`
+        const bare = barePoolSender({ baseUrl: sandboxUrl, connections: benchCase.connections, accessToken: await client.getAccessToken(), message })
+        senders.push(bare)
         entry.send = async () => {
-          const response = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body })
-          const answer = JSON.parse(await response.body.text()) as { errcode?: unknown }
-          if (response.statusCode !== 200 || answer.errcode !== 0) entry.failed += 1
+          if (!(await bare.send())) entry.failed += 1
         }
       }
       prepared.push(entry)
@@ -112,6 +112,7 @@ export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan)
     return prepared.map((entry) => ({ ...entry.benchCase, ...summarizeRuns(entry.runs), failed: entry.failed }))
   } finally {
     for (const entry of prepared) await entry.pool.close()
+    for (const sender of senders) await sender.close()
     await server.control('faults', { faults: { latencyMs: 0 } })
     storage.close()
     database.remove()

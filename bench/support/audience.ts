@@ -44,8 +44,8 @@ export async function prepareAudience(sandbox: ServerProcess, databasePath: stri
       const batch = openids.slice(start, start + PUT_BATCH).map((openid, offset) => {
         const index = start + offset
         // The demo people's nicknames and cities: what the campaign's placeholders fill in.
-        const { attributes } = demoPerson(index + 1, [])
-        return { openid, tags: plan.tagsOf(index), attributes }
+        const { nickname, city } = demoPerson(index + 1, []).attributes
+        return { openid, tags: plan.tagsOf(index), attributes: { nickname: nickname!, city: city! } }
       })
       await storage.users.put(batch, now)
     }

@@ -43,8 +43,10 @@ export interface ServerFailed {
 /** The process's own resources (process.memoryUsage, process.cpuUsage). */
 export interface ProcessUsage {
   rssBytes: number
-  /** The highest RSS sampled (every 20 ms) since the process started or the last `resetPeak`. */
+  /** The highest RSS sampled (every 250 ms) since the process started or the last `resetPeak`. */
   peakRssBytes: number
+  /** The highest RSS of the process's whole life, as the kernel counts it (getrusage). */
+  maxRssBytes: number
   /** CPU time, user + system, since the process started. */
   cpuMicros: number
 }

@@ -219,6 +219,8 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
     out.push('latencies in ms; "renewed": sends that met the expired token (42001), waited for the one refresh and were sent again')
   }
 
+  if (results.campaign) out.push(...campaignSection(results.campaign, baseline?.campaign))
+
   if (results.sizes) {
     const { h5, mpWeixin } = results.sizes
     const old = baseline?.sizes
@@ -262,8 +264,6 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
         : 'note: dist/build/h5 is not what `uni build` makes of the sources now (older, or built otherwise): the H5 JS by source is of a fresh build (bench/.build/h5)',
     )
   }
-
-  if (results.campaign) out.push(...campaignSection(results.campaign, baseline?.campaign))
 
   if (results.targets.length > 0) {
     out.push('', 'targets:')

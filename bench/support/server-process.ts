@@ -19,13 +19,14 @@ import { createSqliteStorage } from '../../server/db/sqlite/storage'
 import { readMiniProgramPages } from '../../server/messages/pages'
 import { loadCatalogue } from '../../server/templates/catalogue'
 import { createWeChatClient } from '../../server/wechat/client'
+import { wechatPoolConnections } from '../../server/wechat/pool'
 import { createSandboxWeChat, type SandboxWeChat } from '../../server/wechat/sandbox'
 import { systemClock } from '../../server/wechat/types'
 import { tempDatabase } from './fixtures'
 import type { ControlCalls, ControlReply, ControlRequest, ProcessUsage, ServerMessage, ServerRole, ServiceSetup } from './protocol'
 
 const BENCH_APPID = 'wxbe0c0ffee0000000'
-const RSS_SAMPLE_MS = 20
+const RSS_SAMPLE_MS = 250
 
 function send(message: ServerMessage): void {
   process.send?.(message)
@@ -35,7 +36,7 @@ function isControlRequest(message: unknown): message is ControlRequest {
   return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'control'
 }
 
-/** The highest RSS seen, sampled on a timer (what the process really held, between the parent's questions too). */
+/** The highest RSS seen, sampled on a timer (what the process held between the parent's questions too), and the kernel's peak. */
 function rssSampler(): { usage(resetPeak: boolean): ProcessUsage } {
   let peak = process.memoryUsage.rss()
   setInterval(() => {
@@ -45,7 +46,8 @@ function rssSampler(): { usage(resetPeak: boolean): ProcessUsage } {
     usage(resetPeak) {
       const rssBytes = process.memoryUsage.rss()
       const cpu = process.cpuUsage()
-      const usage = { rssBytes, peakRssBytes: Math.max(peak, rssBytes), cpuMicros: cpu.user + cpu.system }
+      // maxRSS: the kernel's own peak, in KiB, exact between samples too.
+      const usage = { rssBytes, peakRssBytes: Math.max(peak, rssBytes), maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuMicros: cpu.user + cpu.system }
       if (resetPeak) peak = rssBytes
       return usage
     },
@@ -111,7 +113,7 @@ async function main(role: ServerRole, setup: ServiceSetup): Promise<void> {
     const config = loadConfig(env)
     const storage = createSqliteStorage(path, clock)
     // As server.ts wires it.
-    const pool = new Pool(new URL(wechatUrl).origin, { connections: 32, pipelining: 1 })
+    const pool = new Pool(new URL(wechatUrl).origin, { connections: wechatPoolConnections(config.dispatchConcurrency), pipelining: 1 })
     const wechat = createWeChatClient({ baseUrl: wechatUrl, ...credentials, dispatcher: pool, tokenStore: storage.tokens, clock })
     const app = await buildApp({ config, storage, wechat, templates, pages, clock, ...(sandbox && { sandbox }), logStream: { write: () => {} } })
     serviceUrl = await app.listen({ port: 0, host: '127.0.0.1' })
