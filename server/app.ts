@@ -220,6 +220,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onReady', async () => dispatcher.start())
   app.addHook('onClose', async () => {
     await scheduler.stop()
+    await runner.stop()
     await dispatcher.stop()
   })
 

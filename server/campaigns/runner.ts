@@ -28,6 +28,8 @@ export interface CampaignAudience {
 export interface CampaignRunner {
   /** Starts moving campaigns along, unless it is at it already; resolves when there is nothing left to do now. */
   kick(): Promise<void>
+  /** Stops after the page being written; kicks do nothing from then on. */
+  stop(): Promise<void>
 }
 
 export interface CampaignRunnerOptions {
@@ -57,6 +59,7 @@ export function createCampaignRunner(options: CampaignRunnerOptions): CampaignRu
   const pageSize = options.pageSize ?? EXPANSION_PAGE_SIZE
   let running: Promise<void> | null = null
   let again = false
+  let stopped = false
 
   function messageFor(campaign: CampaignRecord, parts: Map<string, ValuePart[]>, recipient: Recipient, now: Date): CampaignMessage {
     const template = templates.byId(campaign.templateId)
@@ -129,15 +132,16 @@ export function createCampaignRunner(options: CampaignRunnerOptions): CampaignRu
   async function run(): Promise<void> {
     do {
       again = false
-      while (await step()) {
+      while (!stopped && (await step())) {
         // Let requests and the dispatcher in between pages.
         await new Promise((resolve) => setImmediate(resolve))
       }
-    } while (again)
+    } while (again && !stopped)
   }
 
   return {
     kick() {
+      if (stopped) return Promise.resolve()
       if (running) {
         again = true
         return running
@@ -146,6 +150,10 @@ export function createCampaignRunner(options: CampaignRunnerOptions): CampaignRu
         running = null
       })
       return running
+    },
+    async stop() {
+      stopped = true
+      await running
     },
   }
 }
