@@ -163,6 +163,25 @@ function summary(campaign: Campaign, elapsedMs: number): string {
   return lines.join('\n')
 }
 
+/** What Ctrl-C says: handled from the start, so that it is never the default death by signal. */
+const interruption: { watching: { campaign: Campaign; bar: SingleBar; url: string } | null } = { watching: null }
+
+function onInterrupt(): never {
+  const { watching } = interruption
+  if (watching === null) {
+    process.stdout.write('\n已中断。若群发已经创建，它会在服务上继续（GET /api/campaigns 可以看到）。\n')
+    process.exit(130)
+  }
+  const { campaign, bar, url } = watching
+  bar.stop()
+  process.stdout.write(
+    `\n已停止观察。群发「${campaign.name}」（${campaign.id}）仍在服务上继续，不会因此停止。\n` +
+      `  继续观察：npm run campaign -- --watch ${campaign.id}\n` +
+      `  查看：GET ${url}/api/campaigns/${campaign.id}    取消：POST ${url}/api/campaigns/${campaign.id}/cancel\n`,
+  )
+  process.exit(130)
+}
+
 async function watch(call: ReturnType<typeof client>, service: ServiceAdmin, first: Campaign): Promise<number> {
   const started = Date.now()
   const bar = new SingleBar({
@@ -181,15 +200,7 @@ async function watch(call: ReturnType<typeof client>, service: ServiceAdmin, fir
   const done = (campaign: Campaign): number => campaign.counts.sent + campaign.counts.skipped + campaign.counts.failed
   bar.start(Math.max(1, first.total), done(first), payload(first))
 
-  process.once('SIGINT', () => {
-    bar.stop()
-    process.stdout.write(
-      `\n已停止观察。群发「${first.name}」（${first.id}）仍在服务上继续，不会因此停止。\n` +
-        `  继续观察：npm run campaign -- --watch ${first.id}\n` +
-        `  查看：GET ${service.url}/api/campaigns/${first.id}    取消：POST ${service.url}/api/campaigns/${first.id}/cancel\n`,
-    )
-    process.exit(130)
-  })
+  interruption.watching = { campaign: first, bar, url: service.url }
 
   let campaign = first
   let failures = 0
@@ -215,6 +226,7 @@ async function watch(call: ReturnType<typeof client>, service: ServiceAdmin, fir
 }
 
 async function main(): Promise<number> {
+  process.on('SIGINT', onInterrupt)
   const options = parseOptions(process.argv.slice(2))
   const service = serviceAdmin({ ...(options.url !== undefined && { url: options.url }), ...(options.key !== undefined && { key: options.key }) })
   const call = client(service)

@@ -185,8 +185,9 @@ export async function benchCampaign(plan: CampaignPlan, profiling: StartOptions 
     const { appId, secret } = sandbox.ready
     const sandboxUrl = sandboxUrlOf(sandbox)
     const env = { DISPATCH_CONCURRENCY: String(plan.concurrency) }
-    service = await startServerProcess('service', { ...profiling, setup: { wechat: { url: sandboxUrl, appId, secret }, database: database.path, env } })
-    const { serviceUrl, adminKey } = service.ready
+    const running = await startServerProcess('service', { ...profiling, setup: { wechat: { url: sandboxUrl, appId, secret }, database: database.path, env } })
+    service = running
+    const { serviceUrl, adminKey } = running.ready
     if (serviceUrl === null || adminKey === null) throw new Error('群发场景需要以 service 角色启动的进程')
     const http = httpClient(serviceUrl, 4, adminKey)
     const segments = new Map<number, Segment>()
@@ -215,7 +216,7 @@ export async function benchCampaign(plan: CampaignPlan, profiling: StartOptions 
       await reference(peer, peerRuns)
     }
 
-    const campaign = (size: number, maxMs = plan.maxCampaignMs) => runCampaign(service!, sandbox, http, segments.get(size)!, size, maxMs)
+    const campaign = (size: number, maxMs = plan.maxCampaignMs) => runCampaign(running, sandbox, http, segments.get(size)!, size, maxMs)
     const ids: string[] = []
     let peakRssBytes = 0
     const keep = (measured: { run: CampaignRun; id: string }): CampaignRun => {
@@ -248,7 +249,7 @@ export async function benchCampaign(plan: CampaignPlan, profiling: StartOptions 
     await referenceRound()
 
     const allCompleted = await completed(http, ids, COMPLETION_WAIT_MS)
-    const usage = await service.control('usage', {})
+    const usage = await running.control('usage', {})
     await http.close()
     return {
       concurrency: plan.concurrency,
