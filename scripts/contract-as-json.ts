@@ -1,5 +1,6 @@
 /**
- * The contract in the app's builds: a Vite plugin that hands the app src/domain/contract.ts as its
+ * The contract in the app's builds: a Vite plugin that hands the app src/domain/contract.ts (and the
+ * console's src/domain/console-contract.ts) as its
  * schemas written out as plain JSON Schema objects, evaluated when the app is built. The app checks
  * shapes against them (src/rules/shape.ts) and ships no TypeBox: its schema builders alone weigh
  * about 77 KB, against a mini-program of about 134 KB.
@@ -113,15 +114,22 @@ function stringList(value: unknown, name: string): string[] {
   return value
 }
 
+/**
+ * The contract's modules: the app's, and the operator console's (which only console pages import,
+ * so the end user's pages never download its schemas).
+ */
+const CONTRACT_FILES = ['src/domain/contract.ts', 'src/domain/console-contract.ts']
+
 /** The plugin for vite.config.ts; `root` is the repository's folder. */
 export function contractAsJson(root: string): Plugin {
-  const contractFile = resolve(root, 'src/domain/contract.ts')
+  const contractFiles = new Set(CONTRACT_FILES.map((file) => resolve(root, file)))
   const shapeFile = resolve(root, 'src/rules/shape.ts')
   return {
     name: 'uni-subscribe:contract-as-json',
     enforce: 'pre',
     async load(id) {
-      if (id.split('?')[0] !== contractFile) return null
+      const contractFile = id.split('?')[0]!
+      if (!contractFiles.has(contractFile)) return null
       const { tsImport } = await import('tsx/esm/api')
       // Each tsImport evaluates afresh, so the dev server serves the contract as it is now.
       const onImport = (url: string): void => {

@@ -29,7 +29,11 @@ import { createMessageQueries } from './messages/queries'
 import { createMessageRetry } from './messages/retry'
 import { createScheduler, type Scheduler } from './messages/scheduler'
 import { createTemplateDirectory } from './messages/templates'
+import { createHealthReport } from './operators/health'
+import { createOutcomeTimeline } from './operators/outcomes'
+import { createOperatorSessionService } from './operators/sessions'
 import { createPreferencesService } from './preferences/preferences'
+import { adminSessionRoutes } from './routes/admin-session'
 import { campaignRoutes } from './routes/campaigns'
 import { consentRoutes } from './routes/consents'
 import type { RouteContext } from './routes/context'
@@ -157,12 +161,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     perUser: config.sessionsPerUser,
     activity: users,
   })
+  const operators = createOperatorSessionService({
+    repository: storage.operatorSessions,
+    adminApiKey: config.adminApiKey,
+    clock,
+    ttlHours: config.operatorSessionTtlHours,
+  })
   // Before any route: the limits attach to routes as they are added.
   const auth = await registerRateLimits(app, {
     limits: config.rateLimits,
     clock,
     adminApiKey: config.adminApiKey,
-    guards: createAuthGuards({ sessions, adminApiKey: config.adminApiKey }),
+    guards: createAuthGuards({ sessions, operators, adminApiKey: config.adminApiKey }),
   })
 
   const dispatcher = createDispatcher({
@@ -233,6 +243,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     config,
     templates,
     sessions,
+    operators,
+    health: createHealthReport({
+      storage,
+      dispatcher,
+      scheduler,
+      schedulerIntervalMs: config.schedulerIntervalMs,
+      wechat: config.wechat.mode === 'real' ? { mode: 'real', appId: config.wechat.appId } : { mode: 'sandbox', appId: options.sandbox!.appId },
+      lastPushEventAt: async () => null,
+      clock,
+    }),
+    timeline: createOutcomeTimeline({ outcomes: storage.outcomes, clock, timeZone: config.quietHoursTimeZone, deliveredSince: async () => null }),
     ledger,
     preferences,
     pipeline,
@@ -250,6 +271,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
   await app.register(healthRoutes, context)
   await app.register(sessionRoutes, context)
+  await app.register(adminSessionRoutes, context)
   await app.register(templateRoutes, context)
   await app.register(consentRoutes, context)
   await app.register(meRoutes, context)

@@ -1,11 +1,13 @@
 /**
  * Who is calling. People hold a session token (POST /api/session, see sessions/sessions.ts);
  * operators hold the admin key, compared in constant time, on sha256 digests so that neither the
- * content nor the length of the key leaks through timing.
+ * content nor the length of the key leaks through timing, or an operator session token the console
+ * got for the key (POST /api/admin/session, see operators/sessions.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { AppError } from './errors'
+import type { OperatorSessionService } from './operators/sessions'
 import type { SessionService } from './sessions/sessions'
 
 declare module 'fastify' {
@@ -39,13 +41,38 @@ const missing = (): AppError =>
 export interface AuthGuards {
   /** Requires an unexpired session; sets `request.openid`. */
   user: onRequestAsyncHookHandler
-  /** Requires the admin key. */
+  /** Requires the admin key or a live operator session. */
   admin: onRequestAsyncHookHandler
+  /** An operator (as `admin`), else a person's session (as `user`): routes both read. */
+  userOrAdmin: onRequestAsyncHookHandler
 }
 
-export function createAuthGuards(options: { sessions: Pick<SessionService, 'openidOf'>; adminApiKey: string }): AuthGuards {
-  const { sessions, adminApiKey } = options
-  return {
+/** Whether the bearer is the admin key or a live operator session; the error to answer otherwise. */
+type OperatorCheck = (token: string) => Promise<AppError | null>
+
+/** `userOrAdmin` from the two guards it chooses between. */
+export function userOrAdminGuard(user: onRequestAsyncHookHandler, isOperator: OperatorCheck): onRequestAsyncHookHandler {
+  return async function (request, reply) {
+    const token = bearerToken(request)
+    if (token !== null && (await isOperator(token)) === null) return
+    await user.call(this, request, reply)
+  }
+}
+
+export function createAuthGuards(options: {
+  sessions: Pick<SessionService, 'openidOf'>
+  operators: Pick<OperatorSessionService, 'check'>
+  adminApiKey: string
+}): AuthGuards & { isOperator: OperatorCheck } {
+  const { sessions, operators, adminApiKey } = options
+  const isOperator: OperatorCheck = async (token) => {
+    if (adminKeyMatches(token, adminApiKey)) return null
+    const state = await operators.check(token)
+    if (state === 'valid') return null
+    if (state === 'expired') return new AppError(401, 'UNAUTHORIZED', '登录已过期，请重新输入管理密钥登录')
+    return new AppError(403, 'FORBIDDEN', '管理密钥不正确：这个接口只对运营方开放')
+  }
+  const guards: AuthGuards = {
     async user(request) {
       const token = bearerToken(request)
       if (token === null) throw missing()
@@ -56,7 +83,11 @@ export function createAuthGuards(options: { sessions: Pick<SessionService, 'open
     async admin(request) {
       const token = bearerToken(request)
       if (token === null) throw missing()
-      if (!adminKeyMatches(token, adminApiKey)) throw new AppError(403, 'FORBIDDEN', '管理密钥不正确：这个接口只对运营方开放')
+      const refused = await isOperator(token)
+      if (refused !== null) throw refused
     },
+    userOrAdmin: async () => {},
   }
+  guards.userOrAdmin = userOrAdminGuard(guards.user, isOperator)
+  return { ...guards, isOperator }
 }

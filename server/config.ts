@@ -43,6 +43,7 @@ export const EnvSchema = Type.Object({
   TZ_QUIET_HOURS: Type.String({ minLength: 1, default: 'Asia/Shanghai' }),
   CORS_ORIGINS: Type.String({ default: '' }),
   SESSION_TTL: Type.String({ ...PositiveInteger, default: '168' }),
+  OPERATOR_SESSION_TTL: Type.String({ ...PositiveInteger, default: '12' }),
   SCHEDULER_INTERVAL_MS: Type.String({ ...PositiveInteger, default: '5000' }),
   DISPATCH_CONCURRENCY: Type.String({ pattern: '^[1-9][0-9]{0,3}$', default: '64' }),
   DISPATCH_RATE: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,6})(\\.[0-9]{1,3})?$' })),
@@ -76,6 +77,7 @@ const EXPECTED: Record<EnvVariable, string> = {
   TZ_QUIET_HOURS: '应为 IANA 时区名，如 Asia/Shanghai',
   CORS_ORIGINS: '应为逗号分隔的来源列表，如 https://a.example.com,http://127.0.0.1:5173',
   SESSION_TTL: '应为会话有效期的小时数（正整数）',
+  OPERATOR_SESSION_TTL: '应为运营后台登录有效期的小时数（正整数）',
   SCHEDULER_INTERVAL_MS: '应为调度器的间隔毫秒数（正整数）',
   DISPATCH_CONCURRENCY: '应为同时在途的发送数（1 到 9999 的整数）',
   DISPATCH_RATE: '应为每秒最多发送的消息数（大于 0 的数，如 500 或 0.5；不设即不限）',
@@ -137,6 +139,8 @@ export interface Config {
   quietHoursTimeZone: string
   corsOrigins: string[]
   sessionTtlHours: number
+  /** How long an operator console session lasts (OPERATOR_SESSION_TTL), in hours. */
+  operatorSessionTtlHours: number
   schedulerIntervalMs: number
   /** Sends in flight at most (DISPATCH_CONCURRENCY); also the most a crash can leave in doubt. */
   dispatchConcurrency: number
@@ -353,6 +357,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     quietHoursTimeZone: parsed.TZ_QUIET_HOURS,
     corsOrigins,
     sessionTtlHours: Number(parsed.SESSION_TTL),
+    operatorSessionTtlHours: Number(parsed.OPERATOR_SESSION_TTL),
     schedulerIntervalMs: Number(parsed.SCHEDULER_INTERVAL_MS),
     dispatchConcurrency: Number(parsed.DISPATCH_CONCURRENCY),
     dispatchRate: rate,

@@ -4,6 +4,7 @@
  * the others would not be sent to, decided for each by the dispatcher's own rule (deliveryVerdict).
  */
 import { randomUUID } from 'node:crypto'
+import type { SegmentPreview } from '../../src/domain/console-contract'
 import type { Segment, SegmentFilter, SegmentReach, SegmentRequest } from '../../src/domain/contract'
 import { localDayKey } from '../../src/domain/quiet-hours'
 import type { MessageRepository, SegmentRecord, SegmentRepository } from '../db/storage'
@@ -17,6 +18,8 @@ import type { UserService } from './users'
 
 /** Users read at a time when counting reach: three queries per page, whatever the segment's size. */
 const REACH_PAGE_SIZE = 1000
+/** Users a preview shows. */
+const PREVIEW_SAMPLE_SIZE = 5
 
 export interface SegmentService {
   /** Throws AppError 400 naming the field of a filter that cannot work, 409 CONFLICT for a name taken. */
@@ -28,11 +31,13 @@ export interface SegmentService {
   delete(id: string): Promise<void>
   /** Throws AppError 404 for the segment, 400 UNKNOWN_TEMPLATE for the template (id or key). */
   reach(id: string, template: string): Promise<SegmentReach>
+  /** How many users a filter not saved yet matches, and the first few. Throws AppError 400 as `create`. */
+  preview(filter: SegmentFilter): Promise<SegmentPreview>
 }
 
 export interface SegmentServiceOptions {
   repository: SegmentRepository
-  users: Pick<UserService, 'openidPages'>
+  users: Pick<UserService, 'openidPages' | 'sample'>
   ledger: Pick<Ledger, 'creditsOf'>
   preferences: Pick<PreferencesService, 'getMany'>
   messages: Pick<MessageRepository, 'countOnDay'>
@@ -131,6 +136,14 @@ export function createSegmentService(options: SegmentServiceOptions): SegmentSer
         }
       }
       return reach
+    },
+
+    async preview(filter) {
+      const problem = filterProblem(filter)
+      if (problem) throw problem
+      let users = 0
+      for await (const openids of options.users.openidPages(filter, { limit: pageSize, now: clock.now() })) users += openids.length
+      return { users, sample: await options.users.sample(filter, PREVIEW_SAMPLE_SIZE) }
     },
   }
 }

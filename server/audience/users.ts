@@ -50,6 +50,8 @@ export interface UserService extends Activity {
    * users are held at a time, however many match. Start without `after`; pass `next` back until null.
    */
   page(filter: SegmentFilter, options: { after?: string; limit: number }): Promise<AudiencePage>
+  /** The first `limit` users `filter` matches, in openid order (a filter's preview). */
+  sample(filter: SegmentFilter, limit: number): Promise<User[]>
   /**
    * The openids `filter` matches, a page at a time, as of one `now` (what `activeWithinDays`
    * counts back from): for counting through a segment without loading it.
@@ -138,6 +140,11 @@ export function createUserService(options: UserServiceOptions): UserService {
       const { openids, next } = await repository.page({ filter, ...(after !== undefined && { after }), limit, now: clock.now() })
       const records = await repository.details(openids)
       return { users: records.map((record) => ({ openid: record.openid, attributes: record.attributes })), next }
+    },
+
+    async sample(filter, limit) {
+      const { openids } = await repository.page({ filter, limit, now: clock.now() })
+      return (await repository.details(openids)).map(userOf)
     },
 
     async *openidPages(filter, { limit, now }) {

@@ -7,14 +7,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Campaign, CampaignRequest, CampaignStatus, MessageStatus, SegmentFilter } from '../../src/domain/contract'
-import { checkKeywordValue, truncateThing } from '../../src/domain/keywords'
+import { campaignDataProblems } from '../../src/domain/campaign-data'
 import { retryableReasons } from '../../src/domain/reasons'
 import type { CampaignRecord, Storage } from '../db/storage'
 import { AppError } from '../errors'
 import { isMiniProgramPage } from '../messages/pages'
 import type { TemplateDirectory } from '../messages/templates'
 import type { Clock } from '../wechat/types'
-import { hasPlaceholders, parseValue } from './placeholders'
 import type { CampaignRunner } from './runner'
 
 export interface CampaignService {
@@ -97,27 +96,10 @@ export function createCampaignService(options: CampaignServiceOptions): Campaign
     return answer
   }
 
-  /** The data checked against the template: its keywords exactly, placeholders that parse, fixed values the rules take. */
+  /** The data checked against the template (src/domain/campaign-data.ts, as the console shows it): the first problem refuses it. */
   function checkData(request: CampaignRequest, templateId: string): void {
-    const template = templates.byId(templateId)!
-    const names = new Set(template.keywords.map((keyword) => keyword.name))
-    for (const name of Object.keys(request.data)) {
-      if (!names.has(name)) {
-        const known = [...names].join('、')
-        throw new AppError(400, 'INVALID_DATA', `data.${name}: 模板「${template.title}」没有这个关键词（有：${known}）`, `data.${name}`)
-      }
-    }
-    for (const keyword of template.keywords) {
-      const field = `data.${keyword.name}`
-      const value = request.data[keyword.name]
-      if (value === undefined) throw new AppError(400, 'INVALID_DATA', `${field}: 缺少关键词「${keyword.label}」`, field)
-      const parsed = parseValue(value)
-      if (!parsed.ok) throw new AppError(400, 'INVALID_DATA', `${field}: ${parsed.problem}`, field)
-      if (hasPlaceholders(parsed.parts)) continue
-      const fixed = request.truncate === true && keyword.type === 'thing' ? truncateThing(value) : value
-      const broken = checkKeywordValue(keyword, fixed)
-      if (broken !== null) throw new AppError(400, 'INVALID_DATA', `${field}: ${broken}`, field)
-    }
+    const [problem] = campaignDataProblems(templates.byId(templateId)!, request.data, { truncate: request.truncate === true })
+    if (problem) throw new AppError(400, 'INVALID_DATA', problem.message, problem.field)
   }
 
   return {

@@ -15,7 +15,7 @@ import type { CampaignMessage, CampaignRecord, Storage } from '../db/storage'
 import type { TemplateDirectory } from '../messages/templates'
 import type { PipelineLogger } from '../messages/pipeline'
 import type { Clock } from '../wechat/types'
-import { fillValue, parseValue, type Recipient, type ValuePart } from './placeholders'
+import { fillValue, parseValue, type Recipient, type ValuePart } from '../../src/domain/placeholders'
 
 /** Recipients read and written per transaction. */
 export const EXPANSION_PAGE_SIZE = 1_000

@@ -25,6 +25,19 @@ export interface SessionRepository {
   deleteAllButNewest(openid: string, keep: number): Promise<number>
 }
 
+// ─── operator sessions (the console) ─────────────────────────────────────────
+
+export interface OperatorSessionRepository {
+  /** Stores a session by the sha256 of its token (the token itself is never stored). */
+  create(session: { tokenHash: string; createdAt: Date; expiresAt: Date }): Promise<void>
+  /** When the session of this hash expires (or expired), or null when there is none. */
+  expiry(tokenHash: string): Promise<Date | null>
+  /** Ends one session; false when there was none. */
+  delete(tokenHash: string): Promise<boolean>
+  /** Removes sessions that expired before `before`; returns how many. */
+  deleteExpired(before: Date): Promise<number>
+}
+
 // ─── consents and credits ────────────────────────────────────────────────────
 
 export interface ConsentChange {
@@ -260,6 +273,22 @@ export interface MessageQuery {
   limit: number
 }
 
+// ─── outcomes over time (the console's charts) ───────────────────────────────
+
+/** What happened in one bucket of time: bucket `index` is [from + index·bucketMs, from + (index+1)·bucketMs). */
+export interface OutcomeBucket {
+  index: number
+  /** Messages that became sent, failed, skipped or deferred then (their status history). */
+  byStatus: Partial<Record<MessageStatus, number>>
+  /** WeChat's answers then, by errcode (every attempt; 0 is accepted). */
+  byErrcode: Record<string, number>
+}
+
+export interface OutcomeRepository {
+  /** Buckets of `bucketMs` from `from` (inclusive) to `to` (exclusive), in order; buckets with nothing are left out. */
+  overTime(query: { from: Date; to: Date; bucketMs: number }): Promise<OutcomeBucket[]>
+}
+
 // ─── campaigns ───────────────────────────────────────────────────────────────
 
 export interface CampaignRecord {
@@ -400,9 +429,11 @@ export interface SegmentRepository {
 
 export interface Storage {
   readonly sessions: SessionRepository
+  readonly operatorSessions: OperatorSessionRepository
   readonly ledger: LedgerRepository
   readonly preferences: PreferencesRepository
   readonly messages: MessageRepository
+  readonly outcomes: OutcomeRepository
   readonly campaigns: CampaignRepository
   readonly users: UserRepository
   readonly segments: SegmentRepository

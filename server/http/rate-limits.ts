@@ -18,7 +18,7 @@
  */
 import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import { adminKeyMatches, bearerToken, type AuthGuards } from '../auth'
+import { adminKeyMatches, bearerToken, userOrAdminGuard, type AuthGuards } from '../auth'
 import type { RateLimits } from '../config'
 import { HTTP_ERRORS, httpError } from '../http-errors'
 import type { Clock } from '../wechat/types'
@@ -28,7 +28,7 @@ const WINDOW_MS = 60_000
 const KEYS_PER_LIMIT = 20_000
 
 /** The routes limited per address, as `METHOD url`. */
-const PER_ADDRESS_ROUTES: readonly string[] = ['POST /api/session', 'POST /sandbox/code']
+const PER_ADDRESS_ROUTES: readonly string[] = ['POST /api/session', 'POST /sandbox/code', 'POST /api/admin/session']
 
 const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD'])
 
@@ -70,8 +70,8 @@ export interface RateLimitOptions {
   limits: RateLimits | null
   clock: Clock
   adminApiKey: string
-  /** The guards to put the per-person limits behind. */
-  guards: AuthGuards
+  /** The guards to put the per-person limits behind, and the operator check `userOrAdmin` makes first. */
+  guards: AuthGuards & { isOperator: Parameters<typeof userOrAdminGuard>[1] }
 }
 
 /**
@@ -80,7 +80,7 @@ export interface RateLimitOptions {
  */
 export async function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): Promise<AuthGuards> {
   const { limits, clock, adminApiKey, guards } = options
-  if (limits === null) return guards
+  if (limits === null) return { user: guards.user, admin: guards.admin, userOrAdmin: guards.userOrAdmin }
 
   await app.register(fastifyRateLimit, {
     global: false,
@@ -115,5 +115,5 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
     await guards.user.call(this, request, reply)
     await (READ_METHODS.has(request.method) ? reads : writes).call(this, request, reply)
   }
-  return { ...guards, user }
+  return { user, admin: guards.admin, userOrAdmin: userOrAdminGuard(user, guards.isOperator) }
 }

@@ -41,6 +41,8 @@ export interface Scheduler {
    * joins the run in progress.
    */
   runOnce(options?: { settle?: boolean }): Promise<{ processed: number }>
+  /** When the last run in this process began (service clock); null before the first. */
+  lastRunAt(): Date | null
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
@@ -48,6 +50,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const batchSize = options.batchSize ?? 500
   let timer: NodeJS.Timeout | null = null
   let running: Promise<{ processed: number }> | null = null
+  let lastRunAt: Date | null = null
 
   /**
    * A message in `sending` whose process died was in the middle of its WeChat call: WeChat may or may
@@ -65,6 +68,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   async function run(): Promise<{ processed: number }> {
+    lastRunAt = clock.now()
     await failInDoubt(false)
     let processed = 0
     for (;;) {
@@ -115,5 +119,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (running) await running
     },
     runOnce,
+    lastRunAt: () => lastRunAt,
   }
 }

@@ -17,6 +17,9 @@ import type { MessageQueries } from '../messages/queries'
 import type { MessageRetry } from '../messages/retry'
 import type { CampaignService } from '../campaigns/campaigns'
 import type { Scheduler } from '../messages/scheduler'
+import type { HealthReport } from '../operators/health'
+import type { OutcomeTimeline } from '../operators/outcomes'
+import type { OperatorSessionService } from '../operators/sessions'
 import type { TemplateDirectory } from '../messages/templates'
 import type { PreferencesService } from '../preferences/preferences'
 import type { SessionService } from '../sessions/sessions'
@@ -26,6 +29,10 @@ export interface RouteContext {
   config: Config
   templates: TemplateDirectory
   sessions: SessionService
+  /** The console's operator sessions. */
+  operators: OperatorSessionService
+  health: HealthReport
+  timeline: OutcomeTimeline
   ledger: Ledger
   preferences: PreferencesService
   pipeline: Pipeline

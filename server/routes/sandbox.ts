@@ -3,50 +3,26 @@
  * over HTTP so the H5 preview and the browser journeys can play the person and the platform.
  * These routes are not registered at all when the service talks to real WeChat.
  */
-import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
   SandboxCodeRequest,
   SandboxCodeResponse,
   SandboxConsentRequest,
   SandboxConsentResponse,
 } from '../../src/domain/contract'
+import { FaultsRequest, FaultsState, ReceivedList, ReceivedQuery, SandboxStats, type ReceivedMessage } from '../../src/domain/console-contract'
 import { AppError } from '../errors'
 import type { SentMessage } from '../wechat/sandbox'
 import { responses, type RouteContext } from './context'
 
 const IsoTime = Type.String({ description: 'ISO 8601 time' })
 
-const ReceivedMessage = Type.Object({
-  touser: Type.String(),
-  template_id: Type.String(),
-  page: Type.Optional(Type.String()),
-  data: Type.Record(Type.String(), Type.Object({ value: Type.String() })),
-  miniprogram_state: Type.Optional(Type.String()),
-  lang: Type.Optional(Type.String()),
-  msgid: Type.String(),
-  at: IsoTime,
-})
-const ReceivedList = Type.Array(ReceivedMessage)
-
 const ClockRequest = Type.Object({ now: Type.Union([IsoTime, Type.Null()]) })
 const ClockResponse = Type.Object({ now: IsoTime, offsetMs: Type.Integer() })
 
-const FaultsRequest = Type.Object({
-  latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
-  busyRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-  failNext: Type.Optional(
-    Type.Object({
-      errcode: Type.Union([Type.Integer(), Type.Literal('reset')]),
-      count: Type.Integer({ minimum: 0, maximum: 10_000 }),
-    }),
-  ),
-  expireTokens: Type.Optional(Type.Literal(true)),
-})
-const SandboxStatsBody = Type.Object({ tokenIssued: Type.Integer(), tokenCalls: Type.Integer(), sendCalls: Type.Integer() })
-
 const SchedulerRunResponse = Type.Object({ processed: Type.Integer({ minimum: 0 }) })
 
-function receivedMessage(message: SentMessage): Static<typeof ReceivedMessage> {
+function receivedMessage(message: SentMessage): ReceivedMessage {
   return { ...message, at: message.at.toISOString() }
 }
 
@@ -75,10 +51,12 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
     },
   )
 
-  /** Every message the sandbox WeChat accepted, in order. */
-  app.get('/sandbox/received', { schema: { response: responses({ 200: ReceivedList }) } }, async () =>
-    sandbox.received().map(receivedMessage),
-  )
+  /** Every message the sandbox WeChat accepted, in order; `?limit=N`: the newest N of them. */
+  app.get('/sandbox/received', { schema: { querystring: ReceivedQuery, response: responses({ 200: ReceivedList }) } }, async (request) => {
+    const received = sandbox.received()
+    const { limit } = request.query
+    return (limit === undefined ? received : received.slice(-limit)).map(receivedMessage)
+  })
 
   /** Moves the service clock (and the sandbox's, which shares it); `null` goes back to real time. */
   app.put(
@@ -106,10 +84,16 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   /** Fault switches of the sandbox WeChat (latency, -1 answers, the next N answers, token expiry). */
   app.put(
     '/sandbox/faults',
-    { schema: { body: FaultsRequest, response: responses({ 200: SandboxStatsBody }) } },
+    { schema: { body: FaultsRequest, response: responses({ 200: SandboxStats }) } },
     async (request) => {
       sandbox.setFaults(request.body)
       return sandbox.stats()
     },
   )
+
+  /** The fault switches as they are, with the sandbox's counters (the console's 沙盒 page). */
+  app.get('/sandbox/faults', { schema: { response: responses({ 200: FaultsState }) } }, async () => ({
+    ...sandbox.faults(),
+    stats: sandbox.stats(),
+  }))
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { SegmentPreview, SegmentPreviewRequest } from '../../src/domain/console-contract'
 import { ReachQuery, Segment, SegmentList, SegmentParams, SegmentReach, SegmentRequest } from '../../src/domain/contract'
 import { responses, type RouteContext } from './context'
 
@@ -13,6 +14,13 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app
   )
 
   app.get('/api/segments', { schema: { response: responses({ 200: SegmentList }) } }, async () => segments.list())
+
+  /** A filter's count and first users before it is saved (the console's filter builder). */
+  app.post(
+    '/api/segments/preview',
+    { schema: { body: SegmentPreviewRequest, response: responses({ 200: SegmentPreview }) } },
+    async (request) => segments.preview(request.body.filter),
+  )
 
   app.get('/api/segments/:id', { schema: { params: SegmentParams, response: responses({ 200: Segment }) } }, async (request) =>
     segments.get(request.params.id),

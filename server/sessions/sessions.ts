@@ -21,7 +21,10 @@ export interface SessionService {
 }
 
 /** Only this digest of a token is stored: a leaked database gives no usable token. */
-const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex')
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex')
+
+/** A new session token: 32 random bytes, base64url. */
+export const newToken = (): string => randomBytes(32).toString('base64url')
 
 /** WeChat's answer to a bad login, as the caller's error. */
 function signInError(error: WeChatError): AppError {
@@ -57,7 +60,7 @@ export function createSessionService(options: {
       } catch (error) {
         throw isWeChatError(error) ? signInError(error) : error
       }
-      const token = randomBytes(32).toString('base64url')
+      const token = newToken()
       const now = clock.now()
       const expiresAt = new Date(now.getTime() + ttlHours * HOUR_MS)
       await repository.deleteExpired(now)

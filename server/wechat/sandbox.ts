@@ -6,7 +6,7 @@
  */
 import type { SubscribeResult, Template } from '../../src/domain/contract'
 import { fail, type WeChatAnswer } from './sandbox/answers'
-import { createFaultSwitches, type SandboxFaults } from './sandbox/faults'
+import { createFaultSwitches, type FaultState, type SandboxFaults } from './sandbox/faults'
 import { createSandboxServer, type SandboxRoutes } from './sandbox/http'
 import { createSandboxLogin } from './sandbox/login'
 import { createSandboxQuota } from './sandbox/quota'
@@ -14,7 +14,7 @@ import { createSandboxSend, templateList, type SentMessage } from './sandbox/sen
 import { createSandboxTokens } from './sandbox/tokens'
 import type { Clock } from './types'
 
-export type { SandboxFaults } from './sandbox/faults'
+export type { FaultState, SandboxFaults } from './sandbox/faults'
 export type { SentMessage } from './sandbox/send'
 
 export interface SandboxWeChatOptions {
@@ -38,6 +38,8 @@ export interface SandboxStats {
 }
 
 export interface SandboxWeChat {
+  /** The AppID it plays WeChat for. */
+  readonly appId: string
   /** `http://127.0.0.1:<port>`, known once `listen()` resolved. */
   readonly url: string
   listen(): Promise<string>
@@ -56,6 +58,8 @@ export interface SandboxWeChat {
   remember(openid: string, quota: Record<string, number>): void
   received(): SentMessage[]
   setFaults(faults: SandboxFaults): void
+  /** The fault switches as they are now. */
+  faults(): FaultState
   stats(): SandboxStats
 }
 
@@ -109,6 +113,7 @@ export function createSandboxWeChat(options: SandboxWeChatOptions): SandboxWeCha
   const server = createSandboxServer(routes, faults.latencyMs)
 
   return {
+    appId,
     get url() {
       if (!url) throw new Error('沙箱微信尚未启动：先调用 listen()')
       return url
@@ -132,6 +137,7 @@ export function createSandboxWeChat(options: SandboxWeChatOptions): SandboxWeCha
       faults.set(switches)
       if (expireTokens) tokens.expireAll()
     },
+    faults: () => faults.current(),
     stats: () => ({ tokenIssued: tokens.issued(), ...counters }),
   }
 }

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       quietHoursTimeZone: 'Asia/Shanghai',
       corsOrigins: [],
       sessionTtlHours: 168,
+      operatorSessionTtlHours: 12,
       schedulerIntervalMs: 5000,
       dispatchConcurrency: 64,
       dispatchRate: null,

@@ -202,4 +202,20 @@ export const MIGRATIONS: readonly Migration[] = [
         ) GROUP BY openid;
     `,
   },
+  {
+    version: 7,
+    name: 'operator sessions of the console; message history and attempts by time (the console charts)',
+    // 5 and 6 are the push events' (issue 9). An operator session is stored by its token's hash, as
+    // people's sessions are; the two time indexes keep a chart of the last 7 days a range read.
+    sql: `
+      CREATE TABLE operator_sessions (
+        token_hash TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX operator_sessions_by_expiry ON operator_sessions (expires_at);
+      CREATE INDEX message_history_by_time ON message_history (at);
+      CREATE INDEX message_attempts_by_time ON message_attempts (at);
+    `,
+  },
 ]

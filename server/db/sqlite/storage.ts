@@ -10,6 +10,8 @@ import { createSqliteCampaignRepository } from './campaigns'
 import { openSqliteDatabase, type SqliteDatabase } from './database'
 import { createSqliteLedgerRepository } from './ledger'
 import { createSqliteMessageRepository } from './messages'
+import { createSqliteOperatorSessionRepository } from './operator-sessions'
+import { createSqliteOutcomeRepository } from './outcomes'
 import { createSqlitePreferencesRepository } from './preferences'
 import { createSqliteSegmentRepository } from './segments'
 import { createSqliteSessionRepository } from './sessions'
@@ -26,9 +28,11 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
   return {
     db,
     sessions: createSqliteSessionRepository(db),
+    operatorSessions: createSqliteOperatorSessionRepository(db),
     ledger: createSqliteLedgerRepository(db),
     preferences: createSqlitePreferencesRepository(db),
     messages: createSqliteMessageRepository(db),
+    outcomes: createSqliteOutcomeRepository(db),
     campaigns: createSqliteCampaignRepository(db),
     users: createSqliteUserRepository(db),
     segments: createSqliteSegmentRepository(db),

@@ -22,8 +22,17 @@ export interface SandboxFaults {
   expireTokens?: true
 }
 
+/** The switches as they are now. */
+export interface FaultState {
+  latencyMs: number
+  busyRate: number
+  /** Send calls still to be answered with `errcode`; null when none. */
+  failNext: { errcode: number | 'reset'; left: number } | null
+}
+
 export interface FaultSwitches {
   set(faults: Omit<SandboxFaults, 'expireTokens'>): void
+  current(): FaultState
   latencyMs(): number
   /** The fault this send call meets, if one is due: a WeChat errcode, -2 (HTTP 502), or a dropped connection. */
   nextSendFault(): number | 'reset' | null
@@ -41,6 +50,7 @@ export function createFaultSwitches(): FaultSwitches {
       if (faults.failNext) failNext = faults.failNext.count > 0 ? { errcode: faults.failNext.errcode, left: faults.failNext.count } : null
     },
     latencyMs: () => latencyMs,
+    current: () => ({ latencyMs, busyRate, failNext: failNext === null ? null : { ...failNext } }),
     nextSendFault() {
       if (failNext !== null && failNext.left > 0) {
         failNext.left -= 1

@@ -61,13 +61,18 @@ export async function closeBrowser(): Promise<void> {
   browser = undefined
 }
 
-/** A fresh context (own storage) at phone size, with the network fenced to loopback. */
-export async function openSession(): Promise<BrowserSession> {
+/** A laptop's window, for the operator console. */
+export const LAPTOP = { width: 1280, height: 860 }
+
+/** A fresh context (own storage) at phone size (or `viewport`: a laptop is not mobile), with the network fenced to loopback. */
+export async function openSession(options: { viewport?: { width: number; height: number } } = {}): Promise<BrowserSession> {
+  const viewport = options.viewport ?? PHONE
+  const phone = viewport.width < 768
   const context = await (await launchBrowser()).newContext({
-    viewport: PHONE,
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
+    viewport,
+    deviceScaleFactor: phone ? 2 : 1,
+    isMobile: phone,
+    hasTouch: phone,
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
   })

@@ -20,6 +20,8 @@ import type { MyMessageList, Preferences, SessionResponse, SubscriptionList } fr
 import { buildApp } from '../../../server/app'
 import { createAdjustableClock, type AdjustableClock } from '../../../server/clock'
 import { loadConfig } from '../../../server/config'
+import { seedDemo } from '../../../server/demo/seed'
+import { injectTransport } from '../../../server/demo/transports'
 import { createSqliteStorage, type SqliteStorage } from '../../../server/db/sqlite/storage'
 import { readMiniProgramPages } from '../../../server/messages/pages'
 import { createWeChatClient } from '../../../server/wechat/client'
@@ -51,6 +53,8 @@ export interface SignedInUser {
 export interface Stack {
   /** `http://127.0.0.1:<port>/`: the H5 app; the API lives under the same origin. */
   readonly url: string
+  /** The service's admin key (what an operator signs in to the console with). */
+  readonly adminKey: string
   readonly port: number
   readonly sandbox: SandboxWeChat
   readonly clock: AdjustableClock
@@ -96,7 +100,12 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
   return JSON.parse(text) as T
 }
 
-export async function startStack(): Promise<Stack> {
+export interface StackOptions {
+  /** Demo users (server/demo/seed.ts) made once the service is up; default none. */
+  seedUsers?: number
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (!existsSync(join(H5_BUILD_DIR, 'index.html'))) {
     throw new Error(`${H5_BUILD_DIR} has no build: run \`npm run build:h5\` (the e2e globalSetup does)`)
   }
@@ -106,10 +115,11 @@ export async function startStack(): Promise<Stack> {
   const credentials = { appId: 'wx5a4db0c0ffee0e2e', secret: randomBytes(16).toString('hex') }
   const sandbox = createSandboxWeChat({ ...credentials, templates: [...TEMPLATES], pages, clock })
   const sandboxUrl = await sandbox.listen()
+  const adminKey = randomBytes(24).toString('base64url')
   const config = loadConfig({
     HOST,
     DATABASE: databasePath,
-    ADMIN_API_KEY: randomBytes(24).toString('base64url'),
+    ADMIN_API_KEY: adminKey,
     // The interval never comes round within a journey; journeys run the scheduler themselves.
     SCHEDULER_INTERVAL_MS: '3600000',
     SEED_USERS: '0',
@@ -157,11 +167,15 @@ export async function startStack(): Promise<Stack> {
 
   await start()
   const base = (): string => `http://${HOST}:${String(port)}`
+  if (options.seedUsers !== undefined && options.seedUsers > 0) {
+    await seedDemo(injectTransport(running!.app), { users: options.seedUsers, adminKey, concurrency: 16 })
+  }
 
   return {
     get url() {
       return `${base()}/`
     },
+    adminKey,
     get port() {
       return port
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fillValue, hasPlaceholders, parseValue, type ValuePart } from '../../../server/campaigns/placeholders'
+import { fillValue, hasPlaceholders, parseValue, type ValuePart } from '../../../src/domain/placeholders'
 
 function parts(value: string): ValuePart[] {
   const parsed = parseValue(value)
