@@ -1,6 +1,6 @@
 /** The results file and the tables printed from it. */
 import type { CampaignResult, CampaignRun } from '../scenarios/campaign'
-import type { ClientCaseResult } from '../scenarios/wechat-client'
+import { SERVICE_POOL_CONNECTIONS, type ClientCaseResult } from '../scenarios/wechat-client'
 import type { ServiceResult } from '../scenarios/service'
 import type { SizeResult, Weight } from '../scenarios/sizes'
 import type { TokenExpiryResult } from '../scenarios/token-expiry'
@@ -196,7 +196,7 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
   }
 
   if (results.tokenExpiry) {
-    out.push('', '3. Access token expiring mid-burst (client, SQLite token store, 32 conns; every token expired when half the burst has answered)')
+    out.push('', `3. Access token expiring mid-burst (client, SQLite token store, ${SERVICE_POOL_CONNECTIONS} conns as the service's pool; every token expired when half the burst has answered)`)
     out.push(
       table(
         ['sandbox latency', 'burst', 'refreshes per run', 'renewed sends', 'p50 ctrl', 'p50 renewed', 'added p50', 'p99 ctrl', 'p99 expiry', 'burst ms ctrl → expiry', 'failed'],
