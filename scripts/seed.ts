@@ -2,13 +2,14 @@
  * `npm run seed -- --users N [--url http://127.0.0.1:8080]`: demo data for a running service in
  * sandbox mode (see server/demo/seed.ts): N test users demo-00001… (default 2000) with tags,
  * attributes and credits the sandbox WeChat agrees with. The admin key comes from ADMIN_API_KEY or
- * the key file beside DATABASE, as the service reads it; the address from --url, else HOST and PORT.
+ * the key file beside DATABASE, as the service reads it; the address from --url, else HOST and PORT
+ * (scripts/service-admin.ts).
  * Demo users already there are kept, so running it again with a larger N adds the missing ones.
  */
-import { readFileSync } from 'node:fs'
-import { ConfigError, loadConfig } from '../server/config'
+import { ConfigError } from '../server/config'
 import { SeedError, seedDemo } from '../server/demo/seed'
 import { httpTransport } from '../server/demo/transports'
+import { ScriptError, serviceAdmin } from './service-admin'
 
 const DEFAULT_USERS = 2000
 const MAX_USERS = 100_000
@@ -25,19 +26,10 @@ function usersOption(): number {
   return Number(given)
 }
 
-function readAdminKey(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim()
-  } catch {
-    throw new SeedError(`没有找到管理密钥文件 ${path}：先启动服务（npm start 或 npm run server），或设置 ADMIN_API_KEY`)
-  }
-}
-
 async function main(): Promise<number> {
   const users = usersOption()
-  const config = loadConfig(process.env, { adminKeyFromFile: readAdminKey })
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host
-  const url = option('url') ?? `http://${host}:${String(config.port)}`
+  const given = option('url')
+  const { url, adminKey } = serviceAdmin(given === undefined ? {} : { url: given })
   const started = Date.now()
   const transport = httpTransport(url)
   const report = await seedDemo(async (request) => {
@@ -46,7 +38,7 @@ async function main(): Promise<number> {
     } catch (error) {
       throw new SeedError(`无法连接 ${url}（${error instanceof Error ? error.message : String(error)}）：服务在运行吗？用 --url 指定它的地址`)
     }
-  }, { users, adminKey: config.adminApiKey })
+  }, { users, adminKey })
   process.stdout.write(
     `演示数据已生成（${url}）：新建 ${String(report.created)} 个测试用户，已有 ${String(report.kept)} 个保持不变，` +
       `订阅次数 ${String(report.credits)}，用时 ${String(Date.now() - started)} ms\n`,
@@ -57,7 +49,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof SeedError) process.stderr.write(`${error.message}\n`)
+    if (error instanceof ConfigError || error instanceof SeedError || error instanceof ScriptError) process.stderr.write(`${error.message}\n`)
     else process.stderr.write(`seed 失败：${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
     process.exit(1)
   },

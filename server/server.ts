@@ -15,6 +15,7 @@ import { injectTransport } from './demo/transports'
 import { readMiniProgramPages } from './messages/pages'
 import { CatalogueError, loadCatalogue } from './templates/catalogue'
 import { createWeChatClient } from './wechat/client'
+import { wechatPoolConnections } from './wechat/pool'
 import { createSandboxWeChat, type SandboxWeChat } from './wechat/sandbox'
 import { systemClock } from './wechat/types'
 
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
     wechatBase = config.wechat.apiBase
   }
 
-  const pool = new Pool(new URL(wechatBase).origin, { connections: 32, pipelining: 1 })
+  const pool = new Pool(new URL(wechatBase).origin, { connections: wechatPoolConnections(config.dispatchConcurrency), pipelining: 1 })
   const wechat = createWeChatClient({
     baseUrl: wechatBase,
     ...credentials,

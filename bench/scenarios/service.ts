@@ -7,12 +7,14 @@
  * Setup (not measured): test users sign in (POST /sandbox/code, POST /api/session) and raise their
  * daily limit to 100; the sandbox's quota is granted as WeChat's dialog would.
  * Measured, at concurrency 50: POST /api/consents (one accept each: the credits the sends spend),
- * then admin POST /api/messages (validate → preferences → spend a credit → WeChat → record; the
- * answer comes after WeChat's).
+ * then admin POST /api/messages (validate → write `queued` → 202; the dispatcher sends meanwhile, in
+ * the same process). Afterwards (not measured) the dispatcher is waited for: every message must end
+ * `sent`, with one WeChat call each.
  */
-import { Pool, request } from 'undici'
-import type { ConsentRequest, MessageOutcome, Preferences, SendRequest, SessionResponse } from '../../src/domain/contract'
+import { performance } from 'node:perf_hooks'
+import type { ConsentRequest, MessageOutcome, Preferences, SendRequest, SessionResponse, Stats } from '../../src/domain/contract'
 import { ORDER_DATA, ORDER_STATUS } from '../support/fixtures'
+import { httpClient, type HttpClient } from '../support/http'
 import { measure, runLoad, summarizeRuns, type RateSummary } from '../support/load'
 import type { ServerProcess } from '../support/server-control'
 
@@ -34,41 +36,25 @@ export interface ServiceResult {
   users: number
   consents: RateSummary
   messages: RateSummary
-  /** Admin sends by the status they were answered with, all runs (all must be `sent`). */
+  /** Admin sends by the status they were answered with (202), all runs (all must be `queued`). */
   messageStatuses: Record<string, number>
-  /** Send calls the sandbox WeChat received during the message runs. */
+  /** The admin sends by status once the dispatcher has finished them (all must be `sent`). */
+  finalStatuses: Record<string, number>
+  /** How long the dispatcher took after the last 202 to finish the queue, in ms. */
+  drainMs: number
+  /** Send calls the sandbox WeChat received for the admin sends. */
   wechatSendCalls: number
 }
 
-class UnexpectedAnswer extends Error {
-  override readonly name = 'UnexpectedAnswer'
-}
+const UNFINISHED = ['queued', 'sending', 'deferred']
 
-interface HttpClient {
-  call<T>(method: 'POST' | 'PUT' | 'GET', path: string, expected: number, body?: unknown, authorization?: string): Promise<T>
-  close(): Promise<void>
-}
-
-function httpClient(base: string, connections: number): HttpClient {
-  const dispatcher = new Pool(base, { connections, pipelining: 1 })
-  return {
-    async call<T>(method: 'POST' | 'PUT' | 'GET', path: string, expected: number, body?: unknown, authorization?: string): Promise<T> {
-      const headers: Record<string, string> = {}
-      if (body !== undefined) headers['content-type'] = 'application/json'
-      if (authorization !== undefined) headers.authorization = `Bearer ${authorization}`
-      const response = await request(`${base}${path}`, {
-        dispatcher,
-        method,
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-      })
-      const text = await response.body.text()
-      if (response.statusCode !== expected) {
-        throw new UnexpectedAnswer(`${method} ${path} 应返回 ${expected}，实际 ${response.statusCode}：${text.slice(0, 300)}`)
-      }
-      return JSON.parse(text) as T
-    },
-    close: () => dispatcher.close(),
+/** The messages by status once none is unfinished (queued, sending, deferred), or after `maxMs`. */
+async function drained(http: HttpClient, adminKey: string, maxMs: number): Promise<Record<string, number>> {
+  const deadline = performance.now() + maxMs
+  for (;;) {
+    const { byStatus } = await http.call<Stats>('GET', '/api/stats', 200, undefined, adminKey)
+    if (UNFINISHED.every((status) => (byStatus[status] ?? 0) === 0) || performance.now() > deadline) return byStatus
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
@@ -129,6 +115,9 @@ export async function benchService(server: ServerProcess, plan: ServicePlan): Pr
         },
       })
     })
+    const drainStarted = performance.now()
+    const finalStatuses = await drained(http, adminKey, plan.maxRunMs)
+    const drainMs = performance.now() - drainStarted
     const after = await server.control('stats', {})
 
     return {
@@ -137,6 +126,8 @@ export async function benchService(server: ServerProcess, plan: ServicePlan): Pr
       consents: summarizeRuns(consentRuns),
       messages: summarizeRuns(messageRuns),
       messageStatuses,
+      finalStatuses,
+      drainMs,
       wechatSendCalls: after.sendCalls - before.sendCalls,
     }
   } finally {

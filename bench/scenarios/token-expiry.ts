@@ -12,7 +12,7 @@ import { createWeChatClient } from '../../server/wechat/client'
 import { systemClock, type SubscribeMessage } from '../../server/wechat/types'
 import { ACCOUNT_SECURITY, SECURITY_DATA, tempDatabase } from '../support/fixtures'
 import { latencies, median, percentile, runLoad, type LoadRun } from '../support/load'
-import type { ServerProcess } from '../support/server-control'
+import { sandboxUrlOf, type ServerProcess } from '../support/server-control'
 import { SERVICE_POOL_CONNECTIONS } from './wechat-client'
 
 export interface TokenExpiryPlan {
@@ -68,7 +68,8 @@ interface SendRecord {
 }
 
 export async function benchTokenExpiry(server: ServerProcess, plan: TokenExpiryPlan): Promise<TokenExpiryResult[]> {
-  const { sandboxUrl, appId, secret } = server.ready
+  const { appId, secret } = server.ready
+  const sandboxUrl = sandboxUrlOf(server)
   const { openids } = await server.control('grant', { users: ['bench-token'], templateId: ACCOUNT_SECURITY.id, times: 1 })
   const message: SubscribeMessage = { touser: openids[0]!, template_id: ACCOUNT_SECURITY.id, data: SECURITY_DATA, miniprogram_state: 'formal' }
   const database = tempDatabase()

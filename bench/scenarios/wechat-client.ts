@@ -8,13 +8,15 @@
 import { Pool } from 'undici'
 import { createSqliteStorage } from '../../server/db/sqlite/storage'
 import { createWeChatClient } from '../../server/wechat/client'
+import { wechatPoolConnections } from '../../server/wechat/pool'
 import { systemClock, type SubscribeMessage } from '../../server/wechat/types'
 import { ACCOUNT_SECURITY, SECURITY_DATA, tempDatabase } from '../support/fixtures'
 import { runLoad, summarizeRuns, type LoadRun, type RateSummary } from '../support/load'
-import type { ServerProcess } from '../support/server-control'
+import { barePoolSender, type Sender } from '../support/senders'
+import { sandboxUrlOf, type ServerProcess } from '../support/server-control'
 
-/** As server.ts builds it. */
-export const SERVICE_POOL_CONNECTIONS = 32
+/** As server.ts builds it for DISPATCH_CONCURRENCY's default (64). */
+export const SERVICE_POOL_CONNECTIONS = wechatPoolConnections(64)
 
 export interface ClientCase {
   name: string
@@ -62,7 +64,8 @@ interface PreparedCase {
  * machine does at some moment weighs on every case alike rather than on one.
  */
 export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan): Promise<ClientCaseResult[]> {
-  const { sandboxUrl, appId, secret } = server.ready
+  const { appId, secret } = server.ready
+  const sandboxUrl = sandboxUrlOf(server)
   const { openids } = await server.control('grant', { users: ['bench-client'], templateId: ACCOUNT_SECURITY.id, times: 1 })
   const message: SubscribeMessage = {
     touser: openids[0]!,
@@ -70,10 +73,10 @@ export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan)
     data: SECURITY_DATA,
     miniprogram_state: 'formal',
   }
-  const body = JSON.stringify(message)
   const database = tempDatabase()
   const storage = createSqliteStorage(database.path, systemClock)
   const prepared: PreparedCase[] = []
+  const senders: Sender[] = []
   try {
     for (const benchCase of CLIENT_CASES) {
       const pool = new Pool(sandboxUrl, { connections: benchCase.connections, pipelining: 1 })
@@ -85,11 +88,10 @@ export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan)
           if (!outcome.ok) entry.failed += 1
         }
       } else {
-        const path = `/cgi-bin/message/subscribe/send?access_token=${encodeURIComponent(await client.getAccessToken())}`
+        const bare = barePoolSender({ baseUrl: sandboxUrl, connections: benchCase.connections, accessToken: await client.getAccessToken(), message })
+        senders.push(bare)
         entry.send = async () => {
-          const response = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body })
-          const answer = JSON.parse(await response.body.text()) as { errcode?: unknown }
-          if (response.statusCode !== 200 || answer.errcode !== 0) entry.failed += 1
+          if (!(await bare.send())) entry.failed += 1
         }
       }
       prepared.push(entry)
@@ -110,6 +112,7 @@ export async function benchWeChatClient(server: ServerProcess, plan: ClientPlan)
     return prepared.map((entry) => ({ ...entry.benchCase, ...summarizeRuns(entry.runs), failed: entry.failed }))
   } finally {
     for (const entry of prepared) await entry.pool.close()
+    for (const sender of senders) await sender.close()
     await server.control('faults', { faults: { latencyMs: 0 } })
     storage.close()
     database.remove()

@@ -1,11 +1,14 @@
 /** The results file and the tables printed from it. */
-import type { ClientCaseResult } from '../scenarios/wechat-client'
+import type { CampaignResult, CampaignRun } from '../scenarios/campaign'
+import { SERVICE_POOL_CONNECTIONS, type ClientCaseResult } from '../scenarios/wechat-client'
 import type { ServiceResult } from '../scenarios/service'
 import type { SizeResult, Weight } from '../scenarios/sizes'
 import type { TokenExpiryResult } from '../scenarios/token-expiry'
+import { median, type RateSummary } from './load'
+import type { Target } from './targets'
 
-export type ScenarioName = 'client' | 'service' | 'token' | 'sizes'
-export const SCENARIOS: readonly ScenarioName[] = ['client', 'service', 'token', 'sizes']
+export type ScenarioName = 'client' | 'service' | 'token' | 'campaign' | 'sizes'
+export const SCENARIOS: readonly ScenarioName[] = ['client', 'service', 'token', 'campaign', 'sizes']
 
 export interface Machine {
   cpus: number
@@ -36,8 +39,11 @@ export interface BenchResults {
   wechatClient?: ClientCaseResult[]
   service?: ServiceResult
   tokenExpiry?: TokenExpiryResult[]
+  campaign?: CampaignResult
   sizes?: SizeResult
   checks: Check[]
+  /** Every target of the suite whose scenario ran, with this run's figure. */
+  targets: Target[]
 }
 
 // ─── formatting ──────────────────────────────────────────────────────────────
@@ -67,6 +73,58 @@ function table(headers: string[], rows: string[][], right: ReadonlySet<number>):
       .join('  ')
       .trimEnd()
   return [line(headers), widths.map((width) => '─'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
+}
+
+const mb = (bytes: number): string => `${oneDecimal.format(bytes / 1_000_000)} MB`
+
+function campaignSection(campaign: CampaignResult, before: CampaignResult | undefined): string[] {
+  const runRow = (name: string, run: CampaignRun, old: number | undefined, spread = ''): string[] => [
+    name,
+    count(run.perSecond),
+    spread,
+    oneDecimal.format(run.elapsedMs / 1000),
+    oneDecimal.format(run.cpuMicrosPerMessage),
+    oneDecimal.format(run.wallMicrosPerMessage),
+    mb(run.peakRssBytes),
+    change(run.perSecond, old),
+  ]
+  const rates = campaign.small.map((run) => run.perSecond)
+  const small: CampaignRun = {
+    ...campaign.small[0]!,
+    elapsedMs: median(campaign.small.map((run) => run.elapsedMs)),
+    perSecond: campaign.smallPerSecond,
+    cpuMicrosPerMessage: campaign.smallCpuMicrosPerMessage,
+    wallMicrosPerMessage: campaign.smallWallMicrosPerMessage,
+    peakRssBytes: Math.max(...campaign.small.map((run) => run.peakRssBytes)),
+  }
+  const referenceRow = (name: string, summary: RateSummary, old: number | undefined): string[] => [
+    name,
+    count(summary.perSecond),
+    `[${count(summary.perSecondMin)}–${count(summary.perSecondMax)}]`,
+    '',
+    '',
+    oneDecimal.format(1e6 / summary.perSecond),
+    '',
+    change(summary.perSecond, old),
+  ]
+  const { latency } = campaign
+  return [
+    '',
+    `4. Campaign fan-out (DISPATCH_CONCURRENCY ${campaign.concurrency}, ${campaign.connections} connections; service and sandbox WeChat in separate processes; ${count(campaign.users)} users prepared in ${oneDecimal.format(campaign.audienceSetupMs / 1000)} s)`,
+    table(
+      ['campaign / reference', 'msg/s', '[min–max]', 's', 'CPU µs/msg', 'wall µs/msg', 'peak RSS', 'Δ msg/s'],
+      [
+        runRow(`campaign 10k (median of ${campaign.small.length})`, small, before?.smallPerSecond, `[${count(Math.min(...rates))}–${count(Math.max(...rates))}]`),
+        runRow('campaign 100k', campaign.large, before?.large.perSecond),
+        runRow(`campaign ${count(latency.recipients / 1000)}k, WeChat +${latency.latencyMs} ms (bound ${count(latency.boundPerSecond)})`, latency, before?.latency.perSecond),
+        referenceRow(`bare undici Pool c=${campaign.concurrency}`, campaign.barePool, before?.barePool.perSecond),
+        referenceRow(`node-easywechat 3.6.2 c=${campaign.concurrency} (peer)`, campaign.peer, before?.peer.perSecond),
+      ],
+      columns(1, 7),
+    ),
+    'each campaign from POST /api/campaigns until none of its messages is pending or deferred; CPU: the service process (user + system) per message; ' +
+      'the reference rows: one message sent in a closed loop from the bench process to the same sandbox, taking turns with the campaigns',
+  ]
 }
 
 const columns = (from: number, to: number): Set<number> => new Set(Array.from({ length: to - from + 1 }, (_, i) => from + i))
@@ -126,7 +184,7 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
         ['request', 'req/s', '[min–max]', 'p50 ms', 'p99 ms', 'requests', 'Δ req/s'],
         [
           row('POST /api/consents (one accept)', service.consents, before?.consents.perSecond),
-          row('POST /api/messages (admin, sent)', service.messages, before?.messages.perSecond),
+          row('POST /api/messages (admin, 202 queued)', service.messages, before?.messages.perSecond),
         ],
         columns(1, 6),
       ),
@@ -138,7 +196,7 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
   }
 
   if (results.tokenExpiry) {
-    out.push('', '3. Access token expiring mid-burst (client, SQLite token store, 32 conns; every token expired when half the burst has answered)')
+    out.push('', `3. Access token expiring mid-burst (client, SQLite token store, ${SERVICE_POOL_CONNECTIONS} conns as the service's pool; every token expired when half the burst has answered)`)
     out.push(
       table(
         ['sandbox latency', 'burst', 'refreshes per run', 'renewed sends', 'p50 ctrl', 'p50 renewed', 'added p50', 'p99 ctrl', 'p99 expiry', 'burst ms ctrl → expiry', 'failed'],
@@ -161,6 +219,8 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
     out.push('latencies in ms; "renewed": sends that met the expired token (42001), waited for the one refresh and were sent again')
   }
 
+  if (results.campaign) out.push(...campaignSection(results.campaign, baseline?.campaign))
+
   if (results.sizes) {
     const { h5, mpWeixin } = results.sizes
     const old = baseline?.sizes
@@ -177,7 +237,7 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
     const packages = Object.entries(split.runtimeByPackage)
       .sort(([, a], [, b]) => b - a)
       .map(([name, bytes]) => splitRow(`      ${name}`, bytes))
-    out.push('', '4. Client sizes (gzip: node:zlib level 6, file by file)')
+    out.push('', '5. Client sizes (gzip: node:zlib level 6, file by file)')
     out.push(
       table(
         ['build / part', 'files', 'bytes', 'share', 'gzip', 'Δ size'],
@@ -202,6 +262,17 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
       split.matchesDist
         ? 'H5 JS by source: every byte of a source-mapped build with the same chunks as dist/build/h5 (bench/.build/h5), by its mapping'
         : 'note: dist/build/h5 is not what `uni build` makes of the sources now (older, or built otherwise): the H5 JS by source is of a fresh build (bench/.build/h5)',
+    )
+  }
+
+  if (results.targets.length > 0) {
+    out.push('', 'targets:')
+    out.push(
+      table(
+        ['', 'target', 'figure', 'goal'],
+        results.targets.map((target) => [target.met ? 'met ' : 'MISS', target.name, target.figure, target.target]),
+        new Set(),
+      ),
     )
   }
 

@@ -3,7 +3,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { ControlCalls, ControlRequest, ControlType, ServerMessage, ServerReady, ServerRole } from './protocol'
+import type { ControlCalls, ControlRequest, ControlType, ServerMessage, ServerReady, ServerRole, ServiceSetup } from './protocol'
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -17,10 +17,23 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
-export async function startServerProcess(role: ServerRole): Promise<ServerProcess> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [role], {
+/** The address of the sandbox WeChat `server` runs (a `sandbox` process, or a `service` with its own). */
+export function sandboxUrlOf(server: ServerProcess): string {
+  if (server.ready.sandboxUrl === null) throw new Error('这个进程没有沙箱微信：场景需要以 sandbox 角色启动的进程（或自带沙箱的 service）')
+  return server.ready.sandboxUrl
+}
+
+export interface StartOptions {
+  setup?: ServiceSetup
+  /** Writes a V8 CPU profile of the process into this folder when it ends (`node --cpu-prof`). */
+  cpuProfileDir?: string
+}
+
+export async function startServerProcess(role: ServerRole, options: StartOptions = {}): Promise<ServerProcess> {
+  const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir]
+  const child: ChildProcess = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [role, JSON.stringify(options.setup ?? {})], {
     cwd: PROJECT_ROOT,
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profile],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>()

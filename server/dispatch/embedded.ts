@@ -35,6 +35,9 @@ export interface EmbeddedEngineOptions {
   onError: (error: unknown) => void
 }
 
+/** Why a nap ended early (nothing reads it). */
+const WOKEN = 'woken'
+
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): DispatchEngine {
   const { messages, clock, timer, slowdown, owner, concurrency } = options
   const global = options.rate === null ? null : createTokenBucket(options.rate, timer)
@@ -51,7 +54,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): DispatchEn
 
   function wake(): void {
     lastLeaseEmpty = false
-    wakeUp.abort()
+    // Once per nap, with a reason of its own: abort()'s default reason is a new DOMException, whose
+    // stack is captured on every call, and wake() comes with every job's end and every queued message.
+    if (!wakeUp.signal.aborted) wakeUp.abort(WOKEN)
   }
 
   function nap(ms: number): Promise<void> {
