@@ -8,7 +8,9 @@
  * migration that fails leaves nothing behind.
  *
  * The tables mirror SQLite's (server/db/sqlite/migrations.ts) with PostgreSQL's types: timestamptz
- * for times, jsonb for JSON, boolean for flags, identity columns for sequences.
+ * for times, boolean for flags, identity columns for sequences, jsonb for JSON, except a message's
+ * data, which is `json`: it keeps its keywords in the order written, so WeChat gets the same body
+ * from either engine. Campaigns are migration 2's (the audience side); messages name them by id.
  */
 import type { Sql } from './connection'
 import { AUDIENCE_MIGRATION } from './migrations-audience'
@@ -25,7 +27,7 @@ export const MIGRATION_LOCK_KEY = 7_310_225_001
 
 const CORE: Migration = {
   version: 1,
-  name: 'sessions, credits and consents, WeChat events and device reports, messages (the dispatch jobs), campaigns, the WeChat token',
+  name: 'sessions, credits and consents, WeChat events and device reports, messages (the dispatch jobs), the WeChat token',
   sql: `
     CREATE TABLE sessions (
       seq bigint GENERATED ALWAYS AS IDENTITY,
@@ -87,37 +89,13 @@ const CORE: Migration = {
     CREATE INDEX consent_reports_unconfirmed ON consent_reports (openid, template_id, seq) WHERE state = 'unconfirmed';
     CREATE INDEX consent_reports_due ON consent_reports (reported_at, seq) WHERE state = 'unconfirmed';
 
-    CREATE TABLE campaigns (
-      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-      id text NOT NULL UNIQUE,
-      name text NOT NULL,
-      segment_id text NOT NULL,
-      segment_filter jsonb NOT NULL,
-      template_id text NOT NULL,
-      data jsonb NOT NULL,
-      page text,
-      urgent boolean NOT NULL,
-      truncate boolean NOT NULL,
-      rate_per_second double precision,
-      status text NOT NULL,
-      start_at timestamptz,
-      expansion_cursor text,
-      expanded boolean NOT NULL DEFAULT false,
-      total integer NOT NULL DEFAULT 0,
-      created_at timestamptz NOT NULL,
-      started_at timestamptz,
-      finished_at timestamptz,
-      updated_at timestamptz NOT NULL
-    );
-    CREATE INDEX campaigns_by_status ON campaigns (status, start_at);
-
     CREATE TABLE messages (
       seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       id text NOT NULL UNIQUE,
       openid text NOT NULL,
       template_id text NOT NULL,
       category text NOT NULL,
-      data jsonb NOT NULL,
+      data json NOT NULL,
       page text,
       urgent boolean NOT NULL,
       lang text,
@@ -186,7 +164,7 @@ const CORE: Migration = {
 }
 
 /**
- * Every migration, in order: the core (1), then the audience's (2: users, tags, attributes, segments,
+ * Every migration, in order: the core (1), then the audience's (2: users, segments, campaigns,
  * preferences, operator sessions; server/db/postgres/migrations-audience.ts).
  */
 export const MIGRATIONS: readonly Migration[] = [CORE, ...(AUDIENCE_MIGRATION === null ? [] : [AUDIENCE_MIGRATION])]
