@@ -18,7 +18,7 @@ function campaign(id: string, overrides: Partial<CampaignRecord> = {}): Campaign
     id,
     name: `双11 ${id}`,
     segmentId: 'seg-vip',
-    segmentFilter: { tagsAny: ['vip'], attributes: { level: { gte: 2 } } },
+    segmentFilter: { attributes: { level: { gte: 2 } }, tagsAny: ['vip'] },
     templateId: 'tpl-order',
     data: { thing1: '{{nickname|朋友}}，订单已发货', time2: '2026-11-25 13:00' },
     urgent: false,
@@ -38,7 +38,7 @@ function message(campaignId: string, openid: string, skipped?: { reason: Reason;
     openid,
     templateId: 'tpl-order',
     category: 'order',
-    data: { thing1: { value: `${openid} 的订单` } },
+    data: { thing1: { value: `${openid} 的订单` }, time2: { value: '2026-11-25 13:00' } },
     urgent: false,
     source: 'campaign' as const,
     campaignId,
@@ -257,7 +257,7 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
     describe('segments', () => {
       it('creates, lists oldest first, finds, refuses a taken name and deletes', async () => {
         const { segments } = await fresh()
-        const vip = { id: 'seg-vip', name: 'VIP 北京', filter: { tagsAll: ['vip'], attributes: { city: { eq: '北京' } } }, createdAt: at(1000) }
+        const vip = { id: 'seg-vip', name: 'VIP 北京', filter: { attributes: { city: { eq: '北京' } }, tagsAll: ['vip'] }, createdAt: at(1000) }
         const all = { id: 'seg-all', name: '全部', filter: {}, createdAt: at(1000) }
         const early = { id: 'seg-early', name: '老用户', filter: { activeWithinDays: 30 }, createdAt: T0 }
         expect(await segments.create(vip)).toBe(true)
@@ -267,6 +267,7 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
         expect(await segments.create({ ...all, name: '另一个' })).toBe(false)
         expect(await segments.list()).toEqual([early, vip, all])
         expect(await segments.get('seg-vip')).toEqual(vip)
+        expect(Object.keys((await segments.get('seg-vip'))!.filter)).toEqual(['attributes', 'tagsAll'])
         expect(await segments.get('seg-other')).toBeNull()
         expect(await segments.delete('seg-vip')).toBe(true)
         expect(await segments.delete('seg-vip')).toBe(false)
@@ -316,6 +317,9 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
         await campaigns.create(running)
         expect(await campaigns.get('c-1')).toEqual(scheduled)
         expect(await campaigns.get('c-2')).toEqual(running)
+        // Kept as written, key order and all (what the console shows, what the messages are made from).
+        expect(Object.keys((await campaigns.get('c-2'))!.data)).toEqual(['thing1', 'time2'])
+        expect(Object.keys((await campaigns.get('c-2'))!.segmentFilter)).toEqual(['attributes', 'tagsAny'])
         expect(await campaigns.get('c-3')).toBeNull()
         expect((await campaigns.list()).map((record) => record.id)).toEqual(['c-2', 'c-1'])
         await expect(campaigns.create(running)).rejects.toThrow()
@@ -370,6 +374,7 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
             { at: at(1000).toISOString(), status: 'skipped', reason: 'INVALID_DATA' },
           ],
         })
+        expect(Object.keys((await storage.messages.get('c-1:o-a'))!.data)).toEqual(['thing1', 'time2'])
         expect(await campaigns.get('c-1')).toMatchObject({ expansionCursor: 'o-b', expanded: false, total: 2 })
         expect(await campaigns.expanding()).toEqual(['c-1'])
 
