@@ -14,6 +14,8 @@
 import postgres from 'postgres'
 
 export type Sql = postgres.Sql
+/** A pool or a transaction: what a statement helper shared by repositories runs on. */
+export type Queries = postgres.Sql | postgres.TransactionSql
 
 export interface PostgresOptions {
   /** Connections in this process's pool (PG_POOL_MAX, default 10). */
@@ -55,5 +57,39 @@ export function describePostgresUrl(url: string): string {
     return `postgres://${parsed.username ? `${decodeURIComponent(parsed.username)}@` : ''}${parsed.host}${parsed.pathname}`
   } catch {
     return 'postgres://(unreadable address)'
+  }
+}
+
+const TEXT_OID = 25
+
+/**
+ * JSON sent as text, for a `json` column (`${jsonText(sql, x)}::json`): kept as written, key order
+ * and all. (A JS string bound to a json parameter would be encoded a second time.)
+ */
+export function jsonText(sql: Queries, value: unknown): postgres.Parameter<string> {
+  return sql.typed(JSON.stringify(value), TEXT_OID)
+}
+
+/** A text[] parameter (`= ANY(${textArray(sql, ids)})`); typed, so an empty list has a type too. */
+export function textArray(sql: Queries, values: readonly string[]): postgres.ArrayParameter<string[]> {
+  return sql.array([...values], TEXT_OID)
+}
+
+/** SQLSTATEs after which the whole transaction may simply run again: deadlock, serialization failure. */
+const RETRYABLE = new Set(['40P01', '40001'])
+const ATTEMPTS = 5
+
+/**
+ * `fn` in one transaction (READ COMMITTED), run again from the start when PostgreSQL broke a
+ * deadlock by aborting it (two batches taking the same rows in another order): nothing of an
+ * aborted attempt remains, so running it again is the same as running it once.
+ */
+export async function inTransaction<T>(sql: Sql, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return (await sql.begin(fn)) as T
+    } catch (error) {
+      if (attempt >= ATTEMPTS || !(error instanceof postgres.PostgresError) || !RETRYABLE.has(error.code)) throw error
+    }
   }
 }

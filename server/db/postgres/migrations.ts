@@ -9,8 +9,8 @@
  *
  * The tables mirror SQLite's (server/db/sqlite/migrations.ts) with PostgreSQL's types: timestamptz
  * for times, boolean for flags, identity columns for sequences, jsonb for JSON, except a message's
- * data, which is `json`: it keeps its keywords in the order written, so WeChat gets the same body
- * from either engine. Campaigns are migration 2's (the audience side); messages name them by id.
+ * data and a consent's results and credits, which are `json`: kept in the order written, so WeChat and
+ * the client get the same bodies from either engine. Campaigns are migration 2's (the audience side); messages name them by id.
  */
 import type { Sql } from './connection'
 import { AUDIENCE_MIGRATION } from './migrations-audience'
@@ -52,8 +52,8 @@ const CORE: Migration = {
     CREATE TABLE consents (
       openid text NOT NULL,
       consent_id text NOT NULL,
-      results jsonb NOT NULL,
-      credits jsonb NOT NULL,
+      results json NOT NULL,
+      credits json NOT NULL,
       created_at timestamptz NOT NULL,
       PRIMARY KEY (openid, consent_id)
     );
