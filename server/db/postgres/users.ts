@@ -4,11 +4,10 @@
  * statements whatever its size: the users absent are inserted (which counts them), then every
  * entry's tags and attributes are set.
  */
-import type { Sql } from './connection'
+import { inTransaction, jsonText, textArray, type Sql } from './connection'
 import type { AttributeValue } from '../../../src/domain/contract'
 import type { UserChangeSet, UserRecord, UserRepository } from '../storage'
 import { audienceQuery } from './audience-sql'
-import { jsonText, textArray } from './parameters'
 
 interface UserRow {
   openid: string
@@ -53,7 +52,7 @@ export function createPostgresUserRepository(sql: Sql): UserRepository {
     async put(entries, now) {
       const changes = finalChanges(entries)
       if (changes.length === 0) return { created: 0, updated: 0 }
-      return sql.begin(async (tx) => {
+      return inTransaction(sql, async (tx) => {
         const created = await tx`
           INSERT INTO users (openid, created_at, updated_at, last_active_at)
           SELECT openid, ${now}, ${now}, NULL FROM unnest(${textArray(tx, changes.map((change) => change.openid))}::text[]) AS e (openid)
