@@ -472,6 +472,38 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
         expect(await campaigns.skipPending('c-1', 'CANCELLED', at(4000))).toBe(0)
       })
 
+      it('cancelling while a dispatcher claims: each message is either claimed or skipped, never both, and the counts agree', async () => {
+        const storage = await fresh()
+        const openids = Array.from({ length: 40 }, (_, index) => `o-${String(index).padStart(2, '0')}`)
+        for (const openid of openids) await subscribe(storage, openid)
+        await storage.campaigns.create(campaign('c-1'))
+        await storage.campaigns.expandPage({ id: 'c-1', fromCursor: null, toCursor: null, done: true, messages: openids.map((openid) => message('c-1', openid)), now: at(1000) })
+        const { jobs } = await storage.messages.leaseDue({ owner: 'w', now: at(2000), until: at(62_000), limit: 100, scope: { campaignId: 'c-1' } })
+        expect(jobs).toHaveLength(40)
+        // One claim at a time per message, the cancel among them: on an engine with several connections they interleave.
+        const claim = (id: string) =>
+          storage.messages.claimForSend({ id, owner: 'w', leaseUntil: at(62_000), spendCredit: false, dayKey: '2026-11-25', dailyLimit: 100, now: at(3000) })
+        const [first, skipped, second] = await Promise.all([
+          Promise.all(jobs.slice(0, 10).map((job) => claim(job.id))),
+          storage.campaigns.skipPending('c-1', 'CANCELLED', at(3000)),
+          Promise.all(jobs.slice(10).map((job) => claim(job.id))),
+        ])
+        const results = [...first, ...second]
+        const claimed = results.filter((result) => result.outcome === 'claimed').length
+        expect(results.every((result) => result.outcome === 'claimed' || result.outcome === 'not-claimable')).toBe(true)
+        expect(claimed + skipped).toBe(40)
+        expect(await storage.campaigns.counts('c-1')).toEqual({
+          byStatus: { ...(claimed > 0 && { sending: claimed }), ...(skipped > 0 && { skipped }) },
+          byReason: skipped > 0 ? { CANCELLED: skipped } : {},
+        })
+        for (const [index, job] of jobs.entries()) {
+          const state = await messageState(storage, job.id)
+          const expected = results[index]!.outcome === 'claimed' ? 'sending' : 'skipped'
+          expect(state?.status).toBe(expected)
+          expect(state?.history.map((entry) => entry.status)).toEqual(['queued', expected])
+        }
+      })
+
       it('puts back in the queue its failed messages of the reasons given, due now, requeues counted afresh', async () => {
         const storage = await fresh()
         const { campaigns } = storage
