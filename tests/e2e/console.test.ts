@@ -265,7 +265,7 @@ describe('the operator console', () => {
     const added = page.locator('uni-page:visible .console-template-row[data-key="refund_done"]')
     await expect.poll(() => added.count(), { timeout: PATIENCE_MS }).toBe(1)
     expect(await rows.count()).toBe(6)
-    expect(await added.locator('.console-template-keyword > text:first-child').allTextContents()).toEqual(['退款金额', '订单号', '到账时间'])
+    expect(await added.locator('.console-template-keyword__label').allTextContents()).toEqual(['退款金额', '订单号', '到账时间'])
     const catalogue = await api<Array<{ key: string; id: string; category: string; keywords: Array<{ name: string; label: string }> }>>('GET', '/api/templates')
     const entry = catalogue.find((template) => template.key === 'refund_done')
     expect(entry).toMatchObject({ category: 'payment', keywords: [{ name: 'amount2', label: '退款金额' }, { name: 'character_string1', label: '订单号' }, { name: 'time4', label: '到账时间' }] })
