@@ -586,6 +586,8 @@ export const LibraryQuery = Type.Object({
   start: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
   /** At most 30 (WeChat's limit); default 30. */
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 })),
+  /** Only titles containing this text; `start` and `limit` then page through the matches. */
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 30 })),
 })
 export type LibraryQuery = Static<typeof LibraryQuery>
 export const LibraryTitle = Type.Object({
@@ -597,9 +599,11 @@ export const LibraryTitle = Type.Object({
 })
 export type LibraryTitle = Static<typeof LibraryTitle>
 export const LibraryPage = Type.Object({
-  /** How many titles the categories have in all. */
+  /** How many titles the categories have in all (with `q`: how many of them match). */
   count: Type.Integer({ minimum: 0 }),
   titles: Type.Array(LibraryTitle),
+  /** With `q`: true when the categories hold more titles than a search reads, so later ones were not searched. */
+  partial: Type.Optional(Type.Boolean()),
 })
 export type LibraryPage = Static<typeof LibraryPage>
 
