@@ -78,8 +78,8 @@ export interface SubscribeOptions extends Callbacks<WxResult & Record<string, st
 
 /** What the person answers in the subscription dialog the next time it shows. */
 export interface PersonAtDialog {
-  /** Per template id; templates not listed are accepted. */
-  answers: Record<string, 'accept' | 'reject'>
+  /** Per template id; templates not listed are accepted. WeChat's other words too (`acceptWithAlert`, 强提醒). */
+  answers: Record<string, 'accept' | 'reject' | 'acceptWithAlert' | 'acceptWithForcePush'>
   /** Ticks "总是保持以上选择": later calls return these answers with no dialog. */
   alwaysKeep: boolean
 }
@@ -183,8 +183,9 @@ export class WxDouble {
         continue
       }
       call.dialogShown = true
-      answers[id] = this.person.answers[id] ?? 'accept'
-      if (this.person.alwaysKeep) this.setting.itemSettings[id] = this.person.answers[id] ?? 'accept'
+      const answer = this.person.answers[id] ?? 'accept'
+      answers[id] = answer
+      if (this.person.alwaysKeep) this.setting.itemSettings[id] = answer.startsWith('accept') ? 'accept' : 'reject'
     }
     const result = { errMsg: 'requestSubscribeMessage:ok', ...answers }
     call.outcome = result
