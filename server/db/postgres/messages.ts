@@ -28,7 +28,8 @@ import type {
   SendClaim,
   StatusChangeRecord,
 } from '../storage'
-import { inTransaction, jsonText, textArray, type Queries, type Sql } from './connection'
+import { inTransaction, type Queries, type Sql } from './connection'
+import { jsonText, textArray } from './parameters'
 import { applyCredit } from './credits'
 import { LOCK, lockPeople } from './locks'
 
