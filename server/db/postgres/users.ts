@@ -4,7 +4,8 @@
  * most two statements whatever its size: the users absent are inserted with what they are given
  * (which counts them), then those that existed get what their entries name.
  */
-import { inTransaction, jsonText, textArray, type Sql } from './connection'
+import { inTransaction, type Sql } from './connection'
+import { jsonText, textArray } from './parameters'
 import type { AttributeValue } from '../../../src/domain/contract'
 import type { UserChangeSet, UserRecord, UserRepository } from '../storage'
 import { audienceQuery } from './audience-sql'
