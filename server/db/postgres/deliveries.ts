@@ -5,7 +5,7 @@
  * shows on the message as soon as it has that msgid.
  */
 import type { DeliveryRecord, DeliveryRepository } from '../storage'
-import type { Sql } from './connection'
+import { inTransaction, type Sql } from './connection'
 import { textArray } from './parameters'
 
 interface DeliveryRow {
@@ -40,7 +40,7 @@ export function createPostgresDeliveryRepository(sql: Sql): DeliveryRepository {
         error_status: delivery.errorStatus,
         created_at: delivery.at.toISOString(),
       }))
-      const { inserted, known } = await sql.begin(async (tx) => {
+      const { inserted, known } = await inTransaction(sql, async (tx) => {
         // One statement for the batch; a key seen before (or twice in it) writes nothing the second time.
         const inserted = await tx<{ event_key: string }[]>`
           INSERT INTO wechat_events (event_key, event, openid, template_id, status, msgid, error_code, error_status, created_at, received_at)
