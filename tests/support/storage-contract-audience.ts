@@ -8,8 +8,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { CampaignMessage, CampaignRecord, Storage } from '../../server/db/storage'
 import type { Reason } from '../../src/domain/contract'
+import { createManualClock } from '../../server/clock'
+import { T0, type OpenStorage } from './storage-contract'
 
-const T0 = new Date('2026-11-25T05:00:00.000Z')
 const DAY_MS = 86_400_000
 const at = (ms: number): Date => new Date(T0.getTime() + ms)
 
@@ -97,14 +98,14 @@ async function subscribe(storage: Storage, openid: string): Promise<void> {
   })
 }
 
-export function describeAudienceStorageContract(name: string, open: () => Promise<Storage>): void {
+export function describeAudienceStorageContract(name: string, open: OpenStorage): void {
   describe(`${name}: audience storage contract`, () => {
     const opened: Storage[] = []
     afterEach(async () => {
       for (const storage of opened.splice(0)) await Promise.resolve(storage.close())
     })
     async function fresh(): Promise<Storage> {
-      const storage = await open()
+      const storage = await open(createManualClock(T0))
       opened.push(storage)
       return storage
     }

@@ -6,7 +6,8 @@
  * string never equals a number.
  */
 import type { PendingQuery, Row } from 'postgres'
-import { textArray, type Sql } from './connection'
+import type { Sql } from './connection'
+import { textArray } from './parameters'
 import type { AttributeCondition } from '../../../src/domain/contract'
 import type { AudienceQuery } from '../storage'
 

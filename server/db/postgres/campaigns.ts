@@ -7,7 +7,8 @@
  */
 import type { CampaignStatus, MessageStatus, SegmentFilter } from '../../../src/domain/contract'
 import type { CampaignMessage, CampaignRecord, CampaignRepository } from '../storage'
-import { inTransaction, jsonText, textArray, type Sql } from './connection'
+import { inTransaction, type Sql } from './connection'
+import { jsonRows, jsonText, textArray } from './parameters'
 
 interface CampaignRow {
   id: string
@@ -54,13 +55,10 @@ function recordOf(row: CampaignRow): CampaignRecord {
   return record
 }
 
-/** The page goes as json (not jsonb), so each message's data keeps its keywords in the order written. */
-const JSON_OID = 114
-
 const COLUMNS = `id, name, segment_id, segment_filter, template_id, data, page, urgent, truncate, rate_per_second, status, start_at,
   expansion_cursor, expanded, total, created_at, started_at, finished_at`
 
-/** A page's message as one element of the JSON the insert reads (`json_to_recordset`), in page order. */
+/** A page's message as one element of the JSON the insert reads (`json_to_recordset`: its data keeps its keywords in order), in page order. */
 function pageRow(message: CampaignMessage, ord: number) {
   return {
     ord,
@@ -113,7 +111,7 @@ export function createPostgresCampaignRepository(sql: Sql): CampaignRepository {
         if (page.messages.length > 0) {
           const [result] = await tx<{ written: number }[]>`
             WITH page AS (
-              SELECT * FROM json_to_recordset(${tx.typed(page.messages.map(pageRow), JSON_OID)}) AS p (ord integer, id text, openid text,
+              SELECT * FROM json_to_recordset(${jsonRows(tx, page.messages.map(pageRow))}) AS p (ord integer, id text, openid text,
                 template_id text, category text, data json, page text, urgent boolean, campaign_id text, status text, reason text,
                 detail text, created_at timestamptz)
             ), inserted AS (

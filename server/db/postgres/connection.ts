@@ -9,7 +9,8 @@
  * - Times are `timestamptz`, passed and read as JS `Date`s (millisecond precision survives).
  * - `bigint` (COUNT(*), identity columns) is read as a JS number: counts and sequences stay far below
  *   2^53. `undefined` in a query is sent as NULL.
- * - JSON is `jsonb`, written with `sql.json(value)` and read parsed.
+ * - JSON kept as written (a message's data) is `json`, other JSON `jsonb`; parameters that
+ *   postgres.js would guess wrong are made by ./parameters.ts.
  */
 import postgres from 'postgres'
 
@@ -58,21 +59,6 @@ export function describePostgresUrl(url: string): string {
   } catch {
     return 'postgres://(unreadable address)'
   }
-}
-
-const TEXT_OID = 25
-
-/**
- * JSON sent as text, for a `json` column (`${jsonText(sql, x)}::json`): kept as written, key order
- * and all. (A JS string bound to a json parameter would be encoded a second time.)
- */
-export function jsonText(sql: Queries, value: unknown): postgres.Parameter<string> {
-  return sql.typed(JSON.stringify(value), TEXT_OID)
-}
-
-/** A text[] parameter (`= ANY(${textArray(sql, ids)})`); typed, so an empty list has a type too. */
-export function textArray(sql: Queries, values: readonly string[]): postgres.ArrayParameter<string[]> {
-  return sql.array([...values], TEXT_OID)
 }
 
 /** SQLSTATEs after which the whole transaction may simply run again: deadlock, serialization failure. */

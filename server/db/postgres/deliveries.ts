@@ -5,7 +5,8 @@
  * shows on the message as soon as it has that msgid.
  */
 import type { DeliveryRecord, DeliveryRepository } from '../storage'
-import { inTransaction, textArray, type Sql } from './connection'
+import { inTransaction, type Sql } from './connection'
+import { textArray } from './parameters'
 
 interface DeliveryRow {
   msgid: string

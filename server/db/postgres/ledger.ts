@@ -10,7 +10,8 @@
 import type { SubscribeResult } from '../../../src/domain/contract'
 import type { CreditChange } from '../../ledger/rules'
 import type { ConsentChange, LedgerRepository, SubscriptionRecord, WeChatConsentEvent } from '../storage'
-import { inTransaction, jsonText, textArray, type Queries, type Sql } from './connection'
+import { inTransaction, type Queries, type Sql } from './connection'
+import { jsonText, textArray } from './parameters'
 import { applyCredit, readCredits } from './credits'
 import { LOCK, lockPeople } from './locks'
 

@@ -5,7 +5,7 @@
  * transactions never wait for each other's.
  */
 import type postgres from 'postgres'
-import { textArray } from './connection'
+import { textArray } from './parameters'
 
 export const LOCK = {
   /** A person's consents and WeChat's consent events: replays and report/event pairing. */

@@ -5,7 +5,8 @@
  */
 import type { MessageStatus } from '../../../src/domain/contract'
 import type { OutcomeBucket, OutcomeRepository } from '../storage'
-import { textArray, type Sql } from './connection'
+import type { Sql } from './connection'
+import { textArray } from './parameters'
 
 /** The statuses a message ends a step in: what the charts count. */
 const OUTCOME_STATUSES: readonly MessageStatus[] = ['sent', 'failed', 'skipped', 'deferred']

@@ -1,5 +1,6 @@
 /** Preferences in PostgreSQL: one row per person who saved any (the service applies the defaults otherwise). */
-import { textArray, type Sql } from './connection'
+import type { Sql } from './connection'
+import { textArray } from './parameters'
 import type { Preferences } from '../../../src/domain/contract'
 import type { PreferencesRepository } from '../storage'
 

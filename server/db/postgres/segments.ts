@@ -1,5 +1,6 @@
 /** Segments in PostgreSQL: a name (unique) and its filter, kept as written (json); the filter is turned into SQL when used (audience-sql.ts). */
-import { jsonText, type Sql } from './connection'
+import type { Sql } from './connection'
+import { jsonText } from './parameters'
 import type { SegmentFilter } from '../../../src/domain/contract'
 import type { SegmentRecord, SegmentRepository } from '../storage'
 
