@@ -30,13 +30,16 @@ afterEach(async () => {
   for (const service of started.splice(0)) await service.close()
 })
 
-async function start(engine: 'sqlite' | 'postgres'): Promise<Service> {
-  const manual = createManualClock(NOON_SHANGHAI)
+/** A service on SQLite, or on PostgreSQL (a fresh database, or `shared.url` with the WeChat and clock of another instance). */
+async function start(engine: 'sqlite' | 'postgres', shared: { url?: string; wechat?: FakeWeChat; manual?: ManualClock } = {}): Promise<Service> {
+  const manual = shared.manual ?? createManualClock(NOON_SHANGHAI)
   const clock = createAdjustableClock(manual)
   const path = tempDatabasePath()
   const storage: Storage =
-    engine === 'sqlite' ? createSqliteStorage(path, clock) : await createPostgresStorage(await createDatabase(inject('postgresUrl'), 'audience_http'), clock, { max: 4 })
-  const wechat = createFakeWeChat({ templates: TEMPLATES, pages: PAGES, clock: manual })
+    engine === 'sqlite'
+      ? createSqliteStorage(path, clock)
+      : await createPostgresStorage(shared.url ?? (await createDatabase(inject('postgresUrl'), 'audience_http')), clock, { max: 4 })
+  const wechat = shared.wechat ?? createFakeWeChat({ templates: TEMPLATES, pages: PAGES, clock: manual })
   const templatesFile = `${path}.templates.json`
   writeFileSync(templatesFile, formatCatalogue([...TEMPLATES]))
   const app = await buildApp({
@@ -182,5 +185,37 @@ describe('the audience side over HTTP on PostgreSQL', () => {
     expect(onPostgres.retried).toEqual({ retried: 0 })
     expect(onPostgres.cancelled).toMatchObject({ status: 'cancelled', total: 0 })
     expect(onPostgres.list).toEqual([['晚点', 'cancelled'], ['双十二', 'completed']])
+  })
+
+  it('runs one campaign from two instances on one database: each person gets exactly one message', async () => {
+    const url = await createDatabase(inject('postgresUrl'), 'audience_two')
+    const a = await start('postgres', { url })
+    const b = await start('postgres', { url, wechat: a.wechat, manual: a.manual })
+    const openids: string[] = []
+    for (let i = 0; i < 30; i += 1) {
+      const who = await signIn(a.app, (name) => a.wechat.issueCode(name), `person-${i}`)
+      a.wechat.grant(who.openid, { [ACTIVITY_REMINDER.id]: 'accept' })
+      const consent = await a.app.inject({ method: 'POST', url: '/api/consents', headers: { authorization: who.authorization }, payload: { consentId: `consent-two-${i}`, results: { [ACTIVITY_REMINDER.id]: 'accept' } } })
+      expect(consent.statusCode, consent.body).toBe(200)
+      // Half tagged through one instance, half through the other.
+      const put = await (i % 2 === 0 ? a : b).app.inject({ method: 'PUT', url: `/api/users/${who.openid}`, headers: adminHeaders, payload: { tags: ['vip'], attributes: { nickname: `用户${i}` } } })
+      expect(put.statusCode, put.body).toBe(200)
+      openids.push(who.openid)
+    }
+    const segment = (await b.app.inject({ method: 'POST', url: '/api/segments', headers: adminHeaders, payload: { name: 'VIP', filter: { tagsAll: ['vip'] } } })).json<{ id: string }>()
+    const created = await a.app.inject({ method: 'POST', url: '/api/campaigns', headers: adminHeaders, payload: { name: '两个实例', segmentId: segment.id, template: 'activity_reminder', data: DATA } })
+    expect(created.statusCode, created.body).toBe(201)
+    const { id } = created.json<Campaign>()
+
+    await Promise.all([a.app.scheduler.runOnce({ settle: true }), b.app.scheduler.runOnce({ settle: true })])
+    await Promise.all([a.app.scheduler.runOnce({ settle: true }), b.app.scheduler.runOnce({ settle: true })])
+
+    const accepted = a.wechat.accepted.filter((message) => message.template_id === ACTIVITY_REMINDER.id)
+    expect(accepted.map((message) => message.touser).sort()).toEqual([...openids].sort())
+    expect(Object.fromEntries(accepted.map((message) => [message.touser, message.data.thing1?.value]))).toEqual(
+      Object.fromEntries(openids.map((openid, i) => [openid, `用户${i}的专属活动`])),
+    )
+    const seen = (await b.app.inject({ method: 'GET', url: `/api/campaigns/${id}`, headers: adminHeaders })).json<Campaign>()
+    expect(seen).toMatchObject({ status: 'completed', total: 30, expanded: true, counts: { pending: 0, sent: 30, failed: 0, skipped: 0 } })
   })
 })
