@@ -164,7 +164,7 @@ describe('the operator console', () => {
     expect(await page.locator('uni-page:visible #console-last-push').textContent()).toBe(written)
     await current.screenshot('console-overview-1280')
     expectNoProblems(current)
-  }, 120_000)
+  }, 240_000)
 
   test('a failed message: its reason read (43101, no retry), a retryable one (-1) retried and sent', async () => {
     const person = await stack.signIn('console-failures')
