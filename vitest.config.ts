@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url'
-import { defineConfig, type Plugin } from 'vitest/config'
+import { defineConfig, type Plugin, type TestProjectInlineConfiguration } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
 import { initPreContext, preJs, preHtml } from '@dcloudio/uni-cli-shared'
+import { serversInstalled } from './tests/support/servers'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
 
@@ -46,6 +47,35 @@ function noHmrWebSocket(): Plugin {
       server.ws.listen = () => {}
     },
   }
+}
+
+/**
+ * The `multi` project (tests/multi: PostgreSQL, Redis, several service processes) runs where Debian's
+ * postgresql and redis-server are installed, as `.ci/run` does. Elsewhere the run says so plainly, and
+ * REQUIRE_DB_SERVERS=1 (set by .ci/run) turns their absence into a failure.
+ */
+function multiInstanceProject(): TestProjectInlineConfiguration[] {
+  const installed = serversInstalled()
+  const missing = [!installed.postgres && 'postgresql', !installed.redis && 'redis-server'].filter(Boolean)
+  if (missing.length > 0) {
+    const message = `tests/multi were NOT run: ${missing.join(' and ')} not installed (apt-get install postgresql redis-server)`
+    if (process.env.REQUIRE_DB_SERVERS === '1') throw new Error(message)
+    console.warn(`\n  ⚠ ${message}\n`)
+    return []
+  }
+  return [
+    {
+      extends: true,
+      test: {
+        name: 'multi',
+        environment: 'node',
+        include: ['tests/multi/**/*.test.ts'],
+        globalSetup: ['tests/support/servers.global.ts'],
+        testTimeout: 60_000,
+        hookTimeout: 120_000,
+      },
+    },
+  ]
 }
 
 const alias = {
@@ -108,6 +138,7 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      ...multiInstanceProject(),
     ],
   },
 })

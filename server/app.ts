@@ -198,6 +198,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     concurrency: config.dispatchConcurrency,
     rate: config.dispatchRate,
     campaignRates: () => storage.campaigns.rates(),
+    leaseMs: config.dispatchLeaseMs,
+    redis: config.redis,
   })
   const wake = (): void => dispatcher.wake()
   const pages = options.pages ?? readMiniProgramPages()
@@ -231,7 +233,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     clock,
     intervalMs: config.schedulerIntervalMs,
     logger: app.log,
-    exclusive: storage.singleProcess,
+    // With REDIS_URL other instances share the database, whatever engine holds it.
+    exclusive: storage.singleProcess && config.redis === null,
     campaigns: runner,
   })
   app.decorate('scheduler', scheduler)

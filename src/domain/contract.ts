@@ -59,9 +59,17 @@ export type Template = Static<typeof Template>
 export const SubscribeResult = Type.Union([
   Type.Literal('accept'),
   Type.Literal('acceptWithAudio'),
+  /**
+   * Every other accept WeChat answers, kept as it came: the 强提醒 answers seen in the field
+   * (`acceptWithAlert`, `acceptWithForcePush`) and whatever accept comes next. An accept all the same
+   * (src/domain/subscribe-results.ts).
+   */
+  Type.Unsafe<`accept${string}`>(Type.String({ pattern: '^accept[A-Za-z]{0,40}$' })),
   Type.Literal('reject'),
   Type.Literal('ban'),
   Type.Literal('filter'),
+  /** An answer nobody knows, recorded as `unrecognized:<the answer>` (≤ 40 characters of it): no credit, never dropped. */
+  Type.Unsafe<`unrecognized:${string}`>(Type.String({ pattern: '^unrecognized:[\\s\\S]{1,40}$' })),
 ])
 export type SubscribeResult = Static<typeof SubscribeResult>
 

@@ -13,7 +13,7 @@
  * Failures to reach the service read as WeChat's network errors: 10002 (the template list) and
  * 10003 (sending the subscription); the original error is the SubscribeError's `cause`.
  */
-import type { SubscribeResult, Template, TemplateKind } from '@/domain/contract'
+import type { Template, TemplateKind } from '@/domain/contract'
 import { MAX_TEMPLATES_PER_CALL } from '@/rules/consent-batches'
 import { isKeptChoice, type KeptChoice } from '@/rules/prompt-policy'
 import {
@@ -179,7 +179,7 @@ export function createH5Platform(options: H5PlatformOptions): Platform {
       const answer = await options.ui.showSubscribeDialog({ templates: asked })
       const accepted = new Set(answer.allowed ? answer.accepted : [])
       for (const { id } of asked) {
-        const result: SubscribeResult = accepted.has(id) ? 'accept' : 'reject'
+        const result = accepted.has(id) ? 'accept' : 'reject'
         answers[id] = result
         if (answer.keep) setting.itemSettings[id] = result
       }

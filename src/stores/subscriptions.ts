@@ -12,6 +12,8 @@
  */
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
+import { SubscribeResult } from '@/domain/contract'
+import { hasShape } from '@/rules/shape'
 import { consentBatchProblem, uniqueTemplateIds } from '@/rules/consent-batches'
 import {
   EMPTY_PROMPT_HISTORY,
@@ -45,6 +47,8 @@ export interface TemplateState {
   updatedAt: number | null
   /** The error code of the last failed dialog call, if the last call failed. */
   lastError: SubscribeErrorCode | null
+  /** The last dialog answer as WeChat gave it (`acceptWithAlert`, `unrecognized:…`); null before one. */
+  lastAnswer: SubscribeResult | null
 }
 
 export interface SubscribeOutcome {
@@ -65,6 +69,7 @@ const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
   prompts: EMPTY_PROMPT_HISTORY,
   updatedAt: null,
   lastError: null,
+  lastAnswer: null,
 })
 
 // ─── persisted shape ────────────────────────────────────────────────────────
@@ -76,7 +81,7 @@ interface StoredSubscriptions {
 
 const isStatus = oneOf<SubscriptionStatus>(['unknown', 'accept', 'reject', 'ban', 'filter'])
 const isPrePromptOutcome = oneOf<PrePromptOutcome>(['shown', 'confirmed', 'declined'])
-const isDialogOutcome = oneOf<DialogOutcome>(['accept', 'reject', 'ban', 'filter', 'failed'])
+const isDialogOutcome = oneOf<DialogOutcome>(['accept', 'reject', 'ban', 'filter', 'unrecognized', 'failed'])
 
 function parseStamp<T extends string>(value: unknown, isOutcome: (v: unknown) => v is T): { at: number; outcome: T } | null {
   if (!isRecord(value) || !isFiniteNumber(value.at) || !isOutcome(value.outcome)) return null
@@ -96,6 +101,7 @@ function parseState(value: unknown): TemplateState | null {
     },
     updatedAt: isFiniteNumber(value.updatedAt) ? value.updatedAt : null,
     lastError: isSubscribeErrorCode(value.lastError) ? value.lastError : null,
+    lastAnswer: hasShape(SubscribeResult, value.lastAnswer) ? value.lastAnswer : null,
   }
 }
 
@@ -172,13 +178,15 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
 
   function recordResults(results: SubscribeAnswers, at: number): void {
     for (const [id, result] of Object.entries(results)) {
+      // An unrecognized answer is recorded as such and leaves the status as it was.
       const status = statusOf(result)
       update(id, (state) => ({
         ...state,
-        status,
-        updatedAt: at,
+        status: status ?? state.status,
+        updatedAt: status === null ? state.updatedAt : at,
         lastError: null,
-        prompts: { ...state.prompts, dialog: { at, outcome: status } },
+        lastAnswer: result,
+        prompts: { ...state.prompts, dialog: { at, outcome: status ?? 'unrecognized' } },
       }))
     }
     // The dialog answered: the main switch is on.
@@ -282,7 +290,7 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
         return {
           ...state,
           credits: subscription.credits,
-          status: newer && subscription.lastResult !== null ? statusOf(subscription.lastResult) : state.status,
+          status: (newer && subscription.lastResult !== null ? statusOf(subscription.lastResult) : null) ?? state.status,
           updatedAt: newer ? serviceTime : state.updatedAt,
         }
       })

@@ -37,6 +37,8 @@ describe('loadConfig', () => {
       schedulerIntervalMs: 5000,
       dispatchConcurrency: 64,
       dispatchRate: null,
+      dispatchLeaseMs: 120_000,
+      redis: null,
       rateLimits: { writesPerMinute: 60, readsPerMinute: 600, signInsPerMinute: 20 },
       sessionsPerUser: 20,
       seedUsers: 500,
@@ -60,6 +62,9 @@ describe('loadConfig', () => {
       TZ_QUIET_HOURS: 'Europe/Berlin',
       CORS_ORIGINS: 'https://a.example.com, http://127.0.0.1:5173',
       SESSION_TTL: '24',
+      DISPATCH_LEASE_S: '30',
+      REDIS_URL: 'redis://:pw@redis.internal:6379/2',
+      REDIS_PREFIX: 'us-prod',
       LOG_LEVEL: '',
     })
     expect(config).toMatchObject({
@@ -72,6 +77,8 @@ describe('loadConfig', () => {
       quietHoursTimeZone: 'Europe/Berlin',
       corsOrigins: ['https://a.example.com', 'http://127.0.0.1:5173'],
       sessionTtlHours: 24,
+      dispatchLeaseMs: 30_000,
+      redis: { url: 'redis://:pw@redis.internal:6379/2', prefix: 'us-prod' },
       logLevel: 'info',
     })
   })
@@ -103,6 +110,10 @@ describe('loadConfig', () => {
     [{ DISPATCH_RATE: '0' }, 'DISPATCH_RATE'],
     [{ DISPATCH_RATE: 'fast' }, 'DISPATCH_RATE'],
     [{ DISPATCH_RATE: '-5' }, 'DISPATCH_RATE'],
+    [{ DISPATCH_LEASE_S: '4' }, 'DISPATCH_LEASE_S'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://a b' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://x', REDIS_PREFIX: 'has:colon' }, 'REDIS_PREFIX'],
     [{ WECHAT_PUSH_TOKEN: 'ab' }, 'WECHAT_PUSH_TOKEN'],
     [{ WECHAT_PUSH_TOKEN: 'a'.repeat(33) }, 'WECHAT_PUSH_TOKEN'],
     [{ WECHAT_PUSH_TOKEN: 'token-with-dash' }, 'WECHAT_PUSH_TOKEN'],
@@ -193,6 +204,13 @@ describe('loadConfig', () => {
     const error = problem({ WECHAT_APPID: REAL.WECHAT_APPID, WECHAT_SECRET: 'has spaces in it!', ADMIN_API_KEY: REAL.ADMIN_API_KEY })
     expect(error.variable).toBe('WECHAT_SECRET')
     expect(error.message).not.toContain('has spaces')
+  })
+
+  it('never repeats a REDIS_URL (it may hold a password)', () => {
+    const error = problem({ REDIS_URL: 'redis://:hunter2pass@redis internal:6379' })
+    expect(error.variable).toBe('REDIS_URL')
+    expect(error.message).not.toContain('hunter2pass')
+    expect(error.message).toContain('redis://')
   })
 })
 
