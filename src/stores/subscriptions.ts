@@ -5,13 +5,15 @@
  * Per template (`TemplateState`): the status (`unknown` until a dialog answered), the credits the
  * service reports, the "总是保持以上选择" choice as `getSetting` reports it, and the prompt history
  * (when a pre-prompt / the system dialog was last shown and how it ended). Plus the main switch.
+ * All of it is the signed-in person's: kept per openid (`personalSlot`), swapped at once when someone
+ * else signs in, and nothing while nobody is.
  *
  * `subscribe(ids)` and `openSettings()` must be the FIRST thing a tap handler does: each makes its
  * platform call synchronously, before anything is awaited, so WeChat still sees the tap.
  * Actions throw `SubscribeError` / `ApiError`; they never toast or navigate.
  */
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { ref, watch } from 'vue'
 import { SubscribeResult } from '@/domain/contract'
 import { hasShape } from '@/rules/shape'
 import { consentBatchProblem, uniqueTemplateIds } from '@/rules/consent-batches'
@@ -32,7 +34,7 @@ import {
 import { SubscribeError, isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/rules/subscribe-errors'
 import type { SubscribeAnswers, SubscriptionsSetting } from '@/platform/types'
 import { useClientContext } from '@/context'
-import { isFiniteNumber, isRecord, oneOf, persistedSlot } from '@/platform/persisted'
+import { dropOwnerless, isFiniteNumber, isRecord, oneOf, personalSlot, type PersistedSlot } from '@/platform/persisted'
 import { useConsentOutboxStore, type FlushReport } from './consent-outbox'
 import { useTemplatesStore } from './templates'
 
@@ -120,19 +122,29 @@ function parseSubscriptions(data: unknown): StoredSubscriptions | null {
 export const useSubscriptionsStore = defineStore('subscriptions', () => {
   const context = useClientContext()
   const catalogue = useTemplatesStore()
-  const slot = persistedSlot(context.platform.storage, 'subscriptions', { version: 1, parse: parseSubscriptions })
-  const stored = slot.load()
+  dropOwnerless(context.platform.storage, 'subscriptions')
+  let slot: PersistedSlot<StoredSubscriptions> | null = null
 
   // state
-  const states = ref<Record<string, TemplateState>>(stored?.states ?? {})
+  const states = ref<Record<string, TemplateState>>({})
   /** The main switch as getSetting last reported it; null until read. */
-  const mainSwitch = ref<boolean | null>(stored?.mainSwitch ?? null)
+  const mainSwitch = ref<boolean | null>(null)
+
+  /** The state of the person signed in as `openid` (nothing for nobody). */
+  function openFor(openid: string | null): void {
+    slot = openid === null ? null : personalSlot(context.platform.storage, 'subscriptions', openid, { version: 1, parse: parseSubscriptions })
+    const stored = slot?.load() ?? null
+    states.value = stored?.states ?? {}
+    mainSwitch.value = stored?.mainSwitch ?? null
+  }
+  // Synchronously, so nothing of the previous person is shown or written after a sign-in.
+  watch(() => context.currentOpenid(), openFor, { immediate: true, flush: 'sync' })
 
   // Credits the service acknowledges for a queued consent, whenever the outbox delivers it.
   useConsentOutboxStore().onAcknowledged((ack) => applyCredits(ack.credits))
 
   function persist(): void {
-    slot.save({ states: states.value, mainSwitch: mainSwitch.value })
+    slot?.save({ states: states.value, mainSwitch: mainSwitch.value })
   }
 
   function stateOf(templateId: string): TemplateState {
@@ -280,7 +292,10 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
    * what this device knows. Known templates the service does not list have 0 credits.
    */
   async function refreshFromService(): Promise<void> {
+    const owner = context.currentOpenid()
     const list = await context.api.mySubscriptions()
+    // Someone else signed in meanwhile: these credits are not theirs.
+    if (context.currentOpenid() !== owner) return
     const listed = new Set<string>()
     for (const subscription of list) {
       listed.add(subscription.templateId)
