@@ -31,6 +31,9 @@ export const EnvSchema = Type.Object({
   PORT: Type.String({ ...Port, default: '8080' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE: Type.String({ minLength: 1, default: DEFAULT_DATABASE }),
+  // Set: the PostgreSQL engine (server/db/open.ts), which several instances may share; DATABASE is then unused.
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://\\S+$' })),
+  PG_POOL_MAX: Type.String({ pattern: '^[1-9][0-9]{0,2}$', default: '10' }),
   WECHAT_APPID: Type.Optional(Type.String({ pattern: '^wx[0-9a-zA-Z]{14,30}$' })),
   WECHAT_SECRET: Type.Optional(Type.String({ pattern: '^[0-9a-zA-Z]{16,64}$' })),
   WECHAT_API_BASE: Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', default: 'https://api.weixin.qq.com' }),
@@ -74,6 +77,8 @@ const EXPECTED: Record<EnvVariable, string> = {
   PORT: '应为 1 到 65535 之间的端口号',
   HOST: '应为监听地址，如 127.0.0.1',
   DATABASE: '应为 SQLite 数据库文件的路径',
+  DATABASE_URL: '应为 PostgreSQL 连接地址，如 postgres://用户名:密码@主机:5432/数据库名',
+  PG_POOL_MAX: '应为每个服务进程连接 PostgreSQL 的最大连接数（1 到 999 的整数）',
   WECHAT_APPID: '应为小程序的 AppID（wx 开头，如 wx1234567890abcdef）',
   WECHAT_SECRET: '应为小程序的 AppSecret（16 到 64 位字母或数字）',
   WECHAT_API_BASE: '应为 http(s):// 开头的地址，如 https://api.weixin.qq.com',
@@ -106,7 +111,7 @@ const EXPECTED: Record<EnvVariable, string> = {
 }
 
 /** Values that must never appear in a message, not even a wrong one. */
-const SECRET_VARIABLES: ReadonlySet<EnvVariable> = new Set<EnvVariable>(['WECHAT_SECRET', 'ADMIN_API_KEY', 'WECHAT_PUSH_TOKEN', 'WECHAT_PUSH_AES_KEY', 'REDIS_URL'])
+const SECRET_VARIABLES: ReadonlySet<EnvVariable> = new Set<EnvVariable>(['WECHAT_SECRET', 'ADMIN_API_KEY', 'WECHAT_PUSH_TOKEN', 'WECHAT_PUSH_AES_KEY', 'DATABASE_URL', 'REDIS_URL'])
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
@@ -149,8 +154,10 @@ export type WeChatConfig =
 export interface Config {
   port: number
   host: string
-  /** A file path, or `:memory:`. */
+  /** A file path, or `:memory:` (SQLite; unused when `postgres` is set). */
   database: string
+  /** DATABASE_URL set: the PostgreSQL engine, its address (with its password: never log it) and pool size. */
+  postgres: { url: string; poolMax: number } | null
   wechat: WeChatConfig
   /** Compared in constant time. ADMIN_API_KEY, or the content of `adminKeyFile`. */
   adminApiKey: string
@@ -418,6 +425,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host: parsed.HOST,
     database: parsed.DATABASE,
+    postgres: parsed.DATABASE_URL === undefined ? null : { url: parsed.DATABASE_URL, poolMax: Number(parsed.PG_POOL_MAX) },
     wechat,
     adminApiKey,
     adminKeyFile,

@@ -9,7 +9,7 @@ import type { Template } from '../src/domain/contract'
 import { buildApp } from './app'
 import { createAdjustableClock } from './clock'
 import { ConfigError, loadConfig, type Config } from './config'
-import { createSqliteStorage } from './db/sqlite/storage'
+import { openStorage, StorageOpenError } from './db/open'
 import { seedOnFirstStart } from './demo/seed'
 import { injectTransport } from './demo/transports'
 import { readMiniProgramPages } from './messages/pages'
@@ -43,7 +43,16 @@ async function main(): Promise<void> {
 
   const clock = createAdjustableClock(systemClock)
   const pages = readMiniProgramPages()
-  const storage = createSqliteStorage(config.database, clock)
+  let storage: Awaited<ReturnType<typeof openStorage>>['storage']
+  let engine: string
+  try {
+    ;({ storage, engine } = await openStorage(config, clock))
+  } catch (error) {
+    // A database that is down may be up at the next start: exit 1 (a supervisor retries), in one line.
+    if (!(error instanceof StorageOpenError)) throw error
+    process.stderr.write(`${error.message}\n`)
+    process.exit(1)
+  }
 
   let sandbox: SandboxWeChat | undefined
   let wechatBase: string
@@ -76,6 +85,7 @@ async function main(): Promise<void> {
     ...(sandbox && { sandbox }),
     ...(config.staticDir !== null && { staticDir: config.staticDir }),
   })
+  app.log.info(`storage: ${engine}`)
   if (sandbox) app.log.info(`sandbox WeChat on ${sandbox.url} — no WECHAT_APPID set`)
   if (config.push) {
     // Which mode, never the Token or the key.
@@ -104,7 +114,7 @@ async function main(): Promise<void> {
       await app.close() // stops taking requests, then the onClose hook stops the scheduler
       await pool.close()
       if (sandbox) await sandbox.close()
-      storage.close()
+      await storage.close()
       process.exit(0)
     } catch (error) {
       app.log.error({ err: error }, 'shutdown failed')

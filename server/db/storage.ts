@@ -519,5 +519,6 @@ export interface Storage {
    * doubt is from a process that is gone. False for an engine several instances share.
    */
   readonly singleProcess: boolean
-  close(): void
+  /** SQLite closes at once; PostgreSQL resolves once its pool has ended. */
+  close(): void | Promise<void>
 }

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       port: 8080,
       host: '127.0.0.1',
       database: 'data/uni-subscribe.db',
+      postgres: null,
       wechat: { mode: 'sandbox' },
       adminApiKey: 'admin-key-from-the-file',
       adminKeyFile: 'data/admin-api-key',
@@ -121,6 +122,10 @@ describe('loadConfig', () => {
     [{ WECHAT_PUSH_TOKEN: 'Token0123', WECHAT_PUSH_AES_KEY: `${'a'.repeat(42)}=` }, 'WECHAT_PUSH_AES_KEY'],
     [{ CONSENT_CONFIRM_WINDOW_S: '0' }, 'CONSENT_CONFIRM_WINDOW_S'],
     [{ CONSENT_CONFIRM_WINDOW_S: '10m' }, 'CONSENT_CONFIRM_WINDOW_S'],
+    [{ DATABASE_URL: 'mysql://db/uni' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'data/uni-subscribe.db' }, 'DATABASE_URL'],
+    [{ PG_POOL_MAX: '0' }, 'PG_POOL_MAX'],
+    [{ PG_POOL_MAX: '1000' }, 'PG_POOL_MAX'],
   ])('names the bad variable: %j', (env, variable) => {
     const error = problem(env)
     expect(error.variable).toBe(variable)
@@ -204,6 +209,16 @@ describe('loadConfig', () => {
     const error = problem({ WECHAT_APPID: REAL.WECHAT_APPID, WECHAT_SECRET: 'has spaces in it!', ADMIN_API_KEY: REAL.ADMIN_API_KEY })
     expect(error.variable).toBe('WECHAT_SECRET')
     expect(error.message).not.toContain('has spaces')
+    // A database address carries its password.
+    const database = problem({ DATABASE_URL: 'mysql://root:hunter2@db/uni' })
+    expect(database.message).toBe('配置错误：环境变量 DATABASE_URL 应为 PostgreSQL 连接地址，如 postgres://用户名:密码@主机:5432/数据库名')
+  })
+
+  it('DATABASE_URL chooses PostgreSQL, with a pool of PG_POOL_MAX connections (10 unless set)', () => {
+    const fromFile = { adminKeyFromFile: () => 'admin-key-from-the-file' }
+    expect(loadConfig({ DATABASE_URL: 'postgres://us:pw@db.internal:5432/uni' }, fromFile).postgres).toEqual({ url: 'postgres://us:pw@db.internal:5432/uni', poolMax: 10 })
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/uni', PG_POOL_MAX: '25' }, fromFile).postgres).toEqual({ url: 'postgresql://db/uni', poolMax: 25 })
+    expect(loadConfig({ PG_POOL_MAX: '25' }, fromFile).postgres).toBeNull()
   })
 
   it('never repeats a REDIS_URL (it may hold a password)', () => {

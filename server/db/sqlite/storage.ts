@@ -40,6 +40,8 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     segments: createSqliteSegmentRepository(db),
     tokens: createSqliteTokenStore(db, clock),
     singleProcess: true,
-    close: () => db.close(),
+    close: () => {
+      db.close()
+    },
   }
 }

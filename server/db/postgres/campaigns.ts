@@ -1,0 +1,204 @@
+/**
+ * Campaigns in PostgreSQL. A campaign's messages are ordinary message rows carrying its id; the
+ * expansion writes a page in one transaction that holds the campaign's row (FOR UPDATE) while it
+ * checks the cursor, inserts the page in one statement (a recipient who already has a message of
+ * the campaign is passed over by the unique (campaign_id, openid) index) with its history, and moves
+ * the cursor. Cancelling and retrying a campaign's messages are one statement each, history and all.
+ */
+import type { CampaignStatus, MessageStatus, SegmentFilter } from '../../../src/domain/contract'
+import type { CampaignMessage, CampaignRecord, CampaignRepository } from '../storage'
+import type { Sql } from './connection'
+import { jsonRows, jsonText, textArray } from './parameters'
+
+interface CampaignRow {
+  id: string
+  name: string
+  segment_id: string
+  segment_filter: SegmentFilter
+  template_id: string
+  data: Record<string, string>
+  page: string | null
+  urgent: boolean
+  truncate: boolean
+  rate_per_second: number | null
+  status: string
+  start_at: Date | null
+  expansion_cursor: string | null
+  expanded: boolean
+  total: number
+  created_at: Date
+  started_at: Date | null
+  finished_at: Date | null
+}
+
+function recordOf(row: CampaignRow): CampaignRecord {
+  const record: CampaignRecord = {
+    id: row.id,
+    name: row.name,
+    segmentId: row.segment_id,
+    segmentFilter: row.segment_filter,
+    templateId: row.template_id,
+    data: row.data,
+    urgent: row.urgent,
+    truncate: row.truncate,
+    status: row.status as CampaignStatus,
+    expansionCursor: row.expansion_cursor,
+    expanded: row.expanded,
+    total: row.total,
+    createdAt: row.created_at,
+  }
+  if (row.page !== null) record.page = row.page
+  if (row.rate_per_second !== null) record.ratePerSecond = row.rate_per_second
+  if (row.start_at !== null) record.startAt = row.start_at
+  if (row.started_at !== null) record.startedAt = row.started_at
+  if (row.finished_at !== null) record.finishedAt = row.finished_at
+  return record
+}
+
+const COLUMNS = `id, name, segment_id, segment_filter, template_id, data, page, urgent, truncate, rate_per_second, status, start_at,
+  expansion_cursor, expanded, total, created_at, started_at, finished_at`
+
+/** A page's message as one element of the JSON the insert reads (`json_to_recordset`), in page order. */
+function pageRow(message: CampaignMessage, ord: number) {
+  return {
+    ord,
+    id: message.id,
+    openid: message.openid,
+    template_id: message.templateId,
+    category: message.category,
+    data: message.data,
+    page: message.page ?? null,
+    urgent: message.urgent,
+    campaign_id: message.campaignId ?? null,
+    status: (message.skipped ? 'skipped' : 'queued') satisfies MessageStatus,
+    reason: message.skipped?.reason ?? null,
+    detail: message.skipped?.detail ?? null,
+    created_at: message.createdAt.toISOString(),
+  }
+}
+
+export function createPostgresCampaignRepository(sql: Sql): CampaignRepository {
+  return {
+    async create(campaign) {
+      await sql`
+        INSERT INTO campaigns (id, name, segment_id, segment_filter, template_id, data, page, urgent, truncate, rate_per_second,
+          status, start_at, created_at, started_at, updated_at)
+        VALUES (${campaign.id}, ${campaign.name}, ${campaign.segmentId}, ${jsonText(sql, campaign.segmentFilter)}::json, ${campaign.templateId},
+          ${jsonText(sql, campaign.data)}::json, ${campaign.page ?? null}, ${campaign.urgent}, ${campaign.truncate}, ${campaign.ratePerSecond ?? null},
+          ${campaign.status}, ${campaign.startAt ?? null}, ${campaign.createdAt}, ${campaign.startedAt ?? null}, ${campaign.createdAt})`
+    },
+    async get(id) {
+      const [row] = await sql<CampaignRow[]>`SELECT ${sql.unsafe(COLUMNS)} FROM campaigns WHERE id = ${id}`
+      return row ? recordOf(row) : null
+    },
+    async list() {
+      return (await sql<CampaignRow[]>`SELECT ${sql.unsafe(COLUMNS)} FROM campaigns ORDER BY seq DESC`).map(recordOf)
+    },
+    async setStatus(id, from, to, now, times = {}) {
+      const changed = await sql`
+        UPDATE campaigns SET status = ${to}, started_at = COALESCE(${times.startedAt ?? null}::timestamptz, started_at),
+          finished_at = CASE WHEN ${times.finishedAt === null} THEN NULL ELSE COALESCE(${times.finishedAt ?? null}::timestamptz, finished_at) END,
+          updated_at = ${now}
+        WHERE id = ${id} AND status = ANY(${textArray(sql, from)}::text[])`
+      return changed.count === 1
+    },
+    async expandPage(page) {
+      return sql.begin(async (tx) => {
+        const [current] = await tx<{ status: string; expansion_cursor: string | null; expanded: boolean }[]>`
+          SELECT status, expansion_cursor, expanded FROM campaigns WHERE id = ${page.id} FOR UPDATE`
+        if (!current || current.status !== 'running' || current.expanded || current.expansion_cursor !== page.fromCursor) return null
+        let written = 0
+        if (page.messages.length > 0) {
+          const [result] = await tx<{ written: number }[]>`
+            WITH page AS (
+              SELECT * FROM json_to_recordset(${jsonRows(tx, page.messages.map(pageRow))}) AS p (ord integer, id text, openid text,
+                template_id text, category text, data json, page text, urgent boolean, campaign_id text, status text, reason text,
+                detail text, created_at timestamptz)
+            ), inserted AS (
+              INSERT INTO messages (id, openid, template_id, category, data, page, urgent, source, campaign_id, status, reason, detail,
+                due_at, created_at, updated_at)
+              SELECT id, openid, template_id, category, data, page, urgent, 'campaign', campaign_id, status, reason, detail,
+                created_at, created_at, created_at
+              FROM page ORDER BY ord
+              ON CONFLICT (campaign_id, openid) WHERE campaign_id IS NOT NULL DO NOTHING
+              RETURNING id
+            ), history AS (
+              INSERT INTO message_history (message_id, at, status, reason)
+              SELECT page.id, ${page.now}, step.status, step.reason
+              FROM inserted JOIN page USING (id)
+              CROSS JOIN LATERAL (VALUES (1, 'queued', NULL), (2, 'skipped', page.reason)) AS step (n, status, reason)
+              WHERE step.n = 1 OR page.status = 'skipped'
+              ORDER BY page.ord, step.n
+            )
+            SELECT COUNT(*)::integer AS written FROM inserted`
+          written = result!.written
+        }
+        await tx`
+          UPDATE campaigns SET expansion_cursor = ${page.toCursor}, expanded = ${page.done}, total = total + ${written},
+            updated_at = ${page.now}
+          WHERE id = ${page.id}`
+        return { written }
+      })
+    },
+    async counts(id) {
+      const byStatus: Partial<Record<MessageStatus, number>> = {}
+      const byReason: Record<string, number> = {}
+      const rows = await sql<{ status: string; reason: string | null; count: number }[]>`
+        SELECT status, reason, COUNT(*)::integer AS count FROM messages WHERE campaign_id = ${id} GROUP BY status, reason`
+      for (const row of rows) {
+        const status = row.status as MessageStatus
+        byStatus[status] = (byStatus[status] ?? 0) + row.count
+        if ((status === 'skipped' || status === 'failed') && row.reason !== null) byReason[row.reason] = (byReason[row.reason] ?? 0) + row.count
+      }
+      return { byStatus, byReason }
+    },
+    async dueToStart(now) {
+      const rows = await sql<{ id: string }[]>`
+        SELECT id FROM campaigns WHERE status = 'scheduled' AND (start_at IS NULL OR start_at <= ${now}) ORDER BY seq`
+      return rows.map((row) => row.id)
+    },
+    async expanding() {
+      const rows = await sql<{ id: string }[]>`SELECT id FROM campaigns WHERE status = 'running' AND NOT expanded ORDER BY seq`
+      return rows.map((row) => row.id)
+    },
+    async finished() {
+      const rows = await sql<{ id: string }[]>`
+        SELECT id FROM campaigns c WHERE status = 'running' AND expanded AND NOT EXISTS (
+          SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.status IN ('queued', 'sending', 'deferred'))
+        ORDER BY seq`
+      return rows.map((row) => row.id)
+    },
+    async skipPending(id, reason, now) {
+      const [result] = await sql<{ skipped: number }[]>`
+        WITH moved AS (
+          UPDATE messages SET status = 'skipped', reason = ${reason}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+          WHERE campaign_id = ${id} AND status IN ('queued', 'deferred')
+          RETURNING id, seq
+        ), history AS (
+          INSERT INTO message_history (message_id, at, status, reason)
+          SELECT id, ${now}, 'skipped', ${reason} FROM moved ORDER BY seq
+        )
+        SELECT COUNT(*)::integer AS skipped FROM moved`
+      return result!.skipped
+    },
+    async retryFailed(id, reasons, now) {
+      const [result] = await sql<{ retried: number }[]>`
+        WITH moved AS (
+          UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ${now}, requeues = 0, lease_owner = NULL,
+            lease_expires_at = NULL, updated_at = ${now}
+          WHERE campaign_id = ${id} AND status = 'failed' AND reason = ANY(${textArray(sql, reasons)}::text[])
+          RETURNING id, seq
+        ), history AS (
+          INSERT INTO message_history (message_id, at, status, reason)
+          SELECT id, ${now}, 'queued', NULL FROM moved ORDER BY seq
+        )
+        SELECT COUNT(*)::integer AS retried FROM moved`
+      return result!.retried
+    },
+    async rates() {
+      const rows = await sql<{ id: string; rate_per_second: number }[]>`
+        SELECT id, rate_per_second FROM campaigns WHERE status = 'running' AND rate_per_second IS NOT NULL ORDER BY seq`
+      return rows.map((row) => ({ id: row.id, ratePerSecond: row.rate_per_second }))
+    },
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Per-person advisory locks (transaction-scoped), where SQLite's single writer serialised more than a
+ * row lock does. Two int4 keys: a namespace and `hashtext(openid)`; a hash collision only makes two
+ * people wait for each other. Several are always taken in one statement, in key order, so two
+ * transactions never wait for each other's.
+ */
+import type postgres from 'postgres'
+import { textArray } from './parameters'
+
+export const LOCK = {
+  /** A person's consents and WeChat's consent events: replays and report/event pairing. */
+  ledger: 1,
+  /** A person's sends counted on a day (the daily limit). */
+  dailyCount: 2,
+} as const
+
+export async function lockPeople(tx: postgres.TransactionSql, namespace: number, openids: readonly string[]): Promise<void> {
+  if (openids.length === 0) return
+  await tx`
+    SELECT pg_advisory_xact_lock(${namespace}::integer, key) FROM (
+      SELECT DISTINCT hashtext(openid) AS key FROM unnest(${textArray(tx, openids)}) AS openid ORDER BY key
+    ) AS keys
+  `
+}

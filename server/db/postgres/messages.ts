@@ -1,0 +1,441 @@
+/**
+ * Messages in PostgreSQL: the message row is the dispatch job, with its status history and every
+ * WeChat attempt, as in SQLite (server/db/sqlite/messages.ts). Every status change is one conditional
+ * statement on the status it leaves (and, for a dispatcher, on its lease), so two workers on two
+ * hosts never both move one message: the second waits for the first's row lock and finds the status
+ * gone.
+ *
+ * - Leasing due messages is `FOR UPDATE SKIP LOCKED`: concurrent leasers take disjoint rows without
+ *   waiting for each other, and a row leased meanwhile no longer matches when its lock is taken.
+ * - A claim takes the recipient's daily-count lock (./locks.ts) before counting, so two instances
+ *   claiming two messages of one person never both pass the daily limit; the credit is taken by the
+ *   single `UPDATE … WHERE credits > 0` of ./credits.ts.
+ * - A batch's statements are pipelined on the transaction's connection (sent together, run in order).
+ */
+import type { MessageStatus, Reason } from '../../../src/domain/contract'
+import type { MessageLang } from '../../wechat/types'
+import type {
+  ClaimResult,
+  DispatchJob,
+  FinishedSend,
+  LeaseScope,
+  MessageRecord,
+  MessageRepository,
+  MessageSource,
+  MessageSummary,
+  MessageTransition,
+  NewMessage,
+  SendClaim,
+  StatusChangeRecord,
+} from '../storage'
+import { inTransaction, type Queries, type Sql } from './connection'
+import { jsonText, textArray } from './parameters'
+import { applyCredit } from './credits'
+import { LOCK, lockPeople } from './locks'
+
+interface MessageRow {
+  seq: number
+  id: string
+  openid: string
+  template_id: string
+  category: string
+  data: unknown
+  page: string | null
+  urgent: boolean
+  lang: string | null
+  idempotency_key: string | null
+  request_fingerprint: string | null
+  source: string
+  campaign_id: string | null
+  status: string
+  reason: string | null
+  detail: string | null
+  msgid: string | null
+  credit_spent: boolean
+  requeues: number
+  created_at: Date
+  sent_at: Date | null
+  deliver_after: Date | null
+}
+
+type JobRow = Pick<MessageRow, 'seq' | 'id' | 'openid' | 'template_id' | 'category' | 'data' | 'page' | 'lang' | 'urgent' | 'requeues' | 'campaign_id'> & {
+  due_at: Date
+}
+
+const optional = <T>(value: T | null): T | undefined => (value === null ? undefined : value)
+
+type MessageData = Record<string, { value: string }>
+
+/** Whether stored data is what a message's data must be: an object of `{ value: string }`. */
+function isMessageData(value: unknown): value is MessageData {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  return Object.values(value).every(
+    (entry) => typeof entry === 'object' && entry !== null && typeof (entry as { value?: unknown }).value === 'string',
+  )
+}
+
+function summaryOf(row: MessageRow): MessageSummary {
+  return {
+    id: row.id,
+    openid: row.openid,
+    templateId: row.template_id,
+    status: row.status as MessageStatus,
+    reason: optional(row.reason) as Reason | undefined,
+    detail: optional(row.detail),
+    campaignId: optional(row.campaign_id),
+    createdAt: row.created_at,
+    sentAt: optional(row.sent_at),
+    deliverAfter: optional(row.deliver_after),
+    msgid: optional(row.msgid),
+  }
+}
+
+/** The job a leased row is, or null when its data is not a message's data. */
+function jobOf(row: JobRow): DispatchJob | null {
+  if (!isMessageData(row.data)) return null
+  const job: DispatchJob = {
+    id: row.id,
+    openid: row.openid,
+    templateId: row.template_id,
+    category: row.category,
+    data: row.data,
+    urgent: row.urgent,
+    requeues: row.requeues,
+  }
+  if (row.page !== null) job.page = row.page
+  if (row.lang !== null) job.lang = row.lang as MessageLang
+  if (row.campaign_id !== null) job.campaignId = row.campaign_id
+  return job
+}
+
+/** Statuses that count against a person's daily limit. */
+const COUNTED = ['sending', 'sent'] as const
+
+async function recordOf(sql: Queries, row: MessageRow): Promise<MessageRecord> {
+  const [attempts, history] = await Promise.all([
+    sql<{ at: Date; errcode: number; errmsg: string }[]>`
+      SELECT at, errcode, errmsg FROM message_attempts WHERE message_id = ${row.id} ORDER BY seq`,
+    sql<{ at: Date; status: string; reason: string | null }[]>`
+      SELECT at, status, reason FROM message_history WHERE message_id = ${row.id} ORDER BY seq`,
+  ])
+  return {
+    ...summaryOf(row),
+    category: row.category,
+    data: isMessageData(row.data) ? row.data : {},
+    page: optional(row.page),
+    urgent: row.urgent,
+    lang: optional(row.lang) as MessageLang | undefined,
+    idempotencyKey: optional(row.idempotency_key),
+    requestFingerprint: optional(row.request_fingerprint),
+    source: row.source as MessageSource,
+    creditSpent: row.credit_spent,
+    requeues: row.requeues,
+    attempts: attempts.map((attempt) => ({ at: attempt.at, errcode: attempt.errcode, errmsg: attempt.errmsg })),
+    history: history.map(
+      (change): StatusChangeRecord => ({ at: change.at, status: change.status as MessageStatus, reason: optional(change.reason) as Reason | undefined }),
+    ),
+  }
+}
+
+/** One status move (`transition`), as one statement: the update only when the status is one of `from`, and its history. */
+async function moveOne(sql: Queries, id: string, from: readonly MessageStatus[], to: MessageTransition, now: Date): Promise<boolean> {
+  const deferred = to.status === 'deferred'
+  const reason = deferred ? null : to.reason
+  const rows = await sql`
+    WITH moved AS (
+      UPDATE messages SET status = ${to.status}, reason = ${reason}, detail = ${deferred ? null : (to.detail ?? null)},
+        deliver_after = ${deferred ? sql`${to.deliverAfter}::timestamptz` : sql`deliver_after`},
+        due_at = ${deferred ? to.deliverAfter : null}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+      WHERE id = ${id} AND status = ANY(${textArray(sql, from)})
+      RETURNING id
+    )
+    INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, ${to.status}, ${reason} FROM moved
+    RETURNING message_id
+  `
+  return rows.count === 1
+}
+
+/** One claim (`claimForSend`), in the caller's transaction, after the recipients' daily-count locks. */
+async function claimOne(tx: Queries, claim: SendClaim, now: Date): Promise<ClaimResult> {
+  const [message] = await tx<{ openid: string; template_id: string }[]>`
+    SELECT openid, template_id FROM messages WHERE id = ${claim.id} AND status = 'queued' AND lease_owner = ${claim.owner}
+    FOR UPDATE
+  `
+  if (!message) return { outcome: 'not-claimable' }
+  const [counted] = await tx<{ count: number }[]>`
+    SELECT COUNT(*) AS count FROM messages
+    WHERE openid = ${message.openid} AND day_key = ${claim.dayKey} AND status = ANY(${textArray(tx, COUNTED)})
+  `
+  if ((counted?.count ?? 0) >= claim.dailyLimit) return { outcome: 'daily-limit-reached' }
+  const credited = claim.spendCredit
+    ? await tx`
+        UPDATE subscriptions SET credits = credits - 1, updated_at = ${now}
+        WHERE openid = ${message.openid} AND template_id = ${message.template_id} AND credits > 0 RETURNING credits`
+    : await tx`
+        SELECT credits FROM subscriptions
+        WHERE openid = ${message.openid} AND template_id = ${message.template_id} AND credits > 0`
+  if (credited.count === 0) return { outcome: 'no-credit' }
+  await tx`
+    WITH sending AS (
+      UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ${claim.spendCredit}, day_key = ${claim.dayKey},
+        lease_expires_at = ${claim.leaseUntil}, updated_at = ${now}
+      WHERE id = ${claim.id} RETURNING id
+    )
+    INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, 'sending', NULL FROM sending
+  `
+  return { outcome: 'claimed', creditSpent: claim.spendCredit }
+}
+
+async function claimAll(sql: Sql, claims: readonly SendClaim[], now: Date): Promise<ClaimResult[]> {
+  return inTransaction(sql, async (tx) => {
+    const [{ openids }] = await tx<{ openids: string[] }[]>`
+      SELECT COALESCE(array_agg(DISTINCT openid), '{}') AS openids FROM messages WHERE id = ANY(${textArray(tx, claims.map((claim) => claim.id))})
+    `
+    await lockPeople(tx, LOCK.dailyCount, openids)
+    const results: ClaimResult[] = []
+    for (const claim of claims) results.push(await claimOne(tx, claim, now))
+    return results
+  })
+}
+
+/** One ending (`finishSends`): null when the message was not `sending` any more. */
+async function finishOne(tx: Queries, send: FinishedSend, now: Date): Promise<boolean> {
+  const { id, attempts, ending, credit, creditHeld } = send
+  const set =
+    ending.status === 'sent'
+      ? tx`status = 'sent', reason = NULL, msgid = ${ending.msgid}, sent_at = ${now}`
+      : ending.status === 'failed'
+        ? tx`status = 'failed', reason = ${ending.reason}`
+        : tx`status = 'queued', reason = ${ending.reason}, due_at = ${ending.dueAt}, requeues = requeues + 1`
+  const [row] = await tx<{ openid: string; template_id: string }[]>`
+    UPDATE messages SET ${set}, credit_spent = ${creditHeld}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+    WHERE id = ${id} AND status = 'sending'
+    RETURNING openid, template_id
+  `
+  if (!row) return false
+  const writes: Promise<unknown>[] = []
+  if (attempts.length > 0) {
+    writes.push(tx`
+      INSERT INTO message_attempts (message_id, at, errcode, errmsg)
+      SELECT ${id}, at, errcode, errmsg FROM unnest(${tx.array(attempts.map((attempt) => attempt.at))}::timestamptz[],
+        ${tx.array(attempts.map((attempt) => attempt.errcode))}::integer[], ${textArray(tx, attempts.map((attempt) => attempt.errmsg))})
+        WITH ORDINALITY AS attempt (at, errcode, errmsg, n) ORDER BY n
+    `)
+  }
+  writes.push(tx`
+    INSERT INTO message_history (message_id, at, status, reason) VALUES (${id}, ${now}, ${ending.status}, ${ending.status === 'sent' ? null : ending.reason})
+  `)
+  if (credit.type !== 'none') writes.push(applyCredit(tx, row.openid, row.template_id, credit, now))
+  await Promise.all(writes)
+  return true
+}
+
+export function createPostgresMessageRepository(sql: Sql): MessageRepository {
+  const byId = async (queries: Queries, id: string): Promise<MessageRow | undefined> =>
+    (await queries<MessageRow[]>`SELECT * FROM messages WHERE id = ${id}`)[0]
+  const byKey = async (queries: Queries, key: string): Promise<MessageRow | undefined> =>
+    (await queries<MessageRow[]>`SELECT * FROM messages WHERE idempotency_key = ${key}`)[0]
+
+  async function lease(request: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }> {
+    const { owner, now, until, limit, scope } = request
+    const inScope =
+      'campaignId' in scope
+        ? sql`campaign_id = ${scope.campaignId}`
+        : sql`(campaign_id IS NULL OR campaign_id <> ALL(${textArray(sql, scope.exceptCampaigns)}))`
+    const rows = await sql<JobRow[]>`
+      WITH due AS (
+        SELECT id FROM messages
+        WHERE status = 'queued' AND due_at <= ${now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${now}) AND ${inScope}
+          AND (campaign_id IS NULL OR EXISTS (
+            SELECT 1 FROM campaigns WHERE campaigns.id = messages.campaign_id AND campaigns.status = 'running'))
+        ORDER BY due_at, seq
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE messages SET lease_owner = ${owner}, lease_expires_at = ${until}
+      FROM due WHERE messages.id = due.id
+      RETURNING messages.seq, messages.id, messages.openid, messages.template_id, messages.category, messages.data, messages.page,
+        messages.lang, messages.urgent, messages.requeues, messages.campaign_id, messages.due_at
+    `
+    const ordered = [...rows].sort((a, b) => a.due_at.getTime() - b.due_at.getTime() || a.seq - b.seq)
+    const jobs: DispatchJob[] = []
+    const unreadable: string[] = []
+    for (const row of ordered) {
+      const job = jobOf(row)
+      if (job === null) unreadable.push(row.id)
+      else jobs.push(job)
+    }
+    return { jobs, unreadable }
+  }
+
+  return {
+    async insert(message: NewMessage) {
+      return inTransaction(sql, async (tx) => {
+        const inserted = await tx<MessageRow[]>`
+          INSERT INTO messages (id, openid, template_id, category, data, page, urgent, lang, idempotency_key,
+            request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at)
+          VALUES (${message.id}, ${message.openid}, ${message.templateId}, ${message.category}, ${jsonText(tx, message.data)}::json,
+            ${message.page ?? null}, ${message.urgent}, ${message.lang ?? null}, ${message.idempotencyKey ?? null},
+            ${message.requestFingerprint ?? null}, ${message.source}, ${message.campaignId ?? null}, 'queued',
+            ${message.createdAt}, ${message.createdAt}, ${message.createdAt})
+          ON CONFLICT (idempotency_key) DO NOTHING
+          RETURNING *
+        `
+        const row = inserted[0]
+        if (row === undefined) {
+          // The key is taken (maybe by a request on another instance a moment ago): that message is the answer.
+          const existing = await byKey(tx, message.idempotencyKey ?? '')
+          if (existing === undefined) throw new Error(`message ${message.id}: its idempotency key is taken, yet no message holds it`)
+          return { message: await recordOf(tx, existing), created: false }
+        }
+        await tx`INSERT INTO message_history (message_id, at, status, reason) VALUES (${message.id}, ${message.createdAt}, 'queued', NULL)`
+        return { message: await recordOf(tx, row), created: true }
+      })
+    },
+    async get(id) {
+      const row = await byId(sql, id)
+      return row ? recordOf(sql, row) : null
+    },
+    async findByIdempotencyKey(key) {
+      const row = await byKey(sql, key)
+      return row ? recordOf(sql, row) : null
+    },
+    async listForRecipient(openid, limit) {
+      const rows = await sql<MessageRow[]>`SELECT * FROM messages WHERE openid = ${openid} ORDER BY seq DESC LIMIT ${limit}`
+      return rows.map(summaryOf)
+    },
+    async leaseDue(request) {
+      if (request.limit <= 0) return { jobs: [], unreadable: [] }
+      return lease(request)
+    },
+    async releaseLeases(owner) {
+      return (await sql`UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner = ${owner}`).count
+    },
+    async releaseOtherLeases(owner) {
+      const rows = await sql`
+        UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL
+        WHERE status = 'queued' AND lease_owner IS NOT NULL AND lease_owner <> ${owner}
+      `
+      return rows.count
+    },
+    async transition(id, from, to, now) {
+      return moveOne(sql, id, from, to, now)
+    },
+    async transitions(moves, now) {
+      if (moves.length === 0) return []
+      return inTransaction(sql, async (tx) => {
+        const moved = await Promise.all(moves.map((move) => moveOne(tx, move.id, move.from, move.to, now)))
+        return moves.filter((_, index) => moved[index]).map((move) => move.id)
+      })
+    },
+    async claimForSend(request) {
+      const [result] = await claimAll(sql, [request], request.now)
+      return result ?? { outcome: 'not-claimable' }
+    },
+    async claimForSends(requests, now) {
+      if (requests.length === 0) return []
+      return claimAll(sql, requests, now)
+    },
+    async finishSends(sends, now) {
+      if (sends.length === 0) return { notSending: [] }
+      return inTransaction(sql, async (tx) => {
+        const notSending: string[] = []
+        for (const send of sends) if (!(await finishOne(tx, send, now))) notSending.push(send.id)
+        return { notSending }
+      })
+    },
+    async countOnDay(openid, dayKey) {
+      const [row] = await sql<{ count: number }[]>`
+        SELECT COUNT(*) AS count FROM messages WHERE openid = ${openid} AND day_key = ${dayKey} AND status = ANY(${textArray(sql, COUNTED)})
+      `
+      return row?.count ?? 0
+    },
+    async countsOnDay(openids, dayKey) {
+      if (openids.length === 0) return new Map()
+      const rows = await sql<{ openid: string; count: number }[]>`
+        SELECT openid, COUNT(*) AS count FROM messages
+        WHERE openid = ANY(${textArray(sql, openids)}) AND day_key = ${dayKey} AND status = ANY(${textArray(sql, COUNTED)})
+        GROUP BY openid
+      `
+      return new Map(rows.map((row) => [row.openid, row.count]))
+    },
+    async enqueueDeferred(now, limit) {
+      const rows = await sql`
+        WITH due AS (
+          SELECT id FROM messages WHERE status = 'deferred' AND deliver_after <= ${now}
+          ORDER BY deliver_after, seq LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED
+        ), queued AS (
+          UPDATE messages SET status = 'queued', due_at = ${now}, updated_at = ${now}
+          FROM due WHERE messages.id = due.id AND messages.status = 'deferred'
+          RETURNING messages.id, messages.seq
+        )
+        INSERT INTO message_history (message_id, at, status, reason)
+        SELECT id, ${now}, 'queued', NULL FROM queued ORDER BY seq
+        RETURNING message_id
+      `
+      return rows.count
+    },
+    async listInDoubt({ now, owner, otherOwners }) {
+      const rows = await sql<{ id: string; credit_spent: boolean }[]>`
+        SELECT id, credit_spent FROM messages
+        WHERE status = 'sending' AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ${now}
+          OR (${otherOwners}::boolean AND lease_owner <> ${owner}))
+        ORDER BY seq
+      `
+      return rows.map((row) => ({ id: row.id, creditSpent: row.credit_spent }))
+    },
+    async depth(now) {
+      const [row] = await sql<{ queued: number; due: number; deferred: number; sending: number }[]>`
+        SELECT
+          COUNT(*) FILTER (WHERE status = 'queued') AS queued,
+          COUNT(*) FILTER (WHERE status = 'queued' AND due_at <= ${now}) AS due,
+          COUNT(*) FILTER (WHERE status = 'deferred') AS deferred,
+          COUNT(*) FILTER (WHERE status = 'sending') AS sending
+        FROM messages WHERE status IN ('queued', 'deferred', 'sending')
+      `
+      return row ?? { queued: 0, due: 0, deferred: 0, sending: 0 }
+    },
+    async retry(id, reasons, now) {
+      const rows = await sql`
+        WITH retried AS (
+          UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ${now}, requeues = 0, lease_owner = NULL,
+            lease_expires_at = NULL, updated_at = ${now}
+          WHERE id = ${id} AND status = 'failed' AND reason = ANY(${textArray(sql, reasons)})
+          RETURNING id
+        )
+        INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, 'queued', NULL FROM retried
+        RETURNING message_id
+      `
+      return rows.count === 1
+    },
+    async search(query) {
+      const conditions = [
+        query.campaignId !== undefined && sql`campaign_id = ${query.campaignId}`,
+        query.status !== undefined && sql`status = ${query.status}`,
+        query.openid !== undefined && sql`openid = ${query.openid}`,
+        query.templateId !== undefined && sql`template_id = ${query.templateId}`,
+        query.reason !== undefined && sql`reason = ${query.reason}`,
+        query.since !== undefined && sql`created_at >= ${query.since}`,
+        query.until !== undefined && sql`created_at < ${query.until}`,
+        query.before !== undefined && sql`seq < ${Number(query.before)}`,
+      ].filter((condition) => condition !== false)
+      const where = conditions.reduce((clause, condition, index) => (index === 0 ? sql`WHERE ${condition}` : sql`${clause} AND ${condition}`), sql``)
+      const rows = await sql<MessageRow[]>`SELECT * FROM messages ${where} ORDER BY seq DESC LIMIT ${query.limit + 1}`
+      const page = rows.slice(0, query.limit)
+      const last = page.at(-1)
+      return { items: page.map(summaryOf), next: rows.length > query.limit && last !== undefined ? String(last.seq) : null }
+    },
+    async stats() {
+      const [statuses, errcodes] = await Promise.all([
+        sql<{ status: string; count: number }[]>`SELECT status, COUNT(*) AS count FROM messages GROUP BY status`,
+        sql<{ errcode: number; count: number }[]>`SELECT errcode, COUNT(*) AS count FROM message_attempts GROUP BY errcode`,
+      ])
+      const byStatus: Record<string, number> = {}
+      for (const row of statuses) byStatus[row.status] = row.count
+      const byErrcode: Record<string, number> = {}
+      for (const row of errcodes) byErrcode[String(row.errcode)] = row.count
+      return { byStatus, byErrcode }
+    },
+  }
+}

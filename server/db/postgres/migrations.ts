@@ -1,0 +1,198 @@
+/**
+ * The PostgreSQL schema: numbered migrations, applied in order once each and recorded in
+ * `schema_migrations`. Never edit a migration that has shipped: add the next number.
+ *
+ * Several instances may start at once on one database: `migrate` runs every pending migration in one
+ * transaction that first takes a transaction-level advisory lock, so one instance applies them and
+ * the others wait, then find them recorded and apply nothing. DDL is transactional in PostgreSQL: a
+ * migration that fails leaves nothing behind.
+ *
+ * The tables mirror SQLite's (server/db/sqlite/migrations.ts) with PostgreSQL's types: timestamptz
+ * for times, boolean for flags, identity columns for sequences, jsonb for JSON, except a message's
+ * data and a consent's results and credits, which are `json`: kept in the order written, so WeChat and
+ * the client get the same bodies from either engine. Campaigns are migration 2's (the audience side); messages name them by id.
+ */
+import type { Sql } from './connection'
+import { AUDIENCE_MIGRATION } from './migrations-audience'
+
+export interface Migration {
+  version: number
+  name: string
+  /** One or more statements, run as one simple query. */
+  sql: string
+}
+
+/** The advisory lock key of migrations (any constant that no other lock of this database uses). */
+export const MIGRATION_LOCK_KEY = 7_310_225_001
+
+const CORE: Migration = {
+  version: 1,
+  name: 'sessions, credits and consents, WeChat events and device reports, messages (the dispatch jobs), the WeChat token',
+  sql: `
+    CREATE TABLE sessions (
+      seq bigint GENERATED ALWAYS AS IDENTITY,
+      token_hash text PRIMARY KEY,
+      openid text NOT NULL,
+      created_at timestamptz NOT NULL,
+      expires_at timestamptz NOT NULL
+    );
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    CREATE INDEX sessions_by_openid ON sessions (openid, created_at, seq);
+
+    CREATE TABLE subscriptions (
+      openid text NOT NULL,
+      template_id text NOT NULL,
+      credits integer NOT NULL DEFAULT 0 CHECK (credits >= 0),
+      last_result text,
+      updated_at timestamptz NOT NULL,
+      PRIMARY KEY (openid, template_id)
+    );
+    CREATE INDEX subscriptions_by_template ON subscriptions (template_id, openid);
+
+    CREATE TABLE consents (
+      openid text NOT NULL,
+      consent_id text NOT NULL,
+      results json NOT NULL,
+      credits json NOT NULL,
+      created_at timestamptz NOT NULL,
+      PRIMARY KEY (openid, consent_id)
+    );
+
+    CREATE TABLE wechat_events (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      event_key text NOT NULL UNIQUE,
+      event text NOT NULL,
+      openid text NOT NULL,
+      template_id text NOT NULL,
+      status text NOT NULL,
+      popup_scene text,
+      msgid text,
+      error_code integer,
+      error_status text,
+      created_at timestamptz NOT NULL,
+      received_at timestamptz NOT NULL,
+      awaiting_report boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX wechat_events_awaiting ON wechat_events (openid, template_id, seq) WHERE awaiting_report;
+    CREATE INDEX wechat_events_by_msgid ON wechat_events (msgid, seq) WHERE msgid IS NOT NULL;
+
+    CREATE TABLE consent_reports (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      openid text NOT NULL,
+      consent_id text NOT NULL,
+      template_id text NOT NULL,
+      state text NOT NULL CHECK (state IN ('unconfirmed', 'confirmed', 'withdrawn', 'void')),
+      event_key text,
+      reported_at timestamptz NOT NULL,
+      settled_at timestamptz
+    );
+    CREATE INDEX consent_reports_unconfirmed ON consent_reports (openid, template_id, seq) WHERE state = 'unconfirmed';
+    CREATE INDEX consent_reports_due ON consent_reports (reported_at, seq) WHERE state = 'unconfirmed';
+
+    CREATE TABLE messages (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      id text NOT NULL UNIQUE,
+      openid text NOT NULL,
+      template_id text NOT NULL,
+      category text NOT NULL,
+      data json NOT NULL,
+      page text,
+      urgent boolean NOT NULL,
+      lang text,
+      idempotency_key text UNIQUE,
+      request_fingerprint text,
+      source text NOT NULL,
+      campaign_id text,
+      status text NOT NULL,
+      reason text,
+      detail text,
+      msgid text,
+      credit_spent boolean NOT NULL DEFAULT false,
+      day_key text,
+      requeues integer NOT NULL DEFAULT 0,
+      due_at timestamptz,
+      lease_owner text,
+      lease_expires_at timestamptz,
+      created_at timestamptz NOT NULL,
+      updated_at timestamptz NOT NULL,
+      sent_at timestamptz,
+      deliver_after timestamptz
+    );
+    CREATE INDEX messages_by_recipient ON messages (openid, seq);
+    CREATE INDEX messages_due ON messages (due_at, seq) WHERE status = 'queued';
+    CREATE INDEX messages_deferred ON messages (deliver_after, seq) WHERE status = 'deferred';
+    CREATE INDEX messages_sending ON messages (lease_expires_at) WHERE status = 'sending';
+    CREATE INDEX messages_by_status ON messages (status);
+    CREATE INDEX messages_by_day ON messages (openid, day_key, status);
+    CREATE UNIQUE INDEX messages_campaign_recipient ON messages (campaign_id, openid) WHERE campaign_id IS NOT NULL;
+    CREATE INDEX messages_by_campaign ON messages (campaign_id, status, reason) WHERE campaign_id IS NOT NULL;
+    CREATE INDEX messages_by_msgid ON messages (msgid) WHERE msgid IS NOT NULL;
+    CREATE INDEX messages_by_time ON messages (created_at);
+
+    CREATE TABLE message_history (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      message_id text NOT NULL REFERENCES messages (id),
+      at timestamptz NOT NULL,
+      status text NOT NULL,
+      reason text
+    );
+    CREATE INDEX message_history_by_message ON message_history (message_id, seq);
+    CREATE INDEX message_history_by_time ON message_history (at);
+
+    CREATE TABLE message_attempts (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      message_id text NOT NULL REFERENCES messages (id),
+      at timestamptz NOT NULL,
+      errcode integer NOT NULL,
+      errmsg text NOT NULL
+    );
+    CREATE INDEX message_attempts_by_message ON message_attempts (message_id, seq);
+    CREATE INDEX message_attempts_by_errcode ON message_attempts (errcode);
+    CREATE INDEX message_attempts_by_time ON message_attempts (at);
+
+    CREATE TABLE wechat_token (
+      id integer PRIMARY KEY CHECK (id = 1),
+      token text NOT NULL,
+      expires_at timestamptz NOT NULL
+    );
+    CREATE TABLE wechat_token_lease (
+      id integer PRIMARY KEY CHECK (id = 1),
+      holder text NOT NULL,
+      expires_at timestamptz NOT NULL
+    );
+  `,
+}
+
+/**
+ * Every migration, in order: the core (1), then the audience's (2: users, segments, campaigns,
+ * preferences, operator sessions; server/db/postgres/migrations-audience.ts).
+ */
+export const MIGRATIONS: readonly Migration[] = [CORE, ...(AUDIENCE_MIGRATION === null ? [] : [AUDIENCE_MIGRATION])]
+
+/**
+ * Applies the migrations not yet recorded, under the advisory lock, in one transaction. Returns the
+ * versions applied (none when another instance applied them first).
+ */
+export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const ordered = [...migrations].sort((a, b) => a.version - b.version)
+  const versions = new Set(ordered.map((migration) => migration.version))
+  if (versions.size !== ordered.length) throw new Error(`two PostgreSQL migrations share a version: ${ordered.map((m) => m.version).join(', ')}`)
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`
+    await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`
+    const rows = await tx<{ version: number }[]>`SELECT version FROM schema_migrations`
+    const applied = new Set(rows.map((row) => row.version))
+    const done: number[] = []
+    for (const migration of ordered) {
+      if (applied.has(migration.version)) continue
+      await tx.unsafe(migration.sql).simple()
+      await tx`INSERT INTO schema_migrations (version, name) VALUES (${migration.version}, ${migration.name})`
+      done.push(migration.version)
+    }
+    return done
+  })
+}
