@@ -198,6 +198,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     concurrency: config.dispatchConcurrency,
     rate: config.dispatchRate,
     campaignRates: () => storage.campaigns.rates(),
+    leaseMs: config.dispatchLeaseMs,
+    redis: config.redis,
   })
   const wake = (): void => dispatcher.wake()
   const pages = options.pages ?? readMiniProgramPages()
@@ -231,7 +233,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     clock,
     intervalMs: config.schedulerIntervalMs,
     logger: app.log,
-    exclusive: storage.singleProcess,
+    // With REDIS_URL other instances share the database, whatever engine holds it.
+    exclusive: storage.singleProcess && config.redis === null,
     campaigns: runner,
   })
   app.decorate('scheduler', scheduler)
@@ -270,10 +273,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       scheduler,
       schedulerIntervalMs: config.schedulerIntervalMs,
       wechat: config.wechat.mode === 'real' ? { mode: 'real', appId: config.wechat.appId } : { mode: 'sandbox', appId: options.sandbox!.appId },
-      lastPushEventAt: async () => null,
+      // No message push: no event can come, so none is reported (as opposed to none yet).
+      lastPushEventAt: async () => (push ? storage.deliveries.lastEventReceivedAt() : null),
       clock,
     }),
-    timeline: createOutcomeTimeline({ outcomes: storage.outcomes, clock, timeZone: config.quietHoursTimeZone, deliveredSince: async () => null }),
+    timeline: createOutcomeTimeline({ outcomes: storage.outcomes, clock, timeZone: config.quietHoursTimeZone, deliveredSince: async (from) => (push ? storage.deliveries.deliveredSince(from) : null) }),
     ledger,
     preferences,
     pipeline,

@@ -50,6 +50,9 @@ export const EnvSchema = Type.Object({
   SCHEDULER_INTERVAL_MS: Type.String({ ...PositiveInteger, default: '5000' }),
   DISPATCH_CONCURRENCY: Type.String({ pattern: '^[1-9][0-9]{0,3}$', default: '64' }),
   DISPATCH_RATE: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,6})(\\.[0-9]{1,3})?$' })),
+  DISPATCH_LEASE_S: Type.String({ pattern: '^([5-9]|[1-9][0-9]{1,4})$', default: '120' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://\\S+$' })),
+  REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'uni-subscribe' }),
   RATE_LIMIT: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   RATE_LIMIT_WRITES_PER_MINUTE: Type.String({ ...PositiveInteger, default: '60' }),
   RATE_LIMIT_READS_PER_MINUTE: Type.String({ ...PositiveInteger, default: '600' }),
@@ -89,6 +92,9 @@ const EXPECTED: Record<EnvVariable, string> = {
   SCHEDULER_INTERVAL_MS: '应为调度器的间隔毫秒数（正整数）',
   DISPATCH_CONCURRENCY: '应为同时在途的发送数（1 到 9999 的整数）',
   DISPATCH_RATE: '应为每秒最多发送的消息数（大于 0 的数，如 500 或 0.5；不设即不限）',
+  DISPATCH_LEASE_S: '应为一条发送中的消息归属实例的秒数（5 到 99999 的整数）：实例崩溃后，这么久之后它在途的消息才标为 INTERRUPTED',
+  REDIS_URL: '应为 redis:// 或 rediss:// 开头的 Redis 地址，如 redis://127.0.0.1:6379',
+  REDIS_PREFIX: '应为 BullMQ 队列在 Redis 里的前缀（1 到 64 个字母、数字或 _ . -）',
   RATE_LIMIT: '应为 on（限制请求频率）或 off（不限制，只用于压测和基准测试）',
   RATE_LIMIT_WRITES_PER_MINUTE: '应为每人每分钟对每个修改接口（如 POST /api/events、POST /api/consents）最多的请求数（正整数）',
   RATE_LIMIT_READS_PER_MINUTE: '应为每人每分钟对每个查询接口（如 GET /api/me/messages）最多的请求数（正整数）',
@@ -105,7 +111,7 @@ const EXPECTED: Record<EnvVariable, string> = {
 }
 
 /** Values that must never appear in a message, not even a wrong one. */
-const SECRET_VARIABLES: ReadonlySet<EnvVariable> = new Set<EnvVariable>(['WECHAT_SECRET', 'ADMIN_API_KEY', 'WECHAT_PUSH_TOKEN', 'WECHAT_PUSH_AES_KEY', 'DATABASE_URL'])
+const SECRET_VARIABLES: ReadonlySet<EnvVariable> = new Set<EnvVariable>(['WECHAT_SECRET', 'ADMIN_API_KEY', 'WECHAT_PUSH_TOKEN', 'WECHAT_PUSH_AES_KEY', 'DATABASE_URL', 'REDIS_URL'])
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
@@ -173,6 +179,10 @@ export interface Config {
   dispatchConcurrency: number
   /** Messages per second for the whole dispatcher (DISPATCH_RATE); null = unlimited. */
   dispatchRate: number | null
+  /** How long a claimed message stays its instance's (DISPATCH_LEASE_S): a send in doubt waits this long before it is INTERRUPTED. */
+  dispatchLeaseMs: number
+  /** REDIS_URL: the BullMQ dispatch engine for several instances; null = the embedded queue. */
+  redis: { url: string; prefix: string } | null
   /** Null with RATE_LIMIT=off (load tests and benchmarks). */
   rateLimits: RateLimits | null
   /** A person's live sessions beyond this many are ended, oldest first, at each sign-in. */
@@ -428,6 +438,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     schedulerIntervalMs: Number(parsed.SCHEDULER_INTERVAL_MS),
     dispatchConcurrency: Number(parsed.DISPATCH_CONCURRENCY),
     dispatchRate: rate,
+    dispatchLeaseMs: Number(parsed.DISPATCH_LEASE_S) * 1000,
+    redis: parsed.REDIS_URL === undefined ? null : { url: parsed.REDIS_URL, prefix: parsed.REDIS_PREFIX },
     rateLimits:
       parsed.RATE_LIMIT === 'off'
         ? null

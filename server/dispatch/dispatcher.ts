@@ -12,8 +12,9 @@ import { outcomeOf } from '../messages/outcome'
 import type { TemplateDirectory } from '../messages/templates'
 import type { PreferencesService } from '../preferences/preferences'
 import type { Clock, MiniprogramState, WeChatClient } from '../wechat/types'
+import { createBullmqEngine } from './bullmq'
 import { createEmbeddedEngine } from './embedded'
-import type { DispatchEngine, EngineStatus } from './engine'
+import type { ClusterTicker, DispatchEngine, EngineStatus } from './engine'
 import { createSlowdown } from './rate'
 import { createResultWriter } from './results'
 import { realTimer, type Timer } from './timer'
@@ -23,6 +24,8 @@ import { createDispatchWorker, type DispatchLogger } from './worker'
 export const LEASE_MS = 120_000
 const POLL_MS = 250
 const MAX_REQUEUES = 5
+/** How often a caller waiting for a message another instance may send reads it again. */
+const SHARED_WAIT_POLL_MS = 100
 
 export interface DispatcherOptions {
   storage: Storage
@@ -42,6 +45,10 @@ export interface DispatcherOptions {
   campaignRates?: () => Promise<ReadonlyArray<{ id: string; ratePerSecond: number }>>
   timer?: Timer
   owner?: string
+  /** How long a claimed message stays this process's (DISPATCH_LEASE_S; default LEASE_MS). */
+  leaseMs?: number
+  /** REDIS_URL: the BullMQ engine, shared by every instance with the same prefix; else the embedded one. */
+  redis?: { url: string; prefix: string; lockMs?: number } | null
 }
 
 export interface Dispatcher {
@@ -59,14 +66,30 @@ export interface Dispatcher {
   drain(): Promise<void>
   status(): EngineStatus
   readonly owner: string
+  /** The cluster's one timer for the scheduler (BullMQ engine); null when this process is its own cluster. */
+  readonly clusterTicker: ClusterTicker | null
 }
 
 const SETTLED = new Set(['sent', 'failed', 'skipped', 'deferred'])
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const timer = options.timer ?? realTimer
-  const owner = options.owner ?? `dispatcher-${randomUUID()}`
-  const slowdown = createSlowdown(timer)
+  const redis = options.redis ?? null
+  // In a cluster every instance feeds and claims under one owner: a job may be fed by one instance and
+  // sent by another, and the claim (queued → sending) is what only one of them wins.
+  const owner = options.owner ?? (redis ? `bullmq-${redis.prefix}` : `dispatcher-${randomUUID()}`)
+  const leaseMs = options.leaseMs ?? LEASE_MS
+  const local = createSlowdown(timer)
+  let hooks: DispatchEngine | null = null
+  // A 45009 pauses this process's sends, and through the engine every instance's.
+  const slowdown = {
+    ...local,
+    hit() {
+      const ms = local.hit()
+      hooks?.slowEveryone?.(ms)
+      return ms
+    },
+  }
   const results = createResultWriter({ ledger: options.ledger, logger: options.logger })
   const waiters = new Map<string, Set<() => void>>()
 
@@ -82,31 +105,63 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     results,
     slowdown,
     owner,
-    leaseMs: LEASE_MS,
+    leaseMs,
     maxRequeues: MAX_REQUEUES,
     onSettled: settled,
+    onDeferred: (messageId, until) => hooks?.deferred?.(messageId, until),
   })
-  const engine: DispatchEngine = createEmbeddedEngine({
-    messages: options.storage.messages,
-    clock: options.clock,
-    timer,
-    slowdown,
-    owner,
-    concurrency: options.concurrency,
-    rate: options.rate,
-    campaignRates: options.campaignRates ?? (async () => []),
-    leaseMs: LEASE_MS,
-    pollMs: POLL_MS,
-    onError: (error) => options.logger.error({ err: error }, 'dispatching a message failed'),
-  })
+  const onError = (error: unknown): void => options.logger.error({ err: error }, 'dispatching a message failed')
+  const campaignRates = options.campaignRates ?? (async () => [])
+  const engine: DispatchEngine = redis
+    ? createBullmqEngine({
+        redisUrl: redis.url,
+        prefix: redis.prefix,
+        messages: options.storage.messages,
+        campaignStatus: async (id) => (await options.storage.campaigns.get(id))?.status ?? null,
+        clock: options.clock,
+        timer,
+        slowdown,
+        owner,
+        concurrency: options.concurrency,
+        rate: options.rate,
+        campaignRates,
+        // A job whose instance stopped renewing its lock (killed, frozen) is taken over well within the lease.
+        lockMs: redis.lockMs ?? Math.min(30_000, Math.max(2_000, Math.floor(leaseMs / 4))),
+        pollMs: POLL_MS,
+        onError,
+      })
+    : createEmbeddedEngine({
+        messages: options.storage.messages,
+        clock: options.clock,
+        timer,
+        slowdown,
+        owner,
+        concurrency: options.concurrency,
+        rate: options.rate,
+        campaignRates,
+        leaseMs,
+        pollMs: POLL_MS,
+        onError,
+      })
+  hooks = engine
+  const shared = engine.shared === true
 
   async function current(messageId: string): Promise<MessageOutcome | null> {
     const message = await options.storage.messages.get(messageId)
     return message ? outcomeOf(message) : null
   }
 
+  async function settledElsewhere(messageId: string, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await timer.sleep(SHARED_WAIT_POLL_MS, signal)
+      const now = await current(messageId)
+      if (now === null || SETTLED.has(now.status)) return
+    }
+  }
+
   return {
     owner,
+    clusterTicker: engine.clusterTicker ?? null,
     start: () =>
       engine.start(worker, async (messageId) => {
         // Never sent: its stored data no longer reads. Failed rather than left blocking the queue.
@@ -138,7 +193,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         return before
       }
       engine.wake()
-      await Promise.race([settledNow, timer.sleep(timeoutMs, abort.signal)])
+      const waits: Array<Promise<unknown>> = [settledNow, timer.sleep(timeoutMs, abort.signal)]
+      // Another instance may send it: its outcome is read from the database.
+      if (shared) waits.push(settledElsewhere(messageId, abort.signal))
+      await Promise.race(waits)
       abort.abort()
       return current(messageId)
     },

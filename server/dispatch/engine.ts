@@ -5,7 +5,8 @@
  *
  * - embedded.ts: the message rows themselves, leased in batches (SQLite, one process or several on
  *   one file). The default.
- * - A Redis/BullMQ engine for several instances implements the same interface.
+ * - bullmq.ts: BullMQ on Redis (REDIS_URL), for several instances: jobs carry only the message id,
+ *   the row is still claimed in the database before any send.
  */
 import type { DispatchJob } from '../db/storage'
 
@@ -41,4 +42,18 @@ export interface DispatchEngine {
   /** Stops taking jobs, waits for those in flight, gives back what it leased and did not start. */
   stop(): Promise<void>
   status(): EngineStatus
+  /** WeChat asked every send to wait `ms` (45009): an engine shared by several instances pauses them all. */
+  slowEveryone?(ms: number): void
+  /** A message was deferred until `until`: an engine with timers of its own queues it then. */
+  deferred?(messageId: string, until: Date): void
+  /** One timer for the whole cluster (the scheduler's); absent for an engine that is one process's. */
+  readonly clusterTicker?: ClusterTicker
+  /** True when other instances take from the same queue: what this one queued may be sent elsewhere. */
+  readonly shared?: boolean
+}
+
+/** Calls `tick` once per interval for every instance together, on whichever instance is free. */
+export interface ClusterTicker {
+  start(everyMs: number, tick: () => Promise<void>): Promise<void>
+  stop(): Promise<void>
 }

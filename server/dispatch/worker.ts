@@ -46,6 +46,8 @@ export interface DispatchWorkerOptions {
   maxRequeues: number
   /** Called whenever a message reached an end or a wait (sent, failed, skipped, deferred). */
   onSettled: (messageId: string) => void
+  /** A message was deferred until its quiet hours end. */
+  onDeferred?: (messageId: string, until: Date) => void
 }
 
 /**
@@ -149,9 +151,10 @@ export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWo
       else if (outcome.outcome === 'no-credit') moves.push({ id: job.id, from: ['queued'], to: { status: 'failed', reason: 'NO_CREDIT' } })
       else decisions.set(job.id, { kind: 'settled' })
     })
-    await storage.messages.transitions(moves, clock.now())
+    const moved = new Set(await storage.messages.transitions(moves, clock.now()))
     for (const move of moves) {
       decisions.set(move.id, { kind: 'settled' })
+      if (move.to.status === 'deferred' && moved.has(move.id)) options.onDeferred?.(move.id, move.to.deliverAfter)
       options.onSettled(move.id)
     }
     return decisions

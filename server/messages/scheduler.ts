@@ -6,8 +6,11 @@
  * consents WeChat did not confirm in time.
  * `runOnce()` is also called directly (tests, and POST /sandbox/scheduler/run in sandbox mode), with
  * `settle` to wait until the dispatcher has sent what came due. Time comes from the injected clock;
- * the interval only decides how often it looks.
+ * the interval only decides how often it looks. With several instances (the BullMQ engine) the
+ * interval is the cluster's (`dispatcher.clusterTicker`): one run per interval in all, on whichever
+ * instance takes it, never one per process.
  */
+import type { FastifyBaseLogger } from 'fastify'
 import type { Storage } from '../db/storage'
 import type { Dispatcher } from '../dispatch/dispatcher'
 import type { Ledger } from '../ledger/ledger'
@@ -20,7 +23,7 @@ export interface SchedulerOptions {
   dispatcher: Dispatcher
   clock: Clock
   intervalMs: number
-  logger: PipelineLogger
+  logger: PipelineLogger & Pick<FastifyBaseLogger, 'debug'>
   /**
    * One process alone on its database (embedded SQLite): at start, every `sending` message is from a
    * process that is gone, whatever its lease says.
@@ -71,6 +74,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   async function run(): Promise<{ processed: number }> {
     lastRunAt = clock.now()
+    logger.debug({ at: lastRunAt.toISOString() }, 'scheduler run')
     await failInDoubt(false)
     const withdrawn = await ledger.withdrawUnconfirmed()
     if (withdrawn > 0) logger.info({ withdrawn }, 'device-reported consents WeChat never confirmed were withdrawn')
@@ -113,11 +117,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         if (released > 0) logger.info({ released }, 'leases of a process that is gone given back')
       }
       await failInDoubt(options.exclusive)
+      const cluster = dispatcher.clusterTicker
+      if (cluster) {
+        // The cluster's job scheduler runs it (the first run comes at once).
+        await cluster.start(options.intervalMs, async () => void (await runOnce()))
+        return
+      }
       await runOnce()
       timer = setInterval(tick, options.intervalMs)
       timer.unref()
     },
     async stop() {
+      await dispatcher.clusterTicker?.stop()
       if (timer) clearInterval(timer)
       timer = null
       if (running) await running

@@ -38,6 +38,9 @@ describe('loadConfig', () => {
       schedulerIntervalMs: 5000,
       dispatchConcurrency: 64,
       dispatchRate: null,
+      dispatchLeaseMs: 120_000,
+      postgres: null,
+      redis: null,
       rateLimits: { writesPerMinute: 60, readsPerMinute: 600, signInsPerMinute: 20 },
       sessionsPerUser: 20,
       seedUsers: 500,
@@ -61,6 +64,9 @@ describe('loadConfig', () => {
       TZ_QUIET_HOURS: 'Europe/Berlin',
       CORS_ORIGINS: 'https://a.example.com, http://127.0.0.1:5173',
       SESSION_TTL: '24',
+      DISPATCH_LEASE_S: '30',
+      REDIS_URL: 'redis://:pw@redis.internal:6379/2',
+      REDIS_PREFIX: 'us-prod',
       LOG_LEVEL: '',
     })
     expect(config).toMatchObject({
@@ -73,6 +79,8 @@ describe('loadConfig', () => {
       quietHoursTimeZone: 'Europe/Berlin',
       corsOrigins: ['https://a.example.com', 'http://127.0.0.1:5173'],
       sessionTtlHours: 24,
+      dispatchLeaseMs: 30_000,
+      redis: { url: 'redis://:pw@redis.internal:6379/2', prefix: 'us-prod' },
       logLevel: 'info',
     })
   })
@@ -104,6 +112,10 @@ describe('loadConfig', () => {
     [{ DISPATCH_RATE: '0' }, 'DISPATCH_RATE'],
     [{ DISPATCH_RATE: 'fast' }, 'DISPATCH_RATE'],
     [{ DISPATCH_RATE: '-5' }, 'DISPATCH_RATE'],
+    [{ DISPATCH_LEASE_S: '4' }, 'DISPATCH_LEASE_S'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://a b' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://x', REDIS_PREFIX: 'has:colon' }, 'REDIS_PREFIX'],
     [{ WECHAT_PUSH_TOKEN: 'ab' }, 'WECHAT_PUSH_TOKEN'],
     [{ WECHAT_PUSH_TOKEN: 'a'.repeat(33) }, 'WECHAT_PUSH_TOKEN'],
     [{ WECHAT_PUSH_TOKEN: 'token-with-dash' }, 'WECHAT_PUSH_TOKEN'],
@@ -208,6 +220,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://us:pw@db.internal:5432/uni' }, fromFile).postgres).toEqual({ url: 'postgres://us:pw@db.internal:5432/uni', poolMax: 10 })
     expect(loadConfig({ DATABASE_URL: 'postgresql://db/uni', PG_POOL_MAX: '25' }, fromFile).postgres).toEqual({ url: 'postgresql://db/uni', poolMax: 25 })
     expect(loadConfig({ PG_POOL_MAX: '25' }, fromFile).postgres).toBeNull()
+  })
+
+  it('never repeats a REDIS_URL (it may hold a password)', () => {
+    const error = problem({ REDIS_URL: 'redis://:hunter2pass@redis internal:6379' })
+    expect(error.variable).toBe('REDIS_URL')
+    expect(error.message).not.toContain('hunter2pass')
+    expect(error.message).toContain('redis://')
   })
 })
 

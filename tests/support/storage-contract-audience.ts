@@ -154,6 +154,17 @@ export function describeAudienceStorageContract(name: string, open: OpenStorage)
         expect(user!.attributes).toEqual({ alpha: 1.5, beta: '0', orderCount: 7, order_2: -2, zeta: 'z' })
       })
 
+      it('counts a user created once when two batches name them at the same time, and keeps what both wrote', async () => {
+        const { users } = await fresh()
+        const results = await Promise.all([
+          users.put([{ openid: 'o-both', tags: ['vip'] }, { openid: 'o-a' }], T0),
+          users.put([{ openid: 'o-both', attributes: { city: '北京' } }, { openid: 'o-b' }], T0),
+        ])
+        expect(results.reduce((sum, result) => sum + result.created, 0)).toBe(3)
+        expect(results.reduce((sum, result) => sum + result.updated, 0)).toBe(1)
+        expect(await users.details(['o-both'])).toEqual([{ openid: 'o-both', tags: ['vip'], attributes: { city: '北京' }, lastActiveAt: null }])
+      })
+
       it('refuses a tag given twice in one entry, and writes nothing of that batch', async () => {
         const { users } = await fresh()
         await expect(users.put([{ openid: 'o-a', tags: ['vip'] }, { openid: 'o-b', tags: ['vip', 'gold', 'vip'] }], T0)).rejects.toThrow()
@@ -563,6 +574,14 @@ export function describeAudienceStorageContract(name: string, open: OpenStorage)
         expect((await storage.deliveries.forMsgids([])).size).toBe(0)
         expect(await storage.deliveries.counts()).toEqual({ delivered: 1, failed: 0 })
         expect(await storage.deliveries.record({ openid: 'o-a', items: [], now: at(6000) })).toEqual({ applied: [], duplicates: [], unknownMsgids: [] })
+      })
+
+      it('applies a push WeChat retried while the first was being recorded once', async () => {
+        const { deliveries } = await fresh()
+        const item = { key: 'k-retried', templateId: 'tpl-order', msgid: 'msg-1', delivery: { status: 'delivered' as const, errorCode: 0, errorStatus: 'success', at: T0 } }
+        const results = await Promise.all([1, 2, 3].map(() => deliveries.record({ openid: 'o-a', items: [item], now: at(1000) })))
+        expect(results.flatMap((result) => result.applied)).toEqual(['k-retried'])
+        expect(results.flatMap((result) => result.duplicates)).toEqual(['k-retried', 'k-retried'])
       })
     })
 

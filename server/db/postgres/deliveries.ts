@@ -87,5 +87,16 @@ export function createPostgresDeliveryRepository(sql: Sql): DeliveryRepository {
       for (const row of rows) if (row.status === 'delivered' || row.status === 'failed') totals[row.status] = row.count
       return totals
     },
+    async deliveredSince(from) {
+      const [row] = await sql<{ count: number }[]>`
+        SELECT COUNT(DISTINCT msgid)::integer AS count FROM wechat_events
+        WHERE event = 'sent' AND status = 'delivered' AND created_at >= ${from}`
+      return row?.count ?? 0
+    },
+    async lastEventReceivedAt() {
+      // seq follows arrival: the newest row is the last event received (popup and change events included).
+      const [row] = await sql<{ received_at: Date }[]>`SELECT received_at FROM wechat_events ORDER BY seq DESC LIMIT 1`
+      return row?.received_at ?? null
+    },
   }
 }

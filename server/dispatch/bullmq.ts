@@ -1,0 +1,355 @@
+/**
+ * The BullMQ dispatch engine (REDIS_URL): every instance of the service takes jobs from one queue in
+ * Redis. A job carries only the message id; the message row stays the job, and the worker claims it
+ * in the database (status + lease, `ledger.claimSends`) before WeChat is called. So a job delivered
+ * twice — a stalled lock, an instance killed after its send — finds the row `sending` or `sent` and
+ * sends nothing; a row whose claim's lease ran out while sending is failed INTERRUPTED by the
+ * scheduler, per message.
+ *
+ * - Feeding. Each instance moves due `queued` rows into the queue (on wake, after each job, every
+ *   poll): it leases them to the cluster's owner for a short while and adds a job with the message id
+ *   as its job id, so a message is in the queue once however many instances feed it. The queue is
+ *   topped up to a window, not filled with a whole campaign, so a pause finds little in it. A job lost
+ *   with Redis is fed again once its short lease has run out.
+ * - Pacing. DISPATCH_RATE is BullMQ's global limiter (one budget for every worker of the queue); a
+ *   45009 pauses the whole queue (`queue.rateLimit`); a campaign's own rate is a token bucket in Redis
+ *   that every feeder takes from.
+ * - Timers. A deferred message gets a delayed job for the moment its quiet hours end (one per distinct
+ *   moment); the scheduler is a BullMQ job scheduler, one run per interval for the cluster.
+ * - Pause and cancel. The worker reads a campaign's status (at most 200 ms old) before claiming: a job
+ *   of a campaign that is not running sends nothing, and its row waits in the database.
+ */
+import { Queue, Worker, type Job } from 'bullmq'
+import { Redis } from 'ioredis'
+import type { CampaignStatus } from '../../src/domain/contract'
+import type { DispatchJob, MessageRecord, MessageRepository } from '../db/storage'
+import type { Clock } from '../wechat/types'
+import type { ClusterTicker, DispatchEngine, EngineStatus, JobHandler, JobOutcome, UnreadableHandler } from './engine'
+import type { Slowdown } from './rate'
+import type { Timer } from './timer'
+
+export interface BullmqEngineOptions {
+  redisUrl: string
+  /** BullMQ's key prefix: instances with the same prefix (and database) are one cluster. */
+  prefix: string
+  messages: MessageRepository
+  /** A campaign's status now, or null when there is none. */
+  campaignStatus: (id: string) => Promise<CampaignStatus | null>
+  clock: Clock
+  timer: Timer
+  slowdown: Slowdown
+  /** The lease owner every instance of the cluster feeds and claims under. */
+  owner: string
+  /** Jobs in flight at most in this instance. */
+  concurrency: number
+  /** Messages per second for the whole cluster; null = unlimited. */
+  rate: number | null
+  campaignRates: () => Promise<ReadonlyArray<{ id: string; ratePerSecond: number }>>
+  /** How long a BullMQ job's lock holds without renewal before another instance takes it over (stalled). */
+  lockMs?: number
+  pollMs: number
+  onError: (error: unknown) => void
+}
+
+const SEND_QUEUE = 'dispatch'
+const TIMER_QUEUE = 'dispatch-timers'
+/** A fed row is hidden from other feeders this long; a job lost with Redis is fed again after it. */
+export const FEED_LEASE_MS = 10_000
+/** How old a campaign's status may be when a job of it is claimed (pause and cancel reach every instance within this). */
+const CAMPAIGN_STATUS_MS = 200
+const SCHEDULER_ID = 'scheduler'
+/** With no DISPATCH_RATE the limiter is still there (a 45009 pause needs it), far above any real rate. */
+const UNLIMITED = { max: 1_000_000, duration: 1_000 }
+
+/** DISPATCH_RATE as BullMQ's limiter: `max` jobs per `duration` ms, exactly the rate (0.5/s: 1 per 2 s). */
+export function limiterFor(rate: number | null): { max: number; duration: number } {
+  if (rate === null) return UNLIMITED
+  const max = Math.max(1, Math.round(rate))
+  return { max, duration: Math.round((1000 * max) / rate) }
+}
+
+/** A campaign's bucket in Redis (a burst of one second's worth), taken from atomically by every feeder. */
+const TAKE_TOKENS = `
+local rate = tonumber(ARGV[1])
+local want = tonumber(ARGV[2])
+local capacity = math.max(1, rate)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + (now - at) * rate / 1000)
+local granted = math.max(0, math.min(want, math.floor(tokens)))
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - granted), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], 3600000)
+return granted
+`
+
+function jobOf(record: MessageRecord): DispatchJob {
+  const job: DispatchJob = {
+    id: record.id,
+    openid: record.openid,
+    templateId: record.templateId,
+    category: record.category,
+    data: record.data,
+    urgent: record.urgent,
+    requeues: record.requeues,
+  }
+  if (record.page !== undefined) job.page = record.page
+  if (record.lang !== undefined) job.lang = record.lang
+  if (record.campaignId !== undefined) job.campaignId = record.campaignId
+  return job
+}
+
+interface Waiting {
+  id: string
+  resolve: (outcome: JobOutcome) => void
+  reject: (error: unknown) => void
+}
+
+export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine {
+  const { messages, clock, timer, slowdown, owner, concurrency, prefix } = options
+  const done: JobOutcome = { kind: 'done' }
+  const lockMs = options.lockMs ?? 30_000
+  /** Jobs waiting in the queue (all instances) that feeders top up to. */
+  const window = Math.max(64, concurrency * 4)
+  const client = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
+  client.on('error', options.onError)
+  const connection = client
+  const sends = new Queue(SEND_QUEUE, { connection, prefix })
+  const timers = new Queue(TIMER_QUEUE, { connection, prefix })
+  sends.on('error', options.onError)
+  timers.on('error', options.onError)
+  const campaigns = new Map<string, { status: CampaignStatus | null; at: number }>()
+
+  let handle: JobHandler | null = null
+  let unreadable: UnreadableHandler | null = null
+  let sendWorker: Worker | null = null
+  let timerWorker: Worker | null = null
+  let poll: NodeJS.Timeout | null = null
+  let running = false
+  let inFlight = 0
+  let feeding: Promise<void> | null = null
+  let feedAgain = false
+  let tick: (() => Promise<void>) | null = null
+  let gathered: Waiting[] = []
+  let gathering = false
+
+  async function campaignStatus(id: string): Promise<CampaignStatus | null> {
+    const known = campaigns.get(id)
+    if (known && timer.now() - known.at < CAMPAIGN_STATUS_MS) return known.status
+    const status = await options.campaignStatus(id)
+    campaigns.set(id, { status, at: timer.now() })
+    return status
+  }
+
+  async function takeTokens(campaignId: string, rate: number, want: number): Promise<number> {
+    const granted = await client.eval(TAKE_TOKENS, 1, `${prefix}:campaign-rate:${campaignId}`, String(rate), String(want))
+    return Number(granted)
+  }
+
+  async function giveBack(campaignId: string, count: number): Promise<void> {
+    await client.hincrbyfloat(`${prefix}:campaign-rate:${campaignId}`, 'tokens', count)
+  }
+
+  /** Leases due rows (each rate-limited campaign within its bucket, then the rest) and adds their jobs. */
+  async function feedOnce(): Promise<number> {
+    const counts = await sends.getJobCounts('wait', 'prioritized')
+    const room = window - (counts.wait ?? 0) - (counts.prioritized ?? 0)
+    if (room <= 0) return 0
+    const now = clock.now()
+    const until = new Date(now.getTime() + FEED_LEASE_MS)
+    const jobs: DispatchJob[] = []
+    const broken: string[] = []
+    const limited = await options.campaignRates()
+    for (const { id, ratePerSecond } of limited) {
+      if (jobs.length >= room) break
+      const granted = await takeTokens(id, ratePerSecond, room - jobs.length)
+      if (granted <= 0) continue
+      const leased = await messages.leaseDue({ owner, now, until, limit: granted, scope: { campaignId: id } })
+      const used = leased.jobs.length + leased.unreadable.length
+      if (used < granted) await giveBack(id, granted - used)
+      jobs.push(...leased.jobs)
+      broken.push(...leased.unreadable)
+    }
+    if (jobs.length < room) {
+      const rest = await messages.leaseDue({ owner, now, until, limit: room - jobs.length, scope: { exceptCampaigns: limited.map((campaign) => campaign.id) } })
+      jobs.push(...rest.jobs)
+      broken.push(...rest.unreadable)
+    }
+    if (jobs.length > 0) {
+      await sends.addBulk(
+        jobs.map((job) => ({ name: 'send', data: { messageId: job.id }, opts: { jobId: job.id, removeOnComplete: true, removeOnFail: true } })),
+      )
+    }
+    for (const id of broken) await unreadable?.(id)
+    return jobs.length + broken.length
+  }
+
+  /** One feed at a time in this instance; a request during one makes it go round again. */
+  function requestFeed(): Promise<void> {
+    if (!running) return Promise.resolve()
+    if (feeding) {
+      feedAgain = true
+      return feeding
+    }
+    feeding = (async () => {
+      do {
+        feedAgain = false
+        try {
+          if ((await feedOnce()) > 0) feedAgain = true
+        } catch (error) {
+          options.onError(error)
+          return
+        }
+      } while (feedAgain && running)
+    })().finally(() => {
+      feeding = null
+    })
+    return feeding
+  }
+
+  /** Jobs that arrived together are read and decided as one batch (the worker claims a batch in one transaction). */
+  function gather(id: string): Promise<JobOutcome> {
+    return new Promise((resolve, reject) => {
+      gathered.push({ id, resolve, reject })
+      if (!gathering) {
+        gathering = true
+        setImmediate(() => void flush())
+      }
+    })
+  }
+
+  async function flush(): Promise<void> {
+    gathering = false
+    const batch = gathered
+    gathered = []
+    const ready: Array<{ job: DispatchJob; waiting: Waiting }> = []
+    await Promise.all(
+      batch.map(async (waiting) => {
+        try {
+          let record: MessageRecord | null
+          try {
+            record = await messages.get(waiting.id)
+          } catch (error) {
+            // Its stored data no longer parses: failed, never left blocking the queue.
+            if (!(error instanceof SyntaxError)) throw error
+            await unreadable?.(waiting.id)
+            waiting.resolve(done)
+            return
+          }
+          // Sent, settled or claimed by another job of it (a redelivery): nothing to do.
+          if (record === null || record.status !== 'queued') return waiting.resolve(done)
+          // A paused or cancelled campaign: its row waits in the database, fed again once it runs.
+          if (record.campaignId !== undefined && (await campaignStatus(record.campaignId)) !== 'running') return waiting.resolve(done)
+          ready.push({ job: jobOf(record), waiting })
+        } catch (error) {
+          waiting.reject(error)
+        }
+      }),
+    )
+    if (ready.length === 0 || handle === null) {
+      for (const { waiting } of ready) waiting.resolve(done)
+      return
+    }
+    const outcomes = handle(ready.map((entry) => entry.job))
+    ready.forEach(({ waiting }, index) => outcomes[index]!.then(waiting.resolve, waiting.reject))
+  }
+
+  async function processSend(job: Job<{ messageId: string }>): Promise<JobOutcome['kind']> {
+    inFlight += 1
+    try {
+      return (await gather(job.data.messageId)).kind
+    } finally {
+      inFlight -= 1
+      void requestFeed()
+    }
+  }
+
+  async function processTimer(job: Job): Promise<void> {
+    if (job.name === SCHEDULER_ID) {
+      await tick?.()
+      return
+    }
+    // A deferred message's time came: what is due goes back in the queue (the scheduler does the same on its rounds).
+    while ((await messages.enqueueDeferred(clock.now(), 500)) === 500) {
+      // more of them came due at once
+    }
+    void requestFeed()
+  }
+
+  let stopping: Promise<void> | null = null
+  async function close(): Promise<void> {
+    running = false
+    tick = null
+    if (poll) clearInterval(poll)
+    await feeding
+    // Waits for the jobs in flight; what is still waiting in Redis stays there for the other instances.
+    await sendWorker?.close()
+    await timerWorker?.close()
+    await sends.close()
+    await timers.close()
+    await client.quit().catch(() => client.disconnect())
+  }
+
+  const ticker: ClusterTicker = {
+    async start(everyMs, run) {
+      tick = run
+      await timers.upsertJobScheduler(SCHEDULER_ID, { every: everyMs }, { name: SCHEDULER_ID, opts: { removeOnComplete: true, removeOnFail: true } })
+    },
+    async stop() {
+      tick = null
+    },
+  }
+
+  return {
+    shared: true,
+    clusterTicker: ticker,
+    start(handler, unreadableHandler) {
+      if (running) return
+      running = true
+      handle = handler
+      unreadable = unreadableHandler
+      const common = { connection, prefix, lockDuration: lockMs, stalledInterval: lockMs, maxStalledCount: 2 }
+      sendWorker = new Worker(SEND_QUEUE, processSend, { ...common, concurrency, limiter: limiterFor(options.rate) })
+      timerWorker = new Worker(TIMER_QUEUE, processTimer, { ...common, concurrency: 2 })
+      sendWorker.on('error', options.onError)
+      timerWorker.on('error', options.onError)
+      poll = setInterval(() => void requestFeed(), options.pollMs)
+      poll.unref()
+      void requestFeed()
+    },
+    wake() {
+      void requestFeed()
+    },
+    async idle() {
+      while (running) {
+        const fed = await feedOnce().catch((error: unknown) => {
+          options.onError(error)
+          return 1
+        })
+        const counts = await sends.getJobCounts('wait', 'active', 'prioritized', 'delayed')
+        const queued = Object.values(counts).reduce((sum, count) => sum + count, 0)
+        if (fed === 0 && queued === 0 && inFlight === 0 && gathered.length === 0) return
+        await timer.sleep(20)
+      }
+    },
+    stop() {
+      stopping ??= close()
+      return stopping
+    },
+    status(): EngineStatus {
+      return { inFlight, concurrency, rate: options.rate, slowedForMs: slowdown.remainingMs() }
+    },
+    slowEveryone(ms) {
+      // PX takes whole milliseconds.
+      sends.rateLimit(Math.max(1, Math.ceil(ms))).catch(options.onError)
+    },
+    deferred(_messageId, until) {
+      const delay = Math.max(0, until.getTime() - clock.now().getTime())
+      timers
+        .add('due', {}, { jobId: `due-${until.getTime()}`, delay, removeOnComplete: true, removeOnFail: true })
+        .catch(options.onError)
+    },
+  }
+}
