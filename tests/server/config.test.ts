@@ -39,7 +39,6 @@ describe('loadConfig', () => {
       dispatchConcurrency: 64,
       dispatchRate: null,
       dispatchLeaseMs: 120_000,
-      postgres: null,
       redis: null,
       rateLimits: { writesPerMinute: 60, readsPerMinute: 600, signInsPerMinute: 20 },
       sessionsPerUser: 20,
