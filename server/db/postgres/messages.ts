@@ -446,7 +446,8 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
         query.reason !== undefined && sql`reason = ${query.reason}`,
         query.since !== undefined && sql`created_at >= ${query.since}`,
         query.until !== undefined && sql`created_at < ${query.until}`,
-        query.before !== undefined && sql`seq < ${Number(query.before)}`,
+        // A cursor is digits; one past bigint's range is past every message (as SQLite compares it).
+        query.before !== undefined && Number.isSafeInteger(Number(query.before)) && sql`seq < ${Number(query.before)}`,
       ].filter((condition) => condition !== false)
       const where = conditions.reduce((clause, condition, index) => (index === 0 ? sql`WHERE ${condition}` : sql`${clause} AND ${condition}`), sql``)
       const rows = await sql<MessageRow[]>`SELECT * FROM messages ${where} ORDER BY seq DESC LIMIT ${query.limit + 1}`
