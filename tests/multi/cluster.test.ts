@@ -21,7 +21,8 @@ let instances: ServiceProcess[]
 beforeAll(async () => {
   cluster = await createCluster('cluster')
   // Debug logs: each scheduler run says so.
-  instances = await cluster.start(3, { DISPATCH_CONCURRENCY: '8', SCHEDULER_INTERVAL_MS: String(SCHEDULER_INTERVAL), LOG_LEVEL: 'debug' })
+  // A lease of 20 s: a job whose instance stops renewing its lock is taken over after 5 s.
+  instances = await cluster.start(3, { DISPATCH_CONCURRENCY: '8', SCHEDULER_INTERVAL_MS: String(SCHEDULER_INTERVAL), LOG_LEVEL: 'debug', DISPATCH_LEASE_S: '20' })
 }, 240_000)
 
 afterAll(async () => {
@@ -48,7 +49,7 @@ function orderMessage(touser: string, n: number): string {
 /** The person's messages by status. */
 async function statusesOf(url: string, openid: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {}
-  for (const message of await messagesOf({ url }, `openid=${openid}`)) counts[message.status] = (counts[message.status] ?? 0) + 1
+  for (const message of await messagesOf({ url }, `touser=${openid}`)) counts[message.status] = (counts[message.status] ?? 0) + 1
   return counts
 }
 
@@ -71,7 +72,7 @@ describe('three instances on one database and one queue', () => {
       const byStatus = await statusesOf(instances[0]!.url, openid)
       return (byStatus.sent ?? 0) + (byStatus.failed ?? 0) === 200
     }, 'every send settled')
-    const messages = await messagesOf(instances[1]!, `openid=${openid}`)
+    const messages = await messagesOf(instances[1]!, `touser=${openid}`)
     expect(messages.filter((message) => message.status === 'sent')).toHaveLength(50)
     expect(messages.filter((message) => message.status === 'failed' && message.reason === 'NO_CREDIT')).toHaveLength(150)
     expect(receivedBy([openid])).toBe(50)
@@ -108,7 +109,7 @@ describe('three instances on one database and one queue', () => {
     await until(() => runs() >= 1, 'a first run')
     const from = { runs: runs(), at: performance.now() }
     // Long enough for several intervals on a busy machine.
-    await until(() => runs() - from.runs >= 8, 'eight more runs', 600)
+    await until(() => runs() - from.runs >= 8, 'eight more runs', 30_000)
     const elapsed = performance.now() - from.at
     const counted = runs() - from.runs
     // One run per interval in all: at most one per interval that passed, and one each for a late run
@@ -180,4 +181,32 @@ describe('three instances on one database and one queue', () => {
     expect(cancelled.counts.sent).toBeLessThan(3000)
     expect(cancelled.reasons.CANCELLED).toBe(cancelled.total - cancelled.counts.sent)
   }, 180_000)
+
+  // Last: it freezes one of the three.
+  it('send each message once when an instance freezes mid-burst (its locks lapse, others take its jobs) and comes back', async () => {
+    const openids: string[] = []
+    for (let i = 0; i < 60; i += 1) openids.push(await person(`frozen-${i}`, ORDER_STATUS.id, 1))
+    const callsBefore = cluster.sandbox.stats().sendCalls
+    cluster.sandbox.setFaults({ latencyMs: 100 })
+    await Promise.all(
+      openids.map(async (openid, n) => json<MessageOutcome>(await fetch(`${instances[n % 3]!.url}/api/messages`, { method: 'POST', headers: admin, body: orderMessage(openid, n) }))),
+    )
+    await until(() => receivedBy(openids) >= 6, 'the burst under way')
+    // Frozen longer than its jobs' locks (5 s) and the others' stalled check, shorter than its claims' lease (20 s).
+    instances[2]!.signal('SIGSTOP')
+    await new Promise((resolve) => setTimeout(resolve, 12_000))
+    instances[2]!.signal('SIGCONT')
+    const settled = async (): Promise<Record<string, number>> => {
+      const counts: Record<string, number> = {}
+      for (const openid of openids) for (const [status, count] of Object.entries(await statusesOf(instances[0]!.url, openid))) counts[status] = (counts[status] ?? 0) + count
+      return counts
+    }
+    await until(async () => (await settled()).sent === 60, 'all 60 sent and recorded')
+    cluster.sandbox.setFaults({ latencyMs: 0 })
+    // Its sends in WeChat's hands were recorded once it went on (its lease had not run out): none is in doubt,
+    // and no job taken over from it was sent a second time.
+    expect(await settled()).toEqual({ sent: 60 })
+    expect(receivedBy(openids)).toBe(60)
+    expect(cluster.sandbox.stats().sendCalls - callsBefore).toBe(60)
+  }, 120_000)
 })

@@ -86,12 +86,14 @@ export async function json<T>(response: Response): Promise<T> {
   return (await response.json()) as T
 }
 
-export async function until(check: () => Promise<boolean> | boolean, what: string, tries = 1200): Promise<void> {
-  for (let i = 0; i < tries; i += 1) {
+/** Polls `check` every 50 ms until it holds; after `withinMs` says what it was waiting for. */
+export async function until(check: () => Promise<boolean> | boolean, what: string, withinMs = 60_000): Promise<void> {
+  const deadline = Date.now() + withinMs
+  while (Date.now() < deadline) {
     if (await check()) return
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  throw new Error(`gave up waiting: ${what}`)
+  throw new Error(`gave up waiting after ${String(withinMs)} ms: ${what}`)
 }
 
 /** Every message matching `query` (`campaign=…&status=…`), through the admin API. */
