@@ -26,6 +26,8 @@ export interface ServiceProcess {
   stop(): Promise<number | null>
   /** SIGKILL: no shutdown, as when the machine or the process dies. */
   kill(): Promise<void>
+  /** Any other signal, e.g. SIGSTOP / SIGCONT to freeze the process and let it go on. */
+  signal(name: NodeJS.Signals): void
 }
 
 /** Starts server.ts with `env` (and nothing else of this process's environment) and resolves once it says it is running. */
@@ -59,6 +61,9 @@ export async function startServiceProcess(env: Record<string, string>, port?: nu
     async kill() {
       child.kill('SIGKILL')
       await exited
+    },
+    signal(name) {
+      child.kill(name)
     },
   }
 }
