@@ -11,11 +11,10 @@ const uni: UniFactory = (uniPlugin as unknown as { default?: UniFactory }).defau
 // preserveSymlinks keeps Vite from resolving them to paths outside UNI_INPUT_DIR.
 /**
  * H5: uni's runtime features the app does not use, turned off (uni sets them with `define`; these win):
- * Vue's Options API (every component is `<script setup>`), the runtime's messages in languages other
- * than 简体中文, wxs, long-press, nvue. They weigh about 14 KB of the end user's H5 JS.
+ * the runtime's messages in languages other than 简体中文, wxs, long-press, nvue (about 1 KB). Vue's Options
+ * API stays on: uni's page lifecycle needs it (with it off, no page's onLoad ever runs).
  */
 const H5_FEATURES_OFF: Record<string, boolean> = {
-  __VUE_OPTIONS_API__: false,
   __UNI_FEATURE_I18N_EN__: false,
   __UNI_FEATURE_I18N_ES__: false,
   __UNI_FEATURE_I18N_FR__: false,
