@@ -3,7 +3,7 @@
  * and the whole suite: it stops itself after 8 minutes), about 3 minutes on 2 cores.
  *
  *   npm run bench                              all scenarios; table on stdout, bench/results/latest.json
- *   npm run bench -- --only client,campaign    some of them: client, service, token, campaign, sizes
+ *   npm run bench -- --only client,campaign    some of them: client, service, token, campaign, sizes, h5start
  *   npm run bench -- --save-baseline           also write bench/results/baseline.json (committed)
  *   npm run bench -- --cpu-prof DIR            a V8 CPU profile of each service process in DIR (bench/profile.ts reads it)
  *
@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { benchCampaign, type CampaignPlan } from './scenarios/campaign'
 import { benchService, type ServicePlan } from './scenarios/service'
+import { benchH5Start } from './scenarios/h5-start'
 import { benchSizes } from './scenarios/sizes'
 import { benchTokenExpiry, type TokenExpiryPlan } from './scenarios/token-expiry'
 import { benchWeChatClient, type ClientPlan } from './scenarios/wechat-client'
@@ -190,6 +191,10 @@ async function main(): Promise<void> {
   if (scenarios.includes('sizes')) {
     progress('5. sizes (builds what is missing)')
     results.sizes = await benchSizes()
+  }
+  if (scenarios.includes('h5start')) {
+    progress('6. H5 start (订阅中心 signed in, 5 cold loads in headless Chromium)')
+    results.h5Start = await benchH5Start()
   }
 
   results.durationMs = Math.round(performance.now() - started)

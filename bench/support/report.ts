@@ -3,12 +3,13 @@ import type { CampaignResult, CampaignRun } from '../scenarios/campaign'
 import { SERVICE_POOL_CONNECTIONS, type ClientCaseResult } from '../scenarios/wechat-client'
 import type { ServiceResult } from '../scenarios/service'
 import type { SizeResult, Weight } from '../scenarios/sizes'
+import type { H5StartResult } from '../scenarios/h5-start'
 import type { TokenExpiryResult } from '../scenarios/token-expiry'
 import { median, type RateSummary } from './load'
 import type { Target } from './targets'
 
-export type ScenarioName = 'client' | 'service' | 'token' | 'campaign' | 'sizes'
-export const SCENARIOS: readonly ScenarioName[] = ['client', 'service', 'token', 'campaign', 'sizes']
+export type ScenarioName = 'client' | 'service' | 'token' | 'campaign' | 'sizes' | 'h5start'
+export const SCENARIOS: readonly ScenarioName[] = ['client', 'service', 'token', 'campaign', 'sizes', 'h5start']
 
 export interface Machine {
   cpus: number
@@ -41,6 +42,7 @@ export interface BenchResults {
   tokenExpiry?: TokenExpiryResult[]
   campaign?: CampaignResult
   sizes?: SizeResult
+  h5Start?: H5StartResult
   checks: Check[]
   /** Every target of the suite whose scenario ran, with this run's figure. */
   targets: Target[]
@@ -221,6 +223,12 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
 
   if (results.campaign) out.push(...campaignSection(results.campaign, baseline?.campaign))
 
+  if (results.h5Start) {
+    const { medianMs, runsMs } = results.h5Start
+    out.push('', '6. H5 start: 订阅中心 signed in, its templates shown and subscribable, from navigation start (cold loads, headless Chromium, local service)')
+    out.push(`median ${medianMs} ms of ${runsMs.length} loads: ${runsMs.join(', ')} ms`)
+  }
+
   if (results.sizes) {
     const { h5, mpWeixin } = results.sizes
     const old = baseline?.sizes
@@ -244,6 +252,8 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
         [
           weightRow(`H5 dist/build/h5${h5.builtNow ? ' (built now)' : ''}`, h5.total, old?.h5.total),
           weightRow('  JS', h5.js, old?.h5.js, h5.total),
+          weightRow("    the end user's app loads (the ≤ 300 KB target)", h5.appJs, old?.h5.appJs, h5.total),
+          weightRow('    only console pages reach (left out)', h5.consoleJs, old?.h5.consoleJs, h5.total),
           weightRow('  CSS', h5.css, old?.h5.css, h5.total),
           weightRow(`H5 JS by source${split.matchesDist ? '' : ' (fresh build, see note)'}`, split.js, old?.h5.split.js),
           splitRow("  the app's own (src/)", split.appBytes),

@@ -67,9 +67,23 @@ export function targetsOf(results: BenchResults): Target[] {
   }
   if (results.sizes) {
     const mp = results.sizes.mpWeixin.total.bytes
-    const h5 = results.sizes.h5.js.bytes
+    const h5 = results.sizes.h5.appJs.bytes
     targets.push({ name: 'mp-weixin package (dist/build/mp-weixin)', figure: `${oneDecimal.format(mp / KB)} KB`, target: '≤ 200 KB', met: mp <= 200 * KB })
-    targets.push({ name: 'H5 JS before gzip (dist/build/h5)', figure: `${oneDecimal.format(h5 / KB)} KB`, target: '≤ 300 KB', met: h5 <= 300 * KB })
+    targets.push({
+      name: "H5 JS the end user's app loads, before gzip (every chunk but those only console pages reach)",
+      figure: `${oneDecimal.format(h5 / KB)} KB (console-only chunks, left out: ${oneDecimal.format(results.sizes.h5.consoleJs.bytes / KB)} KB)`,
+      target: '≤ 300 KB',
+      met: h5 <= 300 * KB,
+    })
+  }
+  if (results.h5Start) {
+    const { medianMs } = results.h5Start
+    targets.push({
+      name: 'H5 start: 订阅中心 signed in, showing the templates, interactive (median of cold loads, headless Chromium)',
+      figure: `${integer.format(medianMs)} ms (${results.h5Start.runsMs.map((ms) => integer.format(ms)).join(', ')})`,
+      target: '≤ 500 ms',
+      met: medianMs <= 500,
+    })
   }
   return targets
 }

@@ -1,16 +1,16 @@
 /**
  * The H5 stand-in's UI: each dialog is its own small Vue app mounted on document.body (uni's H5
- * App.vue renders no template of ours) and unmounted when the person closes it.
+ * App.vue renders no template of ours) and unmounted when the person closes it. Each is a chunk of
+ * its own, fetched the first time it opens: the app's first load does not carry them.
  */
 import { createApp, type Component } from 'vue'
-import SubscribeDialog from '@/components/h5/SubscribeDialog.vue'
-import SettingsSheet from '@/components/h5/SettingsSheet.vue'
 import type { H5SubscribeUi, SettingsSheetAnswer, SubscribeDialogAnswer } from './h5'
 
 /** Marks the host element of a mounted stand-in. */
 const H5_UI_HOST_CLASS = 'uni-subscribe-h5-host'
 
-function mountOnce<T>(component: Component, props: Record<string, unknown>, parent: () => HTMLElement): Promise<T> {
+async function mountOnce<T>(load: () => Promise<{ default: Component }>, props: Record<string, unknown>, parent: () => HTMLElement): Promise<T> {
+  const component = (await load()).default
   return new Promise((resolve) => {
     const host = document.createElement('div')
     host.className = H5_UI_HOST_CLASS
@@ -29,8 +29,8 @@ function mountOnce<T>(component: Component, props: Record<string, unknown>, pare
 
 export function createDomSubscribeUi(parent: () => HTMLElement = () => document.body): H5SubscribeUi {
   return {
-    showSubscribeDialog: (request) => mountOnce<SubscribeDialogAnswer>(SubscribeDialog, { templates: request.templates }, parent),
+    showSubscribeDialog: (request) => mountOnce<SubscribeDialogAnswer>(() => import('@/components/h5/SubscribeDialog.vue'), { templates: request.templates }, parent),
     showSettingsSheet: (request) =>
-      mountOnce<SettingsSheetAnswer>(SettingsSheet, { mainSwitch: request.mainSwitch, items: request.items }, parent),
+      mountOnce<SettingsSheetAnswer>(() => import('@/components/h5/SettingsSheet.vue'), { mainSwitch: request.mainSwitch, items: request.items }, parent),
   }
 }

@@ -2,13 +2,13 @@
  * The H5 stand-in dialog, mounted for real under jsdom (its own Vue app on document.body), talking to
  * the contract-checked FakeService in sandbox mode.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { sandboxLinkFrom } from '@/api/client'
 import { createH5Platform } from '@/platform/h5'
 import { createDomSubscribeUi } from '@/platform/h5-ui'
 import type { Platform, PlatformStorage } from '@/platform/types'
 import { useSessionStore } from '@/stores/session'
-import { settle, setupClient, type TestClient } from '../support/client'
+import { settle as settleMicrotasks, setupClient, type TestClient } from '../support/client'
 import { RETIRED_TEMPLATE_ID, templateByKey } from '../../support/templates'
 
 const ORDER = templateByKey('order_status').id
@@ -60,6 +60,18 @@ async function signIn(sandbox = true): Promise<void> {
   client = setupClient({ service: { sandbox } })
   storage = new Map()
   if (sandbox) await useSessionStore().signInAsTestUser('alice')
+}
+
+// The stand-in's dialogs are chunks of their own (src/platform/h5-ui.ts): loaded once here, so a test's
+// dynamic import of them resolves within a task.
+beforeAll(async () => {
+  await Promise.all([import('@/components/h5/SubscribeDialog.vue'), import('@/components/h5/SettingsSheet.vue')])
+})
+
+/** Lets the stand-in's dynamic import and the promises after it settle. */
+async function settle(): Promise<void> {
+  await new Promise<void>((resolve) => setTimeout(resolve, 0))
+  await settleMicrotasks()
 }
 
 beforeEach(async () => {
