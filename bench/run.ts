@@ -3,7 +3,7 @@
  * and the whole suite: it stops itself after 8 minutes), about 3 minutes on 2 cores.
  *
  *   npm run bench                              all scenarios; table on stdout, bench/results/latest.json
- *   npm run bench -- --only client,campaign    some of them: client, service, token, campaign, sizes
+ *   npm run bench -- --only client,campaign    some of them: client, service, token, campaign, cluster, sizes
  *   npm run bench -- --save-baseline           also write bench/results/baseline.json (committed)
  *   npm run bench -- --cpu-prof DIR            a V8 CPU profile of each service process in DIR (bench/profile.ts reads it)
  *
@@ -17,6 +17,7 @@ import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { benchCampaign, type CampaignPlan } from './scenarios/campaign'
+import { benchCampaignCluster, type ClusterPlan } from './scenarios/campaign-cluster'
 import { benchService, type ServicePlan } from './scenarios/service'
 import { benchSizes } from './scenarios/sizes'
 import { benchTokenExpiry, type TokenExpiryPlan } from './scenarios/token-expiry'
@@ -43,6 +44,7 @@ const CAMPAIGN_PLAN: CampaignPlan = {
   referenceRunMs: 1_000,
   maxCampaignMs: 150_000,
 }
+const CLUSTER_PLAN: ClusterPlan = { concurrency: CAMPAIGN_PLAN.concurrency, recipients: 5_000, warmup: 1_000, runs: 3, instances: 3, maxCampaignMs: 60_000 }
 const TOKEN_PLAN: TokenExpiryPlan = { runs: RUNS.runs, burst: 1_000, concurrency: 100, latenciesMs: [0, 20], maxBurstMs: 10_000 }
 
 function parseScenarios(only: string | undefined): ScenarioName[] {
@@ -133,6 +135,20 @@ function checksOf(results: BenchResults): Check[] {
     checks.push({ name: 'campaign: every campaign completed', ok: allCompleted, detail: allCompleted ? 'all completed' : 'some not completed in 15 s' })
     checks.push({ name: 'campaign: every reference send ok', ok: referenceFailures === 0, detail: `${referenceFailures} not ok` })
   }
+  if (results.cluster && results.cluster.skipped === null) {
+    for (const setup of [results.cluster.sqlite, results.cluster.single, results.cluster.cluster]) {
+      setup.runs.forEach((run, i) => {
+        const reasons = Object.entries(run.reasons)
+        checks.push({
+          name: `${setup.name} #${i + 1}: every recipient got exactly one message`,
+          ok: run.sent === run.recipients && run.distinctRecipients === run.recipients && run.wechatSendCalls === run.recipients && reasons.length === 0,
+          detail:
+            `${run.sent} sent to ${run.distinctRecipients} distinct of ${run.recipients}, ${run.wechatSendCalls} WeChat calls` +
+            (reasons.length > 0 ? `; ${reasons.map(([reason, n]) => `${reason} ×${n}`).join(', ')}` : ''),
+        })
+      })
+    }
+  }
   return checks
 }
 
@@ -151,7 +167,7 @@ async function main(): Promise<void> {
     machine: describeMachine(loadAverageAtStart),
     git: gitState(),
     scenarios,
-    plans: { client: CLIENT_PLAN, service: SERVICE_PLAN, token: TOKEN_PLAN, campaign: CAMPAIGN_PLAN },
+    plans: { client: CLIENT_PLAN, service: SERVICE_PLAN, token: TOKEN_PLAN, campaign: CAMPAIGN_PLAN, cluster: CLUSTER_PLAN },
     checks: [],
     targets: [],
   }
@@ -186,6 +202,11 @@ async function main(): Promise<void> {
   if (scenarios.includes('campaign')) {
     progress('4. campaign fan-out (prepares 100,000 users first)')
     results.campaign = await benchCampaign(CAMPAIGN_PLAN, profiling)
+  }
+  if (scenarios.includes('cluster')) {
+    progress('6. campaign on PostgreSQL + Redis, 1 and 3 instances, against SQLite')
+    results.cluster = await benchCampaignCluster(CLUSTER_PLAN, progress)
+    if (results.cluster.skipped !== null) progress(results.cluster.skipped)
   }
   if (scenarios.includes('sizes')) {
     progress('5. sizes (builds what is missing)')
