@@ -1,5 +1,6 @@
 /** The results file and the tables printed from it. */
 import type { CampaignResult, CampaignRun } from '../scenarios/campaign'
+import type { ClusterResult, ClusterSetup } from '../scenarios/campaign-cluster'
 import { SERVICE_POOL_CONNECTIONS, type ClientCaseResult } from '../scenarios/wechat-client'
 import type { ServiceResult } from '../scenarios/service'
 import type { SizeResult, Weight } from '../scenarios/sizes'
@@ -8,8 +9,8 @@ import type { TokenExpiryResult } from '../scenarios/token-expiry'
 import { median, type RateSummary } from './load'
 import type { Target } from './targets'
 
-export type ScenarioName = 'client' | 'service' | 'token' | 'campaign' | 'sizes' | 'h5start'
-export const SCENARIOS: readonly ScenarioName[] = ['client', 'service', 'token', 'campaign', 'sizes', 'h5start']
+export type ScenarioName = 'client' | 'service' | 'token' | 'campaign' | 'cluster' | 'sizes' | 'h5start'
+export const SCENARIOS: readonly ScenarioName[] = ['client', 'service', 'token', 'campaign', 'cluster', 'sizes', 'h5start']
 
 export interface Machine {
   cpus: number
@@ -41,6 +42,7 @@ export interface BenchResults {
   service?: ServiceResult
   tokenExpiry?: TokenExpiryResult[]
   campaign?: CampaignResult
+  cluster?: ClusterResult
   sizes?: SizeResult
   h5Start?: H5StartResult
   checks: Check[]
@@ -126,6 +128,37 @@ function campaignSection(campaign: CampaignResult, before: CampaignResult | unde
     ),
     'each campaign from POST /api/campaigns until none of its messages is pending or deferred; CPU: the service process (user + system) per message; ' +
       'the reference rows: one message sent in a closed loop from the bench process to the same sandbox, taking turns with the campaigns',
+  ]
+}
+
+function clusterSection(cluster: ClusterResult, before: ClusterResult | undefined): string[] {
+  const title = '6. Campaign on PostgreSQL + Redis (BullMQ), 1 and several instances, against SQLite (server/server.ts processes, sandbox WeChat in its own)'
+  if (cluster.skipped !== null) return ['', title, `skipped: ${cluster.skipped}`]
+  const old = before?.skipped === null ? before : undefined
+  const row = (setup: ClusterSetup, oldSetup: ClusterSetup | undefined): string[] => {
+    const rates = setup.runs.map((run) => run.perSecond)
+    return [
+      setup.name,
+      count(setup.perSecond),
+      `[${count(Math.min(...rates))}–${count(Math.max(...rates))}]`,
+      ms(median(setup.runs.map((run) => run.elapsedMs)) / 1000),
+      share(setup.perSecond, cluster.sqlite.perSecond),
+      setup.runs.map((run) => `${count(run.distinctRecipients)}/${count(run.recipients)}`).join(' '),
+      change(setup.perSecond, oldSetup?.perSecond),
+    ]
+  }
+  return [
+    '',
+    title,
+    table(
+      ['setup', 'msg/s', '[min–max]', 's', 'of SQLite', 'got one / recipients', 'Δ msg/s'],
+      [row(cluster.sqlite, old?.sqlite), row(cluster.single, old?.single), row(cluster.cluster, old?.cluster)],
+      columns(1, 4),
+    ),
+    `medians of ${cluster.sqlite.runs.length} campaigns to ${count(cluster.recipients)} after a warm-up, DISPATCH_CONCURRENCY ${cluster.concurrency} per instance; ` +
+      `each from POST /api/campaigns on the first instance until none of its messages is pending or deferred; ${cluster.cluster.instances} instances / 1: ${oneDecimal.format(cluster.cluster.perSecond / cluster.single.perSecond)}×`,
+    `note: ${cluster.cpus} CPU core${cluster.cpus === 1 ? '' : 's'} here shared by every instance, PostgreSQL, Redis, the sandbox WeChat and the bench: ` +
+      `${cluster.cpus <= 2 ? 'a 2-core machine cannot show what 3 instances give on their own cores; the 3-instance row shows they work together, not how they scale' : 'the instances compete with the rest for the cores'}`,
   ]
 }
 
@@ -274,6 +307,8 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
         : 'note: dist/build/h5 is not what `uni build` makes of the sources now (older, or built otherwise): the H5 JS by source is of a fresh build (bench/.build/h5)',
     )
   }
+
+  if (results.cluster) out.push(...clusterSection(results.cluster, baseline?.cluster))
 
   if (results.targets.length > 0) {
     out.push('', 'targets:')

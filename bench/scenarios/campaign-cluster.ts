@@ -1,0 +1,246 @@
+/**
+ * Scenario 6: the campaign on PostgreSQL + Redis (the BullMQ engine) with 1 and with 3 service
+ * instances, beside the same campaign on SQLite measured in the same run. Every instance is
+ * `server/server.ts` in its own process, started as a person starts it (tests/server/support/
+ * service-process.ts), calling the sandbox WeChat in another process (a bench `sandbox` process) as
+ * it would call WeChat; PostgreSQL 15 and redis-server are throwaway servers (tests/support/servers.ts).
+ *
+ * The audience, before each engine's campaigns: `users` people with a tag, nickname and city, and
+ * credits of `activity_reminder` that the sandbox agrees with; on SQLite written as scenario 5 writes
+ * it (support/audience.ts), on PostgreSQL through the same Storage repositories (users.put, one
+ * consent per person through the ledger).
+ *
+ * Measured, each campaign from POST /api/campaigns (on the first instance) until GET
+ * /api/campaigns/:id counts no message pending or deferred: a warm-up campaign, then `runs`
+ * campaigns to `recipients` (their median): SQLite single process; PostgreSQL + Redis, 1 instance;
+ * then 2 more instances join on the same database and queue (every instance dispatches) and the
+ * same again with 3. After each campaign: every recipient got exactly one message (each message of
+ * the campaign sent, one per openid, and as many send calls reached the sandbox as recipients).
+ *
+ * On a 2-core machine the 3 instances, PostgreSQL, Redis, the sandbox and this process share two
+ * cores: 3 instances cannot show more than what 2 cores give, and the figure says little of scaling.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import type { Campaign, CampaignRequest, MessageSearchResult, Segment } from '../../src/domain/contract'
+import { createPostgresStorage } from '../../server/db/postgres/storage'
+import { demoPerson } from '../../server/demo/people'
+import { systemClock } from '../../server/wechat/types'
+import { startServiceProcess, type ServiceProcess } from '../../tests/server/support/service-process'
+import { createDatabase, serversInstalled, startPostgres, startRedis, uniquePrefix, type RunningServer } from '../../tests/support/servers'
+import { prepareAudience } from '../support/audience'
+import { httpClient, type HttpClient } from '../support/http'
+import { median } from '../support/load'
+import { sandboxUrlOf, startServerProcess, type ServerProcess } from '../support/server-control'
+import { ACTIVITY } from './campaign'
+
+const ACTIVITY_DATA: Record<string, string> = {
+  thing1: '{{nickname|朋友}}的会员日',
+  date2: '2026年12月20日',
+  thing3: '{{city|全国}}各门店',
+  thing4: '名额有限，先到先得',
+}
+
+export interface ClusterPlan {
+  /** DISPATCH_CONCURRENCY of every instance (as scenario 5). */
+  concurrency: number
+  /** Recipients of each measured campaign. */
+  recipients: number
+  /** Recipients of the warm-up campaign of each engine (not recorded). */
+  warmup: number
+  /** Measured campaigns of each setup (their median is reported). */
+  runs: number
+  /** The instances of the second PostgreSQL + Redis setup. */
+  instances: number
+  /** Safety bound of one campaign. */
+  maxCampaignMs: number
+}
+
+export interface ClusterRun {
+  recipients: number
+  sent: number
+  elapsedMs: number
+  perSecond: number
+  /** Openids among the campaign's sent messages (each once: must equal `recipients`). */
+  distinctRecipients: number
+  /** Send calls the sandbox WeChat received during the campaign (must equal `recipients`). */
+  wechatSendCalls: number
+  /** Skipped and failed messages by reason (must be none). */
+  reasons: Record<string, number>
+}
+
+export interface ClusterSetup {
+  name: string
+  engine: 'sqlite' | 'postgres+redis'
+  instances: number
+  runs: ClusterRun[]
+  /** Median of `runs`. */
+  perSecond: number
+}
+
+export type ClusterResult =
+  | { skipped: string }
+  | {
+      skipped: null
+      concurrency: number
+      recipients: number
+      cpus: number
+      sqlite: ClusterSetup
+      single: ClusterSetup
+      cluster: ClusterSetup
+    }
+
+const POLL_MS = 25
+const SLOW_POLL_MS = 500
+const ALL_TAG = 'cluster-all'
+const WARMUP_TAG = 'cluster-warmup'
+const SECRET_LENGTH_KEY = 'cluster-bench-admin-key-0123456789'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const isDone = (campaign: Campaign): boolean => campaign.expanded && campaign.counts.pending === 0 && campaign.counts.deferred === 0
+
+/** Every message of the campaign, through the admin API (pages of 200). */
+async function messagesOf(http: HttpClient, campaignId: string): Promise<MessageSearchResult['items']> {
+  const items: MessageSearchResult['items'] = []
+  let cursor: string | null = null
+  do {
+    const page: MessageSearchResult = await http.call<MessageSearchResult>('GET', `/api/messages?limit=200&campaign=${campaignId}${cursor === null ? '' : `&cursor=${cursor}`}`, 200)
+    items.push(...page.items)
+    cursor = page.nextCursor
+  } while (cursor !== null)
+  return items
+}
+
+async function runCampaign(sandbox: ServerProcess, http: HttpClient, segment: Segment, expected: number, maxMs: number): Promise<ClusterRun> {
+  const sendsBefore = (await sandbox.control('stats', {})).sendCalls
+  const request: CampaignRequest = { name: `bench cluster ${segment.name} ${new Date().toISOString()}`, segmentId: segment.id, template: ACTIVITY.key, data: ACTIVITY_DATA }
+  const started = performance.now()
+  const created = await http.call<Campaign>('POST', '/api/campaigns', 201, request)
+  let campaign = created
+  let lastRead = performance.now()
+  while (!isDone(campaign)) {
+    if (performance.now() - started > maxMs) throw new Error(`群发 ${expected} 人 ${maxMs / 1000} 秒内没有发完：${JSON.stringify(campaign.counts)}`)
+    await sleep(POLL_MS)
+    const seen = (await sandbox.control('stats', {})).sendCalls - sendsBefore
+    if (seen >= expected || performance.now() - lastRead >= SLOW_POLL_MS) {
+      campaign = await http.call<Campaign>('GET', `/api/campaigns/${created.id}`, 200)
+      lastRead = performance.now()
+    }
+  }
+  const elapsedMs = performance.now() - started
+  // Outside the measured time: what each recipient got.
+  const wechatSendCalls = (await sandbox.control('stats', {})).sendCalls - sendsBefore
+  const messages = await messagesOf(http, created.id)
+  const sentTo = new Set(messages.filter((message) => message.status === 'sent').map((message) => message.touser))
+  return {
+    recipients: campaign.total,
+    sent: campaign.counts.sent,
+    elapsedMs,
+    perSecond: (campaign.total * 1000) / elapsedMs,
+    distinctRecipients: sentTo.size,
+    wechatSendCalls,
+    reasons: campaign.reasons,
+  }
+}
+
+/** The same people and credits on PostgreSQL as support/audience.ts writes on SQLite, through the Storage repositories. */
+async function preparePostgresAudience(url: string, openids: readonly string[], tagsOf: (index: number) => string[], credits: number): Promise<void> {
+  const storage = await createPostgresStorage(url, systemClock, { max: 8 })
+  try {
+    const now = systemClock.now()
+    const people = openids.map((openid, index) => {
+      const { nickname, city } = demoPerson(index + 1, []).attributes
+      return { openid, tags: tagsOf(index), attributes: { nickname: nickname!, city: city! } }
+    })
+    await storage.users.put(people, now)
+    const changes = [{ templateId: ACTIVITY.id, result: 'accept' as const, credit: { type: 'add' as const, amount: credits } }]
+    for (let start = 0; start < openids.length; start += 32) {
+      await Promise.all(openids.slice(start, start + 32).map((openid) => storage.ledger.applyConsent({ openid, consentId: `bench-cluster-${openid}`, changes, now })))
+    }
+  } finally {
+    await storage.close()
+  }
+}
+
+async function segmentsOf(http: HttpClient): Promise<{ all: Segment; warmup: Segment }> {
+  return {
+    all: await http.call<Segment>('POST', '/api/segments', 201, { name: 'cluster all', filter: { tagsAll: [ALL_TAG] } }),
+    warmup: await http.call<Segment>('POST', '/api/segments', 201, { name: 'cluster warm-up', filter: { tagsAll: [WARMUP_TAG] } }),
+  }
+}
+
+export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: string) => void): Promise<ClusterResult> {
+  const installed = serversInstalled()
+  if (!installed.postgres || !installed.redis) {
+    const missing = [installed.postgres ? null : 'PostgreSQL 15 (/usr/lib/postgresql/15/bin)', installed.redis ? null : 'redis-server'].filter(Boolean).join('、')
+    return { skipped: `本机没有 ${missing}，跳过 PostgreSQL + Redis 群发场景` }
+  }
+  const tagsOf = (index: number): string[] => (index < plan.warmup ? [ALL_TAG, WARMUP_TAG] : [ALL_TAG])
+  const directory = mkdtempSync(join(tmpdir(), 'uni-subscribe-bench-cluster-'))
+  const instances: ServiceProcess[] = []
+  const clients: HttpClient[] = []
+  const servers: RunningServer[] = []
+  let sandbox: ServerProcess | null = null
+  const stopInstances = async (): Promise<void> => {
+    for (const client of clients.splice(0)) await client.close()
+    for (const instance of instances.splice(0)) await instance.stop()
+  }
+  try {
+    sandbox = await startServerProcess('sandbox')
+    const { appId, secret } = sandbox.ready
+    const base = {
+      WECHAT_APPID: appId,
+      WECHAT_SECRET: secret,
+      WECHAT_API_BASE: sandboxUrlOf(sandbox),
+      ADMIN_API_KEY: SECRET_LENGTH_KEY,
+      RATE_LIMIT: 'off',
+      LOG_LEVEL: 'warn',
+      DISPATCH_CONCURRENCY: String(plan.concurrency),
+    }
+    const measure = async (name: string, engine: ClusterSetup['engine'], http: HttpClient, segments: { all: Segment }, count: number): Promise<ClusterSetup> => {
+      progress(`   ${name}: ${plan.runs} campaigns to ${plan.recipients}`)
+      const runs: ClusterRun[] = []
+      for (let i = 0; i < plan.runs; i += 1) runs.push(await runCampaign(sandbox!, http, segments.all, plan.recipients, plan.maxCampaignMs))
+      return { name, engine, instances: count, runs, perSecond: median(runs.map((run) => run.perSecond)) }
+    }
+
+    // ─── SQLite, one process ─────────────────────────────────────────────
+    const sqliteFile = join(directory, 'bench.db')
+    await prepareAudience(sandbox, sqliteFile, { prefix: 'cl-sqlite-', count: plan.recipients, template: ACTIVITY, credits: 1 + plan.runs, tagsOf })
+    progress('   SQLite: starting server.ts')
+    instances.push(await startServiceProcess({ ...base, DATABASE: sqliteFile }))
+    clients.push(httpClient(instances[0]!.url, 4, SECRET_LENGTH_KEY))
+    let segments = await segmentsOf(clients[0]!)
+    await runCampaign(sandbox, clients[0]!, segments.warmup, plan.warmup, plan.maxCampaignMs)
+    const sqlite = await measure('SQLite, 1 process', 'sqlite', clients[0]!, segments, 1)
+    await stopInstances()
+
+    // ─── PostgreSQL + Redis, 1 then `instances` processes ─────────────────
+    progress('   starting PostgreSQL 15 and redis-server')
+    const postgres = await startPostgres()
+    servers.push(postgres)
+    const redis = await startRedis()
+    servers.push(redis)
+    const databaseUrl = await createDatabase(postgres.url, 'bench_cluster')
+    const queue = { DATABASE_URL: databaseUrl, DATABASE: join(directory, 'unused.db'), REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix('bench') }
+    const { openids } = await sandbox.control('audience', { prefix: 'cl-pg-', count: plan.recipients, quota: { [ACTIVITY.id]: 1 + 2 * plan.runs } })
+    progress('   PostgreSQL: starting server.ts (migrations), preparing the audience')
+    instances.push(await startServiceProcess({ ...base, ...queue }))
+    await preparePostgresAudience(databaseUrl, openids, tagsOf, 1 + 2 * plan.runs)
+    clients.push(httpClient(instances[0]!.url, 4, SECRET_LENGTH_KEY))
+    segments = await segmentsOf(clients[0]!)
+    await runCampaign(sandbox, clients[0]!, segments.warmup, plan.warmup, plan.maxCampaignMs)
+    const single = await measure('PostgreSQL + Redis, 1 instance', 'postgres+redis', clients[0]!, segments, 1)
+    progress(`   PostgreSQL: starting ${plan.instances - 1} more instances`)
+    for (let i = 1; i < plan.instances; i += 1) instances.push(await startServiceProcess({ ...base, ...queue }))
+    const cluster = await measure(`PostgreSQL + Redis, ${plan.instances} instances`, 'postgres+redis', clients[0]!, segments, plan.instances)
+    return { skipped: null, concurrency: plan.concurrency, recipients: plan.recipients, cpus: cpus().length, sqlite, single, cluster }
+  } finally {
+    await stopInstances()
+    for (const server of servers.reverse()) await server.stop()
+    await sandbox?.stop()
+    rmSync(directory, { recursive: true, force: true })
+  }
+}
