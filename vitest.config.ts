@@ -110,6 +110,9 @@ export default defineConfig({
           environment: 'node',
           // tests/contract: the same scenarios against the real service and the doubles of the other tests.
           include: ['tests/server/**/*.test.ts', 'server/**/*.test.ts', 'tests/contract/**/*.test.ts'],
+          // Many of these start the service, a sandbox WeChat or a process of their own: 5 s was met
+          // by a loaded 2-core machine with nothing wrong.
+          testTimeout: 20_000,
         },
       },
       {

@@ -121,12 +121,13 @@ function templateLines(template: Template): string[] {
 }
 
 /** Every public title of every category, page by page (30 a page, WeChat's most). */
-async function allTitles(api: Api): Promise<LibraryTitle[]> {
+/** Every title that has `word`, as the service's search (`q`) finds them, page after page. */
+async function titlesWith(api: Api, word: string): Promise<{ titles: LibraryTitle[]; partial: boolean }> {
   const titles: LibraryTitle[] = []
   for (let start = 0; ; start += 30) {
-    const page = await api.call(LibraryPage, 'GET', `/api/wechat/library?start=${start}&limit=30`)
+    const page = await api.call(LibraryPage, 'GET', `/api/wechat/library?q=${encodeURIComponent(word)}&start=${start}&limit=30`)
     titles.push(...page.titles)
-    if (page.titles.length === 0 || titles.length >= page.count) return titles
+    if (page.titles.length === 0 || titles.length >= page.count) return { titles, partial: page.partial === true }
   }
 }
 
@@ -167,11 +168,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<void> {
       if (word === '') throw usage('search 需要一个关键字')
       const api = apiOf(io)
       const names = new Map((await api.call(WeChatCategoryList, 'GET', '/api/wechat/categories')).map((category) => [category.id, category.name]))
-      const found = (await allTitles(api)).filter((title) => title.title.includes(word))
+      const { titles: found, partial } = await titlesWith(api, word)
       if (found.length === 0) io.out(`公共模板库里没有标题含「${word}」的模板`)
       for (const title of found) {
         io.out(`${title.tid}  「${title.title}」 ${KIND_LABELS[title.kind]}  ${names.get(title.categoryId) ?? title.categoryId}`)
       }
+      if (partial) io.out('（类目里的模板太多，只搜索了前面一部分：换个类目或关键字再试）')
       return
     }
     case 'keywords': {

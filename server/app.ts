@@ -273,10 +273,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       scheduler,
       schedulerIntervalMs: config.schedulerIntervalMs,
       wechat: config.wechat.mode === 'real' ? { mode: 'real', appId: config.wechat.appId } : { mode: 'sandbox', appId: options.sandbox!.appId },
-      lastPushEventAt: async () => null,
+      // No message push: no event can come, so none is reported (as opposed to none yet).
+      lastPushEventAt: async () => (push ? storage.deliveries.lastEventReceivedAt() : null),
       clock,
     }),
-    timeline: createOutcomeTimeline({ outcomes: storage.outcomes, clock, timeZone: config.quietHoursTimeZone, deliveredSince: async () => null }),
+    timeline: createOutcomeTimeline({ outcomes: storage.outcomes, clock, timeZone: config.quietHoursTimeZone, deliveredSince: async (from) => (push ? storage.deliveries.deliveredSince(from) : null) }),
     ledger,
     preferences,
     pipeline,

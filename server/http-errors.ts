@@ -134,6 +134,13 @@ function describeExtraKey(issue: ValidationIssue, schema: unknown): string {
   return patterns ? `名称不符合规则（${Object.keys(patterns).join(' 或 ')}）` : '不是可用的字段'
 }
 
+/** The constants a union at the issue's place allows, as JSON. */
+function allowedConstants(issue: ValidationIssue, siblings: readonly ValidationIssue[]): string[] {
+  return siblings
+    .filter((other) => other.instancePath === issue.instancePath && other.keyword === 'const')
+    .map((other) => JSON.stringify(other.params.allowedValue))
+}
+
 function describe(issue: ValidationIssue, siblings: readonly ValidationIssue[], schema: unknown): string {
   const limit = issue.params.limit
   switch (issue.keyword) {
@@ -151,8 +158,15 @@ function describe(issue: ValidationIssue, siblings: readonly ValidationIssue[], 
       return `至少 ${String(limit)} 个字符`
     case 'maxLength':
       return `最多 ${String(limit)} 个字符`
-    case 'pattern':
-      return '格式不正确'
+    case 'pattern': {
+      // A union of constants and patterns (a dialog answer: "accept"… or accept…): name them all.
+      const allowed = allowedConstants(issue, siblings)
+      if (allowed.length === 0) return '格式不正确'
+      const patterns = siblings
+        .filter((other) => other.instancePath === issue.instancePath && other.keyword === 'pattern')
+        .map((other) => String(other.params.pattern))
+      return `只能是 ${allowed.join('、')} 之一，或符合 ${patterns.join('、')}`
+    }
     case 'minimum':
       return `不能小于 ${String(limit)}`
     case 'maximum':
@@ -165,9 +179,7 @@ function describe(issue: ValidationIssue, siblings: readonly ValidationIssue[], 
       return '不能有重复项'
     case 'const':
     case 'enum': {
-      const allowed = siblings
-        .filter((other) => other.instancePath === issue.instancePath && other.keyword === 'const')
-        .map((other) => JSON.stringify(other.params.allowedValue))
+      const allowed = allowedConstants(issue, siblings)
       return allowed.length > 0 ? `只能是 ${allowed.join('、')} 之一` : '取值不在允许的范围内'
     }
     default:

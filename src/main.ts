@@ -11,7 +11,7 @@ export function createApp() {
   const app = createSSRApp(App)
   const pinia = createPinia()
   app.use(pinia)
-  const platform = createPlatform({ sandbox: () => sandboxLinkFrom(useApi()) })
+  const platform = createPlatform({ sandbox: () => sandboxLinkFrom(useApi()), owner: () => useSessionStore(pinia).openid })
   installClientContext(
     createClientContext({
       platform,

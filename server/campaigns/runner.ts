@@ -8,7 +8,7 @@
  * INVALID_DATA, naming the field. The others are written `queued`; the dispatcher sends them, humane
  * by default (muted categories, quiet hours and daily limits hold unless the campaign is urgent).
  */
-import { randomUUID } from 'node:crypto'
+import { newMessageId } from '../messages/ids'
 import type { SegmentFilter } from '../../src/domain/contract'
 import { validateMessageData } from '../../src/domain/keywords'
 import type { CampaignMessage, CampaignRecord, Storage } from '../db/storage'
@@ -64,7 +64,7 @@ export function createCampaignRunner(options: CampaignRunnerOptions): CampaignRu
   function messageFor(campaign: CampaignRecord, parts: Map<string, ValuePart[]>, recipient: Recipient, now: Date): CampaignMessage {
     const template = templates.byId(campaign.templateId)
     const base = {
-      id: randomUUID(),
+      id: newMessageId(now.getTime()),
       openid: recipient.openid,
       templateId: campaign.templateId,
       category: template?.category ?? '',

@@ -142,6 +142,10 @@ export interface DeliveryRepository {
   forMsgids(msgids: readonly string[]): Promise<Map<string, DeliveryRecord>>
   /** Messages with a delivery record, by its status. */
   counts(): Promise<Record<DeliveryRecord['status'], number>>
+  /** Messages WeChat reported delivered (ErrorCode 0) by events dated `from` or later (their CreateTime). */
+  deliveredSince(from: Date): Promise<number>
+  /** When the service received the last push event it recorded (popup, change or sent); null before the first. */
+  lastEventReceivedAt(): Promise<Date | null>
 }
 
 // ─── preferences ─────────────────────────────────────────────────────────────

@@ -5,7 +5,8 @@
  * refused with a 4xx before anything is written or any credit touched. From then on every status
  * change and every call to WeChat is recorded with the message.
  */
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import { newMessageId as newMessageIdAt } from './ids'
 import type { FastifyBaseLogger } from 'fastify'
 import type { MessageOutcome, Template } from '../../src/domain/contract'
 import { validateMessageData, type KeywordInput } from '../../src/domain/keywords'
@@ -86,7 +87,7 @@ function idempotencyKeyReused(key: string): AppError {
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { storage, templates, clock, logger } = options
   const pages = new Set(options.pages.map((page) => page.replace(/^\//, '')))
-  const newMessageId = options.newMessageId ?? randomUUID
+  const newMessageId = options.newMessageId ?? (() => newMessageIdAt(clock.now().getTime()))
 
   async function current(id: string): Promise<MessageOutcome> {
     const message = await storage.messages.get(id)

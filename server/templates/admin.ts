@@ -8,6 +8,8 @@
  * so GET /api/templates and every send see the change at once, without a restart. Changes run one at
  * a time in this process.
  *
+ * - library: WeChat's pages of public titles; a search by title (`q`, which WeChat lacks) reads the
+ *   categories' titles page by page and matches them here;
  * - add: `addtemplate`, then the new template's keyword names and types from its `content` in
  *   `gettemplate` (they are not the kids), under the operator's key and category;
  * - remove: `deltemplate` (a template WeChat no longer has is removed from the catalogue too), then
@@ -22,6 +24,7 @@ import type {
   LibraryKeywordList,
   LibraryPage,
   LibraryQuery,
+  LibraryTitle,
   Template,
   WeChatCategoryList,
 } from '../../src/domain/contract'
@@ -53,6 +56,8 @@ export interface TemplateAdminOptions {
 }
 
 const LIBRARY_PAGE = 30
+/** How many titles a title search reads at most (WeChat's categories hold hundreds; 34 calls). */
+const SEARCHED_TITLES = 1020
 /** WeChat's answer to deltemplate for a template it does not have. */
 const NOT_IN_WECHAT = 20002
 
@@ -107,13 +112,26 @@ export function createTemplateAdmin(options: TemplateAdminOptions): TemplateAdmi
       const fields: ParamFields = { ids: 'querystring.ids', start: 'querystring.start', limit: 'querystring.limit' }
       const ids = query.ids !== undefined ? query.ids.split(',').map(Number) : (await calling('getcategory', {}, () => wechat.getCategories())).map((category) => category.id)
       if (ids.length === 0) return { count: 0, titles: [] }
-      const page = await calling('getpubtemplatetitles', fields, () =>
-        wechat.getPublicTemplateTitles({ ids, start: query.start ?? 0, limit: query.limit ?? LIBRARY_PAGE }),
-      )
-      return {
-        count: page.count,
-        titles: page.titles.map((title) => ({ tid: title.tid, title: title.title, kind: title.type === 3 ? 'long-term' : 'one-time', categoryId: title.categoryId })),
+      const titlesAt = async (start: number, limit: number): Promise<{ count: number; titles: LibraryTitle[] }> => {
+        const page = await calling('getpubtemplatetitles', fields, () => wechat.getPublicTemplateTitles({ ids, start, limit }))
+        return { count: page.count, titles: page.titles.map((title) => ({ tid: title.tid, title: title.title, kind: title.type === 3 ? 'long-term' : 'one-time', categoryId: title.categoryId })) }
       }
+      const start = query.start ?? 0
+      const limit = query.limit ?? LIBRARY_PAGE
+      if (query.q === undefined) return titlesAt(start, limit)
+      // WeChat has no search: read the categories' titles (30 a call, up to SEARCHED_TITLES) and match here.
+      const text = query.q.trim().toLowerCase()
+      const matches: LibraryTitle[] = []
+      let read = 0
+      let count = Infinity
+      while (read < count && read < SEARCHED_TITLES) {
+        const page = await titlesAt(read, LIBRARY_PAGE)
+        count = page.count
+        if (page.titles.length === 0) break
+        read += page.titles.length
+        matches.push(...page.titles.filter((title) => title.title.toLowerCase().includes(text)))
+      }
+      return { count: matches.length, titles: matches.slice(start, start + limit), ...(read < count && { partial: true }) }
     },
 
     keywords: (tid) => calling('getpubtemplatekeywords', { tid: 'params.tid' }, () => wechat.getPublicTemplateKeywords(tid)),

@@ -4,8 +4,8 @@
  * hands the promise it got here; only what follows is shared.
  *
  * - `followSubscribe(pending, describe)`: once the dialog answered, a toast with what the page says
- *   about it (`describe` gets the ids the person accepted); a `SubscribeError` is toasted with its
- *   message. `busy` is true until then.
+ *   about it (`describe` gets the ids the person accepted), or, when the service refused the consent
+ *   for good, why; a `SubscribeError` is toasted with its message. `busy` is true until then.
  * - `followSettings(returned, then)`: back from settings, `then` runs (e.g. the credits read again).
  * - `toastFailure(error, prefix)`: a failure a person can act on, as a toast.
  * An error that is none of these (a bug) is thrown on.
@@ -44,6 +44,12 @@ export function useConsentPrompts(): UseConsentPromptsReturn {
     try {
       const outcome = await pending
       const accepted = Object.entries(outcome.results).filter(([, result]) => isAccept(result)).map(([id]) => id)
+      // The service will never take this consent (refused it, or answered in words the app cannot read).
+      const dropped = outcome.flush.dropped.find((gone) => gone.consentId === outcome.consentId)
+      if (accepted.length > 0 && dropped !== undefined) {
+        platform.toast({ title: `订阅没有记到服务上：${dropped.error.message}`, icon: 'none', duration: 3000 })
+        return
+      }
       platform.toast({ title: describe(accepted, outcome), icon: 'none' })
     } catch (error) {
       // The store recorded it (the main switch off brings up the guide); the toast says why.

@@ -9,9 +9,11 @@
  * anything else is a bug and is thrown on.
  *
  * It owns the page's lifecycle: `onLoad` enters; each later `onShow` (back from settings, another
- * tab) runs `refresh` once the page is ready. Call it during the page's setup.
+ * tab) runs `refresh` once the page is ready. When the person signed in changes (退出登录 / 切换用户
+ * on H5, on this page or another tab's), the page enters again: the sign-in card, or the new
+ * person's data. Call it during the page's setup.
  */
-import { ref, type Ref } from 'vue'
+import { ref, watch, type Ref } from 'vue'
 import { onLoad, onShow } from '@dcloudio/uni-app'
 import { isApiError } from '@/api/errors'
 import { isPlatformError } from '@/platform/errors'
@@ -61,13 +63,18 @@ export function usePageSession(load: () => Promise<void>, options: UsePageSessio
   const access = ref<PageAccess>('checking')
   const loadError = ref<string | null>(null)
 
+  /** The person this page loaded for. */
+  let enteredAs: string | null = null
+
   async function loadSignedIn(retryAfterUnauthorized: boolean): Promise<void> {
+    enteredAs = session.openid
     try {
       await load()
       loadError.value = null
       access.value = 'ready'
     } catch (error) {
       if (isApiError(error) && error.code === 'UNAUTHORIZED' && retryAfterUnauthorized) {
+        enteredAs = null
         session.signOut()
         return enterOnce(false)
       }
@@ -79,11 +86,24 @@ export function usePageSession(load: () => Promise<void>, options: UsePageSessio
     }
   }
 
+  /** This page is signing in or loading: a change of person it makes itself is not news to it. */
+  let entering = 0
+
   async function enterOnce(retryAfterUnauthorized: boolean): Promise<void> {
+    entering += 1
+    try {
+      await enterSignedIn(retryAfterUnauthorized)
+    } finally {
+      entering -= 1
+    }
+  }
+
+  async function enterSignedIn(retryAfterUnauthorized: boolean): Promise<void> {
     let signedIn: boolean
     try {
       signedIn = await session.ensureSignedIn()
       if (!signedIn) {
+        enteredAs = null
         const info = await session.loadServiceInfo()
         access.value = info.sandbox ? 'sign-in' : 'preview-only'
         return
@@ -129,6 +149,14 @@ export function usePageSession(load: () => Promise<void>, options: UsePageSessio
 
   const enter = (): Promise<void> => enterOnce(true)
   let loaded = false
+  // Someone signed out or in elsewhere (this page's own sign-in loads by itself).
+  watch(
+    () => session.openid,
+    (openid) => {
+      if (loaded && entering === 0 && !signingIn.value && openid !== enteredAs) void enter()
+    },
+    { flush: 'sync' },
+  )
   onLoad(() => {
     loaded = true
     void enter()

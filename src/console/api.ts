@@ -7,7 +7,10 @@ import { createJsonCaller, type JsonCallerOptions } from '@/api/call'
 import {
   Campaign,
   CampaignList,
+  CatalogueSyncReport,
   FaultsState,
+  LibraryKeywordList,
+  LibraryPage,
   MessageDetail,
   MessageOutcome,
   MessageSearchResult,
@@ -22,15 +25,17 @@ import {
   ServiceHealth,
   ServiceInfo,
   Stats,
+  Template,
   TemplateList,
   Timeline,
   User,
   UserDetail,
   UserList,
+  WeChatCategoryList,
   type FaultsRequest,
   type TimelineRange,
 } from '@/domain/console-contract'
-import type { CampaignRequest, MessageSearchQuery, SegmentFilter, SegmentRequest, UserChanges, UserListQuery } from '@/domain/contract'
+import type { AddTemplateRequest, CampaignRequest, LibraryQuery, MessageSearchQuery, SegmentFilter, SegmentRequest, UserChanges, UserListQuery } from '@/domain/contract'
 
 export type CampaignAction = 'pause' | 'resume' | 'cancel'
 
@@ -44,6 +49,13 @@ export interface ConsoleApi {
   stats(): Promise<Stats>
   timeline(range: TimelineRange): Promise<Timeline>
   templates(): Promise<TemplateList>
+  /** Template management: WeChat's public library, and the catalogue it feeds. */
+  wechatCategories(): Promise<WeChatCategoryList>
+  library(query: LibraryQuery): Promise<LibraryPage>
+  libraryKeywords(tid: number): Promise<LibraryKeywordList>
+  addTemplate(request: AddTemplateRequest): Promise<Template>
+  removeTemplate(idOrKey: string): Promise<Template>
+  syncTemplates(): Promise<CatalogueSyncReport>
   segments(): Promise<SegmentList>
   createSegment(request: SegmentRequest): Promise<Segment>
   deleteSegment(id: string): Promise<void>
@@ -86,6 +98,12 @@ export function createConsoleApi(options: JsonCallerOptions): ConsoleApi {
     stats: () => call(Stats, 'GET', '/api/stats'),
     timeline: (range) => call(Timeline, 'GET', `/api/stats/timeline${queryString({ range })}`),
     templates: () => call(TemplateList, 'GET', '/api/templates'),
+    wechatCategories: () => call(WeChatCategoryList, 'GET', '/api/wechat/categories'),
+    library: (query) => call(LibraryPage, 'GET', `/api/wechat/library${queryString({ ...query })}`),
+    libraryKeywords: (tid) => call(LibraryKeywordList, 'GET', `/api/wechat/library/${tid}/keywords`),
+    addTemplate: (request) => call(Template, 'POST', '/api/templates', request),
+    removeTemplate: (idOrKey) => call(Template, 'DELETE', `/api/templates/${id(idOrKey)}`, NO_FIELDS),
+    syncTemplates: () => call(CatalogueSyncReport, 'POST', '/api/templates/sync', NO_FIELDS),
     segments: () => call(SegmentList, 'GET', '/api/segments'),
     createSegment: (request) => call(Segment, 'POST', '/api/segments', request),
     deleteSegment: (segmentId) => call(null, 'DELETE', `/api/segments/${id(segmentId)}`, NO_FIELDS),

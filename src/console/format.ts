@@ -1,5 +1,5 @@
 /** How the console writes statuses, reasons, times and numbers, in Chinese. Pure. */
-import type { CampaignStatus, KeywordType, MessageStatus, Reason } from '@/domain/contract'
+import type { CampaignStatus, Delivery, KeywordType, MessageStatus, Reason } from '@/domain/contract'
 import { describeReason, isReason } from '@/domain/reasons'
 
 export const MESSAGE_STATUS_NAMES: Readonly<Record<MessageStatus, string>> = {
@@ -70,4 +70,26 @@ export const KEYWORD_RULE_HINTS: Readonly<Record<KeywordType, string>> = {
   name: '姓名：10 个汉字或 20 个字母以内',
   phrase: '汉字：5 个以内',
   enum: '枚举：只能是模板配置的值之一',
+}
+
+/** The hint for a keyword type as WeChat names it in its library (`thing`…); one this project does not know, as it is. */
+export function keywordRuleHint(rule: string): string {
+  return Object.prototype.hasOwnProperty.call(KEYWORD_RULE_HINTS, rule) ? KEYWORD_RULE_HINTS[rule as KeywordType] : rule
+}
+
+/** WeChat's ErrorStatus words in subscribe_msg_sent_event, for an operator. */
+const DELIVERY_FAILURES: Readonly<Record<string, string>> = {
+  'fail:user refuse': '用户拒收：在服务通知里关掉了这个小程序的消息',
+  'fail:system error': '微信系统错误，消息没有送到',
+}
+
+/**
+ * A sent message's delivery as WeChat pushed it (subscribe_msg_sent_event): `已送达`, or `未送达` with
+ * WeChat's ErrorCode and what its ErrorStatus means; null when no report came.
+ */
+export function deliveryText(delivery: Delivery | undefined): string | null {
+  if (delivery === undefined) return null
+  if (delivery.status === 'delivered') return '已送达'
+  const meaning = DELIVERY_FAILURES[delivery.errorStatus] ?? delivery.errorStatus
+  return `未送达（ErrorCode ${delivery.errorCode}）：${meaning}`
 }

@@ -8,9 +8,13 @@ import { Type, type Static } from 'typebox'
 import { SegmentFilter, User } from './contract'
 
 export {
+  AddTemplateRequest,
   Campaign,
   CampaignList,
+  CatalogueSyncReport,
   ErrorBody,
+  LibraryKeywordList,
+  LibraryPage,
   MessageDetail,
   MessageOutcome,
   MessageStatus,
@@ -21,10 +25,12 @@ export {
   SegmentReach,
   ServiceInfo,
   Stats,
+  Template,
   TemplateList,
   User,
   UserDetail,
   UserList,
+  WeChatCategoryList,
 } from './contract'
 
 const IsoTime = Type.String({ description: 'ISO 8601 time, e.g. 2026-11-25T13:00:00.000Z' })

@@ -59,9 +59,17 @@ export type Template = Static<typeof Template>
 export const SubscribeResult = Type.Union([
   Type.Literal('accept'),
   Type.Literal('acceptWithAudio'),
+  /**
+   * Every other accept WeChat answers, kept as it came: the 强提醒 answers seen in the field
+   * (`acceptWithAlert`, `acceptWithForcePush`) and whatever accept comes next. An accept all the same
+   * (src/domain/subscribe-results.ts).
+   */
+  Type.Unsafe<`accept${string}`>(Type.String({ pattern: '^accept[A-Za-z]{0,40}$' })),
   Type.Literal('reject'),
   Type.Literal('ban'),
   Type.Literal('filter'),
+  /** An answer nobody knows, recorded as `unrecognized:<the answer>` (≤ 40 characters of it): no credit, never dropped. */
+  Type.Unsafe<`unrecognized:${string}`>(Type.String({ pattern: '^unrecognized:[\\s\\S]{1,40}$' })),
 ])
 export type SubscribeResult = Static<typeof SubscribeResult>
 
@@ -586,6 +594,8 @@ export const LibraryQuery = Type.Object({
   start: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
   /** At most 30 (WeChat's limit); default 30. */
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 })),
+  /** Only titles containing this text; `start` and `limit` then page through the matches. */
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 30 })),
 })
 export type LibraryQuery = Static<typeof LibraryQuery>
 export const LibraryTitle = Type.Object({
@@ -597,9 +607,11 @@ export const LibraryTitle = Type.Object({
 })
 export type LibraryTitle = Static<typeof LibraryTitle>
 export const LibraryPage = Type.Object({
-  /** How many titles the categories have in all. */
+  /** How many titles the categories have in all (with `q`: how many of them match). */
   count: Type.Integer({ minimum: 0 }),
   titles: Type.Array(LibraryTitle),
+  /** With `q`: true when the categories hold more titles than a search reads, so later ones were not searched. */
+  partial: Type.Optional(Type.Boolean()),
 })
 export type LibraryPage = Static<typeof LibraryPage>
 

@@ -13,7 +13,7 @@
  * Failures to reach the service read as WeChat's network errors: 10002 (the template list) and
  * 10003 (sending the subscription); the original error is the SubscribeError's `cause`.
  */
-import type { SubscribeResult, Template, TemplateKind } from '@/domain/contract'
+import type { Template, TemplateKind } from '@/domain/contract'
 import { MAX_TEMPLATES_PER_CALL } from '@/rules/consent-batches'
 import { isKeptChoice, type KeptChoice } from '@/rules/prompt-policy'
 import {
@@ -23,7 +23,7 @@ import {
   type SubscribeErrCode,
 } from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
-import { isRecord, persistedSlot } from './persisted'
+import { dropOwnerless, isRecord, personalSlot } from './persisted'
 import type { Platform, PlatformStorage, SandboxLink, SubscribeAnswers, SubscriptionsSetting } from './types'
 
 /** One template as the stand-in dialog lists it. */
@@ -73,6 +73,11 @@ export interface H5SubscribeUi {
 interface H5PlatformOptions {
   /** The service, reached lazily (the api client is built after the platform). */
   sandbox: () => SandboxLink
+  /**
+   * The openid of the person signed in: WeChat keeps each person's settings ("总是保持以上选择", the
+   * main switch), so the stand-in does too. Nobody signed in: WeChat's defaults, nothing kept.
+   */
+  owner: () => string | null
   ui: H5SubscribeUi
   /** Where choices persist, and what `platform.storage` is. */
   storage: PlatformStorage
@@ -94,7 +99,17 @@ function wechatError(errCode: SubscribeErrCode, cause?: unknown): SubscribeError
 }
 
 export function createH5Platform(options: H5PlatformOptions): Platform {
-  const settingSlot = persistedSlot(options.storage, 'h5-wechat-settings', { version: 1, parse: parseSetting })
+  dropOwnerless(options.storage, 'h5-wechat-settings')
+  const settingSlot = {
+    load: (): SubscriptionsSetting | null => {
+      const owner = options.owner()
+      return owner === null ? null : personalSlot(options.storage, 'h5-wechat-settings', owner, { version: 1, parse: parseSetting }).load()
+    },
+    save: (setting: SubscriptionsSetting): void => {
+      const owner = options.owner()
+      if (owner !== null) personalSlot(options.storage, 'h5-wechat-settings', owner, { version: 1, parse: parseSetting }).save(setting)
+    },
+  }
   let templateCache: Map<string, Template> | null = null
 
   function readSetting(): SubscriptionsSetting {
@@ -179,7 +194,7 @@ export function createH5Platform(options: H5PlatformOptions): Platform {
       const answer = await options.ui.showSubscribeDialog({ templates: asked })
       const accepted = new Set(answer.allowed ? answer.accepted : [])
       for (const { id } of asked) {
-        const result: SubscribeResult = accepted.has(id) ? 'accept' : 'reject'
+        const result = accepted.has(id) ? 'accept' : 'reject'
         answers[id] = result
         if (answer.keep) setting.itemSettings[id] = result
       }

@@ -16,6 +16,8 @@ import { uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } fr
 interface CreatePlatformOptions {
   /** H5: the service, for the stand-in dialog (sandbox mode, titles, grants). Read lazily. */
   sandbox: () => SandboxLink
+  /** H5: the openid of the person signed in, whose stand-in WeChat settings are kept. */
+  owner: () => string | null
 }
 
 export function createPlatform(options: CreatePlatformOptions): Platform {
@@ -26,6 +28,7 @@ export function createPlatform(options: CreatePlatformOptions): Platform {
   // #ifdef H5
   return createH5Platform({
     sandbox: options.sandbox,
+    owner: options.owner,
     ui: createDomSubscribeUi(),
     storage: uniStorage,
     base: { request: uniRequest, toast: uniToast, modal: uniModal, stopPullDownRefresh: uniStopPullDownRefresh },

@@ -2,29 +2,30 @@
  * The WeChat mini-program platform: every call goes to uni (→ wx).
  * `requestSubscribe` and `openSubscriptionsSetting` call uni synchronously, inside the caller's tap.
  */
-import { SubscribeResult } from '@/domain/contract'
+import { subscribeResultFrom } from '@/domain/subscribe-results'
 import { keptChoiceOf, type KeptChoice } from '@/rules/prompt-policy'
-import { hasShape } from '@/rules/shape'
 import { subscribeErrorFromWeChat } from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
 import type { Platform, SubscribeAnswers, SubscriptionsSetting } from './types'
 import { errMsgOf, uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
 
-/** `{ errMsg: 'requestSubscribeMessage:ok', [id]: 'accept' | … }` → the answers for the ids asked. */
+/**
+ * `{ errMsg: 'requestSubscribeMessage:ok', [id]: 'accept' | … }` → the answers for the ids asked. Every
+ * `accept…` is kept as it came; an answer of no known form as `unrecognized:…` (never dropped).
+ */
 function answersFrom(success: unknown, tmplIds: readonly string[]): SubscribeAnswers {
   const answers: SubscribeAnswers = {}
   if (typeof success !== 'object' || success === null) return answers
   const record: Record<string, unknown> = { ...success }
   for (const id of tmplIds) {
-    const value = record[id]
-    if (hasShape(SubscribeResult, value)) answers[id] = value
+    if (Object.prototype.hasOwnProperty.call(record, id)) answers[id] = subscribeResultFrom(record[id])
   }
   return answers
 }
 
-/** An `itemSettings` entry: a kept choice, or null (`filter`, or nothing WeChat documents). */
+/** An `itemSettings` entry: a kept choice (any `accept…` is accept), or null (`filter`, or nothing WeChat documents). */
 function keptChoice(value: unknown): KeptChoice | null {
-  return hasShape(SubscribeResult, value) ? keptChoiceOf(value) : null
+  return keptChoiceOf(subscribeResultFrom(value))
 }
 
 /** getSetting's `subscriptionsSetting` → ours. Missing (old base library) reads as: switch on, nothing kept. */

@@ -5,10 +5,15 @@
  * Stored as `{"v": <version>, "data": <value>}` under `uni-subscribe:<name>`. Reading gives null,
  * never throws, for anything unusable: no entry, text that is not JSON, another version, or data the
  * store's `parse` refuses. Such an entry is removed so it cannot get in the way again.
+ *
+ * What belongs to a person (their orders, statuses, kept choices, prompt history) lives in a
+ * `personalSlot`, under `uni-subscribe:<name>@<openid>`: whoever signs in next reads only their own.
+ * Such state written before it had an owner (`uni-subscribe:<name>` alone) is dropped, never shown
+ * to whoever signs in (`dropOwnerless`).
  */
 import type { PlatformStorage } from '@/platform/types'
 
-interface PersistedSlot<T> {
+export interface PersistedSlot<T> {
   readonly key: string
   load(): T | null
   save(value: T): void
@@ -54,6 +59,16 @@ export function persistedSlot<T>(storage: PlatformStorage, name: string, options
       storage.remove(key)
     },
   }
+}
+
+/** The slot of one person's state: `uni-subscribe:<name>@<openid>`. */
+export function personalSlot<T>(storage: PlatformStorage, name: string, openid: string, options: PersistedSlotOptions<T>): PersistedSlot<T> {
+  return persistedSlot(storage, `${name}@${openid}`, options)
+}
+
+/** Removes what an earlier version of the app kept under `name` for whoever was signed in (no owner). */
+export function dropOwnerless(storage: PlatformStorage, name: string): void {
+  storage.remove(`${STORAGE_PREFIX}${name}`)
 }
 
 // ─── small guards for parse functions ────────────────────────────────────────

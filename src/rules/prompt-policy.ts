@@ -17,7 +17,7 @@
  * Pure, with the time passed in (`now`, ms since the epoch): no uni, no HTTP, no Date.now().
  */
 import type { SubscribeResult } from '@/domain/contract'
-import { isAccept } from '@/domain/subscribe-results'
+import { isAccept, isUnrecognized } from '@/domain/subscribe-results'
 
 /** What the app knows about a template for this person. `unknown` until a dialog answered. */
 export type SubscriptionStatus = 'unknown' | 'accept' | 'reject' | 'ban' | 'filter'
@@ -32,14 +32,18 @@ export function isKeptChoice(value: unknown): value is KeptChoice {
 /** A status a dialog answer gives. */
 type AnsweredStatus = Exclude<SubscriptionStatus, 'unknown'>
 
-/** A dialog answer as a status: every accept (`acceptWithAudio` too) is `accept`. */
-export function statusOf(result: SubscribeResult): AnsweredStatus {
+/**
+ * A dialog answer as a status: every accept (`acceptWithAudio`, `acceptWithAlert`… too) is `accept`;
+ * an unrecognized answer says nothing about the status (null).
+ */
+export function statusOf(result: SubscribeResult): AnsweredStatus | null {
   if (isAccept(result)) return 'accept'
-  // Not an accept: reject, ban or filter.
-  return result as Exclude<SubscribeResult, `accept${string}`>
+  if (isUnrecognized(result)) return null
+  // reject, ban or filter.
+  return result as Exclude<SubscribeResult, `accept${string}` | `unrecognized:${string}`>
 }
 
-/** The choice "总是保持以上选择" keeps for an answer (a `filter` keeps none). */
+/** The choice "总是保持以上选择" keeps for an answer (a `filter` or an unrecognized answer keeps none). */
 export function keptChoiceOf(result: SubscribeResult): KeptChoice | null {
   const status = statusOf(result)
   return status === 'filter' ? null : status
@@ -47,8 +51,11 @@ export function keptChoiceOf(result: SubscribeResult): KeptChoice | null {
 
 export type PrePromptOutcome = 'shown' | 'confirmed' | 'declined'
 
-/** How the last system dialog ended: its answer for the template, or `failed` (an error, see the store). */
-export type DialogOutcome = 'accept' | 'reject' | 'ban' | 'filter' | 'failed'
+/**
+ * How the last system dialog ended: its answer for the template, `unrecognized` (an answer of no
+ * known form), or `failed` (an error, see the store).
+ */
+export type DialogOutcome = 'accept' | 'reject' | 'ban' | 'filter' | 'unrecognized' | 'failed'
 
 export interface PromptHistory {
   /** The app's own pre-prompt, last time it was shown, and how it ended. */

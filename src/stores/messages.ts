@@ -1,6 +1,9 @@
-/** What the service sent (or tried to send) to me: GET /api/me/messages, newest first. */
+/**
+ * What the service sent (or tried to send) to me: GET /api/me/messages, newest first. Forgotten the
+ * moment someone else signs in.
+ */
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { ref, watch } from 'vue'
 import type { MyMessage } from '@/domain/contract'
 import { useClientContext } from '@/context'
 
@@ -13,11 +16,24 @@ export const useMessagesStore = defineStore('messages', () => {
   const refreshedAt = ref<number | null>(null)
   const loading = ref(false)
 
+  watch(
+    () => context.currentOpenid(),
+    () => {
+      messages.value = []
+      refreshedAt.value = null
+    },
+    { flush: 'sync' },
+  )
+
   /** Reloads the list; throws `ApiError` and keeps the previous list when it fails. */
   async function refresh(): Promise<MyMessage[]> {
     loading.value = true
     try {
-      messages.value = await context.api.myMessages()
+      const owner = context.currentOpenid()
+      const list = await context.api.myMessages()
+      // Someone else signed in meanwhile: this list is not theirs.
+      if (context.currentOpenid() !== owner) return messages.value
+      messages.value = list
       refreshedAt.value = context.clock.now()
       return messages.value
     } finally {

@@ -6,11 +6,11 @@
  * decides what to show (toast, modal offering to subscribe); the store never does.
  */
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, watch } from 'vue'
 import { MessageOutcome, OrderStatus } from '@/domain/contract'
 import { nextOrderStatus } from '@/domain/orders'
 import { useClientContext } from '@/context'
-import { isFiniteNumber, isRecord, isString, persistedSlot } from '@/platform/persisted'
+import { dropOwnerless, isFiniteNumber, isRecord, isString, personalSlot, type PersistedSlot } from '@/platform/persisted'
 import { hasShape } from '@/rules/shape'
 
 export interface DemoOrder {
@@ -58,16 +58,23 @@ function parseOrders(data: unknown): DemoOrder[] | null {
 
 export const useOrdersStore = defineStore('orders', () => {
   const context = useClientContext()
-  const slot = persistedSlot(context.platform.storage, 'orders', { version: 1, parse: parseOrders })
+  dropOwnerless(context.platform.storage, 'orders')
+  let slot: PersistedSlot<DemoOrder[]> | null = null
 
-  // state: newest first
-  const orders = ref<DemoOrder[]>(slot.load() ?? [])
+  // state: the signed-in person's orders, newest first
+  const orders = ref<DemoOrder[]>([])
+
+  function openFor(openid: string | null): void {
+    slot = openid === null ? null : personalSlot(context.platform.storage, 'orders', openid, { version: 1, parse: parseOrders })
+    orders.value = slot?.load() ?? []
+  }
+  watch(() => context.currentOpenid(), openFor, { immediate: true, flush: 'sync' })
 
   // getters
   const ordersById = computed(() => new Map(orders.value.map((order) => [order.id, order])))
 
   function persist(): void {
-    slot.save(orders.value)
+    slot?.save(orders.value)
   }
 
   function replace(order: DemoOrder): void {

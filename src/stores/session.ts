@@ -60,10 +60,11 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   function accept(session: SessionResponse, asTestUser: string | null): SessionResponse {
+    // The openid last: stores and pages follow it synchronously and find the session complete.
     token.value = session.token
-    openid.value = session.openid
     expiresAt.value = session.expiresAt
     testUser.value = asTestUser
+    openid.value = session.openid
     persist()
     // Consents that waited for a session can go now; flush() reports, it never rejects.
     void useConsentOutboxStore().flush()
@@ -92,9 +93,9 @@ export const useSessionStore = defineStore('session', () => {
 
   function signOut(): void {
     token.value = null
-    openid.value = null
     expiresAt.value = null
     testUser.value = null
+    openid.value = null
     persist()
   }
 

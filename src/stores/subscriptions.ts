@@ -5,13 +5,17 @@
  * Per template (`TemplateState`): the status (`unknown` until a dialog answered), the credits the
  * service reports, the "总是保持以上选择" choice as `getSetting` reports it, and the prompt history
  * (when a pre-prompt / the system dialog was last shown and how it ended). Plus the main switch.
+ * All of it is the signed-in person's: kept per openid (`personalSlot`), swapped at once when someone
+ * else signs in, and nothing while nobody is.
  *
  * `subscribe(ids)` and `openSettings()` must be the FIRST thing a tap handler does: each makes its
  * platform call synchronously, before anything is awaited, so WeChat still sees the tap.
  * Actions throw `SubscribeError` / `ApiError`; they never toast or navigate.
  */
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { ref, watch } from 'vue'
+import { SubscribeResult } from '@/domain/contract'
+import { hasShape } from '@/rules/shape'
 import { consentBatchProblem, uniqueTemplateIds } from '@/rules/consent-batches'
 import {
   EMPTY_PROMPT_HISTORY,
@@ -30,7 +34,7 @@ import {
 import { SubscribeError, isSubscribeError, isSubscribeErrorCode, type SubscribeErrorCode } from '@/rules/subscribe-errors'
 import type { SubscribeAnswers, SubscriptionsSetting } from '@/platform/types'
 import { useClientContext } from '@/context'
-import { isFiniteNumber, isRecord, oneOf, persistedSlot } from '@/platform/persisted'
+import { dropOwnerless, isFiniteNumber, isRecord, oneOf, personalSlot, type PersistedSlot } from '@/platform/persisted'
 import { useConsentOutboxStore, type FlushReport } from './consent-outbox'
 import { useTemplatesStore } from './templates'
 
@@ -45,6 +49,8 @@ export interface TemplateState {
   updatedAt: number | null
   /** The error code of the last failed dialog call, if the last call failed. */
   lastError: SubscribeErrorCode | null
+  /** The last dialog answer as WeChat gave it (`acceptWithAlert`, `unrecognized:…`); null before one. */
+  lastAnswer: SubscribeResult | null
 }
 
 export interface SubscribeOutcome {
@@ -65,6 +71,7 @@ const UNKNOWN_TEMPLATE_STATE: TemplateState = Object.freeze({
   prompts: EMPTY_PROMPT_HISTORY,
   updatedAt: null,
   lastError: null,
+  lastAnswer: null,
 })
 
 // ─── persisted shape ────────────────────────────────────────────────────────
@@ -76,7 +83,7 @@ interface StoredSubscriptions {
 
 const isStatus = oneOf<SubscriptionStatus>(['unknown', 'accept', 'reject', 'ban', 'filter'])
 const isPrePromptOutcome = oneOf<PrePromptOutcome>(['shown', 'confirmed', 'declined'])
-const isDialogOutcome = oneOf<DialogOutcome>(['accept', 'reject', 'ban', 'filter', 'failed'])
+const isDialogOutcome = oneOf<DialogOutcome>(['accept', 'reject', 'ban', 'filter', 'unrecognized', 'failed'])
 
 function parseStamp<T extends string>(value: unknown, isOutcome: (v: unknown) => v is T): { at: number; outcome: T } | null {
   if (!isRecord(value) || !isFiniteNumber(value.at) || !isOutcome(value.outcome)) return null
@@ -96,6 +103,7 @@ function parseState(value: unknown): TemplateState | null {
     },
     updatedAt: isFiniteNumber(value.updatedAt) ? value.updatedAt : null,
     lastError: isSubscribeErrorCode(value.lastError) ? value.lastError : null,
+    lastAnswer: hasShape(SubscribeResult, value.lastAnswer) ? value.lastAnswer : null,
   }
 }
 
@@ -114,19 +122,29 @@ function parseSubscriptions(data: unknown): StoredSubscriptions | null {
 export const useSubscriptionsStore = defineStore('subscriptions', () => {
   const context = useClientContext()
   const catalogue = useTemplatesStore()
-  const slot = persistedSlot(context.platform.storage, 'subscriptions', { version: 1, parse: parseSubscriptions })
-  const stored = slot.load()
+  dropOwnerless(context.platform.storage, 'subscriptions')
+  let slot: PersistedSlot<StoredSubscriptions> | null = null
 
   // state
-  const states = ref<Record<string, TemplateState>>(stored?.states ?? {})
+  const states = ref<Record<string, TemplateState>>({})
   /** The main switch as getSetting last reported it; null until read. */
-  const mainSwitch = ref<boolean | null>(stored?.mainSwitch ?? null)
+  const mainSwitch = ref<boolean | null>(null)
+
+  /** The state of the person signed in as `openid` (nothing for nobody). */
+  function openFor(openid: string | null): void {
+    slot = openid === null ? null : personalSlot(context.platform.storage, 'subscriptions', openid, { version: 1, parse: parseSubscriptions })
+    const stored = slot?.load() ?? null
+    states.value = stored?.states ?? {}
+    mainSwitch.value = stored?.mainSwitch ?? null
+  }
+  // Synchronously, so nothing of the previous person is shown or written after a sign-in.
+  watch(() => context.currentOpenid(), openFor, { immediate: true, flush: 'sync' })
 
   // Credits the service acknowledges for a queued consent, whenever the outbox delivers it.
   useConsentOutboxStore().onAcknowledged((ack) => applyCredits(ack.credits))
 
   function persist(): void {
-    slot.save({ states: states.value, mainSwitch: mainSwitch.value })
+    slot?.save({ states: states.value, mainSwitch: mainSwitch.value })
   }
 
   function stateOf(templateId: string): TemplateState {
@@ -172,13 +190,15 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
 
   function recordResults(results: SubscribeAnswers, at: number): void {
     for (const [id, result] of Object.entries(results)) {
+      // An unrecognized answer is recorded as such and leaves the status as it was.
       const status = statusOf(result)
       update(id, (state) => ({
         ...state,
-        status,
-        updatedAt: at,
+        status: status ?? state.status,
+        updatedAt: status === null ? state.updatedAt : at,
         lastError: null,
-        prompts: { ...state.prompts, dialog: { at, outcome: status } },
+        lastAnswer: result,
+        prompts: { ...state.prompts, dialog: { at, outcome: status ?? 'unrecognized' } },
       }))
     }
     // The dialog answered: the main switch is on.
@@ -272,7 +292,10 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
    * what this device knows. Known templates the service does not list have 0 credits.
    */
   async function refreshFromService(): Promise<void> {
+    const owner = context.currentOpenid()
     const list = await context.api.mySubscriptions()
+    // Someone else signed in meanwhile: these credits are not theirs.
+    if (context.currentOpenid() !== owner) return
     const listed = new Set<string>()
     for (const subscription of list) {
       listed.add(subscription.templateId)
@@ -282,7 +305,7 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
         return {
           ...state,
           credits: subscription.credits,
-          status: newer && subscription.lastResult !== null ? statusOf(subscription.lastResult) : state.status,
+          status: (newer && subscription.lastResult !== null ? statusOf(subscription.lastResult) : null) ?? state.status,
           updatedAt: newer ? serviceTime : state.updatedAt,
         }
       })

@@ -2,7 +2,8 @@
  * The operator console in headless Chromium against the built H5 app and the real service (sandbox
  * WeChat), served from one loopback address: sign-in (a wrong key, an expired session, 退出), a
  * campaign to a seeded segment of 2,000 watched to 100 %, a failed message read and retried, a user's
- * tag edited, every console page on a fresh database, and the end user's first page loading no
+ * tag edited, a public template added with chosen keywords and removed, delivery reports in 概览 and
+ * on a message's page, every console page on a fresh database, and the end user's first page loading no
  * console code. Screenshots at 1280 and 375 px go to ./screenshots.
  */
 import type { Page } from 'playwright-core'
@@ -102,6 +103,10 @@ describe('the operator console', () => {
     expect(stored).toContain('uni-subscribe:console-session')
     const totals = page.locator('#console-chart-totals')
     await expect.poll(() => totals.textContent(), { timeout: PATIENCE_MS }).toBe('已发送 0 · 失败 0 · 已跳过 0 · 免打扰延后 0')
+    const delivered = page.locator('uni-page:visible [data-today="delivered"]')
+    expect(await delivered.textContent()).toBe('0')
+    // Seeding consented through the sandbox WeChat's dialog: its popup events were pushed to the service.
+    expect(await page.locator('uni-page:visible #console-last-push').textContent()).toMatch(/^\d\d-\d\d \d\d:\d\d:\d\d$/)
 
     await nav(page, 'segments', '分群')
     await fill(page, 'console-filter-tags-all', 'demo')
@@ -144,11 +149,22 @@ describe('the operator console', () => {
     expect(await page.locator('uni-page:visible [data-count="sent"]').textContent()).toBe((eligible + deferred).toLocaleString('en-US'))
     await current.screenshot('console-campaign-detail-1280')
 
+    // The sandbox WeChat reports each accepted send delivered (subscribe_msg_sent_event), pushed to the service.
+    await stack.settled()
+    const pushedBefore = await api<{ push: { lastEventAt: string } }>('GET', '/api/health')
     await nav(page, 'overview', '概览')
     await expect.poll(() => totals.textContent(), { timeout: PATIENCE_MS }).toMatch(new RegExp(`^已发送 ${(eligible + deferred).toLocaleString('en-US')} · `))
+    await expect.poll(() => delivered.textContent(), { timeout: PATIENCE_MS }).toBe((eligible + deferred).toLocaleString('en-US'))
+    expect(await page.locator('uni-page:visible [data-today="sent"]').textContent()).toBe((eligible + deferred).toLocaleString('en-US'))
+    const lastPush = new Date(pushedBefore.push.lastEventAt)
+    const pad = (n: number): string => String(n).padStart(2, '0')
+    // The browser runs in Asia/Shanghai: the time as the console writes it there.
+    const shanghai = new Date(lastPush.getTime() + 8 * HOUR_MS)
+    const written = `${pad(shanghai.getUTCMonth() + 1)}-${pad(shanghai.getUTCDate())} ${pad(shanghai.getUTCHours())}:${pad(shanghai.getUTCMinutes())}:${pad(shanghai.getUTCSeconds())}`
+    expect(await page.locator('uni-page:visible #console-last-push').textContent()).toBe(written)
     await current.screenshot('console-overview-1280')
     expectNoProblems(current)
-  }, 120_000)
+  }, 240_000)
 
   test('a failed message: its reason read (43101, no retry), a retryable one (-1) retried and sent', async () => {
     const person = await stack.signIn('console-failures')
@@ -192,8 +208,88 @@ describe('the operator console', () => {
     await page.locator('uni-page:visible #console-message-retry').click()
     await expect.poll(() => visibleToast(page), { timeout: PATIENCE_MS }).toBe('已重新排队')
     await expect.poll(() => page.locator('uni-page:visible #console-message-status').textContent(), { timeout: PATIENCE_MS }).toBe('已发送')
+    // WeChat's delivery report comes after the send: the page keeps reading until it shows.
+    await stack.settled()
+    const delivery = page.locator('uni-page:visible #console-message-delivery-status')
+    await expect.poll(() => delivery.textContent(), { timeout: PATIENCE_MS }).toBe('已送达')
+
+    // One WeChat reports undelivered (the person refused it in 服务通知): the page says so, with WeChat's words.
+    await api('POST', '/sandbox/subscriptions', { results }, person.token)
+    await api('POST', '/api/consents', { consentId: 'console-e2e-refused-delivery', results }, person.token)
+    await api('PUT', '/sandbox/faults', { failDeliveries: { errorCode: 10005, errorStatus: 'fail:user refuse', count: 1 } })
+    const undelivered = await send()
+    expect(undelivered.status).toBe('sent')
+    await stack.settled()
+    await page.goto(consoleUrl(`messages/detail?id=${undelivered.id}`))
+    await page.reload()
+    await expect.poll(() => delivery.textContent(), { timeout: PATIENCE_MS }).toBe('未送达（ErrorCode 10005）：用户拒收：在服务通知里关掉了这个小程序的消息')
+    expect(await page.locator('uni-page:visible #console-message-delivery').textContent()).toContain('ErrorStatus fail:user refuse')
+    await current.screenshot('console-message-undelivered-1280')
     expectNoProblems(current)
   }, 90_000)
+
+  test('模板: the public library browsed by category and searched, a template added with chosen keywords, seen in the catalogue, removed', async () => {
+    const current = await open()
+    const { page } = current
+    await signedIn(page)
+    await nav(page, 'templates', '模板')
+    const rows = page.locator('uni-page:visible .console-template-row')
+    await expect.poll(() => rows.count(), { timeout: PATIENCE_MS }).toBe(5)
+    const pageText = page.locator('uni-page:visible #console-library-page')
+    await expect.poll(() => pageText.textContent(), { timeout: PATIENCE_MS }).toBe('第 1–11 个，共 11 个')
+
+    await page.locator('uni-page:visible #console-library-category').selectOption({ label: '电商平台' })
+    await expect.poll(() => pageText.textContent(), { timeout: PATIENCE_MS }).toBe('第 1–4 个，共 4 个')
+    const titles = page.locator('uni-page:visible .console-library-title')
+    expect(await titles.locator('td:first-child').allTextContents()).toEqual(['订单状态通知', '订单发货提醒', '支付成功通知', '退款成功通知'])
+    await fill(page, 'console-library-words', '退款')
+    await page.locator('uni-page:visible #console-library-search').click()
+    await expect.poll(() => pageText.textContent(), { timeout: PATIENCE_MS }).toBe('第 1–1 个，共 1 个')
+    await titles.first().locator('.console-library-choose').click()
+
+    const adding = page.locator('uni-page:visible #console-add-template')
+    await expect.poll(() => adding.locator('.console-keyword').count(), { timeout: PATIENCE_MS }).toBe(4)
+    // Picked in the order the message shows them: the amount first.
+    for (const kid of [2, 1, 4]) await adding.locator(`.console-keyword[data-kid="${kid}"]`).click()
+    expect(await adding.locator('.console-keyword--picked .console-keyword__order').allTextContents()).toEqual(['2', '1', '3'])
+    expect(await adding.locator('.notice-card__label').allTextContents()).toEqual(['退款金额', '订单号', '到账时间'])
+    await page.locator('uni-page:visible #console-template-add').click()
+    await expect.poll(() => page.locator('uni-page:visible #console-template-problem').textContent()).toBe('key 以小写字母开头，只用小写字母、数字和下划线，最多 64 个字符')
+    await fill(page, 'console-template-key', 'refund_done')
+    await fill(page, 'console-template-category', 'payment')
+    await fill(page, 'console-template-scene', '退款到账提醒')
+    await current.screenshot('console-templates-add-1280')
+    // At 375 px the form is usable and the page never scrolls sideways (the catalogue's table scrolls in its box).
+    await page.setViewportSize(SMALL_PHONE)
+    await adding.scrollIntoViewIfNeeded()
+    await current.screenshot('console-templates-add-375')
+    const widest = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth))
+    expect(widest, 'the page itself never scrolls sideways').toBeLessThanOrEqual(SMALL_PHONE.width)
+    await page.locator('uni-page:visible #console-template-add').click()
+    await expect.poll(() => visibleToast(page), { timeout: PATIENCE_MS }).toBe('已添加到模板目录')
+    await page.setViewportSize(LAPTOP)
+
+    const added = page.locator('uni-page:visible .console-template-row[data-key="refund_done"]')
+    await expect.poll(() => added.count(), { timeout: PATIENCE_MS }).toBe(1)
+    expect(await rows.count()).toBe(6)
+    expect(await added.locator('.console-template-keyword__label').allTextContents()).toEqual(['退款金额', '订单号', '到账时间'])
+    const catalogue = await api<Array<{ key: string; id: string; category: string; keywords: Array<{ name: string; label: string }> }>>('GET', '/api/templates')
+    const entry = catalogue.find((template) => template.key === 'refund_done')
+    expect(entry).toMatchObject({ category: 'payment', keywords: [{ name: 'amount2', label: '退款金额' }, { name: 'character_string1', label: '订单号' }, { name: 'time4', label: '到账时间' }] })
+    await expect.poll(() => visibleToast(page), { timeout: PATIENCE_MS }).toBeNull()
+    await page.evaluate(() => window.scrollTo(0, 0))
+    await current.screenshot('console-templates-1280')
+
+    await added.locator('.console-template-remove').click()
+    await page.locator('uni-modal .uni-modal__btn_primary').filter({ visible: true }).click()
+    await expect.poll(() => visibleToast(page), { timeout: PATIENCE_MS }).toBe('已删除')
+    await expect.poll(() => rows.count(), { timeout: PATIENCE_MS }).toBe(5)
+    expect((await api<Array<{ key: string }>>('GET', '/api/templates')).map((template) => template.key)).not.toContain('refund_done')
+    // Gone from WeChat too: the sandbox's template list no longer has it.
+    const report = await api<{ removed: string[]; added: string[] }>('POST', '/api/templates/sync', {})
+    expect(report).toMatchObject({ added: [], removed: [] })
+    expectNoProblems(current)
+  }, 60_000)
 
   test('at 375 px: a user found by tag, a tag added and kept; wide tables scroll in their own box', async () => {
     const current = await open(SMALL_PHONE)
@@ -290,6 +386,9 @@ describe('the console on a fresh database, and the end user’s first page', () 
       await expect.poll(() => title(page).textContent(), { timeout: PATIENCE_MS }).toBe(name)
       await page.waitForLoadState('networkidle')
       expect(await page.locator('uni-page:visible .c-error').count(), `${name}: an error shows`).toBe(0)
+      const widest = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth))
+      expect(widest, `${name}: the page itself never scrolls sideways at 375 px`).toBeLessThanOrEqual(SMALL_PHONE.width)
+      await current.screenshot(`console-fresh-${path.replace('/', '-')}-375`)
     }
     await current.screenshot('console-sandbox-fresh-375')
     const consoleOnly = [...scripts.keys()].filter((url) => !firstLoad.has(url))

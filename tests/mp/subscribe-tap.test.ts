@@ -32,6 +32,20 @@ describe('subscribing from the compiled mini-program', () => {
     expect(mp.wx.toasts.at(-1)).toMatchObject({ title: '已订阅「订单状态通知」' })
   })
 
+  it('订阅中心: a 强提醒 accept (acceptWithAlert) is an accept: posted as it came, and it gives a credit', async () => {
+    mp = await launchMiniProgram()
+    const page = await mp.open('pages/subscriptions/index')
+    const id = mp.service.template('order_status').id
+    mp.wx.person = { answers: { [id]: 'acceptWithAlert' }, alwaysKeep: false }
+
+    await mp.tap(page.find('.page >>> #subscribe-order_status'))
+
+    expect(consentsPosted()).toEqual([{ consentId: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), results: { [id]: 'acceptWithAlert' } }])
+    expect(mp.service.credits(mp.service.openidForCode('wxcode-1'), id)).toBe(1)
+    expect(page.text()).toContain('订单状态通知已允许一次性订阅 · 剩余 1 次')
+    expect(mp.wx.toasts.at(-1)).toMatchObject({ title: '已订阅「订单状态通知」' })
+  })
+
   it('订阅中心: the group button asks for three one-time templates in one call inside the tap', async () => {
     mp = await launchMiniProgram()
     const page = await mp.open('pages/subscriptions/index')

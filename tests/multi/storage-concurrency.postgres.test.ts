@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createManualClock } from '../../server/clock'
+import { inTransaction } from '../../server/db/postgres/connection'
 import { migrate } from '../../server/db/postgres/migrations'
 import { createPostgresStorage, type PostgresStorage } from '../../server/db/postgres/storage'
 import { createDatabase } from '../support/servers'
@@ -230,5 +231,35 @@ describe('several instances on one PostgreSQL database', () => {
     expect(answers.filter((answer) => !answer.replayed)).toHaveLength(1)
     expect(answers.every((answer) => answer.credits['tpl-order'] === 1)).toBe(true)
     expect(await all[0]!.ledger.credits('o-alice', 'tpl-order')).toBe(1)
+  })
+
+  it('run a transaction again, from the start, when PostgreSQL broke a deadlock by aborting it', async () => {
+    const { all } = await instances(2, 'deadlock')
+    const [one, two] = all
+    if (one === undefined || two === undefined) throw new Error('no storage')
+    await one.ledger.applyConsent({ openid: 'o-a', consentId: 'a', changes: [{ templateId: 't', result: 'accept', credit: { type: 'add', amount: 1 } }], now: T0 })
+    await one.ledger.applyConsent({ openid: 'o-b', consentId: 'b', changes: [{ templateId: 't', result: 'accept', credit: { type: 'add', amount: 1 } }], now: T0 })
+    // Each takes its first row, waits until the other has taken its own, then wants the other's: a deadlock.
+    let firstRows = 0
+    let bothHoldOne: () => void = () => {}
+    const holding = new Promise<void>((resolve) => (bothHoldOne = resolve))
+    const runs = { one: 0, two: 0 }
+    const addBoth = (storage: PostgresStorage, name: 'one' | 'two', first: string, second: string) =>
+      inTransaction(storage.sql, async (tx) => {
+        runs[name] += 1
+        await tx`UPDATE subscriptions SET credits = credits + 1 WHERE openid = ${first}`
+        if (runs[name] === 1) {
+          firstRows += 1
+          if (firstRows === 2) bothHoldOne()
+          await holding
+        }
+        await tx`UPDATE subscriptions SET credits = credits + 1 WHERE openid = ${second}`
+        return name
+      })
+    expect(await Promise.all([addBoth(one, 'one', 'o-a', 'o-b'), addBoth(two, 'two', 'o-b', 'o-a')])).toEqual(['one', 'two'])
+    // One of them was aborted once and ran again; each added exactly once to each row.
+    expect(runs.one + runs.two).toBe(3)
+    expect(await one.ledger.credits('o-a', 't')).toBe(3)
+    expect(await one.ledger.credits('o-b', 't')).toBe(3)
   })
 })

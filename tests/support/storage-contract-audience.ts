@@ -8,8 +8,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { CampaignMessage, CampaignRecord, Storage } from '../../server/db/storage'
 import type { Reason } from '../../src/domain/contract'
+import { createManualClock } from '../../server/clock'
+import { T0, type OpenStorage } from './storage-contract'
 
-const T0 = new Date('2026-11-25T05:00:00.000Z')
 const DAY_MS = 86_400_000
 const at = (ms: number): Date => new Date(T0.getTime() + ms)
 
@@ -18,7 +19,7 @@ function campaign(id: string, overrides: Partial<CampaignRecord> = {}): Campaign
     id,
     name: `双11 ${id}`,
     segmentId: 'seg-vip',
-    segmentFilter: { tagsAny: ['vip'], attributes: { level: { gte: 2 } } },
+    segmentFilter: { attributes: { level: { gte: 2 } }, tagsAny: ['vip'] },
     templateId: 'tpl-order',
     data: { thing1: '{{nickname|朋友}}，订单已发货', time2: '2026-11-25 13:00' },
     urgent: false,
@@ -38,7 +39,7 @@ function message(campaignId: string, openid: string, skipped?: { reason: Reason;
     openid,
     templateId: 'tpl-order',
     category: 'order',
-    data: { thing1: { value: `${openid} 的订单` } },
+    data: { thing1: { value: `${openid} 的订单` }, time2: { value: '2026-11-25 13:00' } },
     urgent: false,
     source: 'campaign' as const,
     campaignId,
@@ -97,14 +98,14 @@ async function subscribe(storage: Storage, openid: string): Promise<void> {
   })
 }
 
-export function describeAudienceStorageContract(name: string, open: () => Promise<Storage>): void {
+export function describeAudienceStorageContract(name: string, open: OpenStorage): void {
   describe(`${name}: audience storage contract`, () => {
     const opened: Storage[] = []
     afterEach(async () => {
       for (const storage of opened.splice(0)) await Promise.resolve(storage.close())
     })
     async function fresh(): Promise<Storage> {
-      const storage = await open()
+      const storage = await open(createManualClock(T0))
       opened.push(storage)
       return storage
     }
@@ -151,6 +152,17 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
         expect(user!.tags).toEqual(['2026双11', 'Beijing', 'a.b', 'vip', '上海', '北京'])
         expect(Object.keys(user!.attributes)).toEqual(['alpha', 'beta', 'orderCount', 'order_2', 'zeta'])
         expect(user!.attributes).toEqual({ alpha: 1.5, beta: '0', orderCount: 7, order_2: -2, zeta: 'z' })
+      })
+
+      it('counts a user created once when two batches name them at the same time, and keeps what both wrote', async () => {
+        const { users } = await fresh()
+        const results = await Promise.all([
+          users.put([{ openid: 'o-both', tags: ['vip'] }, { openid: 'o-a' }], T0),
+          users.put([{ openid: 'o-both', attributes: { city: '北京' } }, { openid: 'o-b' }], T0),
+        ])
+        expect(results.reduce((sum, result) => sum + result.created, 0)).toBe(3)
+        expect(results.reduce((sum, result) => sum + result.updated, 0)).toBe(1)
+        expect(await users.details(['o-both'])).toEqual([{ openid: 'o-both', tags: ['vip'], attributes: { city: '北京' }, lastActiveAt: null }])
       })
 
       it('refuses a tag given twice in one entry, and writes nothing of that batch', async () => {
@@ -257,7 +269,7 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
     describe('segments', () => {
       it('creates, lists oldest first, finds, refuses a taken name and deletes', async () => {
         const { segments } = await fresh()
-        const vip = { id: 'seg-vip', name: 'VIP 北京', filter: { tagsAll: ['vip'], attributes: { city: { eq: '北京' } } }, createdAt: at(1000) }
+        const vip = { id: 'seg-vip', name: 'VIP 北京', filter: { attributes: { city: { eq: '北京' } }, tagsAll: ['vip'] }, createdAt: at(1000) }
         const all = { id: 'seg-all', name: '全部', filter: {}, createdAt: at(1000) }
         const early = { id: 'seg-early', name: '老用户', filter: { activeWithinDays: 30 }, createdAt: T0 }
         expect(await segments.create(vip)).toBe(true)
@@ -267,6 +279,7 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
         expect(await segments.create({ ...all, name: '另一个' })).toBe(false)
         expect(await segments.list()).toEqual([early, vip, all])
         expect(await segments.get('seg-vip')).toEqual(vip)
+        expect(Object.keys((await segments.get('seg-vip'))!.filter)).toEqual(['attributes', 'tagsAll'])
         expect(await segments.get('seg-other')).toBeNull()
         expect(await segments.delete('seg-vip')).toBe(true)
         expect(await segments.delete('seg-vip')).toBe(false)
@@ -316,6 +329,9 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
         await campaigns.create(running)
         expect(await campaigns.get('c-1')).toEqual(scheduled)
         expect(await campaigns.get('c-2')).toEqual(running)
+        // Kept as written, key order and all (what the console shows, what the messages are made from).
+        expect(Object.keys((await campaigns.get('c-2'))!.data)).toEqual(['thing1', 'time2'])
+        expect(Object.keys((await campaigns.get('c-2'))!.segmentFilter)).toEqual(['attributes', 'tagsAny'])
         expect(await campaigns.get('c-3')).toBeNull()
         expect((await campaigns.list()).map((record) => record.id)).toEqual(['c-2', 'c-1'])
         await expect(campaigns.create(running)).rejects.toThrow()
@@ -370,6 +386,7 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
             { at: at(1000).toISOString(), status: 'skipped', reason: 'INVALID_DATA' },
           ],
         })
+        expect(Object.keys((await storage.messages.get('c-1:o-a'))!.data)).toEqual(['thing1', 'time2'])
         expect(await campaigns.get('c-1')).toMatchObject({ expansionCursor: 'o-b', expanded: false, total: 2 })
         expect(await campaigns.expanding()).toEqual(['c-1'])
 
@@ -467,6 +484,38 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
         expect(await campaigns.skipPending('c-1', 'CANCELLED', at(4000))).toBe(0)
       })
 
+      it('cancelling while a dispatcher claims: each message is either claimed or skipped, never both, and the counts agree', async () => {
+        const storage = await fresh()
+        const openids = Array.from({ length: 40 }, (_, index) => `o-${String(index).padStart(2, '0')}`)
+        for (const openid of openids) await subscribe(storage, openid)
+        await storage.campaigns.create(campaign('c-1'))
+        await storage.campaigns.expandPage({ id: 'c-1', fromCursor: null, toCursor: null, done: true, messages: openids.map((openid) => message('c-1', openid)), now: at(1000) })
+        const { jobs } = await storage.messages.leaseDue({ owner: 'w', now: at(2000), until: at(62_000), limit: 100, scope: { campaignId: 'c-1' } })
+        expect(jobs).toHaveLength(40)
+        // One claim at a time per message, the cancel among them: on an engine with several connections they interleave.
+        const claim = (id: string) =>
+          storage.messages.claimForSend({ id, owner: 'w', leaseUntil: at(62_000), spendCredit: false, dayKey: '2026-11-25', dailyLimit: 100, now: at(3000) })
+        const [first, skipped, second] = await Promise.all([
+          Promise.all(jobs.slice(0, 10).map((job) => claim(job.id))),
+          storage.campaigns.skipPending('c-1', 'CANCELLED', at(3000)),
+          Promise.all(jobs.slice(10).map((job) => claim(job.id))),
+        ])
+        const results = [...first, ...second]
+        const claimed = results.filter((result) => result.outcome === 'claimed').length
+        expect(results.every((result) => result.outcome === 'claimed' || result.outcome === 'not-claimable')).toBe(true)
+        expect(claimed + skipped).toBe(40)
+        expect(await storage.campaigns.counts('c-1')).toEqual({
+          byStatus: { ...(claimed > 0 && { sending: claimed }), ...(skipped > 0 && { skipped }) },
+          byReason: skipped > 0 ? { CANCELLED: skipped } : {},
+        })
+        for (const [index, job] of jobs.entries()) {
+          const state = await messageState(storage, job.id)
+          const expected = results[index]!.outcome === 'claimed' ? 'sending' : 'skipped'
+          expect(state?.status).toBe(expected)
+          expect(state?.history.map((entry) => entry.status)).toEqual(['queued', expected])
+        }
+      })
+
       it('puts back in the queue its failed messages of the reasons given, due now, requeues counted afresh', async () => {
         const storage = await fresh()
         const { campaigns } = storage
@@ -525,6 +574,14 @@ export function describeAudienceStorageContract(name: string, open: () => Promis
         expect((await storage.deliveries.forMsgids([])).size).toBe(0)
         expect(await storage.deliveries.counts()).toEqual({ delivered: 1, failed: 0 })
         expect(await storage.deliveries.record({ openid: 'o-a', items: [], now: at(6000) })).toEqual({ applied: [], duplicates: [], unknownMsgids: [] })
+      })
+
+      it('applies a push WeChat retried while the first was being recorded once', async () => {
+        const { deliveries } = await fresh()
+        const item = { key: 'k-retried', templateId: 'tpl-order', msgid: 'msg-1', delivery: { status: 'delivered' as const, errorCode: 0, errorStatus: 'success', at: T0 } }
+        const results = await Promise.all([1, 2, 3].map(() => deliveries.record({ openid: 'o-a', items: [item], now: at(1000) })))
+        expect(results.flatMap((result) => result.applied)).toEqual(['k-retried'])
+        expect(results.flatMap((result) => result.duplicates)).toEqual(['k-retried', 'k-retried'])
       })
     })
 

@@ -520,6 +520,7 @@ export function describeStorageContract(engine: string, open: OpenStorage): void
         const third = await storage.messages.search({ limit: 3, before: second.next ?? undefined })
         expect(ids(third)).toEqual(['m1'])
         expect(third.next).toBeNull()
+        expect(ids(await storage.messages.search({ limit: 2, before: '99999999999999999999999999' }))).toEqual(['m-camp', 'm-bob'])
         expect(ids(await storage.messages.search({ limit: 10, openid: 'o-bob' }))).toEqual(['m-bob'])
         expect(ids(await storage.messages.search({ limit: 10, templateId: 'tpl-activity' }))).toEqual(['m-bob'])
         expect(ids(await storage.messages.search({ limit: 10, campaignId: 'camp-1' }))).toEqual(['m-camp'])

@@ -7,9 +7,9 @@
  */
 import type { PendingQuery, Row } from 'postgres'
 import type { Sql } from './connection'
+import { textArray } from './parameters'
 import type { AttributeCondition } from '../../../src/domain/contract'
 import type { AudienceQuery } from '../storage'
-import { textArray } from './parameters'
 
 const DAY_MS = 86_400_000
 /** Greater than every character an openid may hold ([A-Za-z0-9_-]): `prefix || '~'` ends the prefix's range. */

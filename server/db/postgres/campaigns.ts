@@ -7,7 +7,7 @@
  */
 import type { CampaignStatus, MessageStatus, SegmentFilter } from '../../../src/domain/contract'
 import type { CampaignMessage, CampaignRecord, CampaignRepository } from '../storage'
-import type { Sql } from './connection'
+import { inTransaction, type Sql } from './connection'
 import { jsonRows, jsonText, textArray } from './parameters'
 
 interface CampaignRow {
@@ -58,7 +58,7 @@ function recordOf(row: CampaignRow): CampaignRecord {
 const COLUMNS = `id, name, segment_id, segment_filter, template_id, data, page, urgent, truncate, rate_per_second, status, start_at,
   expansion_cursor, expanded, total, created_at, started_at, finished_at`
 
-/** A page's message as one element of the JSON the insert reads (`json_to_recordset`), in page order. */
+/** A page's message as one element of the JSON the insert reads (`json_to_recordset`: its data keeps its keywords in order), in page order. */
 function pageRow(message: CampaignMessage, ord: number) {
   return {
     ord,
@@ -103,7 +103,7 @@ export function createPostgresCampaignRepository(sql: Sql): CampaignRepository {
       return changed.count === 1
     },
     async expandPage(page) {
-      return sql.begin(async (tx) => {
+      return inTransaction(sql, async (tx) => {
         const [current] = await tx<{ status: string; expansion_cursor: string | null; expanded: boolean }[]>`
           SELECT status, expansion_cursor, expanded FROM campaigns WHERE id = ${page.id} FOR UPDATE`
         if (!current || current.status !== 'running' || current.expanded || current.expansion_cursor !== page.fromCursor) return null
@@ -169,31 +169,42 @@ export function createPostgresCampaignRepository(sql: Sql): CampaignRepository {
       return rows.map((row) => row.id)
     },
     async skipPending(id, reason, now) {
-      const [result] = await sql<{ skipped: number }[]>`
-        WITH moved AS (
-          UPDATE messages SET status = 'skipped', reason = ${reason}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
-          WHERE campaign_id = ${id} AND status IN ('queued', 'deferred')
-          RETURNING id, seq
-        ), history AS (
-          INSERT INTO message_history (message_id, at, status, reason)
-          SELECT id, ${now}, 'skipped', ${reason} FROM moved ORDER BY seq
-        )
-        SELECT COUNT(*)::integer AS skipped FROM moved`
-      return result!.skipped
+      // Rows locked in sequence order (as a batch elsewhere locks them), re-read once locked: a message
+      // claimed meanwhile is `sending` and stays so.
+      return inTransaction(sql, async (tx) => {
+        const [result] = await tx<{ skipped: number }[]>`
+          WITH target AS (
+            SELECT id FROM messages WHERE campaign_id = ${id} AND status IN ('queued', 'deferred') ORDER BY seq FOR UPDATE
+          ), moved AS (
+            UPDATE messages m SET status = 'skipped', reason = ${reason}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+            FROM target WHERE m.id = target.id
+            RETURNING m.id, m.seq
+          ), history AS (
+            INSERT INTO message_history (message_id, at, status, reason)
+            SELECT id, ${now}, 'skipped', ${reason} FROM moved ORDER BY seq
+          )
+          SELECT COUNT(*)::integer AS skipped FROM moved`
+        return result!.skipped
+      })
     },
     async retryFailed(id, reasons, now) {
-      const [result] = await sql<{ retried: number }[]>`
-        WITH moved AS (
-          UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ${now}, requeues = 0, lease_owner = NULL,
-            lease_expires_at = NULL, updated_at = ${now}
-          WHERE campaign_id = ${id} AND status = 'failed' AND reason = ANY(${textArray(sql, reasons)}::text[])
-          RETURNING id, seq
-        ), history AS (
-          INSERT INTO message_history (message_id, at, status, reason)
-          SELECT id, ${now}, 'queued', NULL FROM moved ORDER BY seq
-        )
-        SELECT COUNT(*)::integer AS retried FROM moved`
-      return result!.retried
+      return inTransaction(sql, async (tx) => {
+        const [result] = await tx<{ retried: number }[]>`
+          WITH target AS (
+            SELECT id FROM messages WHERE campaign_id = ${id} AND status = 'failed' AND reason = ANY(${textArray(tx, reasons)}::text[])
+            ORDER BY seq FOR UPDATE
+          ), moved AS (
+            UPDATE messages m SET status = 'queued', reason = NULL, detail = NULL, due_at = ${now}, requeues = 0, lease_owner = NULL,
+              lease_expires_at = NULL, updated_at = ${now}
+            FROM target WHERE m.id = target.id
+            RETURNING m.id, m.seq
+          ), history AS (
+            INSERT INTO message_history (message_id, at, status, reason)
+            SELECT id, ${now}, 'queued', NULL FROM moved ORDER BY seq
+          )
+          SELECT COUNT(*)::integer AS retried FROM moved`
+        return result!.retried
+      })
     },
     async rates() {
       const rows = await sql<{ id: string; rate_per_second: number }[]>`

@@ -14,7 +14,10 @@ import type { SubscribeResult } from '../../../src/domain/contract'
 import type { CreditChange } from '../../ledger/rules'
 import type { Queries } from './connection'
 
-/** Applies `change` to (openid, templateId), creating the row at 0 first; `result` becomes its last answer when given. */
+/**
+ * Applies `change` to (openid, templateId), creating the row at 0 first; `result` becomes its last
+ * answer when given. One statement (so a batch can pipeline it).
+ */
 export async function applyCredit(
   sql: Queries,
   openid: string,
@@ -32,20 +35,26 @@ export async function applyCredit(
           ? sql`${change.value}::integer`
           : sql`subscriptions.credits`
   const initial = change.type === 'add' ? change.amount : change.type === 'set' ? change.value : 0
+  // Credits set to 0 void the template's unconfirmed device reports.
+  const voided =
+    change.type === 'set' && change.value === 0
+      ? sql`, voided AS (
+          UPDATE consent_reports SET state = 'void', settled_at = ${now}
+          WHERE openid = ${openid} AND template_id = ${templateId} AND state = 'unconfirmed'
+        )`
+      : sql``
   await sql`
-    INSERT INTO subscriptions (openid, template_id, credits, last_result, updated_at)
-    VALUES (${openid}, ${templateId}, ${initial}, ${result ?? null}, ${now})
-    ON CONFLICT (openid, template_id) DO UPDATE SET
-      credits = ${credits},
-      last_result = COALESCE(${result ?? null}::text, subscriptions.last_result),
-      updated_at = ${now}
+    WITH changed AS (
+      INSERT INTO subscriptions (openid, template_id, credits, last_result, updated_at)
+      VALUES (${openid}, ${templateId}, ${initial}, ${result ?? null}, ${now})
+      ON CONFLICT (openid, template_id) DO UPDATE SET
+        credits = ${credits},
+        last_result = COALESCE(${result ?? null}::text, subscriptions.last_result),
+        updated_at = ${now}
+      RETURNING 1
+    ) ${voided}
+    SELECT 1
   `
-  if (change.type === 'set' && change.value === 0) {
-    await sql`
-      UPDATE consent_reports SET state = 'void', settled_at = ${now}
-      WHERE openid = ${openid} AND template_id = ${templateId} AND state = 'unconfirmed'
-    `
-  }
 }
 
 /** Takes one credit if there is one above 0; false when there was none. */

@@ -5,7 +5,7 @@
  * shows on the message as soon as it has that msgid.
  */
 import type { DeliveryRecord, DeliveryRepository } from '../storage'
-import type { Sql } from './connection'
+import { inTransaction, type Sql } from './connection'
 import { textArray } from './parameters'
 
 interface DeliveryRow {
@@ -40,7 +40,7 @@ export function createPostgresDeliveryRepository(sql: Sql): DeliveryRepository {
         error_status: delivery.errorStatus,
         created_at: delivery.at.toISOString(),
       }))
-      const { inserted, known } = await sql.begin(async (tx) => {
+      const { inserted, known } = await inTransaction(sql, async (tx) => {
         // One statement for the batch; a key seen before (or twice in it) writes nothing the second time.
         const inserted = await tx<{ event_key: string }[]>`
           INSERT INTO wechat_events (event_key, event, openid, template_id, status, msgid, error_code, error_status, created_at, received_at)
@@ -86,6 +86,17 @@ export function createPostgresDeliveryRepository(sql: Sql): DeliveryRepository {
         WHERE m.msgid IS NOT NULL GROUP BY latest.status`
       for (const row of rows) if (row.status === 'delivered' || row.status === 'failed') totals[row.status] = row.count
       return totals
+    },
+    async deliveredSince(from) {
+      const [row] = await sql<{ count: number }[]>`
+        SELECT COUNT(DISTINCT msgid)::integer AS count FROM wechat_events
+        WHERE event = 'sent' AND status = 'delivered' AND created_at >= ${from}`
+      return row?.count ?? 0
+    },
+    async lastEventReceivedAt() {
+      // seq follows arrival: the newest row is the last event received (popup and change events included).
+      const [row] = await sql<{ received_at: Date }[]>`SELECT received_at FROM wechat_events ORDER BY seq DESC LIMIT 1`
+      return row?.received_at ?? null
     },
   }
 }

@@ -10,7 +10,8 @@
  * - A claim takes the recipient's daily-count lock (./locks.ts) before counting, so two instances
  *   claiming two messages of one person never both pass the daily limit; the credit is taken by the
  *   single `UPDATE … WHERE credits > 0` of ./credits.ts.
- * - A batch's statements are pipelined on the transaction's connection (sent together, run in order).
+ * - A claim and a send's ending are one statement each, and a batch's statements are pipelined on the
+ *   transaction's connection (sent together, run one after another, each seeing the ones before).
  */
 import type { MessageStatus, Reason } from '../../../src/domain/contract'
 import type { MessageLang } from '../../wechat/types'
@@ -111,13 +112,20 @@ function jobOf(row: JobRow): DispatchJob | null {
 /** Statuses that count against a person's daily limit. */
 const COUNTED = ['sending', 'sent'] as const
 
-async function recordOf(sql: Queries, row: MessageRow): Promise<MessageRecord> {
-  const [attempts, history] = await Promise.all([
-    sql<{ at: Date; errcode: number; errmsg: string }[]>`
-      SELECT at, errcode, errmsg FROM message_attempts WHERE message_id = ${row.id} ORDER BY seq`,
-    sql<{ at: Date; status: string; reason: string | null }[]>`
-      SELECT at, status, reason FROM message_history WHERE message_id = ${row.id} ORDER BY seq`,
-  ])
+/** The record of a row, with its attempts and history (read, unless the caller knows them: a message just written). */
+async function recordOf(
+  sql: Queries,
+  row: MessageRow,
+  known?: Pick<MessageRecord, 'attempts' | 'history'>,
+): Promise<MessageRecord> {
+  const [attempts, history] = known
+    ? [known.attempts, known.history.map((change) => ({ at: change.at, status: change.status, reason: change.reason ?? null }))]
+    : await Promise.all([
+        sql<{ at: Date; errcode: number; errmsg: string }[]>`
+          SELECT at, errcode, errmsg FROM message_attempts WHERE message_id = ${row.id} ORDER BY seq`,
+        sql<{ at: Date; status: string; reason: string | null }[]>`
+          SELECT at, status, reason FROM message_history WHERE message_id = ${row.id} ORDER BY seq`,
+      ])
   return {
     ...summaryOf(row),
     category: row.category,
@@ -155,80 +163,94 @@ async function moveOne(sql: Queries, id: string, from: readonly MessageStatus[],
   return rows.count === 1
 }
 
-/** One claim (`claimForSend`), in the caller's transaction, after the recipients' daily-count locks. */
-async function claimOne(tx: Queries, claim: SendClaim, now: Date): Promise<ClaimResult> {
-  const [message] = await tx<{ openid: string; template_id: string }[]>`
-    SELECT openid, template_id FROM messages WHERE id = ${claim.id} AND status = 'queued' AND lease_owner = ${claim.owner}
-    FOR UPDATE
-  `
-  if (!message) return { outcome: 'not-claimable' }
-  const [counted] = await tx<{ count: number }[]>`
-    SELECT COUNT(*) AS count FROM messages
-    WHERE openid = ${message.openid} AND day_key = ${claim.dayKey} AND status = ANY(${textArray(tx, COUNTED)})
-  `
-  if ((counted?.count ?? 0) >= claim.dailyLimit) return { outcome: 'daily-limit-reached' }
-  const credited = claim.spendCredit
-    ? await tx`
-        UPDATE subscriptions SET credits = credits - 1, updated_at = ${now}
-        WHERE openid = ${message.openid} AND template_id = ${message.template_id} AND credits > 0 RETURNING credits`
-    : await tx`
-        SELECT credits FROM subscriptions
-        WHERE openid = ${message.openid} AND template_id = ${message.template_id} AND credits > 0`
-  if (credited.count === 0) return { outcome: 'no-credit' }
-  await tx`
-    WITH sending AS (
+/**
+ * One claim (`claimForSend`) as one statement, in the caller's transaction after the recipients'
+ * daily-count locks: the message locked if it is queued under this lease, the recipient's sends on
+ * the day counted, a credit taken (or only looked at), the message moved to `sending` with its
+ * history, each step only when the one before it passed. Its three counts say which did not.
+ */
+function claimOne(tx: Queries, claim: SendClaim, now: Date): Promise<ClaimResult> {
+  const credit = claim.spendCredit
+    ? tx`UPDATE subscriptions SET credits = subscriptions.credits - 1, updated_at = ${now} FROM allowed
+        WHERE subscriptions.openid = allowed.openid AND subscriptions.template_id = allowed.template_id AND subscriptions.credits > 0
+        RETURNING subscriptions.openid`
+    : tx`SELECT subscriptions.openid FROM subscriptions, allowed
+        WHERE subscriptions.openid = allowed.openid AND subscriptions.template_id = allowed.template_id AND subscriptions.credits > 0`
+  const query = tx<{ found: number; counted: number; credited: number }[]>`
+    WITH message AS (
+      SELECT id, openid, template_id FROM messages WHERE id = ${claim.id} AND status = 'queued' AND lease_owner = ${claim.owner}
+      FOR UPDATE
+    ), counted AS (
+      SELECT COUNT(*) AS n FROM messages, message
+      WHERE messages.openid = message.openid AND messages.day_key = ${claim.dayKey} AND messages.status = ANY(${textArray(tx, COUNTED)})
+    ), allowed AS (
+      SELECT message.* FROM message, counted WHERE counted.n < ${claim.dailyLimit}
+    ), credit AS (
+      ${credit}
+    ), sending AS (
       UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ${claim.spendCredit}, day_key = ${claim.dayKey},
         lease_expires_at = ${claim.leaseUntil}, updated_at = ${now}
-      WHERE id = ${claim.id} RETURNING id
+      WHERE messages.id = ${claim.id} AND EXISTS (SELECT 1 FROM credit)
+      RETURNING messages.id
+    ), history AS (
+      INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, 'sending', NULL FROM sending
     )
-    INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, 'sending', NULL FROM sending
+    SELECT (SELECT COUNT(*) FROM message) AS found, (SELECT n FROM counted) AS counted, (SELECT COUNT(*) FROM credit) AS credited
   `
-  return { outcome: 'claimed', creditSpent: claim.spendCredit }
+  return query.then(([row]): ClaimResult => {
+    if (!row || row.found === 0) return { outcome: 'not-claimable' }
+    if (row.counted >= claim.dailyLimit) return { outcome: 'daily-limit-reached' }
+    if (row.credited === 0) return { outcome: 'no-credit' }
+    return { outcome: 'claimed', creditSpent: claim.spendCredit }
+  })
 }
 
+/** Claims in order, in one transaction: their statements pipelined (sent together, run one after another). */
 async function claimAll(sql: Sql, claims: readonly SendClaim[], now: Date): Promise<ClaimResult[]> {
   return inTransaction(sql, async (tx) => {
     const [{ openids }] = await tx<{ openids: string[] }[]>`
       SELECT COALESCE(array_agg(DISTINCT openid), '{}') AS openids FROM messages WHERE id = ANY(${textArray(tx, claims.map((claim) => claim.id))})
     `
     await lockPeople(tx, LOCK.dailyCount, openids)
-    const results: ClaimResult[] = []
-    for (const claim of claims) results.push(await claimOne(tx, claim, now))
-    return results
+    return Promise.all(claims.map((claim) => claimOne(tx, claim, now)))
   })
 }
 
-/** One ending (`finishSends`): null when the message was not `sending` any more. */
-async function finishOne(tx: Queries, send: FinishedSend, now: Date): Promise<boolean> {
-  const { id, attempts, ending, credit, creditHeld } = send
+/**
+ * One ending (`finishSends`) as one statement: the message leaves `sending` with its attempts and
+ * history; the recipient and template come back for the credit, nothing when it was not sending.
+ */
+function finishOne(tx: Queries, send: FinishedSend, now: Date): Promise<{ openid: string; template_id: string } | undefined> {
+  const { id, attempts, ending, creditHeld } = send
   const set =
     ending.status === 'sent'
       ? tx`status = 'sent', reason = NULL, msgid = ${ending.msgid}, sent_at = ${now}`
       : ending.status === 'failed'
         ? tx`status = 'failed', reason = ${ending.reason}`
         : tx`status = 'queued', reason = ${ending.reason}, due_at = ${ending.dueAt}, requeues = requeues + 1`
-  const [row] = await tx<{ openid: string; template_id: string }[]>`
-    UPDATE messages SET ${set}, credit_spent = ${creditHeld}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
-    WHERE id = ${id} AND status = 'sending'
-    RETURNING openid, template_id
-  `
-  if (!row) return false
-  const writes: Promise<unknown>[] = []
-  if (attempts.length > 0) {
-    writes.push(tx`
+  const query = tx<{ openid: string; template_id: string }[]>`
+    WITH finished AS (
+      UPDATE messages SET ${set}, credit_spent = ${creditHeld}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+      WHERE id = ${id} AND status = 'sending'
+      RETURNING id, openid, template_id
+    ), attempts AS (
       INSERT INTO message_attempts (message_id, at, errcode, errmsg)
-      SELECT ${id}, at, errcode, errmsg FROM unnest(${tx.array(attempts.map((attempt) => attempt.at))}::timestamptz[],
-        ${tx.array(attempts.map((attempt) => attempt.errcode))}::integer[], ${textArray(tx, attempts.map((attempt) => attempt.errmsg))})
-        WITH ORDINALITY AS attempt (at, errcode, errmsg, n) ORDER BY n
-    `)
-  }
-  writes.push(tx`
-    INSERT INTO message_history (message_id, at, status, reason) VALUES (${id}, ${now}, ${ending.status}, ${ending.status === 'sent' ? null : ending.reason})
-  `)
-  if (credit.type !== 'none') writes.push(applyCredit(tx, row.openid, row.template_id, credit, now))
-  await Promise.all(writes)
-  return true
+      SELECT finished.id, attempt.at, attempt.errcode, attempt.errmsg FROM finished,
+        unnest(${tx.array(attempts.map((attempt) => attempt.at.toISOString()), TIMESTAMPTZ_OID)}::timestamptz[],
+          ${tx.array(attempts.map((attempt) => attempt.errcode), INT4_OID)}::integer[],
+          ${textArray(tx, attempts.map((attempt) => attempt.errmsg))}) WITH ORDINALITY AS attempt (at, errcode, errmsg, n)
+      ORDER BY attempt.n
+    ), history AS (
+      INSERT INTO message_history (message_id, at, status, reason)
+      SELECT id, ${now}, ${ending.status}, ${ending.status === 'sent' ? null : ending.reason} FROM finished
+    )
+    SELECT openid, template_id FROM finished
+  `
+  return query.then(([row]) => row)
 }
+
+const TIMESTAMPTZ_OID = 1184
+const INT4_OID = 23
 
 export function createPostgresMessageRepository(sql: Sql): MessageRepository {
   const byId = async (queries: Queries, id: string): Promise<MessageRow | undefined> =>
@@ -270,27 +292,27 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
 
   return {
     async insert(message: NewMessage) {
-      return inTransaction(sql, async (tx) => {
-        const inserted = await tx<MessageRow[]>`
+      // One statement: the row and its first history entry, or nothing when the key is taken.
+      const [row] = await sql<MessageRow[]>`
+        WITH inserted AS (
           INSERT INTO messages (id, openid, template_id, category, data, page, urgent, lang, idempotency_key,
             request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at)
-          VALUES (${message.id}, ${message.openid}, ${message.templateId}, ${message.category}, ${jsonText(tx, message.data)}::json,
+          VALUES (${message.id}, ${message.openid}, ${message.templateId}, ${message.category}, ${jsonText(sql, message.data)}::json,
             ${message.page ?? null}, ${message.urgent}, ${message.lang ?? null}, ${message.idempotencyKey ?? null},
             ${message.requestFingerprint ?? null}, ${message.source}, ${message.campaignId ?? null}, 'queued',
             ${message.createdAt}, ${message.createdAt}, ${message.createdAt})
           ON CONFLICT (idempotency_key) DO NOTHING
           RETURNING *
-        `
-        const row = inserted[0]
-        if (row === undefined) {
-          // The key is taken (maybe by a request on another instance a moment ago): that message is the answer.
-          const existing = await byKey(tx, message.idempotencyKey ?? '')
-          if (existing === undefined) throw new Error(`message ${message.id}: its idempotency key is taken, yet no message holds it`)
-          return { message: await recordOf(tx, existing), created: false }
-        }
-        await tx`INSERT INTO message_history (message_id, at, status, reason) VALUES (${message.id}, ${message.createdAt}, 'queued', NULL)`
-        return { message: await recordOf(tx, row), created: true }
-      })
+        ), history AS (
+          INSERT INTO message_history (message_id, at, status, reason) SELECT id, created_at, 'queued', NULL FROM inserted
+        )
+        SELECT * FROM inserted
+      `
+      if (row !== undefined) return { message: await recordOf(sql, row, { attempts: [], history: [{ at: message.createdAt, status: 'queued' }] }), created: true }
+      // The key is taken (maybe by a request on another instance a moment ago): that message is the answer.
+      const existing = await byKey(sql, message.idempotencyKey ?? '')
+      if (existing === undefined) throw new Error(`message ${message.id}: its idempotency key is taken, yet no message holds it`)
+      return { message: await recordOf(sql, existing), created: false }
     },
     async get(id) {
       const row = await byId(sql, id)
@@ -339,9 +361,15 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
     async finishSends(sends, now) {
       if (sends.length === 0) return { notSending: [] }
       return inTransaction(sql, async (tx) => {
-        const notSending: string[] = []
-        for (const send of sends) if (!(await finishOne(tx, send, now))) notSending.push(send.id)
-        return { notSending }
+        const finished = await Promise.all(sends.map((send) => finishOne(tx, send, now)))
+        // Then the credits, in the order of the sends (as SQLite applies them).
+        await Promise.all(
+          sends.map((send, index) => {
+            const row = finished[index]
+            return row === undefined || send.credit.type === 'none' ? null : applyCredit(tx, row.openid, row.template_id, send.credit, now)
+          }),
+        )
+        return { notSending: sends.filter((_, index) => finished[index] === undefined).map((send) => send.id) }
       })
     },
     async countOnDay(openid, dayKey) {
@@ -418,7 +446,8 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
         query.reason !== undefined && sql`reason = ${query.reason}`,
         query.since !== undefined && sql`created_at >= ${query.since}`,
         query.until !== undefined && sql`created_at < ${query.until}`,
-        query.before !== undefined && sql`seq < ${Number(query.before)}`,
+        // A cursor is digits; one past bigint's range is past every message (as SQLite compares it).
+        query.before !== undefined && Number.isSafeInteger(Number(query.before)) && sql`seq < ${Number(query.before)}`,
       ].filter((condition) => condition !== false)
       const where = conditions.reduce((clause, condition, index) => (index === 0 ? sql`WHERE ${condition}` : sql`${clause} AND ${condition}`), sql``)
       const rows = await sql<MessageRow[]>`SELECT * FROM messages ${where} ORDER BY seq DESC LIMIT ${query.limit + 1}`

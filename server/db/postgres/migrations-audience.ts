@@ -6,8 +6,8 @@
  * Openids compare byte by byte (COLLATE "C"), as SQLite's BINARY does, so pages and cursors are the
  * same on both engines whatever the database's locale. Tags (an array, kept in byte order) and
  * attributes (an object) are jsonb with GIN indexes: a segment's tag conditions are `?&` / `?|`
- * (jsonb_ops), an attribute's equality `@>` (jsonb_path_ops). A campaign's keyword values and
- * filter are `json`, kept as written (key order and all), as a message's data is.
+ * (jsonb_ops), an attribute's equality `@>` (jsonb_path_ops). Filters and a campaign's keyword
+ * values are `json`, kept as written (key order and all), as a message's data is.
  */
 import type { Migration } from './migrations'
 
@@ -31,7 +31,7 @@ export const AUDIENCE_MIGRATION: Migration | null = {
     seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     id text PRIMARY KEY,
     name text NOT NULL UNIQUE,
-    filter jsonb NOT NULL,
+    filter json NOT NULL,
     created_at timestamptz NOT NULL
   );
 

@@ -1,8 +1,8 @@
 /** Preferences in PostgreSQL: one row per person who saved any (the service applies the defaults otherwise). */
 import type { Sql } from './connection'
+import { textArray } from './parameters'
 import type { Preferences } from '../../../src/domain/contract'
 import type { PreferencesRepository } from '../storage'
-import { textArray } from './parameters'
 
 interface PreferencesRow {
   openid: string

@@ -1,5 +1,6 @@
-/** Segments in PostgreSQL: a name (unique) and its filter (jsonb); the filter is turned into SQL when used (audience-sql.ts). */
+/** Segments in PostgreSQL: a name (unique) and its filter, kept as written (json); the filter is turned into SQL when used (audience-sql.ts). */
 import type { Sql } from './connection'
+import { jsonText } from './parameters'
 import type { SegmentFilter } from '../../../src/domain/contract'
 import type { SegmentRecord, SegmentRepository } from '../storage'
 
@@ -18,7 +19,7 @@ export function createPostgresSegmentRepository(sql: Sql): SegmentRepository {
       // ON CONFLICT DO NOTHING: a taken name (the UNIQUE column) writes nothing, in the same statement.
       const inserted = await sql`
         INSERT INTO segments (id, name, filter, created_at)
-        VALUES (${segment.id}, ${segment.name}, ${sql.json(segment.filter)}, ${segment.createdAt})
+        VALUES (${segment.id}, ${segment.name}, ${jsonText(sql, segment.filter)}::json, ${segment.createdAt})
         ON CONFLICT DO NOTHING`
       return inserted.count === 1
     },

@@ -1,14 +1,14 @@
 /**
  * Users in PostgreSQL: one row per user, its tags a jsonb array (kept in byte order) and its
- * attributes a jsonb object, so filters are indexed SQL (audience-sql.ts). A batch of changes is two
- * statements whatever its size: the users absent are inserted (which counts them), then every
- * entry's tags and attributes are set.
+ * attributes a jsonb object, so filters are indexed SQL (audience-sql.ts). A batch of changes is at
+ * most two statements whatever its size: the users absent are inserted with what they are given
+ * (which counts them), then those that existed get what their entries name.
  */
-import type { Sql } from './connection'
+import { inTransaction, type Sql } from './connection'
+import { jsonText, textArray } from './parameters'
 import type { AttributeValue } from '../../../src/domain/contract'
 import type { UserChangeSet, UserRecord, UserRepository } from '../storage'
 import { audienceQuery } from './audience-sql'
-import { jsonText, textArray } from './parameters'
 
 interface UserRow {
   openid: string
@@ -24,6 +24,9 @@ interface FinalChange {
   attributes: Readonly<Record<string, AttributeValue>> | null
 }
 
+/** Byte order of the UTF-8 text, as SQLite's BINARY collation orders the tags it returns. */
+const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
+
 function finalChanges(entries: readonly (UserChangeSet & { openid: string })[]): FinalChange[] {
   const byOpenid = new Map<string, FinalChange>()
   for (const { openid, tags, attributes } of entries) {
@@ -36,7 +39,7 @@ function finalChanges(entries: readonly (UserChangeSet & { openid: string })[]):
       }
     }
     const change = byOpenid.get(openid) ?? { openid, tags: null, attributes: null }
-    if (tags !== undefined) change.tags = [...tags]
+    if (tags !== undefined) change.tags = [...tags].sort(byBytes)
     if (attributes !== undefined) change.attributes = attributes
     byOpenid.set(openid, change)
   }
@@ -53,19 +56,22 @@ export function createPostgresUserRepository(sql: Sql): UserRepository {
     async put(entries, now) {
       const changes = finalChanges(entries)
       if (changes.length === 0) return { created: 0, updated: 0 }
-      return sql.begin(async (tx) => {
-        const created = await tx`
-          INSERT INTO users (openid, created_at, updated_at, last_active_at)
-          SELECT openid, ${now}, ${now}, NULL FROM unnest(${textArray(tx, changes.map((change) => change.openid))}::text[]) AS e (openid)
-          ON CONFLICT (openid) DO NOTHING`
-        await tx`
-          UPDATE users u SET updated_at = ${now},
-            tags = CASE WHEN e.tags IS NULL THEN u.tags ELSE COALESCE(
-              (SELECT jsonb_agg(t.tag ORDER BY t.tag COLLATE "C") FROM jsonb_array_elements_text(e.tags) AS t (tag)), '[]') END,
-            attributes = COALESCE(e.attributes, u.attributes)
+      return inTransaction(sql, async (tx) => {
+        const created = await tx<{ openid: string }[]>`
+          INSERT INTO users (openid, tags, attributes, created_at, updated_at, last_active_at)
+          SELECT e.openid, COALESCE(e.tags, '[]'), COALESCE(e.attributes, '{}'), ${now}, ${now}, NULL
           FROM jsonb_to_recordset(${jsonText(tx, changes)}::jsonb) AS e (openid text, tags jsonb, attributes jsonb)
-          WHERE u.openid = e.openid`
-        return { created: created.count, updated: entries.length - created.count }
+          ON CONFLICT (openid) DO NOTHING
+          RETURNING openid`
+        const inserted = new Set(created.map((row) => row.openid))
+        const existing = changes.filter((change) => !inserted.has(change.openid))
+        if (existing.length > 0) {
+          await tx`
+            UPDATE users u SET updated_at = ${now}, tags = COALESCE(e.tags, u.tags), attributes = COALESCE(e.attributes, u.attributes)
+            FROM jsonb_to_recordset(${jsonText(tx, existing)}::jsonb) AS e (openid text, tags jsonb, attributes jsonb)
+            WHERE u.openid = e.openid`
+        }
+        return { created: created.length, updated: entries.length - created.length }
       })
     },
     async details(openids) {

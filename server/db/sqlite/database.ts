@@ -49,6 +49,8 @@ export function openSqliteDatabase(path: string, migrations: readonly Migration[
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
   db.pragma('foreign_keys = ON')
   db.pragma('synchronous = NORMAL')
+  db.pragma('cache_size = -65536')
+  db.pragma('mmap_size = 268435456')
   migrate(db, migrations)
   return db
 }

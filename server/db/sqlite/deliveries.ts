@@ -2,7 +2,8 @@
  * Deliveries in SQLite: each `subscribe_msg_sent_event` is a row of `wechat_events` (event `sent`),
  * stored once by its key and found by msgid. A message's delivery is read by its msgid, so the order
  * of the two does not matter: an event that arrives before the send's result is written shows on the
- * message as soon as it has that msgid.
+ * message as soon as it has that msgid. The console's 概览 reads today's deliveries and when the last
+ * push event (of any kind: popup and change events are rows of the same table) came in.
  */
 import type { DeliveryEvent, DeliveryRecord, DeliveryRepository } from '../storage'
 import type { SqliteDatabase } from './database'
@@ -40,6 +41,13 @@ export function createSqliteDeliveryRepository(db: SqliteDatabase): DeliveryRepo
     WHERE messages.msgid IS NOT NULL GROUP BY latest.status
   `)
 
+  // One count per message: WeChat reporting a msgid twice delivers it once.
+  const deliveredSince = db.prepare<[number], { count: number }>(`
+    SELECT COUNT(DISTINCT msgid) AS count FROM wechat_events WHERE event = 'sent' AND status = 'delivered' AND created_at >= ?
+  `)
+  // seq follows arrival: the newest row is the last event received (popup and change events included).
+  const lastReceived = db.prepare<[], { received_at: number }>('SELECT received_at FROM wechat_events ORDER BY seq DESC LIMIT 1')
+
   const record = db.transaction((openid: string, items: readonly DeliveryEvent[], now: number) => {
     const applied: string[] = []
     const duplicates: string[] = []
@@ -70,6 +78,13 @@ export function createSqliteDeliveryRepository(db: SqliteDatabase): DeliveryRepo
       const totals: Record<DeliveryRecord['status'], number> = { delivered: 0, failed: 0 }
       for (const row of counts.all()) if (row.status === 'delivered' || row.status === 'failed') totals[row.status] = row.count
       return totals
+    },
+    async deliveredSince(from) {
+      return deliveredSince.get(from.getTime())?.count ?? 0
+    },
+    async lastEventReceivedAt() {
+      const row = lastReceived.get()
+      return row === undefined ? null : new Date(row.received_at)
     },
   }
 }

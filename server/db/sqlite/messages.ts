@@ -73,6 +73,36 @@ function summaryOf(row: MessageRow): MessageSummary {
   }
 }
 
+/** What `recordOf` reads back for a message just inserted (`data` as stored), without reading it back. */
+function createdRecord(message: NewMessage, data: string): MessageRecord {
+  const createdAt = new Date(message.createdAt.getTime())
+  return {
+    id: message.id,
+    openid: message.openid,
+    templateId: message.templateId,
+    status: 'queued',
+    reason: undefined,
+    detail: undefined,
+    campaignId: message.campaignId,
+    createdAt,
+    sentAt: undefined,
+    deliverAfter: undefined,
+    msgid: undefined,
+    category: message.category,
+    data: JSON.parse(data) as Record<string, { value: string }>,
+    page: message.page,
+    urgent: message.urgent,
+    lang: message.lang,
+    idempotencyKey: message.idempotencyKey,
+    requestFingerprint: message.requestFingerprint,
+    source: message.source,
+    creditSpent: false,
+    requeues: 0,
+    attempts: [],
+    history: [{ at: createdAt, status: 'queued', reason: undefined }],
+  }
+}
+
 /** The job a leased row is, or null when its data no longer parses. */
 function jobOf(row: JobRow): DispatchJob | null {
   let data: Record<string, { value: string }>
@@ -178,11 +208,10 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   `)
   const depthCounts = db.prepare<[number], { queued: number; due: number; deferred: number; sending: number }>(`
     SELECT
-      COALESCE(SUM(status = 'queued'), 0) AS queued,
-      COALESCE(SUM(status = 'queued' AND due_at <= ?), 0) AS due,
-      COALESCE(SUM(status = 'deferred'), 0) AS deferred,
-      COALESCE(SUM(status = 'sending'), 0) AS sending
-    FROM messages WHERE status IN ('queued', 'deferred', 'sending')
+      (SELECT COUNT(*) FROM messages WHERE status = 'queued') AS queued,
+      (SELECT COUNT(*) FROM messages WHERE status = 'queued' AND due_at <= ?) AS due,
+      (SELECT COUNT(*) FROM messages WHERE status = 'deferred') AS deferred,
+      (SELECT COUNT(*) FROM messages WHERE status = 'sending') AS sending
   `)
   const retryOne = db.prepare(`
     UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = @now, requeues = 0, lease_owner = NULL,
@@ -218,18 +247,21 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     ),
   })
 
+  // Nested in `insertBatch`'s transaction, each insert is a savepoint of its own: one that fails
+  // (a constraint) is rolled back alone and fails only its caller.
   const insert = db.transaction((message: NewMessage) => {
     if (message.idempotencyKey !== undefined) {
       const existing = byKey.get(message.idempotencyKey)
       if (existing) return { message: recordOf(existing), created: false }
     }
     const createdAt = message.createdAt.getTime()
+    const data = JSON.stringify(message.data)
     insertMessage.run({
       id: message.id,
       openid: message.openid,
       templateId: message.templateId,
       category: message.category,
-      data: JSON.stringify(message.data),
+      data,
       page: message.page ?? null,
       urgent: message.urgent ? 1 : 0,
       lang: message.lang ?? null,
@@ -240,8 +272,41 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       createdAt,
     })
     insertHistory.run(message.id, createdAt, 'queued', null)
-    return { message: recordOf(byId.get(message.id)!), created: true }
+    return { message: createdRecord(message, data), created: true }
   })
+
+  /**
+   * Group commit: the inserts asked for in one turn of the event loop (concurrent admin sends, events)
+   * share one transaction, since a commit, not the rows, is most of what an insert costs. A caller
+   * waits at most until the loop's next check phase.
+   */
+  type InsertedMessage = { message: MessageRecord; created: boolean }
+  type PendingInsert = { message: NewMessage; resolve: (inserted: InsertedMessage) => void; reject: (error: unknown) => void }
+  let pendingInserts: PendingInsert[] = []
+  const insertBatch = db.transaction((batch: readonly PendingInsert[]) =>
+    batch.map((entry): { ok: true; inserted: InsertedMessage } | { ok: false; error: unknown } => {
+      try {
+        return { ok: true, inserted: insert(entry.message) }
+      } catch (error) {
+        return { ok: false, error }
+      }
+    }),
+  )
+  function flushInserts(): void {
+    const batch = pendingInserts
+    pendingInserts = []
+    let results: ReturnType<typeof insertBatch>
+    try {
+      results = insertBatch.immediate(batch)
+    } catch (error) {
+      for (const entry of batch) entry.reject(error)
+      return
+    }
+    results.forEach((result, index) => {
+      if (result.ok) batch[index]!.resolve(result.inserted)
+      else batch[index]!.reject(result.error)
+    })
+  }
 
   const lease = db.transaction((request: { owner: string; now: number; until: number; limit: number; scope: LeaseScope }) => {
     const { scope, ...common } = request
@@ -361,8 +426,11 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   })
 
   return {
-    async insert(message) {
-      return insert.immediate(message)
+    insert(message) {
+      return new Promise((resolve, reject) => {
+        if (pendingInserts.length === 0) setImmediate(flushInserts)
+        pendingInserts.push({ message, resolve, reject })
+      })
     },
     async get(id) {
       const row = byId.get(id)

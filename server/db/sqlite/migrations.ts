@@ -256,4 +256,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX message_attempts_by_time ON message_attempts (at);
     `,
   },
+  {
+    version: 8,
+    name: 'the dispatch indexes hold only the rows they are read for',
+    // Each status the dispatcher reads by (queued by due time, overall and per campaign; deferred by
+    // the end of quiet hours; sending, for the recovery) gets an index of its own rows: a message entering or leaving a status touches
+    // one small index instead of moving inside a large one, and the sent history of a big campaign
+    // weighs on none of them. Today's count per person reads only what counts (sending, sent).
+    sql: `
+      DROP INDEX messages_due;
+      DROP INDEX messages_deferred;
+      DROP INDEX messages_by_day;
+      CREATE INDEX messages_due ON messages (due_at, seq) WHERE status = 'queued';
+      CREATE INDEX messages_due_by_campaign ON messages (campaign_id, due_at, seq) WHERE status = 'queued';
+      CREATE INDEX messages_deferred ON messages (deliver_after, seq) WHERE status = 'deferred';
+      CREATE INDEX messages_sending ON messages (seq) WHERE status = 'sending';
+      CREATE INDEX messages_by_day ON messages (openid, day_key) WHERE status IN ('sending', 'sent');
+    `,
+  },
 ]

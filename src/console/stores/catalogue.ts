@@ -1,8 +1,11 @@
-/** What most console pages look things up in: the template catalogue and the saved segments. */
+/**
+ * What most console pages look things up in: the template catalogue and the saved segments; and
+ * the catalogue's changes (a public template added, one removed, a sync with WeChat).
+ */
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { Segment, SegmentPreview, SegmentReach, TemplateList } from '@/domain/console-contract'
-import type { SegmentFilter, SegmentRequest, Template } from '@/domain/contract'
+import type { CatalogueSyncReport, Segment, SegmentPreview, SegmentReach, TemplateList } from '@/domain/console-contract'
+import type { AddTemplateRequest, SegmentFilter, SegmentRequest, Template } from '@/domain/contract'
 import { useConsole } from '../context'
 
 export const useCatalogueStore = defineStore('console-catalogue', () => {
@@ -15,6 +18,25 @@ export const useCatalogueStore = defineStore('console-catalogue', () => {
     if (templatesLoaded.value && !force) return
     templates.value = await useConsole().api.templates()
     templatesLoaded.value = true
+  }
+
+  async function addTemplate(request: AddTemplateRequest): Promise<Template> {
+    const added = await useConsole().api.addTemplate(request)
+    templates.value = [...templates.value, added]
+    return added
+  }
+
+  async function removeTemplate(id: string): Promise<Template> {
+    const removed = await useConsole().api.removeTemplate(id)
+    templates.value = templates.value.filter((one) => one.id !== removed.id)
+    return removed
+  }
+
+  async function syncTemplates(): Promise<CatalogueSyncReport> {
+    const report = await useConsole().api.syncTemplates()
+    templates.value = report.templates
+    templatesLoaded.value = true
+    return report
   }
 
   async function loadSegments(): Promise<void> {
@@ -39,5 +61,5 @@ export const useCatalogueStore = defineStore('console-catalogue', () => {
   const preview = (filter: SegmentFilter): Promise<SegmentPreview> => useConsole().api.previewSegment(filter)
   const reach = (segmentId: string, template: string): Promise<SegmentReach> => useConsole().api.reach(segmentId, template)
 
-  return { templates, segments, loadTemplates, loadSegments, template, createSegment, deleteSegment, preview, reach }
+  return { templates, segments, loadTemplates, addTemplate, removeTemplate, syncTemplates, loadSegments, template, createSegment, deleteSegment, preview, reach }
 })

@@ -31,9 +31,15 @@ function h5Platform(): Platform {
   return createH5Platform({
     sandbox: () => sandboxLinkFrom(client.context.api),
     ui: createDomSubscribeUi(),
+    owner: () => useSessionStore().openid,
     storage: mapStorage(storage),
     base: client.platform,
   })
+}
+
+/** Where the stand-in keeps alice's WeChat settings. */
+function aliceSettingsKey(): string {
+  return `uni-subscribe:h5-wechat-settings@${useSessionStore().openid ?? ''}`
 }
 
 function dialog(): HTMLElement | null {
@@ -125,7 +131,7 @@ describe('the stand-in subscription dialog', () => {
   })
 
   it('asks in the dialog only for the templates without a kept choice', async () => {
-    storage.set('uni-subscribe:h5-wechat-settings', JSON.stringify({ v: 1, data: { mainSwitch: true, itemSettings: { [ORDER]: 'reject' } } }))
+    storage.set(aliceSettingsKey(), JSON.stringify({ v: 1, data: { mainSwitch: true, itemSettings: { [ORDER]: 'reject' } } }))
     const answered = h5Platform().requestSubscribe([ORDER, SHIPPING])
     await settle()
     expect(dialog()?.textContent).not.toContain('订单状态通知')
@@ -135,9 +141,28 @@ describe('the stand-in subscription dialog', () => {
   })
 })
 
+describe('the stand-in keeps each person\'s WeChat settings', () => {
+  it('carol does not get alice\'s kept choice or main switch; alice finds hers again', async () => {
+    storage.set(aliceSettingsKey(), JSON.stringify({ v: 1, data: { mainSwitch: false, itemSettings: { [ORDER]: 'accept' } } }))
+    const platform = h5Platform()
+    await expect(platform.getSubscriptionsSetting()).resolves.toEqual({ mainSwitch: false, itemSettings: { [ORDER]: 'accept' } })
+    await useSessionStore().signInAsTestUser('carol')
+    await expect(platform.getSubscriptionsSetting()).resolves.toEqual({ mainSwitch: true, itemSettings: {} })
+    await useSessionStore().signInAsTestUser('alice')
+    await expect(platform.getSubscriptionsSetting()).resolves.toEqual({ mainSwitch: false, itemSettings: { [ORDER]: 'accept' } })
+  })
+
+  it('drops settings an earlier version kept for nobody in particular', async () => {
+    storage.set('uni-subscribe:h5-wechat-settings', JSON.stringify({ v: 1, data: { mainSwitch: false, itemSettings: { [ORDER]: 'reject' } } }))
+    const platform = h5Platform()
+    expect(storage.has('uni-subscribe:h5-wechat-settings')).toBe(false)
+    await expect(platform.getSubscriptionsSetting()).resolves.toEqual({ mainSwitch: true, itemSettings: {} })
+  })
+})
+
 describe('WeChat errors from the stand-in', () => {
   it('main switch off → 20004 with WeChat errMsg and no dialog', async () => {
-    storage.set('uni-subscribe:h5-wechat-settings', JSON.stringify({ v: 1, data: { mainSwitch: false, itemSettings: {} } }))
+    storage.set(aliceSettingsKey(), JSON.stringify({ v: 1, data: { mainSwitch: false, itemSettings: {} } }))
     const answered = h5Platform().requestSubscribe([ORDER])
     await expect(answered).rejects.toMatchObject({
       code: 'MAIN_SWITCH_OFF',
@@ -200,7 +225,7 @@ describe('the stand-in settings sheet', () => {
   })
 
   it('lists kept choices by title and lets the person turn a kept reject into accept', async () => {
-    storage.set('uni-subscribe:h5-wechat-settings', JSON.stringify({ v: 1, data: { mainSwitch: true, itemSettings: { [ORDER]: 'reject' } } }))
+    storage.set(aliceSettingsKey(), JSON.stringify({ v: 1, data: { mainSwitch: true, itemSettings: { [ORDER]: 'reject' } } }))
     const platform = h5Platform()
     const changed = platform.openSubscriptionsSetting()
     await settle()

@@ -26,9 +26,16 @@ describe('requestSubscribe', () => {
     await expect(answered).resolves.toEqual({ A: 'accept', B: 'reject' })
   })
 
-  it('keeps only the asked ids with known results (errMsg left out)', async () => {
-    uniDouble.subscribeAnswer = { A: 'acceptWithAudio', B: 'filter', C: 'accept', D: 'something' }
-    await expect(platform.requestSubscribe(['A', 'B', 'D'])).resolves.toEqual({ A: 'acceptWithAudio', B: 'filter' })
+  it('keeps the asked ids\' answers as they came, every accept… too, and an unknown one as unrecognized (errMsg left out)', async () => {
+    uniDouble.subscribeAnswer = { A: 'acceptWithAudio', B: 'filter', C: 'accept', D: 'something', E: 'acceptWithAlert', F: 'acceptWithForcePush', G: 7 }
+    await expect(platform.requestSubscribe(['A', 'B', 'D', 'E', 'F', 'G', 'H'])).resolves.toEqual({
+      A: 'acceptWithAudio',
+      B: 'filter',
+      D: 'unrecognized:something',
+      E: 'acceptWithAlert',
+      F: 'acceptWithForcePush',
+      G: 'unrecognized:7',
+    })
   })
 
   const codes = Object.keys(SUBSCRIBE_ERR_CODES).map(Number) as SubscribeErrCode[]

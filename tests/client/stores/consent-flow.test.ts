@@ -260,12 +260,13 @@ describe('restart', () => {
 
   it('starts empty from corrupt storage', async () => {
     await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
-    client.platform.storage.set('uni-subscribe:subscriptions', '{"v":1,"data":')
+    const key = `uni-subscribe:subscriptions@${useSessionStore().openid ?? ''}`
+    client.platform.storage.set(key, '{"v":1,"data":')
     client.platform.storage.set('uni-subscribe:templates', '{"v":1,"data":')
     client = client.restart()
     expect(useTemplatesStore().templates).toEqual([])
     expect(useSubscriptionsStore().stateOf(ORDER)).toMatchObject({ status: 'unknown', credits: null })
-    expect(client.platform.storage.get('uni-subscribe:subscriptions')).toBeNull()
+    expect(client.platform.storage.get(key)).toBeNull()
     expect(client.platform.storage.get('uni-subscribe:templates')).toBeNull()
   })
 
@@ -285,7 +286,7 @@ describe('restart', () => {
       states: { [ORDER]: { status: 'accept', credits: 2, alwaysKeep: null, prompts: {}, updatedAt: 1, lastError: null } },
       mainSwitch: true,
       settingsReadAt: 1,
-    })
+    }, useSessionStore().openid ?? '')
     client = client.restart()
     expect(useSubscriptionsStore().stateOf(ORDER)).toMatchObject({ status: 'accept', credits: 2 })
   })

@@ -81,7 +81,7 @@ describe('orders', () => {
       { ...order, id: 'D2', lastOutcome: { ...outcome, status: 'lost' } },
       { ...order, id: 'D3', lastOutcome: { ...outcome, reason: 'WHATEVER' } },
       { ...order, id: 'D4', status: 'refunded', lastOutcome: null },
-    ])
+    ], OPENID)
     client = client.restart()
     expect(useOrdersStore().orders.map((stored) => [stored.id, stored.lastOutcome])).toEqual([
       ['D1', outcome],

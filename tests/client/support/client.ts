@@ -67,9 +67,12 @@ function start(service: FakeService, time: ManualTime, platformOptions: FakePlat
   }
 }
 
-/** Writes `data` where the app keeps `uni-subscribe:<name>` (version 1), as an earlier run of the app would have. */
-export function storeSlot(client: TestClient, name: string, data: unknown): void {
-  client.platform.storage.set(`uni-subscribe:${name}`, JSON.stringify({ v: 1, data }))
+/**
+ * Writes `data` where the app keeps `uni-subscribe:<name>` (version 1), as an earlier run of the app
+ * would have; with `openid`, in that person's slot (`uni-subscribe:<name>@<openid>`).
+ */
+export function storeSlot(client: TestClient, name: string, data: unknown, openid?: string): void {
+  client.platform.storage.set(`uni-subscribe:${name}${openid === undefined ? '' : `@${openid}`}`, JSON.stringify({ v: 1, data }))
 }
 
 /** Lets every pending promise continuation run (no timers involved). */

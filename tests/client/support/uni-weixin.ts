@@ -21,7 +21,7 @@ export class UniWeixinDouble {
   readonly storage = new Map<string, unknown>()
 
   /** What the next requestSubscribeMessage answers: per-id results, or a failure. */
-  subscribeAnswer: Record<string, string> | WeChatFailure = {}
+  subscribeAnswer: Record<string, unknown> | WeChatFailure = {}
   subscriptionsSetting: { mainSwitch: boolean; itemSettings?: Record<string, string> } | undefined = { mainSwitch: true }
   /** Applied to `subscriptionsSetting` when the person is on the settings page. */
   inSettings: (() => void) | null = null
@@ -46,14 +46,14 @@ export class UniWeixinDouble {
     this.subscribeAnswer = { errMsg: wechatFailMessage(errCode), errCode }
   }
 
-  requestSubscribeMessage = (options: Callbacks<Record<string, string>> & { tmplIds: string[] }): void => {
+  requestSubscribeMessage = (options: Callbacks<Record<string, unknown>> & { tmplIds: string[] }): void => {
     this.calls.push({ api: 'requestSubscribeMessage', options: { ...options } })
     const answer = this.subscribeAnswer
     if ('errMsg' in answer && typeof answer.errMsg === 'string' && answer.errMsg.includes(':fail')) {
       this.settle(options, answer, true)
       return
     }
-    this.settle(options, { errMsg: 'requestSubscribeMessage:ok', ...(answer as Record<string, string>) }, false)
+    this.settle(options, { errMsg: 'requestSubscribeMessage:ok', ...(answer as Record<string, unknown>) }, false)
   }
 
   getSetting = (options: Callbacks<unknown> & { withSubscriptions?: boolean }): void => {

@@ -126,12 +126,13 @@ export async function storedSlot(page: Page, name: string): Promise<unknown> {
 
 /**
  * What the person does in WeChat outside the app: switches 「接收订阅消息」 on or off. Written where
- * the H5 stand-in for WeChat keeps its settings (what `getSetting` reads), as WeChat would; the app
- * itself is not told.
+ * the H5 stand-in for WeChat keeps the signed-in person's settings (what `getSetting` reads), as
+ * WeChat would; the app itself is not told.
  */
 export async function setWeChatMainSwitch(page: Page, on: boolean): Promise<void> {
   await page.evaluate((mainSwitch) => {
-    const key = 'uni-subscribe:h5-wechat-settings'
+    const session = JSON.parse(localStorage.getItem('uni-subscribe:session') ?? '{}') as { data?: { openid?: string } }
+    const key = `uni-subscribe:h5-wechat-settings@${session.data?.openid ?? ''}`
     const text = localStorage.getItem(key)
     const stored = text === null ? null : (JSON.parse(text) as { data?: { itemSettings?: Record<string, string> } })
     const itemSettings = stored?.data?.itemSettings ?? {}

@@ -5,13 +5,13 @@
  *
  * The journey can stop the service and start it again on the same port with the same database (the
  * sandbox WeChat, which plays WeChat itself, stays up), move the service's clock, run the scheduler,
- * and read what the sandbox WeChat received. The scheduler's interval is not running: a journey runs
+ * and read what the sandbox WeChat received. Template management writes a copy of the catalogue of its own. The scheduler's interval is not running: a journey runs
  * it when it means to (POST /sandbox/scheduler/run), so nothing moves behind its back. The sandbox
  * WeChat pushes its events (popup, change, sent) to the service over HTTP, in secure mode, without
  * waiting: `settled()` waits until the service has answered them.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,6 +26,7 @@ import { seedDemo } from '../../../server/demo/seed'
 import { injectTransport } from '../../../server/demo/transports'
 import { createSqliteStorage, type SqliteStorage } from '../../../server/db/sqlite/storage'
 import { readMiniProgramPages } from '../../../server/messages/pages'
+import { loadCatalogue } from '../../../server/templates/catalogue'
 import { createWeChatClient } from '../../../server/wechat/client'
 import { createSandboxWeChat, type SandboxWeChat } from '../../../server/wechat/sandbox'
 import { systemClock } from '../../../server/wechat/types'
@@ -114,6 +115,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     throw new Error(`${H5_BUILD_DIR} has no build: run \`npm run build:h5\` (the e2e globalSetup does)`)
   }
   const databasePath = join(tmpdir(), `uni-subscribe-e2e-${randomBytes(6).toString('hex')}.db`)
+  // Template management (the console's 模板) writes the catalogue: a copy of the shipped one, never config/templates.json itself.
+  const templatesFile = join(tmpdir(), `uni-subscribe-e2e-${randomBytes(6).toString('hex')}-templates.json`)
+  copyFileSync(join(root, 'config/templates.json'), templatesFile)
   const clock = createAdjustableClock(systemClock)
   const pages = readMiniProgramPages()
   const credentials = { appId: 'wx5a4db0c0ffee0e2e', secret: randomBytes(16).toString('hex') }
@@ -142,7 +146,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       config,
       storage,
       wechat,
-      templates: TEMPLATES,
+      // The catalogue as template management last wrote it (the shipped one at first).
+      templates: loadCatalogue(templatesFile),
+      templatesFile,
       pages,
       clock,
       sandbox,
@@ -195,6 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await stop()
       await sandbox.close()
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${databasePath}${suffix}`, { force: true })
+      rmSync(templatesFile, { force: true })
     },
     async setClock(instant) {
       await call(base(), 'PUT', '/sandbox/clock', { now: instant === null ? null : instant.toISOString() })

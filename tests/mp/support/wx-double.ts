@@ -78,8 +78,8 @@ export interface SubscribeOptions extends Callbacks<WxResult & Record<string, st
 
 /** What the person answers in the subscription dialog the next time it shows. */
 export interface PersonAtDialog {
-  /** Per template id; templates not listed are accepted. */
-  answers: Record<string, 'accept' | 'reject'>
+  /** Per template id; templates not listed are accepted. WeChat's other words too (`acceptWithAlert`, 强提醒). */
+  answers: Record<string, 'accept' | 'reject' | 'acceptWithAlert' | 'acceptWithForcePush'>
   /** Ticks "总是保持以上选择": later calls return these answers with no dialog. */
   alwaysKeep: boolean
 }
@@ -110,6 +110,11 @@ export class WxDouble {
   readonly storage = new Map<string, unknown>()
   stopPullDownRefreshCalls = 0
   loginCalls = 0
+  /**
+   * Changes what the service's answer looks like on its way back (a proxy, a gateway page, an older
+   * service): given the request and the service's answer (the service did handle it), what arrives.
+   */
+  reshape: ((request: { method: string; path: string }, answer: { statusCode: number; data: unknown }) => { statusCode: number; data: unknown }) | null = null
 
   private gestureDepth = 0
   private readonly pendingModals: ModalPending[] = []
@@ -183,8 +188,9 @@ export class WxDouble {
         continue
       }
       call.dialogShown = true
-      answers[id] = this.person.answers[id] ?? 'accept'
-      if (this.person.alwaysKeep) this.setting.itemSettings[id] = this.person.answers[id] ?? 'accept'
+      const answer = this.person.answers[id] ?? 'accept'
+      answers[id] = answer
+      if (this.person.alwaysKeep) this.setting.itemSettings[id] = answer.startsWith('accept') ? 'accept' : 'reject'
     }
     const result = { errMsg: 'requestSubscribeMessage:ok', ...answers }
     call.outcome = result
@@ -232,7 +238,8 @@ export class WxDouble {
       }
       // WeChat serialises the body as JSON and parses a JSON answer: nothing but JSON crosses.
       const data = options.data === undefined ? undefined : (JSON.parse(JSON.stringify(options.data)) as unknown)
-      const answer = this.service.handle({ url: options.url, method, data, ...(options.header ? { header: options.header } : {}) })
+      const handled = this.service.handle({ url: options.url, method, data, ...(options.header ? { header: options.header } : {}) })
+      const answer = this.reshape ? this.reshape({ method, path: new URL(options.url, 'http://x').pathname }, handled) : handled
       const result = {
         errMsg: 'request:ok',
         statusCode: answer.statusCode,

@@ -49,6 +49,34 @@ describe('POST /api/consents', () => {
     )
   })
 
+  it('counts every accept… answer (the 强提醒 acceptWithAlert, acceptWithForcePush) and keeps it as it came', async () => {
+    const alert = await consent(alice.authorization, 'consent-0001', { [ORDER_STATUS.id]: 'acceptWithAlert' })
+    expect(alert.statusCode).toBe(200)
+    expect(alert.json()).toEqual({ credits: { [ORDER_STATUS.id]: 1 } })
+    const forcePush = await consent(alice.authorization, 'consent-0002', { [ORDER_STATUS.id]: 'acceptWithForcePush', [ACCOUNT_SECURITY.id]: 'acceptWithAlert' })
+    expect(forcePush.json()).toEqual({ credits: { [ORDER_STATUS.id]: 2, [ACCOUNT_SECURITY.id]: 1 } })
+    const list = await service.app.inject({ method: 'GET', url: '/api/me/subscriptions', headers: { authorization: alice.authorization } })
+    expect(list.json()).toEqual(
+      expect.arrayContaining([
+        { templateId: ORDER_STATUS.id, credits: 2, lastResult: 'acceptWithForcePush', updatedAt: '2026-11-25T05:00:00.000Z' },
+        { templateId: ACCOUNT_SECURITY.id, credits: 1, lastResult: 'acceptWithAlert', updatedAt: '2026-11-25T05:00:00.000Z' },
+      ]),
+    )
+  })
+
+  it('records an unrecognized answer as such, with no credit; a word that is neither is refused naming it', async () => {
+    await consent(alice.authorization, 'consent-0001', { [ORDER_STATUS.id]: 'accept' })
+    const odd = await consent(alice.authorization, 'consent-0002', { [ORDER_STATUS.id]: 'unrecognized:maybeLater', [ACCOUNT_SECURITY.id]: 'unrecognized:42' })
+    expect(odd.statusCode).toBe(200)
+    expect(odd.json()).toEqual({ credits: { [ORDER_STATUS.id]: 1, [ACCOUNT_SECURITY.id]: 0 } })
+    const list = await service.app.inject({ method: 'GET', url: '/api/me/subscriptions', headers: { authorization: alice.authorization } })
+    expect(list.json()).toEqual(
+      expect.arrayContaining([{ templateId: ORDER_STATUS.id, credits: 1, lastResult: 'unrecognized:maybeLater', updatedAt: '2026-11-25T05:00:00.000Z' }]),
+    )
+    const refused = await consent(alice.authorization, 'consent-0003', { [ORDER_STATUS.id]: 'maybeLater' })
+    expect(errorOf(refused, 400)).toMatchObject({ code: 'VALIDATION_FAILED', field: `results.${ORDER_STATUS.id}` })
+  })
+
   it('keeps credits earned before when a later answer is reject, ban or filter', async () => {
     await consent(alice.authorization, 'consent-0001', { [ORDER_STATUS.id]: 'accept' })
     await consent(alice.authorization, 'consent-0002', { [ORDER_STATUS.id]: 'accept' })

@@ -21,6 +21,7 @@ import {
   testConfig,
   type FakeService,
 } from '../support/service'
+import { PUSH_APPID, PUSH_TOKEN, popup, postPush, sent as sentEvent, type Push } from '../support/push'
 
 const HOUR_MS = 3_600_000
 
@@ -198,6 +199,55 @@ describe('GET /api/stats/timeline', () => {
   it('refuses another range naming it', async () => {
     const reply = await service.app.inject({ method: 'GET', url: '/api/stats/timeline?range=30d', headers: adminHeaders })
     expect(errorOf(reply, 400).field).toBe('querystring.range')
+  })
+})
+
+describe('WeChat\'s message push in 概览: today\'s deliveries and the last push event', () => {
+  const NOON_SECONDS = NOON_SHANGHAI.getTime() / 1000
+
+  beforeEach(async () => {
+    await service.close()
+    service = await startFakeService({ config: testConfig({ WECHAT_APPID: PUSH_APPID, WECHAT_SECRET: 'secret0123456789abcdef', WECHAT_PUSH_TOKEN: PUSH_TOKEN }) })
+  })
+
+  async function push(event: Push): Promise<void> {
+    expect((await postPush(service.app, event)).body).toBe('success')
+  }
+  const health = async (): Promise<ServiceHealth> => (await service.app.inject({ method: 'GET', url: '/api/health', headers: adminHeaders })).json<ServiceHealth>()
+
+  it('with push set up and nothing pushed yet: 0 delivered today (not null), no last event', async () => {
+    expect((await timeline('24h')).today.delivered).toBe(0)
+    expect((await health()).push).toEqual({ lastEventAt: null })
+  })
+
+  it('counts the messages WeChat reported delivered today (once each, not the failed, not yesterday\'s); the last event is when the service received it', async () => {
+    const alice = await signIn(service.app, (user) => service.wechat.issueCode(user), 'alice')
+    await accept(alice, 4)
+    const msgids: string[] = []
+    for (let i = 0; i < 4; i += 1) {
+      const sent = await sendOrder(alice.openid)
+      const detail = (await service.app.inject({ method: 'GET', url: `/api/messages/${sent.id}`, headers: adminHeaders })).json<{ msgid: string }>()
+      msgids.push(detail.msgid)
+    }
+    service.manual.set(new Date(NOON_SHANGHAI.getTime() + 60_000))
+    await push(sentEvent(alice.openid, NOON_SECONDS + 5, ORDER_STATUS.id, msgids[0]!))
+    // Reported twice by WeChat (a second event, not a retried push): one message delivered.
+    await push(sentEvent(alice.openid, NOON_SECONDS + 6, ORDER_STATUS.id, msgids[0]!))
+    await push(sentEvent(alice.openid, NOON_SECONDS + 7, ORDER_STATUS.id, msgids[1]!))
+    await push(sentEvent(alice.openid, NOON_SECONDS + 8, ORDER_STATUS.id, msgids[2]!, 10_005, 'fail:user refuse'))
+    // Dated 23:59 yesterday in Shanghai (today began at 16:00Z).
+    service.manual.set(new Date(NOON_SHANGHAI.getTime() + 120_000))
+    await push(sentEvent(alice.openid, Date.parse('2026-11-24T15:59:00.000Z') / 1000, ORDER_STATUS.id, msgids[3]!))
+    expect((await timeline('24h')).today).toMatchObject({ sent: 4, delivered: 2 })
+    expect((await health()).push).toEqual({ lastEventAt: '2026-11-25T05:02:00.000Z' })
+  })
+
+  it('a popup event is a push event too', async () => {
+    const alice = await signIn(service.app, (user) => service.wechat.issueCode(user), 'alice')
+    service.manual.set(new Date(NOON_SHANGHAI.getTime() + 30_000))
+    await push(popup(alice.openid, NOON_SECONDS, [ORDER_STATUS.id, 'accept']))
+    expect((await health()).push.lastEventAt).toBe('2026-11-25T05:00:30.000Z')
+    expect((await timeline('24h')).today.delivered).toBe(0)
   })
 })
 

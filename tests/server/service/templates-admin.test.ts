@@ -48,6 +48,26 @@ describe('the public library', () => {
     expect(all.titles.find((title) => title.tid === 6107)).toMatchObject({ kind: 'long-term' })
   })
 
+  it('GET /api/wechat/library?q=: the titles that contain it, of the given categories or all, paged among the matches', async () => {
+    expect((await admin('GET', `/api/wechat/library?q=${encodeURIComponent('通知')}`)).json()).toEqual({
+      count: 6,
+      titles: [
+        { tid: 1476, title: '订单状态通知', kind: 'one-time', categoryId: 612 },
+        { tid: 1221, title: '支付成功通知', kind: 'one-time', categoryId: 612 },
+        { tid: 1435, title: '退款成功通知', kind: 'one-time', categoryId: 612 },
+        { tid: 4211, title: '物流状态更新通知', kind: 'one-time', categoryId: 307 },
+        { tid: 1702, title: '报名成功通知', kind: 'one-time', categoryId: 411 },
+        { tid: 2311, title: '预约成功通知', kind: 'one-time', categoryId: 508 },
+      ],
+    })
+    expect((await admin('GET', `/api/wechat/library?ids=612&q=${encodeURIComponent('成功')}&start=1&limit=1`)).json()).toEqual({
+      count: 2,
+      titles: [{ tid: 1435, title: '退款成功通知', kind: 'one-time', categoryId: 612 }],
+    })
+    expect((await admin('GET', `/api/wechat/library?q=${encodeURIComponent('积分')}`)).json()).toEqual({ count: 0, titles: [] })
+    expect(errorOf(await admin('GET', `/api/wechat/library?q=${'长'.repeat(31)}`), 400).field).toBe('querystring.q')
+  })
+
   it('a limit above 30 is refused before WeChat is asked; categories not the mini-program\'s are WeChat\'s 200019 on querystring.ids', async () => {
     expect(errorOf(await admin('GET', '/api/wechat/library?limit=31'), 400)).toMatchObject({ code: 'VALIDATION_FAILED', field: 'querystring.limit' })
     expect(errorOf(await admin('GET', '/api/wechat/library?ids=612,999'), 400)).toEqual({
