@@ -53,6 +53,8 @@ export const HTTP_ERRORS = {
   invalidUtf8: () => text(400, 'MALFORMED_JSON', '请求体不是合法的 UTF-8'),
   /** `__proto__` or `constructor.prototype`: refused so that no body can reach an object's prototype. */
   forbiddenKey: (path: string) => text(400, 'FORBIDDEN_KEY', `请求体含有不允许的键 ${shown(path)}`, path),
+  /** U+0000 anywhere in a body: no text of this service means it, and PostgreSQL cannot store it. */
+  nulCharacter: (path: string) => text(400, 'VALIDATION_FAILED', `${shown(path)} 含有空字符（U+0000），请删除后重试`, path),
   unauthorized: () => text(401, 'UNAUTHORIZED', '未登录'),
   forbidden: () => text(403, 'FORBIDDEN', '没有权限'),
   /** A browser page of another origin tried to change the sandbox (see http/origin-guard.ts). */

@@ -5,7 +5,9 @@
  *   type is 415 UNSUPPORTED_MEDIA_TYPE instead of a string handed to the schema;
  * - bytes that are not UTF-8 are said to be so, instead of being decoded to U+FFFD (which then
  *   showed as a Content-Length mismatch, or went through unnoticed with chunked encoding);
- * - a `__proto__` or `constructor.prototype` key is refused by its name and place, not as "not JSON".
+ * - a `__proto__` or `constructor.prototype` key is refused by its name and place, not as "not JSON";
+ * - U+0000 in any key or string is refused by its place: it means nothing in a name, tag or keyword
+ *   value, and PostgreSQL refuses it in text and jsonb (SQLite kept it), so both engines answer alike.
  */
 import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance } from 'fastify'
@@ -38,6 +40,28 @@ function forbiddenKeyPath(value: unknown): string | null {
   return null
 }
 
+/**
+ * The first place holding U+0000 (a key or a string value), as a dotted path (`(body)` for a body
+ * that is one string), or null. JSON carries it only escaped, so a body without `\u0000` is not walked.
+ */
+function nulCharacterPath(value: unknown, text: string): string | null {
+  if (!text.includes('\\u0000')) return null
+  const pending: { value: unknown; path: readonly string[] }[] = [{ value, path: [] }]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value === 'string') {
+      if (next.value.includes('\0')) return next.path.length === 0 ? '(body)' : next.path.join('.')
+      continue
+    }
+    if (!isContainer(next.value)) continue
+    for (const key of Object.keys(next.value)) {
+      const path = [...next.path, key]
+      if (key.includes('\0')) return path.join('.')
+      pending.push({ value: Array.isArray(next.value) ? next.value[Number(key)] : next.value[key], path })
+    }
+  }
+  return null
+}
+
 /** A JSON request body from its bytes; throws the table's AppError for each way it can be wrong. */
 function parseJsonBody(raw: Buffer): unknown {
   if (raw.length === 0) throw httpError(HTTP_ERRORS.emptyJson())
@@ -52,6 +76,8 @@ function parseJsonBody(raw: Buffer): unknown {
   }
   const forbidden = forbiddenKeyPath(value)
   if (forbidden !== null) throw httpError(HTTP_ERRORS.forbiddenKey(forbidden))
+  const nul = nulCharacterPath(value, text)
+  if (nul !== null) throw httpError(HTTP_ERRORS.nulCharacter(nul))
   return value
 }
 

@@ -3,7 +3,18 @@
  * (every attempt, every status change) and the counts. Read-only; shaped as the contract says.
  * A sent message shows its delivery once WeChat's subscribe_msg_sent_event for its msgid came.
  */
-import type { Delivery, MessageDetail, MessageListItem, MessageSearchQuery, MessageSearchResult, MyMessage, Stats } from '../../src/domain/contract'
+import type {
+  Delivery,
+  MessageDetail,
+  MessageKeyword,
+  MessageListItem,
+  MessageSearchQuery,
+  MessageSearchResult,
+  MyMessage,
+  MyMessageDetail,
+  Stats,
+  Template,
+} from '../../src/domain/contract'
 import type { DeliveryRecord, DeliveryRepository, MessageRecord, MessageRepository, MessageSummary } from '../db/storage'
 import type { TemplateDirectory } from './templates'
 import { AppError } from '../errors'
@@ -11,6 +22,8 @@ import { AppError } from '../errors'
 export interface MessageQueries {
   /** The person's messages, newest first. */
   mine(openid: string, limit: number): Promise<MyMessage[]>
+  /** One of the person's own messages; AppError 404 for another's or none (the same answer: nothing is revealed). */
+  mineOne(openid: string, id: string): Promise<MyMessageDetail>
   /** Throws AppError 404 when there is no such message. */
   detail(id: string): Promise<MessageDetail>
   /** Messages by status, WeChat answers (every attempt) by errcode. */
@@ -54,6 +67,32 @@ function myMessage(message: MessageSummary, delivery: DeliveryRecord | undefined
   return { ...item, ...deliveryOf(delivery) }
 }
 
+/** The message's keywords in the template's order, labelled as the notice labels them; keys the template lacks after them. */
+function contentOf(data: Record<string, { value: string }>, template: Template | undefined): MessageKeyword[] {
+  const known = (template?.keywords ?? []).filter((keyword) => Object.hasOwn(data, keyword.name))
+  const names = new Set(known.map((keyword) => keyword.name))
+  return [
+    ...known.map((keyword) => ({ name: keyword.name, label: keyword.label, value: data[keyword.name]?.value ?? '' })),
+    ...Object.entries(data)
+      .filter(([name]) => !names.has(name))
+      .map(([name, entry]) => ({ name, label: name, value: entry.value })),
+  ]
+}
+
+function myMessageDetail(message: MessageRecord, delivery: DeliveryRecord | undefined, template: Template | undefined): MyMessageDetail {
+  const detail: MyMessageDetail = {
+    ...myMessage(message, delivery),
+    content: contentOf(message.data, template),
+    history: message.history.map((change) => ({
+      at: change.at.toISOString(),
+      status: change.status,
+      ...(change.reason !== undefined && { reason: change.reason }),
+    })),
+  }
+  if (message.page !== undefined) detail.page = message.page
+  return detail
+}
+
 function messageDetail(message: MessageRecord, delivery: DeliveryRecord | undefined): MessageDetail {
   const detail: MessageDetail = {
     id: message.id,
@@ -88,8 +127,19 @@ export function createMessageQueries(repository: MessageRepository, templates: T
   return {
     async mine(openid, limit) {
       const messages = await repository.listForRecipient(openid, limit)
-      const delivered = await deliveriesOf(messages)
-      return messages.map((message) => myMessage(message, deliveryFor(message, delivered)))
+      // The content is in each message's record (the summaries the list reads leave the data out).
+      const [delivered, records] = await Promise.all([deliveriesOf(messages), Promise.all(messages.map((message) => repository.get(message.id)))])
+      return messages.map((message, index) => {
+        const data = records[index]?.data
+        const item = myMessage(message, deliveryFor(message, delivered))
+        return data === undefined ? item : { ...item, content: contentOf(data, templates.byId(message.templateId)) }
+      })
+    },
+    async mineOne(openid, id) {
+      const message = await repository.get(id)
+      if (!message || message.openid !== openid) throw new AppError(404, 'NOT_FOUND', `没有这条消息（${id}）`)
+      const delivered = await deliveriesOf([message])
+      return myMessageDetail(message, deliveryFor(message, delivered), templates.byId(message.templateId))
     },
     async detail(id) {
       const message = await repository.get(id)

@@ -1,9 +1,10 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { MyMessageList, Preferences, SubscriptionList } from '../../src/domain/contract'
+import { MyMessageDetail, MyMessageList, Preferences, SubscriptionList } from '../../src/domain/contract'
 import { responses, type RouteContext } from './context'
 
 const MessagesQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) })
 const DEFAULT_MESSAGE_LIMIT = 50
+const MessageParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 
 /** The signed-in person's own data: subscriptions, preferences, messages. Always the caller's openid. */
 export const meRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { ledger, preferences, messages, auth }) => {
@@ -27,5 +28,11 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteContext> = async (app, { l
     '/api/me/messages',
     { schema: { querystring: MessagesQuery, response: responses({ 200: MyMessageList }) } },
     async (request) => messages.mine(request.openid, request.query.limit ?? DEFAULT_MESSAGE_LIMIT),
+  )
+
+  app.get(
+    '/api/me/messages/:id',
+    { schema: { params: MessageParams, response: responses({ 200: MyMessageDetail }) } },
+    async (request) => messages.mineOne(request.openid, request.params.id),
   )
 }

@@ -8,6 +8,7 @@
 import {
   ConsentResponse,
   EventResponse,
+  MyMessageDetail,
   MyMessageList,
   Preferences,
   SandboxCodeResponse,
@@ -57,6 +58,8 @@ export interface ApiClient {
   putPreferences(preferences: Preferences): Promise<Preferences>
   /** GET /api/me/messages (newest first). */
   myMessages(): Promise<MyMessageList>
+  /** GET /api/me/messages/:id: one of my messages with its content and history. */
+  myMessage(id: string): Promise<MyMessageDetail>
   /** POST /api/events. */
   postEvent(event: EventRequest): Promise<EventResponse>
   /** POST /sandbox/code `{ user }` (sandbox only, no auth). */
@@ -78,6 +81,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     getPreferences: () => call(Preferences, 'GET', '/api/me/preferences'),
     putPreferences: (preferences) => call(Preferences, 'PUT', '/api/me/preferences', preferences),
     myMessages: () => call(MyMessageList, 'GET', '/api/me/messages'),
+    myMessage: (id) => call(MyMessageDetail, 'GET', `/api/me/messages/${encodeURIComponent(id)}`),
     postEvent: (event) => call(EventResponse, 'POST', '/api/events', event),
     sandboxCode: (user) => call(SandboxCodeResponse, 'POST', '/sandbox/code', { user }, false),
     sandboxGrant: (results) => call(SandboxConsentResponse, 'POST', '/sandbox/subscriptions', { results }),

@@ -129,7 +129,7 @@ export function messageTone(message: MyMessage): Tone {
   return message.status === 'sent' && message.delivery?.status === 'failed' ? 'danger' : MESSAGE_STATUS_TONES[message.status]
 }
 
-/** The line under a message's status: when it went, when it will go, or why it did not. */
+/** The line under a message's status, with its one time: when it went, when it will go, or why it did not and when. */
 export function messageDetail(message: MyMessage): string {
   switch (message.status) {
     case 'sent': {
@@ -140,9 +140,17 @@ export function messageDetail(message: MyMessage): string {
       return message.deliverAfter ? `将于 ${formatDateTime(message.deliverAfter)} 发送` : '免打扰时段结束后发送'
     case 'failed':
     case 'skipped':
-      return reasonText(message.reason)
+      return `${reasonText(message.reason)} · ${formatDateTime(message.createdAt)}`
     case 'queued':
     case 'sending':
       return `创建于 ${formatDateTime(message.createdAt)}`
   }
+}
+
+/** The first keyword values of a message, as a list row previews them: `261125-130000 · 已支付`. */
+export function contentPreview(message: MyMessage, count = 2): string {
+  return (message.content ?? [])
+    .slice(0, count)
+    .map((keyword) => keyword.value)
+    .join(' · ')
 }

@@ -191,6 +191,15 @@ export const Delivery = Type.Object({
 })
 export type Delivery = Static<typeof Delivery>
 
+/** One keyword of a message as WeChat's notice shows it: the template's label and the value sent. */
+export const MessageKeyword = Type.Object({
+  name: Type.String(),
+  /** The template's label (订单号); the keyword's name when the template is no longer in the catalogue. */
+  label: Type.String(),
+  value: Type.String(),
+})
+export type MessageKeyword = Static<typeof MessageKeyword>
+
 export const MyMessage = Type.Object({
   id: Type.String(),
   templateId: Type.String(),
@@ -200,10 +209,29 @@ export const MyMessage = Type.Object({
   sentAt: Type.Optional(IsoTime),
   deliverAfter: Type.Optional(IsoTime),
   delivery: Type.Optional(Delivery),
+  /** The notice's keywords in the template's order (a list row shows the first values). */
+  content: Type.Optional(Type.Array(MessageKeyword)),
 })
 export type MyMessage = Static<typeof MyMessage>
 export const MyMessageList = Type.Array(MyMessage)
 export type MyMessageList = Static<typeof MyMessageList>
+
+/** GET /api/me/messages/:id: one of my messages, with what its notice showed and its status history. */
+export const MyMessageDetail = Type.Object({
+  id: Type.String(),
+  templateId: Type.String(),
+  status: MessageStatus,
+  reason: Type.Optional(Reason),
+  createdAt: IsoTime,
+  sentAt: Type.Optional(IsoTime),
+  deliverAfter: Type.Optional(IsoTime),
+  delivery: Type.Optional(Delivery),
+  content: Type.Array(MessageKeyword),
+  /** The page the notice opens, as sent: `pages/orders/index?id=<orderId>`. */
+  page: Type.Optional(Type.String()),
+  history: Type.Array(Type.Object({ at: IsoTime, status: MessageStatus, reason: Type.Optional(Reason) })),
+})
+export type MyMessageDetail = Static<typeof MyMessageDetail>
 
 // ─── POST /api/events ────────────────────────────────────────────────────────
 

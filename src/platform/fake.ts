@@ -274,6 +274,13 @@ export class FakePlatform implements Platform {
     this.pullDownRefreshStops++
   }
 
+  /** The pages opened, in order. */
+  readonly openedPages: Array<{ url: string; tab: boolean }> = []
+
+  openPage(url: string, options: { tab?: boolean } = {}): void {
+    this.openedPages.push({ url, tab: options.tab === true })
+  }
+
   toast(options: ToastOptions): void {
     this.toasts.push(options)
   }

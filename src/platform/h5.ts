@@ -82,7 +82,7 @@ interface H5PlatformOptions {
   /** Where choices persist, and what `platform.storage` is. */
   storage: PlatformStorage
   /** The rest of the platform (request, toast, modal), from uni on H5. */
-  base: Pick<Platform, 'request' | 'toast' | 'modal' | 'stopPullDownRefresh'>
+  base: Pick<Platform, 'request' | 'toast' | 'modal' | 'stopPullDownRefresh' | 'openPage'>
 }
 
 function parseSetting(data: unknown): SubscriptionsSetting | null {
@@ -240,5 +240,6 @@ export function createH5Platform(options: H5PlatformOptions): Platform {
     toast: (toast) => options.base.toast(toast),
     modal: (modal) => options.base.modal(modal),
     stopPullDownRefresh: () => options.base.stopPullDownRefresh(),
+    openPage: (url, openOptions) => options.base.openPage(url, openOptions),
   }
 }

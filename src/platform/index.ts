@@ -10,7 +10,7 @@ import { createMpWeixinPlatform } from './mp-weixin'
 // #ifdef H5
 import { createH5Platform } from './h5'
 import { createDomSubscribeUi } from './h5-ui'
-import { uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
+import { uniModal, uniOpenPage, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
 // #endif
 
 interface CreatePlatformOptions {
@@ -31,7 +31,7 @@ export function createPlatform(options: CreatePlatformOptions): Platform {
     owner: options.owner,
     ui: createDomSubscribeUi(),
     storage: uniStorage,
-    base: { request: uniRequest, toast: uniToast, modal: uniModal, stopPullDownRefresh: uniStopPullDownRefresh },
+    base: { request: uniRequest, toast: uniToast, modal: uniModal, stopPullDownRefresh: uniStopPullDownRefresh, openPage: uniOpenPage },
   })
   // #endif
 }

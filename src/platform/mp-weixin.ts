@@ -7,7 +7,7 @@ import { keptChoiceOf, type KeptChoice } from '@/rules/prompt-policy'
 import { subscribeErrorFromWeChat } from '@/rules/subscribe-errors'
 import { PlatformError } from './errors'
 import type { Platform, SubscribeAnswers, SubscriptionsSetting } from './types'
-import { errMsgOf, uniModal, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
+import { errMsgOf, uniModal, uniOpenPage, uniRequest, uniStopPullDownRefresh, uniStorage, uniToast } from './uni-common'
 
 /**
  * `{ errMsg: 'requestSubscribeMessage:ok', [id]: 'accept' | … }` → the answers for the ids asked. Every
@@ -101,5 +101,6 @@ export function createMpWeixinPlatform(): Platform {
     toast: uniToast,
     modal: uniModal,
     stopPullDownRefresh: uniStopPullDownRefresh,
+    openPage: uniOpenPage,
   }
 }

@@ -79,6 +79,11 @@ export interface Platform {
   modal(options: ModalOptions): Promise<boolean>
   /** Ends the page's pull-down-refresh animation (`uni.stopPullDownRefresh`). */
   stopPullDownRefresh(): void
+  /**
+   * Opens a page of the app (`/pages/messages/detail?id=…`). A tab page starts the page stack afresh
+   * (`reLaunch`: the only way a tab page gets a query); any other is pushed (`navigateTo`).
+   */
+  openPage(url: string, options?: { tab?: boolean }): void
 }
 
 /** Synchronous string storage (uni's `getStorageSync` family, localStorage, a Map in tests). */

@@ -52,6 +52,11 @@ export function uniStopPullDownRefresh(): void {
   uni.stopPullDownRefresh()
 }
 
+export function uniOpenPage(url: string, options: { tab?: boolean } = {}): void {
+  if (options.tab === true) uni.reLaunch({ url })
+  else uni.navigateTo({ url })
+}
+
 export function uniModal(options: ModalOptions): Promise<boolean> {
   return new Promise((resolve, reject) => {
     uni.showModal({

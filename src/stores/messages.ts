@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia'
 import { ref, watch } from 'vue'
-import type { MyMessage } from '@/domain/contract'
+import type { MyMessage, MyMessageDetail } from '@/domain/contract'
 import { useClientContext } from '@/context'
 
 export const useMessagesStore = defineStore('messages', () => {
@@ -41,5 +41,10 @@ export const useMessagesStore = defineStore('messages', () => {
     }
   }
 
-  return { messages, refreshedAt, loading, refresh }
+  /** GET /api/me/messages/:id: one message with its content and history. Throws `ApiError` (NOT_FOUND for none). */
+  function detail(id: string): Promise<MyMessageDetail> {
+    return context.api.myMessage(id)
+  }
+
+  return { messages, refreshedAt, loading, refresh, detail }
 })

@@ -14,7 +14,7 @@ import { dropOwnerless, isFiniteNumber, isRecord, isString, personalSlot, type P
 import { hasShape } from '@/rules/shape'
 
 export interface DemoOrder {
-  /** `^[A-Za-z0-9_-]{1,32}$` as the contract asks. */
+  /** `261125-130512`: when it was placed (China time); `^[A-Za-z0-9_-]{1,32}$` as the contract asks. */
   id: string
   goodsName: string
   amountFen: number
@@ -42,6 +42,20 @@ const DEMO_GOODS: readonly { goodsName: string; amountFen: number }[] = [
   { goodsName: '帆布托特包', amountFen: 12900 },
   { goodsName: '无线蓝牙耳机', amountFen: 29900 },
 ]
+
+const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000
+
+/**
+ * A demo order's number as a person reads it: the time it was placed in China, `261125-130512`; a
+ * second order in the same second gets `-2`, `-3`… (within the contract's `^[A-Za-z0-9_-]{1,32}$`).
+ */
+function orderNumber(now: number, taken: ReadonlySet<string>): string {
+  const time = new Date(now + CHINA_OFFSET_MS).toISOString() // 2026-11-25T13:05:12.000Z, in China
+  const base = `${time.slice(2, 4)}${time.slice(5, 7)}${time.slice(8, 10)}-${time.slice(11, 13)}${time.slice(14, 16)}${time.slice(17, 19)}`
+  let number = base
+  for (let n = 2; taken.has(number); n += 1) number = `${base}-${n}`
+  return number
+}
 
 function parseOrder(value: unknown): DemoOrder | null {
   if (!isRecord(value)) return null
@@ -87,7 +101,7 @@ export const useOrdersStore = defineStore('orders', () => {
     const now = context.clock.now()
     const goods = DEMO_GOODS[orders.value.length % DEMO_GOODS.length] ?? { goodsName: '演示商品', amountFen: 100 }
     const order: DemoOrder = {
-      id: `D${context.newId().slice(0, 15)}`,
+      id: orderNumber(now, new Set(orders.value.map((candidate) => candidate.id))),
       goodsName: input.goodsName ?? goods.goodsName,
       amountFen: input.amountFen ?? goods.amountFen,
       status: 'pending_payment',

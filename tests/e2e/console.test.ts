@@ -380,12 +380,17 @@ describe('the console on a fresh database, and the end user’s first page', () 
       ['messages/index', '消息'],
       ['templates/index', '模板'],
       ['sandbox/index', '沙盒'],
+      // Opened without an id (a bookmark, a typed address): they say so and ask the service nothing.
+      ['campaigns/detail', '群发详情'],
+      ['messages/detail', '消息详情'],
+      ['users/detail', '用户详情'],
     ]
     for (const [path, name] of pages) {
       await page.goto(`${fresh.url}#/pages/console/${path}`)
       await expect.poll(() => title(page).textContent(), { timeout: PATIENCE_MS }).toBe(name)
       await page.waitForLoadState('networkidle')
       expect(await page.locator('uni-page:visible .c-error').count(), `${name}: an error shows`).toBe(0)
+      if (path.endsWith('/detail')) expect(await page.locator('uni-page:visible #console-no-id').count(), `${name}: says nothing was named`).toBe(1)
       const widest = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth))
       expect(widest, `${name}: the page itself never scrolls sideways at 375 px`).toBeLessThanOrEqual(SMALL_PHONE.width)
       await current.screenshot(`console-fresh-${path.replace('/', '-')}-375`)

@@ -13,9 +13,11 @@ const NOW = new Date('2026-11-25T05:00:00.000Z') // 13:00 in Shanghai
 
 /** What each page shows with the service prepared below. */
 const EXPECTED: Record<string, string[]> = {
-  'pages/orders/index': ['演示订单', '下一个演示订单', '还没有订单'],
+  'pages/orders/index': ['演示订单', '新建演示订单', '还没有订单'],
   'pages/subscriptions/index': ['全部订阅', '订单状态通知', '剩余 2 次', '发货通知', '剩余 0 次', '账户安全提醒', '长期订阅'],
   'pages/messages/index': ['订单状态通知', '已发送', '发送于 11月25日 12:30', '发货通知', '发送失败', '你还没有订阅这类消息，或订阅次数已用完'],
+  // Opened with no id (as simulate opens it here): says so, with the way back.
+  'pages/messages/detail': ['找不到这条消息', '返回消息记录'],
   'pages/preferences/index': ['免打扰时段', '22:00', '08:00', '每天最多收到', '5', '订单通知', '活动推广', '保存'],
 }
 
@@ -50,8 +52,8 @@ describe('the compiled mini-program under miniprogram-simulate', () => {
     vi.useRealTimers()
   })
 
-  it('has the four pages', () => {
-    expect(appJson.pages).toEqual(['pages/orders/index', 'pages/subscriptions/index', 'pages/messages/index', 'pages/preferences/index'])
+  it('has the four tab pages and the message page', () => {
+    expect(appJson.pages).toEqual(['pages/orders/index', 'pages/subscriptions/index', 'pages/messages/index', 'pages/preferences/index', 'pages/messages/detail'])
   })
 
   it.each(appJson.pages)('renders %s', async (route) => {

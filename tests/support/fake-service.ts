@@ -31,6 +31,7 @@ import {
   ErrorBody,
   EventRequest,
   EventResponse,
+  MyMessageDetail,
   MyMessageList,
   Preferences,
   SandboxCodeRequest,
@@ -49,6 +50,7 @@ import {
   type Template,
 } from '../../src/domain/contract'
 import { validateMessageData } from '../../src/domain/keywords'
+import { orderPage } from '../../src/domain/orders'
 import { DEFAULT_PREFERENCES, preferencesProblem } from '../../src/domain/preferences'
 import { localDayKey } from '../../src/domain/quiet-hours'
 import { errcodeReason } from '../../src/domain/reasons'
@@ -154,6 +156,8 @@ export class FakeService {
   readonly sandbox: boolean
   /** Every request that reached the service, oldest first. */
   readonly requests: RecordedRequest[] = []
+  /** What GET /api/me/messages/:id adds to a listed message: the page its notice opens, its history. */
+  private readonly messageExtras = new Map<string, { page?: string; history: MyMessageDetail['history'] }>()
   /** The body of the last POST /api/events, for tests that check what the client reported. */
   lastOrderEvent: EventRequest | null = null
   /** While true nothing answers: transports fail as when the network is down. */
@@ -212,8 +216,13 @@ export class FakeService {
     return structuredClone(this.user(openid).preferences)
   }
 
-  addMessage(openid: string, message: MyMessage): void {
+  /** A message the service holds for the person; `page` is what its notice opens. */
+  addMessage(openid: string, message: MyMessage, page?: string): void {
     this.user(openid).messages.unshift(structuredClone(message))
+    this.messageExtras.set(message.id, {
+      ...(page !== undefined && { page }),
+      history: [{ at: message.sentAt ?? message.createdAt, status: message.status, ...(message.reason !== undefined && { reason: message.reason }) }],
+    })
   }
 
   messages(openid: string): MyMessage[] {
@@ -261,6 +270,12 @@ export class FakeService {
     const path = url.pathname
     const route = `${method} ${path}`
     // With a real AppID (not sandbox mode) the service has no /sandbox/* routes at all.
+    const one = /^\/api\/me\/messages\/([^/]+)$/.exec(path)
+    if (one !== null) {
+      if (method !== 'GET') throw new AnswerError(405, 'METHOD_NOT_ALLOWED', `${path} 不支持 ${method} 请求，只支持 GET`)
+      if (!openid) throw new AnswerError(401, 'UNAUTHORIZED', '请先登录')
+      return this.messageDetail(openid, decodeURIComponent(one[1] ?? ''))
+    }
     const methods = path.startsWith('/sandbox/') && !this.sandbox ? undefined : ROUTES[path]
     if (methods === undefined) throw notFound(method, path)
     const access = methods[method]
@@ -389,6 +404,13 @@ export class FakeService {
     return checked(MyMessageList, this.user(openid).messages.slice(0, query.limit ?? DEFAULT_MESSAGE_LIMIT))
   }
 
+  private messageDetail(openid: string, id: string): MyMessageDetail {
+    const message = this.user(openid).messages.find((candidate) => candidate.id === id)
+    const extras = this.messageExtras.get(id)
+    if (message === undefined || extras === undefined) throw new AnswerError(404, 'NOT_FOUND', `没有这条消息（${id}）`)
+    return checked(MyMessageDetail, { ...message, content: message.content ?? [], ...extras })
+  }
+
   private orderEvent(openid: string, event: EventRequest): EventResponse {
     const template = this.template(this.eventTemplateKey)
     const now = this.now()
@@ -399,7 +421,18 @@ export class FakeService {
       createdAt: now.toISOString(),
       ...this.deliver(openid, template, now),
     }
+    const data = orderStatusData(template, event, now, QUIET_HOURS_TIME_ZONE)
+    message.content = template.keywords
+      .filter((keyword) => data[keyword.name] !== undefined)
+      .map((keyword) => ({ name: keyword.name, label: keyword.label, value: data[keyword.name] ?? '' }))
     this.user(openid).messages.unshift(message)
+    this.messageExtras.set(message.id, {
+      page: orderPage(event.orderId),
+      history: [
+        { at: now.toISOString(), status: 'queued' },
+        { at: message.sentAt ?? now.toISOString(), status: message.status, ...(message.reason !== undefined && { reason: message.reason }) },
+      ],
+    })
     this.lastOrderEvent = event
     const { id, templateId, status, reason, deliverAfter } = message
     const outcome: MessageOutcome = { id, templateId, status }

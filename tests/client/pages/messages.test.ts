@@ -59,19 +59,18 @@ describe('消息记录', () => {
         row.find('.card__title').text(),
         row.find('.message-row__status').text(),
         row.find('.message-row__detail').text(),
-        row.find('.message-row__time').text(),
       ])
   }
 
-  it('lists what was sent to me, newest first, with status, reason and time (China time)', async () => {
+  it('lists what was sent to me, newest first, with status, reason and one time each (China time)', async () => {
     const page = await mountPage(MessagesPage)
 
     expect(rows(page)).toEqual([
-      ['订单状态通知', '已发送', '发送于 3月2日 09:30', '3月2日 09:30'],
-      ['发货通知', '待发送（免打扰）', '将于 3月2日 08:00 发送', '3月1日 23:00'],
-      ['支付成功通知', '发送失败', '消息内容不符合模板的要求', '3月1日 20:00'],
-      ['活动提醒', '已跳过', '你在通知设置里关闭了这类通知', '3月1日 19:00'],
-      ['订阅消息', '发送失败', '你还没有订阅这类消息，或订阅次数已用完', '3月1日 18:00'],
+      ['订单状态通知', '已发送', '发送于 3月2日 09:30'],
+      ['发货通知', '待发送（免打扰）', '将于 3月2日 08:00 发送'],
+      ['支付成功通知', '发送失败', '消息内容不符合模板的要求 · 3月1日 20:00'],
+      ['活动提醒', '已跳过', '你在通知设置里关闭了这类通知 · 3月1日 19:00'],
+      ['订阅消息', '发送失败', '你还没有订阅这类消息，或订阅次数已用完 · 3月1日 18:00'],
     ])
     expect(page.find('.message-row--sent .message-row__status').classes()).toContain('tag--success')
     expect(page.find('.message-row--failed .message-row__status').classes()).toContain('tag--danger')
@@ -90,7 +89,7 @@ describe('消息记录', () => {
     await triggerPageHook(page.vm, 'onPullDownRefresh')
     await flushPromises()
 
-    expect(rows(page)[0]).toEqual(['订单状态通知', '已跳过', '已达到你设置的每日消息上限', '3月2日 10:00'])
+    expect(rows(page)[0]).toEqual(['订单状态通知', '已跳过', '已达到你设置的每日消息上限 · 3月2日 10:00'])
     expect(client.platform.pullDownRefreshStops).toBe(1)
   })
 

@@ -17,8 +17,10 @@ describe('orders', () => {
   it('places a demo order in 待支付', () => {
     const order = useOrdersStore().placeOrder()
     expect(order).toMatchObject({ status: 'pending_payment', goodsName: '手冲咖啡豆 250g', amountFen: 6800, lastOutcome: null })
-    expect(order.id).toMatch(/^[A-Za-z0-9_-]{1,32}$/)
-    expect(useOrdersStore().orders[0]).toEqual(order)
+    // Placed at 10:00:00 in Shanghai (START); a second one in the same second gets -2.
+    expect(order.id).toBe('260302-100000')
+    expect(useOrdersStore().placeOrder().id).toBe('260302-100000-2')
+    expect(useOrdersStore().orders[1]).toEqual(order)
   })
 
   it('moves 待支付 → 已支付 → 已发货 → 已送达, posting each change and returning the outcome', async () => {

@@ -97,6 +97,21 @@ describe('request bodies', () => {
     expect(errorOf(await post('{"code":"x","constructor":1}'), 401).code).toBe('INVALID_CODE')
   })
 
+  it('U+0000 in a key or a value is 400 naming its place, and nothing is written', async () => {
+    const put = (payload: string) =>
+      service.app.inject({ method: 'PUT', url: '/api/users/o-nul-test', payload, headers: { ...json, ...adminHeaders } })
+    expect(errorOf(await put('{"tags":["vip","a\\u0000b"]}'), 400)).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'tags.1 含有空字符（U+0000），请删除后重试',
+      field: 'tags.1',
+    })
+    expect(errorOf(await put('{"attributes":{"city":"上\\u0000海"}}'), 400).field).toBe('attributes.city')
+    expect(errorOf(await put('{"attributes":{"ci\\u0000ty":"上海"}}'), 400).field).toBe('attributes.ci\u0000ty')
+    expect((await service.app.inject({ method: 'GET', url: '/api/users/o-nul-test', headers: adminHeaders })).statusCode).toBe(404)
+    // Written as an escape of the backslash, it is two ordinary characters.
+    expect((await put('{"attributes":{"note":"a\\\\u0000b"}}')).statusCode).toBe(200)
+  })
+
   it('bytes that are not UTF-8 are said to be so, not a Content-Length mismatch', async () => {
     const payload = Buffer.concat([Buffer.from('{"code":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')])
     const reply = await service.app.inject({ method: 'POST', url: '/api/session', payload, headers: json })

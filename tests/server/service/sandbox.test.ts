@@ -264,10 +264,61 @@ describe('sandbox mode end to end', () => {
         createdAt: '2026-11-25T15:30:00.000Z',
         sentAt: '2026-11-26T00:00:30.000Z',
         delivery: { status: 'delivered', errorCode: 0, errorStatus: 'success', at: '2026-11-26T00:00:30.000Z' },
+        content: expect.arrayContaining([
+          { name: 'character_string1', label: '订单号', value: 'DD2' },
+          { name: 'phrase2', label: '订单状态', value: '已送达' },
+          { name: 'time4', label: '更新时间', value: '2026年11月25日 23:30' },
+        ]),
       },
     ])
     const back = await service.app.inject({ method: 'PUT', url: '/sandbox/clock', payload: { now: null } })
     expect(back.json()).toEqual({ now: '2026-11-25T05:00:00.000Z', offsetMs: 0 })
+  })
+
+  it('GET /api/me/messages/:id: my message as its notice showed it (labels, values, page), its history, its delivery; another\'s is 404', async () => {
+    const alice = await signIn('alice')
+    const bob = await signIn('bob')
+    await subscribe(alice, ORDER_STATUS.id, 1)
+    const event = await service.app.inject({
+      method: 'POST',
+      url: '/api/events',
+      headers: { authorization: alice.authorization },
+      payload: { type: 'order.status_changed', orderId: '261125-130000', status: 'paid', goodsName: '帆布托特包', amountFen: 12900 },
+    })
+    const { id } = event.json<{ message: { id: string } }>().message
+    await service.settled()
+
+    const mine = await service.app.inject({ method: 'GET', url: `/api/me/messages/${id}`, headers: { authorization: alice.authorization } })
+    expect(mine.statusCode, mine.body).toBe(200)
+    expect(mine.json()).toEqual({
+      id,
+      templateId: ORDER_STATUS.id,
+      status: 'sent',
+      createdAt: '2026-11-25T05:00:00.000Z',
+      sentAt: '2026-11-25T05:00:00.000Z',
+      delivery: { status: 'delivered', errorCode: 0, errorStatus: 'success', at: '2026-11-25T05:00:00.000Z' },
+      page: 'pages/orders/index?id=261125-130000',
+      content: [
+        { name: 'character_string1', label: '订单号', value: '261125-130000' },
+        { name: 'phrase2', label: '订单状态', value: '已支付' },
+        { name: 'thing3', label: '商品名称', value: '帆布托特包' },
+        { name: 'time4', label: '更新时间', value: '2026年11月25日 13:00' },
+        { name: 'thing5', label: '备注', value: '商家正在备货' },
+      ],
+      history: [
+        { at: '2026-11-25T05:00:00.000Z', status: 'queued' },
+        { at: '2026-11-25T05:00:00.000Z', status: 'sending' },
+        { at: '2026-11-25T05:00:00.000Z', status: 'sent' },
+      ],
+    })
+    const list = await service.app.inject({ method: 'GET', url: '/api/me/messages', headers: { authorization: alice.authorization } })
+    expect(list.json<Array<{ content: unknown }>>()[0]?.content).toEqual(mine.json<{ content: unknown }>().content)
+
+    const theirs = await service.app.inject({ method: 'GET', url: `/api/me/messages/${id}`, headers: { authorization: bob.authorization } })
+    expect(errorOf(theirs, 404)).toMatchObject({ code: 'NOT_FOUND' })
+    const none = await service.app.inject({ method: 'GET', url: '/api/me/messages/no-such-message', headers: { authorization: alice.authorization } })
+    expect(errorOf(none, 404)).toMatchObject({ code: 'NOT_FOUND' })
+    expect((await service.app.inject({ method: 'GET', url: `/api/me/messages/${id}` })).statusCode).toBe(401)
   })
 
   it('POST /api/session: a made-up code is 401 INVALID_CODE, and a code works once', async () => {
