@@ -372,7 +372,13 @@ describe.each(SERVICE_TARGETS)('the HTTP contract: $name', (target) => {
       await savePreferences({ quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 20, mutedCategories: [] })
       at('2026-11-25T05:03:00.000Z')
       const deferred = await event()
-      expect(await messages()).toEqual([
+      const listed = await messages()
+      // Each row carries what the notice showed: the template's labels in order, with the event's values.
+      for (const message of listed) {
+        expect(message.content?.map((keyword) => keyword.label)).toEqual(ORDER.keywords.map((keyword) => keyword.label))
+        expect(message.content?.find((keyword) => keyword.name === 'phrase2')?.value).toBe('已发货')
+      }
+      expect(listed.map(({ content: _content, ...row }) => row)).toEqual([
         { id: deferred.id, templateId: ORDER.id, status: 'deferred', createdAt: '2026-11-25T05:03:00.000Z', deliverAfter: '2026-11-25T06:00:00.000Z' },
         { id: skipped.id, templateId: ORDER.id, status: 'skipped', reason: 'MUTED_CATEGORY', createdAt: '2026-11-25T05:02:00.000Z' },
         {
