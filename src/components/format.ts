@@ -66,6 +66,20 @@ export function categoryLabel(category: string): string {
   return CATEGORY_LABELS[category] ?? category
 }
 
+/**
+ * A template's status badge. A one-time consent whose credits are spent reads 已用完, not 已允许
+ * beside 剩余 0 次: there is nothing left to send with until the person subscribes again.
+ */
+export function subscriptionStatusLabel(kind: TemplateKind, status: SubscriptionStatus, credits: number | null, pendingAccepts = 0): string {
+  if (consentUsedUp(kind, status, credits, pendingAccepts)) return '已用完'
+  return SUBSCRIPTION_STATUS_LABELS[status]
+}
+
+/** Accepted once, each credit spent, and no accept waiting to reach the service. */
+export function consentUsedUp(kind: TemplateKind, status: SubscriptionStatus, credits: number | null, pendingAccepts = 0): boolean {
+  return kind === 'one-time' && status === 'accept' && credits === 0 && pendingAccepts === 0
+}
+
 /** What is left of a consent: `剩余 2 次`, `长期有效`, `剩余次数未知`. */
 export function creditsLabel(kind: TemplateKind, status: SubscriptionStatus, credits: number | null): string {
   if (kind === 'long-term') return status === 'accept' ? '长期有效' : '未开启'

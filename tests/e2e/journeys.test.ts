@@ -151,7 +151,7 @@ describe('browser journeys', () => {
     await dialog.getByTestId('always-keep').click()
     await dialog.getByTestId('dialog-cancel').click()
     await dialog.waitFor({ state: 'detached', timeout: PATIENCE_MS })
-    await expectToast(page, '未订阅，可随时在这里重新订阅')
+    await expectToast(page, '未订阅：已选择总是拒绝，如需接收请按下方提示到设置中打开')
 
     // The guide names the template and leads to settings; the template's own button is gone.
     const guide = currentPage(page).locator('.settings-guide--always-reject')

@@ -47,6 +47,19 @@ describe('订阅中心', () => {
     expect(page.find('.group-card').text()).toContain('「订单状态通知」「发货通知」「支付成功通知」')
   })
 
+  it('a one-time consent whose credits are spent reads 已用完, not 已允许 beside 剩余 0 次, and offers 订阅 again', async () => {
+    const first = await mountPage(SubscriptionsPage)
+    await tap(client, first, '#subscribe-shipping')
+    expect(first.find('.template-card--shipping .template-card__status').text()).toBe('已允许')
+    first.unmount()
+    // The send that used the consent happened on the service.
+    client.service.setCredits(client.service.openidForCode('code-1'), ids.shipping, 0)
+    const page = await mountPage(SubscriptionsPage)
+    expect(page.find('.template-card--shipping .template-card__status').text()).toBe('已用完')
+    expect(page.find('.template-card--shipping .template-card__details').text()).toBe('一次性订阅 · 剩余 0 次')
+    expect(page.find('#subscribe-shipping').text()).toBe('订阅')
+  })
+
   it('a template\'s button asks for that template inside the tap, reports the consent and shows the new credit', async () => {
     const page = await mountPage(SubscriptionsPage)
 
