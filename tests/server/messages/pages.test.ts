@@ -11,8 +11,14 @@ function pagesFile(text: string): string {
 }
 
 describe('the mini-program pages of pages.json', () => {
-  it("are the repository's four pages: the console (#ifdef H5) is none of them", () => {
-    expect(readMiniProgramPages()).toEqual(['pages/orders/index', 'pages/subscriptions/index', 'pages/messages/index', 'pages/preferences/index'])
+  it("are the repository's five pages: the console (#ifdef H5) is none of them", () => {
+    expect(readMiniProgramPages()).toEqual([
+      'pages/orders/index',
+      'pages/subscriptions/index',
+      'pages/messages/index',
+      'pages/preferences/index',
+      'pages/messages/detail',
+    ])
   })
 
   it('leave out an #ifdef H5 block and keep #ifdef MP-WEIXIN and #ifndef H5 ones, comments and dangling commas removed', () => {
