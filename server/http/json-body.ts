@@ -20,11 +20,10 @@ type JsonContainer = Record<string, unknown> | unknown[]
 const isContainer = (value: unknown): value is JsonContainer => typeof value === 'object' && value !== null
 
 /**
- * The first key that could reach an object's prototype if the body were merged into an object:
- * `__proto__` anywhere, or `constructor` holding a `prototype`. As a dotted path (`data.__proto__`),
- * or null. Walks with its own stack: a deeply nested body cannot overflow the call stack.
+ * Every key of every object and array in a parsed body, with the value under it and its dotted
+ * place. Walks with its own stack: a deeply nested body cannot overflow the call stack.
  */
-function forbiddenKeyPath(value: unknown): string | null {
+function* entriesOf(value: unknown): Generator<{ key: string; child: unknown; path: readonly string[] }> {
   const pending: { value: unknown; path: readonly string[] }[] = [{ value, path: [] }]
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     if (!isContainer(next.value)) continue
@@ -32,10 +31,21 @@ function forbiddenKeyPath(value: unknown): string | null {
     for (const key of Object.keys(next.value)) {
       const child: unknown = Array.isArray(next.value) ? next.value[Number(key)] : next.value[key]
       const path = [...next.path, key]
-      if (key === '__proto__') return path.join('.')
-      if (key === 'constructor' && isContainer(child) && Object.hasOwn(child, 'prototype')) return [...path, 'prototype'].join('.')
+      yield { key, child, path }
       pending.push({ value: child, path })
     }
+  }
+}
+
+/**
+ * The first key that could reach an object's prototype if the body were merged into an object:
+ * `__proto__` anywhere, or `constructor` holding a `prototype`. As a dotted path (`data.__proto__`),
+ * or null.
+ */
+function forbiddenKeyPath(value: unknown): string | null {
+  for (const { key, child, path } of entriesOf(value)) {
+    if (key === '__proto__') return path.join('.')
+    if (key === 'constructor' && isContainer(child) && Object.hasOwn(child, 'prototype')) return [...path, 'prototype'].join('.')
   }
   return null
 }
@@ -46,18 +56,9 @@ function forbiddenKeyPath(value: unknown): string | null {
  */
 function nulCharacterPath(value: unknown, text: string): string | null {
   if (!text.includes('\\u0000')) return null
-  const pending: { value: unknown; path: readonly string[] }[] = [{ value, path: [] }]
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    if (typeof next.value === 'string') {
-      if (next.value.includes('\0')) return next.path.length === 0 ? '(body)' : next.path.join('.')
-      continue
-    }
-    if (!isContainer(next.value)) continue
-    for (const key of Object.keys(next.value)) {
-      const path = [...next.path, key]
-      if (key.includes('\0')) return path.join('.')
-      pending.push({ value: Array.isArray(next.value) ? next.value[Number(key)] : next.value[key], path })
-    }
+  if (typeof value === 'string') return value.includes('\0') ? '(body)' : null
+  for (const { key, child, path } of entriesOf(value)) {
+    if (key.includes('\0') || (typeof child === 'string' && child.includes('\0'))) return path.join('.')
   }
   return null
 }
