@@ -35,6 +35,9 @@ export interface EmbeddedEngineOptions {
   onError: (error: unknown) => void
 }
 
+/** How long a free slot waits for others to share a lease's transaction. */
+const LEASE_GATHER_MS = 1
+
 /** Why a nap ended early (nothing reads it). */
 const WOKEN = 'woken'
 
@@ -51,6 +54,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): DispatchEn
   let idleWaiters: Array<() => void> = []
   let emptyWaiters: Array<() => void> = []
   let lastLeaseEmpty = false
+  /** Since when fewer than `leaseBatchMin` slots are free (the lease waits for more at most LEASE_GATHER_MS). */
+  let shortSince: number | null = null
 
   function wake(): void {
     lastLeaseEmpty = false
@@ -135,11 +140,23 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): DispatchEn
         continue
       }
       const free = concurrency - inFlight
-      // Lease in batches: wait for a few slots to free rather than lease one message per answer.
-      if (free <= 0 || (inFlight > 0 && free < leaseBatchMin)) {
+      if (free <= 0) {
+        shortSince = null
         await nap(options.pollMs)
         continue
       }
+      // Lease in batches: wait for a few slots to free rather than lease one message per answer, but
+      // not for long: with WeChat slow to answer, slots free one at a time and would sit idle.
+      if (inFlight > 0 && free < leaseBatchMin) {
+        const now = timer.now()
+        shortSince ??= now
+        const left = LEASE_GATHER_MS - (now - shortSince)
+        if (left > 0) {
+          await nap(left)
+          continue
+        }
+      }
+      shortSince = null
       const allowed = global === null ? free : Math.min(free, global.available())
       if (allowed <= 0) {
         await nap(global?.waitMs() ?? options.pollMs)

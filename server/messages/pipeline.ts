@@ -125,10 +125,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   return {
     async submit(input) {
-      const fingerprint = requestFingerprint(input)
-      if (input.idempotencyKey !== undefined) {
-        const existing = await storage.messages.findByIdempotencyKey(input.idempotencyKey)
-        if (existing) return replayOf(existing, input, fingerprint)
+      // Only a request with an idempotencyKey is ever compared with another one: the others skip the hash.
+      const idempotency = input.idempotencyKey === undefined ? null : { key: input.idempotencyKey, fingerprint: requestFingerprint(input) }
+      if (idempotency) {
+        const existing = await storage.messages.findByIdempotencyKey(idempotency.key)
+        if (existing) return replayOf(existing, input, idempotency.fingerprint)
       }
       const { template, data, invalid } = check(input)
       const { message, created } = await storage.messages.insert({
@@ -140,12 +141,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         ...(input.page !== undefined && { page: input.page }),
         urgent: input.urgent === true,
         ...(input.lang !== undefined && { lang: input.lang }),
-        ...(input.idempotencyKey !== undefined && { idempotencyKey: input.idempotencyKey, requestFingerprint: fingerprint }),
+        ...(idempotency && { idempotencyKey: idempotency.key, requestFingerprint: idempotency.fingerprint }),
         source: input.source,
         createdAt: clock.now(),
       })
       // Another request with the same idempotencyKey got there first: its message, never a second send.
-      if (!created) return replayOf(message, input, fingerprint)
+      if (!created && idempotency) return replayOf(message, input, idempotency.fingerprint)
       if (invalid) {
         logger.error({ messageId: message.id, field: invalid.field, rule: invalid.message }, 'the service built invalid data')
         await storage.messages.transition(

@@ -38,8 +38,20 @@ function keyOf(encodingAesKey: string): { key: Buffer; iv: Buffer } {
   return { key, iv: key.subarray(0, 16) }
 }
 
+/** Random prefixes cut from 4 KiB drawn at once: `randomBytes(16)` per push is a trip into OpenSSL each. */
+let randomPool = Buffer.alloc(0)
+let randomAt = 0
+function freshRandom(): Buffer {
+  if (randomAt + RANDOM_BYTES > randomPool.length) {
+    randomPool = randomBytes(4096)
+    randomAt = 0
+  }
+  randomAt += RANDOM_BYTES
+  return randomPool.subarray(randomAt - RANDOM_BYTES, randomAt)
+}
+
 /** Encrypts `message` for `appId` as WeChat does; `random` (16 bytes) is for known-answer tests. */
-export function encryptPush(encodingAesKey: string, message: string, appId: string, random: Buffer = randomBytes(RANDOM_BYTES)): string {
+export function encryptPush(encodingAesKey: string, message: string, appId: string, random: Buffer = freshRandom()): string {
   if (random.length !== RANDOM_BYTES) throw new RangeError(`random 应为 ${RANDOM_BYTES} 字节`)
   const { key, iv } = keyOf(encodingAesKey)
   const body = Buffer.from(message, 'utf8')

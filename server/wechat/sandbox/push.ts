@@ -13,7 +13,7 @@
  * - One person's popup and change events never share a CreateTime: a test clock that stands still
  *   would otherwise make two dialogs look like one push retried.
  */
-import { randomBytes } from 'node:crypto'
+import { randomInt } from 'node:crypto'
 import { Pool } from 'undici'
 import type { Clock } from '../types'
 import { encryptPush, pushSignature } from '../push/crypto'
@@ -113,7 +113,7 @@ export function createSandboxPush(options: SandboxPushOptions): SandboxPush {
 
   function requestOf(push: SubscriptionPush, settings: Required<PushSettings>): PushRequest {
     const timestamp = String(Math.floor(clock.now().getTime() / 1000))
-    const nonce = String(randomBytes(4).readUInt32BE())
+    const nonce = String(randomInt(2 ** 32))
     const contentType = settings.format === 'xml' ? 'text/xml' : 'application/json'
     const query = new URLSearchParams({ signature: pushSignature(settings.token, timestamp, nonce), timestamp, nonce, openid: push.fromUserName })
     if (settings.mode === 'plaintext' || settings.aesKey === null) return { query: query.toString(), body: writePush(push, settings.format), contentType }

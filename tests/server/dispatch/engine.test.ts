@@ -105,6 +105,8 @@ interface Run {
   started: DispatchJob[]
   /** Finishes the jobs in flight (the handler's promises resolve). */
   finishAll(outcome?: JobOutcome): Promise<void>
+  /** Finishes the oldest job in flight. */
+  finishOne(): Promise<void>
 }
 
 function run(options: { concurrency: number; rate: number | null; campaignRates?: Array<{ id: string; ratePerSecond: number }> }): Run {
@@ -150,6 +152,13 @@ function run(options: { concurrency: number; rate: number | null; campaignRates?
       for (const finish of finishing) finish(outcome)
       await settleTurns()
     },
+    async finishOne() {
+      const index = started.length - finishers.length
+      const finish = finishers.shift()!
+      await storage.messages.transition(started[index]!.id, ['queued'], { status: 'skipped', reason: 'MUTED_CATEGORY' }, clock.now())
+      finish({ kind: 'done' })
+      await settleTurns()
+    },
   }
   return current
 }
@@ -165,6 +174,24 @@ describe('the embedded engine', () => {
     expect(engineRun.started).toHaveLength(8)
     await engineRun.finishAll()
     expect(engineRun.started.map((job) => job.id)).toEqual(Array.from({ length: 10 }, (_, i) => `m-${i}`))
+  })
+
+  it('waits for a few free slots to share a lease, but a lone free slot at most a millisecond', async () => {
+    await queue(100)
+    // 64 slots lease in batches of at least 8 while others are in flight.
+    const engineRun = run({ concurrency: 64, rate: null })
+    await settleTurns()
+    expect(engineRun.started).toHaveLength(64)
+    await engineRun.finishOne()
+    await engineRun.finishOne()
+    expect(engineRun.started).toHaveLength(64)
+    // WeChat slow to answer: the two free slots do not sit idle until six more free.
+    await engineRun.timer.advance(1)
+    expect(engineRun.started).toHaveLength(66)
+    expect(engine!.status()).toMatchObject({ inFlight: 64 })
+    // Answers coming fast: eight free slots are leased at once, without waiting.
+    for (let i = 0; i < 8; i += 1) await engineRun.finishOne()
+    expect(engineRun.started).toHaveLength(74)
   })
 
   it('keeps to DISPATCH_RATE: a second\'s worth at once, then as the bucket refills', async () => {
