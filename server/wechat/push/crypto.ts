@@ -39,7 +39,7 @@ function keyOf(encodingAesKey: string): { key: Buffer; iv: Buffer } {
 }
 
 /** Random prefixes cut from 4 KiB drawn at once: `randomBytes(16)` per push is a trip into OpenSSL each. */
-let randomPool = Buffer.alloc(0)
+let randomPool: Buffer = Buffer.alloc(0)
 let randomAt = 0
 function freshRandom(): Buffer {
   if (randomAt + RANDOM_BYTES > randomPool.length) {
