@@ -6,7 +6,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { build } from 'esbuild'
 import { afterEach, describe, expect, it } from 'vitest'
+import { SERVER_BUNDLE, SERVER_BUNDLE_OPTIONS } from '../../../scripts/build-server'
 import { startServiceProcess as startServer } from '../support/service-process'
 
 const directories: string[] = []
@@ -42,5 +44,27 @@ describe('server.ts without ADMIN_API_KEY', () => {
     expect(await second.stop()).toBe(0)
     expect(second.output()).toContain(`ADMIN_API_KEY not set: admin key in ${keyFile}`)
     expect(second.output()).not.toContain(key)
+  }, 60_000)
+})
+
+describe('the service compiled ahead (npm run build:server, as npm start runs it)', () => {
+  it('starts under plain node from dist/server/server.mjs, finds pages.json, signs a person in and answers the admin API', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'uni-subscribe-bundle-'))
+    directories.push(directory)
+    await build({ ...SERVER_BUNDLE_OPTIONS, entryPoints: ['server/server.ts'], outfile: SERVER_BUNDLE })
+    const server = await startServer({ DATABASE: join(directory, 'us.db'), ADMIN_API_KEY: 'bundle-test-admin-key-0123' }, undefined, SERVER_BUNDLE)
+    const { code } = (await (await fetch(`${server.url}/sandbox/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"bundle"}' })).json()) as { code: string }
+    const session = await fetch(`${server.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })
+    expect(session.status).toBe(200)
+    expect(((await session.json()) as { openid: string }).openid).toMatch(/^o/)
+    // The send page is checked against pages.json, which the bundle reads from the project folder.
+    const send = await fetch(`${server.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer bundle-test-admin-key-0123' },
+      body: JSON.stringify({ touser: 'o-nobody', templateId: 'order_status', data: {}, page: 'pages/nope/index' }),
+    })
+    expect(send.status).toBe(400)
+    expect(((await send.json()) as { error: { code: string } }).error.code).toBe('INVALID_PAGE')
+    expect(await server.stop()).toBe(0)
   }, 60_000)
 })
