@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
 import uniPlugin from '@dcloudio/vite-plugin-uni'
 import { contractAsJson } from './scripts/contract-as-json'
+import { preloadStartPage } from './scripts/preload-start-page'
+import { readMiniProgramPages } from './server/messages/pages'
 
 // The package is CommonJS with `exports.default`: under ESM the plugin factory sits on `.default`.
 type UniFactory = typeof uniPlugin
@@ -30,6 +32,8 @@ export default defineConfig({
     contractAsJson(fileURLToPath(new URL('.', import.meta.url))),
     uni(),
     // After uni's own config hook, so these values are the ones defined.
+    // H5: the opened page's chunks are asked for beside the entry chunk, not after it has run.
+    ...(process.env.UNI_PLATFORM === 'h5' ? [preloadStartPage(fileURLToPath(new URL('./src', import.meta.url)), () => readMiniProgramPages()[0]!)] : []),
     { name: 'uni-subscribe:h5-features-off', enforce: 'post', config: () => (process.env.UNI_PLATFORM === 'h5' ? { define: H5_FEATURES_OFF } : {}) },
   ],
   resolve: { preserveSymlinks: true },

@@ -27,3 +27,11 @@ export function orderIdOf(page: string | undefined): string | null {
   const match = /^\/?pages\/orders\/index\?(?:.*&)?id=([^&]+)/.exec(page ?? '')
   return match?.[1] === undefined ? null : decodeURIComponent(match[1])
 }
+
+/** H5's page for an address the app has no page for, naming what was asked (`/pages/nope`). */
+export const NOT_FOUND_PAGE = 'pages/not-found/index'
+
+/** The link to the not-found page for `path`, the route uni did not know. */
+export function notFoundLink(path: string): string {
+  return `/${NOT_FOUND_PAGE}?path=${encodeURIComponent(path)}`
+}

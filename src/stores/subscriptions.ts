@@ -289,11 +289,13 @@ export const useSubscriptionsStore = defineStore('subscriptions', () => {
 
   /**
    * GET /api/me/subscriptions: the credits, and the service's last result where it is newer than
-   * what this device knows. Known templates the service does not list have 0 credits.
+   * what this device knows. Known templates the service does not list have 0 credits. The request
+   * goes at once; when the catalogue is still being loaded (`catalogueLoad`, the page's templates.load()),
+   * the answer is applied once it is in.
    */
-  async function refreshFromService(): Promise<void> {
+  async function refreshFromService(catalogueLoad: Promise<unknown> = Promise.resolve()): Promise<void> {
     const owner = context.currentOpenid()
-    const list = await context.api.mySubscriptions()
+    const [list] = await Promise.all([context.api.mySubscriptions(), catalogueLoad])
     // Someone else signed in meanwhile: these credits are not theirs.
     if (context.currentOpenid() !== owner) return
     const listed = new Set<string>()

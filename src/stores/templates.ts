@@ -49,17 +49,30 @@ export const useTemplatesStore = defineStore('templates', () => {
     return templatesById.value.get(templateId)?.title ?? '订阅消息'
   }
 
+  /** The GET /api/templates under way, which a second load while it runs waits for instead of asking again. */
+  let pending: Promise<Template[]> | null = null
+
+  async function fetchCatalogue(): Promise<Template[]> {
+    try {
+      templates.value = await context.api.templates()
+      loadedAt.value = context.clock.now()
+      slot.save({ templates: templates.value, loadedAt: loadedAt.value })
+      return templates.value
+    } finally {
+      pending = null
+    }
+  }
+
   /**
    * GET /api/templates, unless the catalogue held is younger than TEMPLATE_CATALOGUE_MAX_AGE_MS (or
-   * `force`). When the service cannot be reached it rejects and the catalogue held stays.
+   * `force`); one request at a time. When the service cannot be reached it rejects and the catalogue
+   * held stays.
    */
   async function load(options: { force?: boolean } = {}): Promise<Template[]> {
     const fresh = loadedAt.value !== null && context.clock.now() - loadedAt.value < TEMPLATE_CATALOGUE_MAX_AGE_MS
     if (!options.force && fresh && templates.value.length > 0) return templates.value
-    templates.value = await context.api.templates()
-    loadedAt.value = context.clock.now()
-    slot.save({ templates: templates.value, loadedAt: loadedAt.value })
-    return templates.value
+    pending ??= fetchCatalogue()
+    return pending
   }
 
   return { templates, loadedAt, templatesById, templateByKey, titleOf, load }

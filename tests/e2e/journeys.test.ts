@@ -478,3 +478,27 @@ describe('browser journeys', () => {
     expect(problems).toEqual([])
   })
 })
+
+describe('an address the app has no page for (H5)', () => {
+  test('8: #/pages/nope opens 页面不存在 naming it, and 回到订阅中心 leads back; an unknown address reached later does the same', async () => {
+    const { page, problems, screenshot } = await open()
+    await page.goto(`${stack.url}#/pages/nope?from=mail`)
+    const notFound = currentPage(page).locator('.not-found-page')
+    await notFound.waitFor({ timeout: PATIENCE_MS })
+    expect(await notFound.innerText()).toBe('页面不存在\n这个应用里没有 /pages/nope 这个页面，可能是链接写错了或已经失效。\n回到订阅中心')
+    expect(page.url()).toContain('#/pages/not-found/index?')
+    await expectFitsPhoneWidth(page)
+    await screenshot('journey-8-not-found')
+
+    await notFound.locator('#back-to-subscriptions').tap()
+    await currentPage(page).locator('.subscriptions-page').waitFor({ timeout: PATIENCE_MS })
+    expect(page.url()).toContain('#/pages/subscriptions/index')
+
+    // The app is running: the address bar's hash changes to another unknown page.
+    await page.evaluate(() => {
+      location.hash = '#/pages/orders/nope'
+    })
+    await expect.poll(() => currentPage(page).locator('.not-found-page').innerText(), { timeout: PATIENCE_MS }).toContain('这个应用里没有 /pages/orders/nope 这个页面')
+    expect(problems).toEqual([])
+  })
+})

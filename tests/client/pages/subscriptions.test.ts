@@ -47,6 +47,28 @@ describe('订阅中心', () => {
     expect(page.find('.group-card').text()).toContain('「订单状态通知」「发货通知」「支付成功通知」')
   })
 
+  it('asks for the catalogue and the credits at once; the credits show once the catalogue is in', async () => {
+    client.service.setCredits(client.service.openidForCode('code-1'), ids.order, 2)
+    const answer = client.platform.requestHandler
+    let releaseCatalogue = (): void => {}
+    const catalogueHeld = new Promise<void>((resolve) => (releaseCatalogue = resolve))
+    client.platform.requestHandler = async (request) => {
+      if (request.url.endsWith('/api/templates')) await catalogueHeld
+      return answer(request)
+    }
+    const page = await mountPage(SubscriptionsPage)
+    const asked = client.platform.requests.map((request) => request.url.replace(/^https?:\/\/[^/]+/, ''))
+    expect(asked).toContain('/api/templates')
+    expect(asked).toContain('/api/me/subscriptions')
+    expect(page.findAll('.template-card')).toHaveLength(0)
+
+    releaseCatalogue()
+    await flushPromises()
+    expect(page.findAll('.template-card')).toHaveLength(5)
+    expect(page.find('.template-card--order_status .template-card__details').text()).toBe('一次性订阅 · 剩余 2 次')
+    expect(page.find('.template-card--shipping .template-card__details').text()).toBe('一次性订阅 · 剩余 0 次')
+  })
+
   it('a one-time consent whose credits are spent reads 已用完, not 已允许 beside 剩余 0 次, and offers 订阅 again', async () => {
     const first = await mountPage(SubscriptionsPage)
     await tap(client, first, '#subscribe-shipping')

@@ -258,6 +258,23 @@ describe('restart', () => {
     expect(store.templates.map((template) => template.id)).toContain(EXTRA_TEMPLATES.delivery.id)
   })
 
+  it('loads the catalogue once when two loads overlap (one GET /api/templates), and again after a failed one', async () => {
+    const templateRequests = (): number => client.service.requests.filter((request) => request.path === '/api/templates').length
+    client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS)
+    const store = useTemplatesStore()
+    const before = templateRequests()
+    const [first, second] = await Promise.all([store.load(), store.load()])
+    expect(templateRequests()).toBe(before + 1)
+    expect(second).toBe(first)
+
+    client.time.advance(TEMPLATE_CATALOGUE_MAX_AGE_MS)
+    client.service.offline = true
+    await expect(Promise.all([store.load(), store.load()])).rejects.toMatchObject({ code: 'OFFLINE' })
+    client.service.offline = false
+    await store.load()
+    expect(templateRequests()).toBe(before + 2)
+  })
+
   it('starts empty from corrupt storage', async () => {
     await client.platform.tap(() => useSubscriptionsStore().subscribe([ORDER]))
     const key = `uni-subscribe:subscriptions@${useSessionStore().openid ?? ''}`
