@@ -30,12 +30,15 @@ export interface ServiceProcess {
   signal(name: NodeJS.Signals): void
 }
 
-/** Starts server.ts with `env` (and nothing else of this process's environment) and resolves once it says it is running. */
-export async function startServiceProcess(env: Record<string, string>, port?: number): Promise<ServiceProcess> {
+/**
+ * Starts server.ts with `env` (and nothing else of this process's environment) and resolves once it says it is running.
+ * `nodeArgs` go to Node before the script (the bench's `--cpu-prof --cpu-prof-dir DIR`).
+ */
+export async function startServiceProcess(env: Record<string, string>, port?: number, nodeArgs: readonly string[] = []): Promise<ServiceProcess> {
   const listenOn = port ?? (await freePort())
   // Node itself with tsx's loader, not the tsx CLI: the CLI runs the server in a child process of its
   // own, so a SIGKILL would kill the CLI and leave the server running.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/server.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/server.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', SEED_USERS: '0', ...env, PORT: String(listenOn), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
