@@ -324,6 +324,26 @@ export function describeStorageContract(engine: string, open: OpenStorage): void
         expect(await storage.messages.leaseDue({ owner: 'worker-a', now: at(35_000), until: at(95_000), limit: 0, scope: { exceptCampaigns: [] } })).toEqual({ jobs: [], unreadable: [] })
       })
 
+      it('reads the jobs of many ids at once: status and what the send needs; an id with no message is left out', async () => {
+        await storage.campaigns.create(campaign('camp-1', 'running'))
+        await storage.messages.insert(newMessage('m1', { page: 'pages/orders/index', lang: 'zh_CN', urgent: true }))
+        await storage.messages.insert(newMessage('m-camp', { openid: 'o-bob', templateId: 'tpl-activity', category: 'activity', campaignId: 'camp-1', source: 'campaign' }))
+        await storage.messages.insert(newMessage('m-skipped'))
+        await storage.messages.transition('m-skipped', ['queued'], { status: 'skipped', reason: 'MUTED_CATEGORY' }, clock.now())
+        const data = { thing3: { value: '机械键盘' }, character_string1: { value: 'N1' }, phrase2: { value: '已发货' } }
+        const found = await storage.messages.jobsOf(['m-camp', 'nope', 'm1', 'm-skipped'])
+        expect(found).toEqual(
+          new Map([
+            ['m1', { status: 'queued', job: { id: 'm1', openid: 'o-alice', templateId: 'tpl-order', category: 'order', data, page: 'pages/orders/index', lang: 'zh_CN', urgent: true, requeues: 0 } }],
+            ['m-camp', { status: 'queued', job: { id: 'm-camp', openid: 'o-bob', templateId: 'tpl-activity', category: 'activity', data, urgent: false, requeues: 0, campaignId: 'camp-1' } }],
+            ['m-skipped', { status: 'skipped', job: { id: 'm-skipped', openid: 'o-alice', templateId: 'tpl-order', category: 'order', data, urgent: false, requeues: 0 } }],
+          ]),
+        )
+        // The keywords come back in the order they were written.
+        expect(Object.keys(found.get('m1')?.job?.data ?? {})).toEqual(['thing3', 'character_string1', 'phrase2'])
+        expect(await storage.messages.jobsOf([])).toEqual(new Map())
+      })
+
       it('leases by campaign: one running campaign alone, or all but the listed ones; never a campaign that is not running', async () => {
         await storage.campaigns.create(campaign('camp-run', 'running'))
         await storage.campaigns.create(campaign('camp-limited', 'running'))

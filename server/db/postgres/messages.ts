@@ -92,7 +92,7 @@ function summaryOf(row: MessageRow): MessageSummary {
 }
 
 /** The job a leased row is, or null when its data is not a message's data. */
-function jobOf(row: JobRow): DispatchJob | null {
+function jobOf(row: Omit<JobRow, 'seq' | 'due_at'>): DispatchJob | null {
   if (!isMessageData(row.data)) return null
   const job: DispatchJob = {
     id: row.id,
@@ -329,6 +329,14 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
     async leaseDue(request) {
       if (request.limit <= 0) return { jobs: [], unreadable: [] }
       return lease(request)
+    },
+    async jobsOf(ids) {
+      if (ids.length === 0) return new Map()
+      const rows = await sql<Array<Omit<JobRow, 'seq' | 'due_at'> & { status: string }>>`
+        SELECT id, status, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id FROM messages
+        WHERE id = ANY(${textArray(sql, ids)})
+      `
+      return new Map(rows.map((row) => [row.id, { status: row.status as MessageStatus, job: jobOf(row) }]))
     },
     async releaseLeases(owner) {
       return (await sql`UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner = ${owner}`).count
