@@ -206,7 +206,7 @@ async function main(): Promise<void> {
   }
   if (scenarios.includes('cluster')) {
     progress('6. campaign on PostgreSQL + Redis, 1 and 3 instances, against SQLite')
-    results.cluster = await benchCampaignCluster(CLUSTER_PLAN, progress)
+    results.cluster = await benchCampaignCluster(CLUSTER_PLAN, progress, profiling)
     if (results.cluster.skipped !== null) progress(results.cluster.skipped)
   }
   if (scenarios.includes('sizes')) {

@@ -171,7 +171,9 @@ async function segmentsOf(http: HttpClient): Promise<{ all: Segment; warmup: Seg
   }
 }
 
-export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: string) => void): Promise<ClusterResult> {
+export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: string) => void, options: { cpuProfileDir?: string } = {}): Promise<ClusterResult> {
+  // Each instance writes its V8 CPU profile there when it stops (bench/profile.ts reads it).
+  const nodeArgs = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir]
   const installed = serversInstalled()
   if (!installed.postgres || !installed.redis) {
     const missing = [installed.postgres ? null : 'PostgreSQL 15 (/usr/lib/postgresql/15/bin)', installed.redis ? null : 'redis-server'].filter(Boolean).join('、')
@@ -210,7 +212,7 @@ export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: s
     const sqliteFile = join(directory, 'bench.db')
     await prepareAudience(sandbox, sqliteFile, { prefix: 'cl-sqlite-', count: plan.recipients, template: ACTIVITY, credits: 1 + plan.runs, tagsOf })
     progress('   SQLite: starting server.ts')
-    instances.push(await startServiceProcess({ ...base, DATABASE: sqliteFile }))
+    instances.push(await startServiceProcess({ ...base, DATABASE: sqliteFile }, undefined, { nodeArgs }))
     clients.push(httpClient(instances[0]!.url, 4, SECRET_LENGTH_KEY))
     let segments = await segmentsOf(clients[0]!)
     await runCampaign(sandbox, clients[0]!, segments.warmup, plan.warmup, plan.maxCampaignMs)
@@ -227,14 +229,14 @@ export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: s
     const queue = { DATABASE_URL: databaseUrl, DATABASE: join(directory, 'unused.db'), REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix('bench') }
     const { openids } = await sandbox.control('audience', { prefix: 'cl-pg-', count: plan.recipients, quota: { [ACTIVITY.id]: 1 + 2 * plan.runs } })
     progress('   PostgreSQL: starting server.ts (migrations), preparing the audience')
-    instances.push(await startServiceProcess({ ...base, ...queue }))
+    instances.push(await startServiceProcess({ ...base, ...queue }, undefined, { nodeArgs }))
     await preparePostgresAudience(databaseUrl, openids, tagsOf, 1 + 2 * plan.runs)
     clients.push(httpClient(instances[0]!.url, 4, SECRET_LENGTH_KEY))
     segments = await segmentsOf(clients[0]!)
     await runCampaign(sandbox, clients[0]!, segments.warmup, plan.warmup, plan.maxCampaignMs)
     const single = await measure('PostgreSQL + Redis, 1 instance', 'postgres+redis', clients[0]!, segments, 1)
     progress(`   PostgreSQL: starting ${plan.instances - 1} more instances`)
-    for (let i = 1; i < plan.instances; i += 1) instances.push(await startServiceProcess({ ...base, ...queue }))
+    for (let i = 1; i < plan.instances; i += 1) instances.push(await startServiceProcess({ ...base, ...queue }, undefined, { nodeArgs }))
     const cluster = await measure(`PostgreSQL + Redis, ${plan.instances} instances`, 'postgres+redis', clients[0]!, segments, plan.instances)
     return { skipped: null, concurrency: plan.concurrency, recipients: plan.recipients, cpus: cpus().length, sqlite, single, cluster }
   } finally {

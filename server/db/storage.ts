@@ -286,6 +286,12 @@ export interface MessageRepository {
    * job: its id comes back in `unreadable`, leased like the others.
    */
   leaseDue(lease: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }>
+  /**
+   * What a dispatcher that holds only message ids (the BullMQ engine's jobs) needs to decide and send
+   * them, in one read: each message's status and its job, the job null when its stored data no longer
+   * reads as a message's data. Ids with no message are left out.
+   */
+  jobsOf(ids: readonly string[]): Promise<Map<string, { status: MessageStatus; job: DispatchJob | null }>>
   /** Gives back the leases `owner` holds on messages still `queued` (a dispatcher stopping). */
   releaseLeases(owner: string): Promise<number>
   /** Gives back every lease on a `queued` message held by anyone but `owner` (a lone process starting: they are gone). */

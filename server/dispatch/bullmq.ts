@@ -22,7 +22,7 @@
 import { Queue, Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
 import type { CampaignStatus } from '../../src/domain/contract'
-import type { DispatchJob, MessageRecord, MessageRepository } from '../db/storage'
+import type { DispatchJob, MessageRepository } from '../db/storage'
 import type { Clock } from '../wechat/types'
 import type { ClusterTicker, DispatchEngine, EngineStatus, JobHandler, JobOutcome, UnreadableHandler } from './engine'
 import type { Slowdown } from './rate'
@@ -84,22 +84,6 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - granted), 'at', tostring
 redis.call('PEXPIRE', KEYS[1], 3600000)
 return granted
 `
-
-function jobOf(record: MessageRecord): DispatchJob {
-  const job: DispatchJob = {
-    id: record.id,
-    openid: record.openid,
-    templateId: record.templateId,
-    category: record.category,
-    data: record.data,
-    urgent: record.urgent,
-    requeues: record.requeues,
-  }
-  if (record.page !== undefined) job.page = record.page
-  if (record.lang !== undefined) job.lang = record.lang
-  if (record.campaignId !== undefined) job.campaignId = record.campaignId
-  return job
-}
 
 interface Waiting {
   id: string
@@ -225,29 +209,35 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
     const batch = gathered
     gathered = []
     const ready: Array<{ job: DispatchJob; waiting: Waiting }> = []
-    await Promise.all(
-      batch.map(async (waiting) => {
-        try {
-          let record: MessageRecord | null
-          try {
-            record = await messages.get(waiting.id)
-          } catch (error) {
-            // Its stored data no longer parses: failed, never left blocking the queue.
-            if (!(error instanceof SyntaxError)) throw error
-            await unreadable?.(waiting.id)
-            waiting.resolve(done)
-            return
-          }
-          // Sent, settled or claimed by another job of it (a redelivery): nothing to do.
-          if (record === null || record.status !== 'queued') return waiting.resolve(done)
-          // A paused or cancelled campaign: its row waits in the database, fed again once it runs.
-          if (record.campaignId !== undefined && (await campaignStatus(record.campaignId)) !== 'running') return waiting.resolve(done)
-          ready.push({ job: jobOf(record), waiting })
-        } catch (error) {
-          waiting.reject(error)
+    try {
+      // The whole batch in one read: status and what the send needs, not each message's history.
+      const found = await messages.jobsOf(batch.map((waiting) => waiting.id))
+      for (const waiting of batch) {
+        const entry = found.get(waiting.id)
+        // Sent, settled or claimed by another job of it (a redelivery): nothing to do.
+        if (entry === undefined || entry.status !== 'queued') {
+          waiting.resolve(done)
+          continue
         }
-      }),
-    )
+        // Its stored data no longer reads: failed, never left blocking the queue.
+        if (entry.job === null) {
+          await unreadable?.(waiting.id)
+          waiting.resolve(done)
+          continue
+        }
+        // A paused or cancelled campaign: its row waits in the database, fed again once it runs.
+        if (entry.job.campaignId !== undefined && (await campaignStatus(entry.job.campaignId)) !== 'running') {
+          waiting.resolve(done)
+          continue
+        }
+        ready.push({ job: entry.job, waiting })
+      }
+    } catch (error) {
+      const decided = new Set(ready.map((entry) => entry.waiting))
+      for (const waiting of batch) if (!decided.has(waiting)) waiting.reject(error)
+      for (const { waiting } of ready) waiting.resolve(done)
+      return
+    }
     if (ready.length === 0 || handle === null) {
       for (const { waiting } of ready) waiting.resolve(done)
       return

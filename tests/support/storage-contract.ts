@@ -324,6 +324,26 @@ export function describeStorageContract(engine: string, open: OpenStorage): void
         expect(await storage.messages.leaseDue({ owner: 'worker-a', now: at(35_000), until: at(95_000), limit: 0, scope: { exceptCampaigns: [] } })).toEqual({ jobs: [], unreadable: [] })
       })
 
+      it('reads the jobs of many ids at once: status and what the send needs; an id with no message is left out', async () => {
+        await storage.campaigns.create(campaign('camp-1', 'running'))
+        await storage.messages.insert(newMessage('m1', { page: 'pages/orders/index', lang: 'zh_CN', urgent: true }))
+        await storage.messages.insert(newMessage('m-camp', { openid: 'o-bob', templateId: 'tpl-activity', category: 'activity', campaignId: 'camp-1', source: 'campaign' }))
+        await storage.messages.insert(newMessage('m-skipped'))
+        await storage.messages.transition('m-skipped', ['queued'], { status: 'skipped', reason: 'MUTED_CATEGORY' }, clock.now())
+        const data = { thing3: { value: '机械键盘' }, character_string1: { value: 'N1' }, phrase2: { value: '已发货' } }
+        const found = await storage.messages.jobsOf(['m-camp', 'nope', 'm1', 'm-skipped'])
+        expect(found).toEqual(
+          new Map([
+            ['m1', { status: 'queued', job: { id: 'm1', openid: 'o-alice', templateId: 'tpl-order', category: 'order', data, page: 'pages/orders/index', lang: 'zh_CN', urgent: true, requeues: 0 } }],
+            ['m-camp', { status: 'queued', job: { id: 'm-camp', openid: 'o-bob', templateId: 'tpl-activity', category: 'activity', data, urgent: false, requeues: 0, campaignId: 'camp-1' } }],
+            ['m-skipped', { status: 'skipped', job: { id: 'm-skipped', openid: 'o-alice', templateId: 'tpl-order', category: 'order', data, urgent: false, requeues: 0 } }],
+          ]),
+        )
+        // The keywords come back in the order they were written.
+        expect(Object.keys(found.get('m1')?.job?.data ?? {})).toEqual(['thing3', 'character_string1', 'phrase2'])
+        expect(await storage.messages.jobsOf([])).toEqual(new Map())
+      })
+
       it('leases by campaign: one running campaign alone, or all but the listed ones; never a campaign that is not running', async () => {
         await storage.campaigns.create(campaign('camp-run', 'running'))
         await storage.campaigns.create(campaign('camp-limited', 'running'))
@@ -396,6 +416,75 @@ export function describeStorageContract(engine: string, open: OpenStorage): void
         expect(await storage.ledger.credits('o-bob', 'tpl-order')).toBe(1)
         expect(await storage.messages.countsOnDay(['o-alice', 'o-bob', 'o-carol'], DAY)).toEqual(new Map([['o-alice', 2], ['o-bob', 1]]))
         expect(await storage.messages.claimForSends([], clock.now())).toEqual([])
+      })
+
+      it('claims a batch of different people: each claimed, short of a credit, at the daily limit or not claimable on its own', async () => {
+        const people = ['o-a', 'o-b', 'o-c', 'o-d', 'o-e']
+        for (const openid of people) await storage.messages.insert(newMessage(`m-${openid}`, { openid }))
+        for (const openid of ['o-a', 'o-b', 'o-d', 'o-e']) await grant(openid, 'tpl-order', 1)
+        await leaseAll('worker-a')
+        await storage.messages.insert(newMessage('m-unleased', { openid: 'o-f' }))
+        await grant('o-f', 'tpl-order', 1)
+        clock.advance(10)
+        const results = await storage.messages.claimForSends(
+          [
+            claim('m-o-a', 'worker-a'),
+            claim('m-o-b', 'worker-a', { spendCredit: false }),
+            claim('m-o-c', 'worker-a'),
+            claim('m-o-d', 'worker-a', { dailyLimit: 0 }),
+            claim('m-o-e', 'worker-b'),
+            claim('m-unleased', 'worker-a'),
+            claim('m-none', 'worker-a'),
+          ],
+          clock.now(),
+        )
+        expect(results).toEqual([
+          { outcome: 'claimed', creditSpent: true },
+          { outcome: 'claimed', creditSpent: false },
+          { outcome: 'no-credit' },
+          { outcome: 'daily-limit-reached' },
+          { outcome: 'not-claimable' },
+          { outcome: 'not-claimable' },
+          { outcome: 'not-claimable' },
+        ])
+        const credits = await Promise.all(['o-a', 'o-b', 'o-c', 'o-d', 'o-e', 'o-f'].map((openid) => storage.ledger.credits(openid, 'tpl-order')))
+        expect(credits).toEqual([0, 1, 0, 1, 1, 1])
+        expect(await storage.messages.countsOnDay([...people, 'o-f'], DAY)).toEqual(new Map([['o-a', 1], ['o-b', 1]]))
+        const claimed = await storage.messages.get('m-o-b')
+        expect(claimed).toMatchObject({ status: 'sending', creditSpent: false })
+        expect(claimed?.history).toEqual([{ at: T0, status: 'queued' }, { at: at(10), status: 'sending' }])
+        expect((await storage.messages.jobsOf(['m-o-c', 'm-o-d', 'm-o-e'])).get('m-o-d')?.status).toBe('queued')
+        expect(await storage.messages.listInDoubt({ now: at(120_000), owner: 'worker-a', otherOwners: false })).toEqual([
+          { id: 'm-o-a', creditSpent: true },
+          { id: 'm-o-b', creditSpent: false },
+        ])
+      })
+
+      it('finishes a batch of sends that change no credit: each sent with its msgid and attempts, one no longer sending left alone', async () => {
+        await grant('o-alice', 'tpl-order', 3)
+        for (const id of ['m1', 'm2', 'm3']) await sending(id)
+        await storage.messages.finishSends([{ id: 'm3', attempts: [], ending: { status: 'sent', msgid: '3' }, credit: { type: 'none' }, creditHeld: true }], clock.now())
+        clock.advance(700)
+        const attempts = [
+          { at: at(100), errcode: -1, errmsg: 'system error' },
+          { at: at(600), errcode: 0, errmsg: 'ok' },
+        ]
+        const result = await storage.messages.finishSends(
+          [
+            { id: 'm2', attempts: [{ at: at(650), errcode: 0, errmsg: 'ok' }], ending: { status: 'sent', msgid: '2002' }, credit: { type: 'none' }, creditHeld: true },
+            { id: 'm3', attempts: [{ at: at(660), errcode: 0, errmsg: 'ok' }], ending: { status: 'sent', msgid: '3003' }, credit: { type: 'none' }, creditHeld: true },
+            { id: 'm1', attempts, ending: { status: 'sent', msgid: '1001' }, credit: { type: 'none' }, creditHeld: true },
+          ],
+          clock.now(),
+        )
+        expect(result).toEqual({ notSending: ['m3'] })
+        expect(await storage.messages.get('m1')).toMatchObject({ status: 'sent', msgid: '1001', sentAt: at(700), creditSpent: true, attempts })
+        expect(await storage.messages.get('m2')).toMatchObject({ status: 'sent', msgid: '2002', sentAt: at(700), attempts: [{ at: at(650), errcode: 0, errmsg: 'ok' }] })
+        const untouched = await storage.messages.get('m3')
+        expect(untouched).toMatchObject({ msgid: '3', sentAt: T0, attempts: [] })
+        expect(untouched?.history.map((change) => change.status)).toEqual(['queued', 'sending', 'sent'])
+        expect((await storage.messages.get('m1'))?.history.at(-1)).toEqual({ at: at(700), status: 'sent' })
+        expect(await storage.ledger.credits('o-alice', 'tpl-order')).toBe(0)
       })
 
       it('finishes sends: sent with its msgid, failed with the credit given back, or queued again until WeChat’s time; never one that is not sending', async () => {

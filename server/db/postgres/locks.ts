@@ -22,3 +22,12 @@ export async function lockPeople(tx: postgres.TransactionSql, namespace: number,
     ) AS keys
   `
 }
+
+/** `lockPeople` for the recipients of these messages, read from their rows in the same statement. */
+export function lockRecipientsOf(tx: postgres.TransactionSql, namespace: number, messageIds: readonly string[]): Promise<unknown> {
+  return tx`
+    SELECT pg_advisory_xact_lock(${namespace}::integer, key) FROM (
+      SELECT DISTINCT hashtext(openid) AS key FROM messages WHERE id = ANY(${textArray(tx, messageIds)}) ORDER BY key
+    ) AS keys
+  `.then(() => undefined)
+}

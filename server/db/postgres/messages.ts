@@ -10,8 +10,10 @@
  * - A claim takes the recipient's daily-count lock (./locks.ts) before counting, so two instances
  *   claiming two messages of one person never both pass the daily limit; the credit is taken by the
  *   single `UPDATE … WHERE credits > 0` of ./credits.ts.
- * - A claim and a send's ending are one statement each, and a batch's statements are pipelined on the
- *   transaction's connection (sent together, run one after another, each seeing the ones before).
+ * - A batch of claims, or of sends' endings, is one set-based statement (arrays unnested), pipelined
+ *   after the daily-count locks on the transaction's connection. Where set-based would not be the same
+ *   as one by one (two claims of one person, one message twice), each is a statement of its own, in
+ *   order, each seeing the ones before. Endings that change no credit need no transaction.
  */
 import type { MessageStatus, Reason } from '../../../src/domain/contract'
 import type { MessageLang } from '../../wechat/types'
@@ -32,7 +34,7 @@ import type {
 import { inTransaction, type Queries, type Sql } from './connection'
 import { jsonText, textArray } from './parameters'
 import { applyCredit } from './credits'
-import { LOCK, lockPeople } from './locks'
+import { LOCK, lockRecipientsOf } from './locks'
 
 interface MessageRow {
   seq: number
@@ -92,7 +94,7 @@ function summaryOf(row: MessageRow): MessageSummary {
 }
 
 /** The job a leased row is, or null when its data is not a message's data. */
-function jobOf(row: JobRow): DispatchJob | null {
+function jobOf(row: Omit<JobRow, 'seq' | 'due_at'>): DispatchJob | null {
   if (!isMessageData(row.data)) return null
   const job: DispatchJob = {
     id: row.id,
@@ -164,93 +166,132 @@ async function moveOne(sql: Queries, id: string, from: readonly MessageStatus[],
 }
 
 /**
- * One claim (`claimForSend`) as one statement, in the caller's transaction after the recipients'
- * daily-count locks: the message locked if it is queued under this lease, the recipient's sends on
- * the day counted, a credit taken (or only looked at), the message moved to `sending` with its
- * history, each step only when the one before it passed. Its three counts say which did not.
+ * Claims (`claimForSends`) as one statement, in the caller's transaction after the recipients'
+ * daily-count locks: each message locked if it is queued under its claim's lease, the recipient's
+ * sends on the day counted, a credit taken (or only looked at), the message moved to `sending` with
+ * its history, each step only when the one before it passed; per claim, its three findings say which
+ * did not. Set-based, it is claims in order only when no two are of one recipient (one person's
+ * second claim must see the first's count and credit): with two of one person it changes nothing and
+ * says so (`distinct` false), and the caller claims them one statement each.
  */
-function claimOne(tx: Queries, claim: SendClaim, now: Date): Promise<ClaimResult> {
-  const credit = claim.spendCredit
-    ? tx`UPDATE subscriptions SET credits = subscriptions.credits - 1, updated_at = ${now} FROM allowed
-        WHERE subscriptions.openid = allowed.openid AND subscriptions.template_id = allowed.template_id AND subscriptions.credits > 0
-        RETURNING subscriptions.openid`
-    : tx`SELECT subscriptions.openid FROM subscriptions, allowed
-        WHERE subscriptions.openid = allowed.openid AND subscriptions.template_id = allowed.template_id AND subscriptions.credits > 0`
-  const query = tx<{ found: number; counted: number; credited: number }[]>`
-    WITH message AS (
-      SELECT id, openid, template_id FROM messages WHERE id = ${claim.id} AND status = 'queued' AND lease_owner = ${claim.owner}
-      FOR UPDATE
+async function claimSet(tx: Queries, claims: readonly SendClaim[], now: Date): Promise<{ distinct: boolean; results: ClaimResult[] }> {
+  const rows = await tx<{ n: number; distinct_people: boolean; found: boolean; counted: number | null; credited: boolean }[]>`
+    WITH input AS (
+      SELECT * FROM unnest(${textArray(tx, claims.map((claim) => claim.id))}::text[], ${textArray(tx, claims.map((claim) => claim.owner))}::text[],
+        ${tx.array(claims.map((claim) => claim.leaseUntil.toISOString()), TIMESTAMPTZ_OID)}::timestamptz[],
+        ${tx.array(claims.map((claim) => claim.spendCredit), BOOL_OID)}::boolean[],
+        ${textArray(tx, claims.map((claim) => claim.dayKey))}::text[], ${tx.array(claims.map((claim) => claim.dailyLimit), INT4_OID)}::integer[])
+        WITH ORDINALITY AS claim (id, owner, lease_until, spend, day_key, daily_limit, n)
+    ), people AS (
+      SELECT COUNT(DISTINCT messages.openid) = COUNT(*) AS distinct_people FROM input JOIN messages ON messages.id = input.id
+    ), message AS (
+      SELECT messages.id, messages.openid, messages.template_id, input.n, input.lease_until, input.spend, input.day_key, input.daily_limit
+      FROM messages JOIN input ON messages.id = input.id, people
+      WHERE people.distinct_people AND messages.status = 'queued' AND messages.lease_owner = input.owner
+      FOR UPDATE OF messages
     ), counted AS (
-      SELECT COUNT(*) AS n FROM messages, message
-      WHERE messages.openid = message.openid AND messages.day_key = ${claim.dayKey} AND messages.status = ANY(${textArray(tx, COUNTED)})
+      SELECT message.*, (
+        SELECT COUNT(*) FROM messages
+        WHERE messages.openid = message.openid AND messages.day_key = message.day_key AND messages.status = ANY(${textArray(tx, COUNTED)})
+      ) AS sends FROM message
     ), allowed AS (
-      SELECT message.* FROM message, counted WHERE counted.n < ${claim.dailyLimit}
-    ), credit AS (
-      ${credit}
+      SELECT * FROM counted WHERE sends < daily_limit
+    ), spent AS (
+      UPDATE subscriptions SET credits = subscriptions.credits - 1, updated_at = ${now} FROM allowed
+      WHERE allowed.spend AND subscriptions.openid = allowed.openid AND subscriptions.template_id = allowed.template_id AND subscriptions.credits > 0
+      RETURNING allowed.n
+    ), credited AS (
+      SELECT n FROM spent
+      UNION ALL
+      SELECT allowed.n FROM subscriptions JOIN allowed ON subscriptions.openid = allowed.openid AND subscriptions.template_id = allowed.template_id
+      WHERE NOT allowed.spend AND subscriptions.credits > 0
     ), sending AS (
-      UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ${claim.spendCredit}, day_key = ${claim.dayKey},
-        lease_expires_at = ${claim.leaseUntil}, updated_at = ${now}
-      WHERE messages.id = ${claim.id} AND EXISTS (SELECT 1 FROM credit)
-      RETURNING messages.id
+      UPDATE messages SET status = 'sending', reason = NULL, credit_spent = allowed.spend, day_key = allowed.day_key,
+        lease_expires_at = allowed.lease_until, updated_at = ${now}
+      FROM allowed JOIN credited ON credited.n = allowed.n
+      WHERE messages.id = allowed.id
+      RETURNING messages.id, allowed.n
     ), history AS (
-      INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, 'sending', NULL FROM sending
+      INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, 'sending', NULL FROM sending ORDER BY n
     )
-    SELECT (SELECT COUNT(*) FROM message) AS found, (SELECT n FROM counted) AS counted, (SELECT COUNT(*) FROM credit) AS credited
+    SELECT input.n, people.distinct_people, counted.n IS NOT NULL AS found, counted.sends AS counted, credited.n IS NOT NULL AS credited
+    FROM people, input LEFT JOIN counted ON counted.n = input.n LEFT JOIN credited ON credited.n = input.n
   `
-  return query.then(([row]): ClaimResult => {
-    if (!row || row.found === 0) return { outcome: 'not-claimable' }
-    if (row.counted >= claim.dailyLimit) return { outcome: 'daily-limit-reached' }
-    if (row.credited === 0) return { outcome: 'no-credit' }
+  const distinct = rows[0]?.distinct_people ?? true
+  const byN = new Map(rows.map((row) => [row.n, row]))
+  const results = claims.map((claim, index): ClaimResult => {
+    const row = byN.get(index + 1)
+    if (!row || !row.found) return { outcome: 'not-claimable' }
+    if ((row.counted ?? 0) >= claim.dailyLimit) return { outcome: 'daily-limit-reached' }
+    if (!row.credited) return { outcome: 'no-credit' }
     return { outcome: 'claimed', creditSpent: claim.spendCredit }
   })
+  return { distinct, results }
 }
 
-/** Claims in order, in one transaction: their statements pipelined (sent together, run one after another). */
+/**
+ * Claims in order, in one transaction: the recipients' daily-count locks and the claims as one
+ * statement, pipelined (sent together, run one after another); when two are of one person, each
+ * claim as a statement of its own, in order, each seeing the ones before.
+ */
 async function claimAll(sql: Sql, claims: readonly SendClaim[], now: Date): Promise<ClaimResult[]> {
   return inTransaction(sql, async (tx) => {
-    const [{ openids }] = await tx<{ openids: string[] }[]>`
-      SELECT COALESCE(array_agg(DISTINCT openid), '{}') AS openids FROM messages WHERE id = ANY(${textArray(tx, claims.map((claim) => claim.id))})
-    `
-    await lockPeople(tx, LOCK.dailyCount, openids)
-    return Promise.all(claims.map((claim) => claimOne(tx, claim, now)))
+    const locked = lockRecipientsOf(tx, LOCK.dailyCount, claims.map((claim) => claim.id))
+    const [, together] = await Promise.all([locked, claimSet(tx, claims, now)])
+    if (together.distinct) return together.results
+    const oneByOne = await Promise.all(claims.map((claim) => claimSet(tx, [claim], now)))
+    return oneByOne.map((claimed) => claimed.results[0]!)
   })
 }
 
 /**
- * One ending (`finishSends`) as one statement: the message leaves `sending` with its attempts and
- * history; the recipient and template come back for the credit, nothing when it was not sending.
+ * Endings (`finishSends`) of distinct messages as one statement: each message leaves `sending` with
+ * its attempts and history; the recipient and template come back for the credit, nothing for one
+ * that was not sending.
  */
-function finishOne(tx: Queries, send: FinishedSend, now: Date): Promise<{ openid: string; template_id: string } | undefined> {
-  const { id, attempts, ending, creditHeld } = send
-  const set =
-    ending.status === 'sent'
-      ? tx`status = 'sent', reason = NULL, msgid = ${ending.msgid}, sent_at = ${now}`
-      : ending.status === 'failed'
-        ? tx`status = 'failed', reason = ${ending.reason}`
-        : tx`status = 'queued', reason = ${ending.reason}, due_at = ${ending.dueAt}, requeues = requeues + 1`
-  const query = tx<{ openid: string; template_id: string }[]>`
-    WITH finished AS (
-      UPDATE messages SET ${set}, credit_spent = ${creditHeld}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
-      WHERE id = ${id} AND status = 'sending'
-      RETURNING id, openid, template_id
+async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date): Promise<Array<{ openid: string; template_id: string } | undefined>> {
+  const attempts = sends.flatMap((send, index) => send.attempts.map((attempt) => ({ n: index + 1, ...attempt })))
+  const rows = await tx<{ n: number; openid: string; template_id: string }[]>`
+    WITH input AS (
+      SELECT * FROM unnest(${textArray(tx, sends.map((send) => send.id))}::text[], ${textArray(tx, sends.map((send) => send.ending.status))}::text[],
+        ${tx.array(sends.map((send) => (send.ending.status === 'sent' ? null : send.ending.reason)) as string[], TEXT_OID)}::text[],
+        ${tx.array(sends.map((send) => (send.ending.status === 'sent' ? send.ending.msgid : null)) as string[], TEXT_OID)}::text[],
+        ${tx.array(sends.map((send) => (send.ending.status === 'queued' ? send.ending.dueAt.toISOString() : null)) as string[], TIMESTAMPTZ_OID)}::timestamptz[],
+        ${tx.array(sends.map((send) => send.creditHeld), BOOL_OID)}::boolean[])
+        WITH ORDINALITY AS send (id, status, reason, msgid, due_at, credit_held, n)
+    ), finished AS (
+      UPDATE messages SET status = input.status, reason = input.reason,
+        msgid = CASE WHEN input.status = 'sent' THEN input.msgid ELSE messages.msgid END,
+        sent_at = CASE WHEN input.status = 'sent' THEN ${now}::timestamptz ELSE messages.sent_at END,
+        due_at = CASE WHEN input.status = 'queued' THEN input.due_at ELSE messages.due_at END,
+        requeues = messages.requeues + CASE WHEN input.status = 'queued' THEN 1 ELSE 0 END,
+        credit_spent = input.credit_held, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+      FROM input
+      WHERE messages.id = input.id AND messages.status = 'sending'
+      RETURNING input.n, messages.id, messages.openid, messages.template_id, input.status, input.reason
     ), attempts AS (
       INSERT INTO message_attempts (message_id, at, errcode, errmsg)
-      SELECT finished.id, attempt.at, attempt.errcode, attempt.errmsg FROM finished,
-        unnest(${tx.array(attempts.map((attempt) => attempt.at.toISOString()), TIMESTAMPTZ_OID)}::timestamptz[],
+      SELECT finished.id, attempt.at, attempt.errcode, attempt.errmsg FROM finished JOIN
+        unnest(${tx.array(attempts.map((attempt) => attempt.n), INT4_OID)}::integer[],
+          ${tx.array(attempts.map((attempt) => attempt.at.toISOString()), TIMESTAMPTZ_OID)}::timestamptz[],
           ${tx.array(attempts.map((attempt) => attempt.errcode), INT4_OID)}::integer[],
-          ${textArray(tx, attempts.map((attempt) => attempt.errmsg))}) WITH ORDINALITY AS attempt (at, errcode, errmsg, n)
-      ORDER BY attempt.n
+          ${textArray(tx, attempts.map((attempt) => attempt.errmsg))}) WITH ORDINALITY AS attempt (n, at, errcode, errmsg, k)
+        ON attempt.n = finished.n
+      ORDER BY attempt.k
     ), history AS (
       INSERT INTO message_history (message_id, at, status, reason)
-      SELECT id, ${now}, ${ending.status}, ${ending.status === 'sent' ? null : ending.reason} FROM finished
+      SELECT id, ${now}, status, reason FROM finished ORDER BY n
     )
-    SELECT openid, template_id FROM finished
+    SELECT n, openid, template_id FROM finished
   `
-  return query.then(([row]) => row)
+  const byN = new Map(rows.map((row) => [row.n, row]))
+  return sends.map((_, index) => byN.get(index + 1))
 }
 
 const TIMESTAMPTZ_OID = 1184
 const INT4_OID = 23
+const BOOL_OID = 16
+const TEXT_OID = 25
 
 export function createPostgresMessageRepository(sql: Sql): MessageRepository {
   const byId = async (queries: Queries, id: string): Promise<MessageRow | undefined> =>
@@ -330,6 +371,14 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
       if (request.limit <= 0) return { jobs: [], unreadable: [] }
       return lease(request)
     },
+    async jobsOf(ids) {
+      if (ids.length === 0) return new Map()
+      const rows = await sql<Array<Omit<JobRow, 'seq' | 'due_at'> & { status: string }>>`
+        SELECT id, status, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id FROM messages
+        WHERE id = ANY(${textArray(sql, ids)})
+      `
+      return new Map(rows.map((row) => [row.id, { status: row.status as MessageStatus, job: jobOf(row) }]))
+    },
     async releaseLeases(owner) {
       return (await sql`UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner = ${owner}`).count
     },
@@ -360,8 +409,16 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
     },
     async finishSends(sends, now) {
       if (sends.length === 0) return { notSending: [] }
+      const credited = sends.some((send) => send.credit.type !== 'none')
+      const distinct = new Set(sends.map((send) => send.id)).size === sends.length
+      // The usual batch (sent, no credit to change, each message once) is one statement, atomic alone.
+      if (!credited && distinct) {
+        const finished = await finishSet(sql, sends, now)
+        return { notSending: sends.filter((_, index) => finished[index] === undefined).map((send) => send.id) }
+      }
       return inTransaction(sql, async (tx) => {
-        const finished = await Promise.all(sends.map((send) => finishOne(tx, send, now)))
+        // A message twice in one batch: the second finds it no longer sending, as one by one.
+        const finished = distinct ? await finishSet(tx, sends, now) : (await Promise.all(sends.map((send) => finishSet(tx, [send], now)))).map((rows) => rows[0])
         // Then the credits, in the order of the sends (as SQLite applies them).
         await Promise.all(
           sends.map((send, index) => {

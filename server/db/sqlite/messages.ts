@@ -194,6 +194,10 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       ORDER BY due_at, seq LIMIT @limit)
     RETURNING id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
   `)
+  const jobsById = db.prepare<[string], JobRow & { status: string }>(`
+    SELECT id, status, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id FROM messages
+    WHERE id IN (SELECT value FROM json_each(?))
+  `)
   const release = db.prepare(`UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner = ?`)
   const releaseOthers = db.prepare(
     `UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner IS NOT NULL AND lease_owner <> ?`,
@@ -446,6 +450,11 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     async leaseDue({ owner, now, until, limit, scope }) {
       if (limit <= 0) return { jobs: [], unreadable: [] }
       return lease.immediate({ owner, now: now.getTime(), until: until.getTime(), limit, scope })
+    },
+    async jobsOf(ids) {
+      if (ids.length === 0) return new Map()
+      const rows = jobsById.all(JSON.stringify(ids))
+      return new Map(rows.map((row) => [row.id, { status: row.status as MessageStatus, job: jobOf(row) }]))
     },
     async releaseLeases(owner) {
       return release.run(owner).changes

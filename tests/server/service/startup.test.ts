@@ -52,7 +52,7 @@ describe('the service compiled ahead (npm run build:server, as npm start runs it
     const directory = mkdtempSync(join(tmpdir(), 'uni-subscribe-bundle-'))
     directories.push(directory)
     await build({ ...SERVER_BUNDLE_OPTIONS, entryPoints: ['server/server.ts'], outfile: SERVER_BUNDLE })
-    const server = await startServer({ DATABASE: join(directory, 'us.db'), ADMIN_API_KEY: 'bundle-test-admin-key-0123' }, undefined, SERVER_BUNDLE)
+    const server = await startServer({ DATABASE: join(directory, 'us.db'), ADMIN_API_KEY: 'bundle-test-admin-key-0123' }, undefined, { script: SERVER_BUNDLE })
     const { code } = (await (await fetch(`${server.url}/sandbox/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"bundle"}' })).json()) as { code: string }
     const session = await fetch(`${server.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })
     expect(session.status).toBe(200)

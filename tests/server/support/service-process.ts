@@ -31,15 +31,22 @@ export interface ServiceProcess {
 }
 
 /**
+/**
  * Starts server.ts with `env` (and nothing else of this process's environment) and resolves once it
- * says it is running. `script`: another entry point, e.g. the bundle `npm run build:server` makes,
- * run under plain node as `npm start` runs it.
+ * says it is running. `nodeArgs` go to Node before the script (the bench's `--cpu-prof --cpu-prof-dir
+ * DIR`); `script` is another entry point, e.g. the bundle `npm run build:server` makes, run under
+ * plain node as `npm start` runs it.
  */
-export async function startServiceProcess(env: Record<string, string>, port?: number, script?: string): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  env: Record<string, string>,
+  port?: number,
+  options: { nodeArgs?: readonly string[]; script?: string } = {},
+): Promise<ServiceProcess> {
   const listenOn = port ?? (await freePort())
   // Node itself with tsx's loader, not the tsx CLI: the CLI runs the server in a child process of its
   // own, so a SIGKILL would kill the CLI and leave the server running.
-  const child = spawn(process.execPath, script === undefined ? ['--import', 'tsx', 'server/server.ts'] : [script], {
+  const entry = options.script === undefined ? ['--import', 'tsx', 'server/server.ts'] : [options.script]
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', SEED_USERS: '0', ...env, PORT: String(listenOn), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
