@@ -181,6 +181,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const auth = await registerRateLimits(app, {
     limits: config.rateLimits,
     clock,
+    redis: config.redis,
     adminApiKey: config.adminApiKey,
     guards: createAuthGuards({ sessions, operators, adminApiKey: config.adminApiKey }),
   })

@@ -13,11 +13,17 @@
  * - RATE_LIMIT=off (config.rateLimits null) registers nothing: load tests and benchmarks.
  *
  * A refused request is 429 RATE_LIMITED with `Retry-After` (seconds) and a message saying how long
- * to wait. The windows are fixed, one minute from a key's first request, and counted on the service
- * clock, so that tests move time instead of waiting. The counts live in this process's memory.
+ * to wait. The windows are fixed, one minute from a key's first request.
+ *
+ * Where the counts live: in this process's memory, counted on the service clock (tests move time
+ * instead of waiting), when it runs alone. With REDIS_URL, several instances serve the same people
+ * behind a load balancer, and a count per instance would let a person through as many times over:
+ * the counts are in Redis (the plugin's RedisStore, under REDIS_PREFIX), one for the cluster, on
+ * Redis's own clock. While Redis cannot be reached, requests go through unlimited rather than fail.
  */
 import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { Redis } from 'ioredis'
 import { adminKeyMatches, bearerToken, userOrAdminGuard, type AuthGuards } from '../auth'
 import type { RateLimits } from '../config'
 import { HTTP_ERRORS, httpError } from '../http-errors'
@@ -63,12 +69,25 @@ function clockStore(clock: Clock): FastifyRateLimitStoreCtor {
   return ClockStore
 }
 
+/** The plugin's Redis store, on a connection of its own that closes with the app. */
+function sharedCounts(app: FastifyInstance, redis: { url: string; prefix: string }): { redis: Redis; nameSpace: string; skipOnError: true } {
+  // A request waits for Redis at most 1 s, then goes through (skipOnError) rather than hang or fail.
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1, connectTimeout: 1_000, commandTimeout: 1_000 })
+  client.on('error', (error: Error) => app.log.warn({ err: error }, 'rate limits: Redis unreachable; requests are not limited meanwhile'))
+  app.addHook('onClose', async () => {
+    await client.quit().catch(() => client.disconnect())
+  })
+  return { redis: client, nameSpace: `${redis.prefix}:rate-limit:`, skipOnError: true }
+}
+
 /** Each route counts on its own: `POST /api/events` and `POST /api/consents` have one budget each. */
 const routeOf = (request: FastifyRequest): string => `${request.method} ${request.routeOptions.url ?? request.url}`
 
 export interface RateLimitOptions {
   limits: RateLimits | null
   clock: Clock
+  /** The cluster's Redis (REDIS_URL, REDIS_PREFIX): the counts are shared by every instance. */
+  redis: { url: string; prefix: string } | null
   adminApiKey: string
   /** The guards to put the per-person limits behind, and the operator check `userOrAdmin` makes first. */
   guards: AuthGuards & { isOperator: Parameters<typeof userOrAdminGuard>[1] }
@@ -82,11 +101,12 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
   const { limits, clock, adminApiKey, guards } = options
   if (limits === null) return { user: guards.user, admin: guards.admin, userOrAdmin: guards.userOrAdmin }
 
+  const where = options.redis === null ? { store: clockStore(clock) } : sharedCounts(app, options.redis)
   await app.register(fastifyRateLimit, {
     global: false,
     hook: 'onRequest',
     timeWindow: WINDOW_MS,
-    store: clockStore(clock),
+    ...where,
     errorResponseBuilder: (_request, context) => httpError(HTTP_ERRORS.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000)))),
   })
 
