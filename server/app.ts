@@ -147,8 +147,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     genReqId: () => crypto.randomUUID(),
     // Behind a reverse proxy, the caller's address (for the per-address limits) is the forwarded one.
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    // One access-log line per request, when it is answered (below), rather than Fastify's two.
+    disableRequestLogging: true,
     ...httpErrorOptions,
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed')
+  })
   // TypeBox checks every body, params and querystring (see validation.ts: nothing is coerced loosely).
   app.setValidatorCompiler(strictValidatorCompiler)
   installErrorHandlers(app)
