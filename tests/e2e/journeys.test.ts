@@ -253,17 +253,23 @@ describe('browser journeys', () => {
     await (await openedDialog(page)).getByTestId('dialog-allow').click()
     await expect.poll(() => templateCard(page, 'order_status').innerText(), { timeout: PATIENCE_MS }).toContain('剩余 1 次')
 
-    // 通知设置: quiet hours on (22:00 – 08:00 by default), saved to the service.
+    // 通知设置: quiet hours on (22:00 – 08:00 by default), the start moved to 21:30 in the browser's own
+    // time field (H5), saved to the service.
     await goToTab(page, '通知设置')
     await currentPage(page).locator('#quiet-enabled').tap()
     await expect.poll(() => currentPage(page).locator('.quiet-summary').innerText(), { timeout: PATIENCE_MS }).toBe(
       '22:00 – 08:00（跨夜），期间的消息在结束后送达',
     )
+    await currentPage(page).locator('#quiet-start input[type="time"]').fill('21:30')
+    await expect.poll(() => currentPage(page).locator('.quiet-summary').innerText(), { timeout: PATIENCE_MS }).toBe(
+      '21:30 – 08:00（跨夜），期间的消息在结束后送达',
+    )
+    expect(await currentPage(page).locator('#quiet-start').innerText()).toBe('开始\n21:30')
     await currentPage(page).locator('#save-preferences').tap()
     await expectToast(page, '已保存')
     await screenshot('journey-4-preferences')
     const user = await stack.signIn('journey4')
-    expect((await stack.preferences(user)).quietHours).toEqual({ start: '22:00', end: '08:00' })
+    expect((await stack.preferences(user)).quietHours).toEqual({ start: '21:30', end: '08:00' })
 
     await goToTab(page, '订单')
     await currentPage(page).locator('#place-order').tap()
