@@ -6,8 +6,8 @@
  * sends nothing; a row whose claim's lease ran out while sending is failed INTERRUPTED by the
  * scheduler, per message.
  *
- * - Feeding. Each instance moves due `queued` rows into the queue (on wake, after each job, every
- *   poll): it leases them to the cluster's owner for a short while and adds a job with the message id
+ * - Feeding. Each instance moves due `queued` rows into the queue (on wake, every poll, and after its
+ *   jobs once a batch's worth of room may have opened): it leases them to the cluster's owner for a short while and adds a job with the message id
  *   as its job id, so a message is in the queue once however many instances feed it. The queue is
  *   topped up to a window, not filled with a whole campaign, so a pause finds little in it. A job lost
  *   with Redis is fed again once its short lease has run out.
@@ -97,6 +97,13 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
   const lockMs = options.lockMs ?? 30_000
   /** Jobs waiting in the queue (all instances) that feeders top up to. */
   const window = Math.max(64, concurrency * 4)
+  /**
+   * Fed in batches of at least this many (a quarter of the window) while the queue holds enough for
+   * every slot of this instance: one lease statement and one addBulk for many jobs, not one per job done.
+   */
+  const feedBatch = Math.floor(window / 4)
+  /** Jobs this instance is to finish before its next look at the queue's room (each look is a Redis call). */
+  let jobsBeforeLook = 0
   const client = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
   client.on('error', options.onError)
   const connection = client
@@ -139,8 +146,14 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
   /** Leases due rows (each rate-limited campaign within its bucket, then the rest) and adds their jobs. */
   async function feedOnce(): Promise<number> {
     const counts = await sends.getJobCounts('wait', 'prioritized')
-    const room = window - (counts.wait ?? 0) - (counts.prioritized ?? 0)
-    if (room <= 0) return 0
+    const waiting = (counts.wait ?? 0) + (counts.prioritized ?? 0)
+    const room = window - waiting
+    if (room <= 0 || (room < feedBatch && waiting >= concurrency)) {
+      // Room grows by one per job taken; other instances' feeds and the poll look meanwhile too.
+      jobsBeforeLook = feedBatch - Math.max(0, room)
+      return 0
+    }
+    jobsBeforeLook = 0
     const now = clock.now()
     const until = new Date(now.getTime() + FEED_LEASE_MS)
     const jobs: DispatchJob[] = []
@@ -252,7 +265,8 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
       return (await gather(job.data.messageId)).kind
     } finally {
       inFlight -= 1
-      void requestFeed()
+      jobsBeforeLook -= 1
+      if (jobsBeforeLook <= 0) void requestFeed()
     }
   }
 

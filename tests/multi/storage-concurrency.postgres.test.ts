@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createManualClock } from '../../server/clock'
-import { inTransaction } from '../../server/db/postgres/connection'
+import { inOneRoundTrip, inTransaction } from '../../server/db/postgres/connection'
 import { migrate } from '../../server/db/postgres/migrations'
 import { createPostgresStorage, type PostgresStorage } from '../../server/db/postgres/storage'
 import { createDatabase } from '../support/servers'
@@ -74,7 +74,7 @@ describe('several instances on one PostgreSQL database', () => {
     const [first] = pools
     if (first === undefined) throw new Error('no pool')
     const rows = await first.sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`
-    expect(rows.map((row) => row.version)).toEqual([1, 2])
+    expect(rows.map((row) => row.version)).toEqual([1, 2, 3])
     expect(await migrate(first.sql)).toEqual([])
   })
 
@@ -261,5 +261,48 @@ describe('several instances on one PostgreSQL database', () => {
     expect(runs.one + runs.two).toBe(3)
     expect(await one.ledger.credits('o-a', 't')).toBe(3)
     expect(await one.ledger.credits('o-b', 't')).toBe(3)
+  })
+
+  it('run a transaction sent in one round trip all or nothing, and again from the start after a deadlock', async () => {
+    const { all } = await instances(2, 'round-trip')
+    const [one, two] = all
+    if (one === undefined || two === undefined) throw new Error('no storage')
+    for (const openid of ['o-a', 'o-b']) {
+      await one.ledger.applyConsent({ openid, consentId: openid, changes: [{ templateId: 't', result: 'accept', credit: { type: 'add', amount: 1 } }], now: T0 })
+    }
+    const add = (tx: Parameters<Parameters<typeof inOneRoundTrip>[1]>[0], openid: string) => tx`UPDATE subscriptions SET credits = credits + 1 WHERE openid = ${openid}`.execute()
+
+    // A statement that fails: the one before it is rolled back with it, and its error is the answer.
+    const failed = await inOneRoundTrip(one.sql, (tx) => Promise.all([add(tx, 'o-a'), tx`SELECT 1 / 0 AS never`.execute()])).catch((error: unknown) => error)
+    expect((failed as { code?: string }).code).toBe('22012')
+    expect(await one.ledger.credits('o-a', 't')).toBe(1)
+    expect(await inOneRoundTrip(one.sql, (tx) => Promise.all([add(tx, 'o-a'), add(tx, 'o-b')]).then(() => 'done'))).toBe('done')
+    expect([await one.ledger.credits('o-a', 't'), await one.ledger.credits('o-b', 't')]).toEqual([2, 2])
+
+    // The other transaction holds o-a; the round trip takes o-b and waits for o-a; then the other wants o-b.
+    let holdsA: () => void = () => {}
+    const aHeld = new Promise<void>((resolve) => (holdsA = resolve))
+    let roundTrips = 0
+    let others = 0
+    const other = inTransaction(two.sql, async (tx) => {
+      others += 1
+      await tx`UPDATE subscriptions SET credits = credits + 1 WHERE openid = 'o-a'`
+      if (others === 1) {
+        holdsA()
+        // Until the round trip waits for o-a (it holds o-b by then).
+        while ((await tx`SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`).count === 0) await tx`SELECT pg_sleep(0.01)`
+      }
+      await tx`UPDATE subscriptions SET credits = credits + 1 WHERE openid = 'o-b'`
+      return 'other'
+    })
+    await aHeld
+    const roundTrip = inOneRoundTrip(one.sql, (tx) => {
+      roundTrips += 1
+      return Promise.all([add(tx, 'o-b'), add(tx, 'o-a')]).then(() => 'round trip')
+    })
+    expect(await Promise.all([roundTrip, other])).toEqual(['round trip', 'other'])
+    // PostgreSQL aborted one of the two once; it ran again, and each added exactly once to each row.
+    expect(roundTrips + others).toBe(3)
+    expect([await one.ledger.credits('o-a', 't'), await one.ledger.credits('o-b', 't')]).toEqual([4, 4])
   })
 })

@@ -15,8 +15,8 @@
 import postgres from 'postgres'
 
 export type Sql = postgres.Sql
-/** A pool or a transaction: what a statement helper shared by repositories runs on. */
-export type Queries = postgres.Sql | postgres.TransactionSql
+/** A pool, a transaction or a reserved connection: what a statement helper shared by repositories runs on. */
+export type Queries = postgres.Sql | postgres.TransactionSql | postgres.ReservedSql
 
 export interface PostgresOptions {
   /** Connections in this process's pool (PG_POOL_MAX, default 10). */
@@ -76,6 +76,36 @@ export async function inTransaction<T>(sql: Sql, fn: (tx: postgres.TransactionSq
       return (await sql.begin(fn)) as T
     } catch (error) {
       if (attempt >= ATTEMPTS || !(error instanceof postgres.PostgresError) || !RETRYABLE.has(error.code)) throw error
+    }
+  }
+}
+
+/**
+ * A transaction sent in one round trip: BEGIN, the statements `issue` starts, and COMMIT, pipelined
+ * on a connection of its own (sent together, run one after another, each seeing the ones before).
+ * `issue` must start every statement before it returns (each query's `.then`/`.execute()` called
+ * synchronously, no `await` between them): nothing it decides can depend on an answer. When one
+ * statement fails, PostgreSQL refuses the rest of the transaction and the COMMIT rolls it back, so it
+ * is all or nothing as with `inTransaction`, and run again from the start after a deadlock.
+ */
+export async function inOneRoundTrip<T>(sql: Sql, issue: (tx: postgres.ReservedSql) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    const reserved = await sql.reserve()
+    try {
+      const begin = reserved.unsafe('BEGIN').execute()
+      const body = issue(reserved)
+      const commit = reserved.unsafe('COMMIT').execute()
+      const [began, done, committed] = await Promise.allSettled([begin, body, commit])
+      const failed = [began, done, committed].find((settled) => settled.status === 'rejected')
+      if (failed === undefined && done.status === 'fulfilled') {
+        // COMMIT of a transaction that failed unseen (it should not) answers ROLLBACK.
+        if (committed.status === 'fulfilled' && committed.value.command !== 'COMMIT') throw new Error(`PostgreSQL 事务没有提交（${committed.value.command}）`)
+        return done.value
+      }
+      const error: unknown = failed?.status === 'rejected' ? failed.reason : new Error('PostgreSQL 事务没有完成')
+      if (attempt >= ATTEMPTS || !(error instanceof postgres.PostgresError) || !RETRYABLE.has(error.code)) throw error
+    } finally {
+      reserved.release()
     }
   }
 }

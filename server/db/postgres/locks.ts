@@ -23,8 +23,8 @@ export async function lockPeople(tx: postgres.TransactionSql, namespace: number,
   `
 }
 
-/** `lockPeople` for the recipients of these messages, read from their rows in the same statement. */
-export function lockRecipientsOf(tx: postgres.TransactionSql, namespace: number, messageIds: readonly string[]): Promise<unknown> {
+/** `lockPeople` for the recipients of these messages, read from their rows in the same statement (started now: it may be pipelined). */
+export function lockRecipientsOf(tx: postgres.TransactionSql | postgres.ReservedSql, namespace: number, messageIds: readonly string[]): Promise<unknown> {
   return tx`
     SELECT pg_advisory_xact_lock(${namespace}::integer, key) FROM (
       SELECT DISTINCT hashtext(openid) AS key FROM messages WHERE id = ANY(${textArray(tx, messageIds)}) ORDER BY key

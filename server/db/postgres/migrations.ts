@@ -164,10 +164,29 @@ const CORE: Migration = {
 }
 
 /**
- * Every migration, in order: the core (1), then the audience's (2: users, segments, campaigns,
- * preferences, operator sessions; server/db/postgres/migrations-audience.ts).
+ * A dispatcher's lease of a queued message (`lease_owner`, `lease_expires_at`: leaseDue, the BullMQ
+ * feed, releaseLeases) becomes a HOT update: written in the row's own page, with no new entry in any of
+ * the table's indexes. That needs no indexed column among those it changes (`messages_sending` is keyed
+ * by `seq` now, which listInDoubt orders by; it still holds only `sending` rows) and room in the page
+ * for the new version: half of each page is left free for it. Measured on 3,000 campaign messages:
+ * every lease HOT, the lease statement's time halved (50 → 23 µs a message), the claims and endings
+ * unchanged; the table takes about twice the pages.
  */
-export const MIGRATIONS: readonly Migration[] = [CORE, ...(AUDIENCE_MIGRATION === null ? [] : [AUDIENCE_MIGRATION])]
+const HOT_LEASES: Migration = {
+  version: 3,
+  name: 'messages: leases as HOT updates (messages_sending keyed by seq, fillfactor 50)',
+  sql: `
+    DROP INDEX messages_sending;
+    CREATE INDEX messages_sending ON messages (seq) WHERE status = 'sending';
+    ALTER TABLE messages SET (fillfactor = 50);
+  `,
+}
+
+/**
+ * Every migration, in order: the core (1), then the audience's (2: users, segments, campaigns,
+ * preferences, operator sessions; server/db/postgres/migrations-audience.ts), then leases as HOT updates (3).
+ */
+export const MIGRATIONS: readonly Migration[] = [CORE, ...(AUDIENCE_MIGRATION === null ? [] : [AUDIENCE_MIGRATION]), HOT_LEASES]
 
 /**
  * Applies the migrations not yet recorded, under the advisory lock, in one transaction. Returns the
