@@ -277,8 +277,8 @@ export interface MessageRepository {
   insert(message: NewMessage): Promise<{ message: MessageRecord; created: boolean }>
   get(id: string): Promise<MessageRecord | null>
   findByIdempotencyKey(key: string): Promise<MessageRecord | null>
-  /** Newest first. */
-  listForRecipient(openid: string, limit: number): Promise<MessageSummary[]>
+  /** Newest first, each with its data (left out when it no longer reads as a message's data). */
+  listForRecipient(openid: string, limit: number): Promise<Array<MessageSummary & { data?: Record<string, { value: string }> }>>
   /**
    * In one transaction: up to `limit` `queued` messages due by `now`, not leased by anyone (or whose
    * lease ran out), in `scope`, and not of a campaign that is not running, oldest due first, are

@@ -7,10 +7,11 @@
  * scheduler, per message.
  *
  * - Feeding. Each instance moves due `queued` rows into the queue (on wake, every poll, and after its
- *   jobs once a batch's worth of room may have opened): it leases them to the cluster's owner for a short while and adds a job with the message id
- *   as its job id, so a message is in the queue once however many instances feed it. The queue is
- *   topped up to a window, not filled with a whole campaign, so a pause finds little in it. A job lost
- *   with Redis is fed again once its short lease has run out.
+ *   jobs once a batch's worth of room may have opened): it leases them to the cluster's owner for a
+ *   short while and adds a job with the message id as its job id, so a message is in the queue once
+ *   however many instances feed it. The queue is topped up to a window, not filled with a whole
+ *   campaign, so a pause finds little in it. A job lost with Redis is fed again once its short lease
+ *   has run out.
  * - Pacing. DISPATCH_RATE is BullMQ's global limiter (one budget for every worker of the queue); a
  *   45009 pauses the whole queue (`queue.rateLimit`); a campaign's own rate is a token bucket in Redis
  *   that every feeder takes from.

@@ -127,12 +127,10 @@ export function createMessageQueries(repository: MessageRepository, templates: T
   return {
     async mine(openid, limit) {
       const messages = await repository.listForRecipient(openid, limit)
-      // The content is in each message's record (the summaries the list reads leave the data out).
-      const [delivered, records] = await Promise.all([deliveriesOf(messages), Promise.all(messages.map((message) => repository.get(message.id)))])
-      return messages.map((message, index) => {
-        const data = records[index]?.data
+      const delivered = await deliveriesOf(messages)
+      return messages.map((message) => {
         const item = myMessage(message, deliveryFor(message, delivered))
-        return data === undefined ? item : { ...item, content: contentOf(data, templates.byId(message.templateId)) }
+        return message.data === undefined ? item : { ...item, content: contentOf(message.data, templates.byId(message.templateId)) }
       })
     },
     async mineOne(openid, id) {

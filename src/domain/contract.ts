@@ -200,7 +200,8 @@ export const MessageKeyword = Type.Object({
 })
 export type MessageKeyword = Static<typeof MessageKeyword>
 
-export const MyMessage = Type.Object({
+/** What a person sees of one of their messages, in the list and on its own page. */
+const myMessageFields = {
   id: Type.String(),
   templateId: Type.String(),
   status: MessageStatus,
@@ -209,6 +210,10 @@ export const MyMessage = Type.Object({
   sentAt: Type.Optional(IsoTime),
   deliverAfter: Type.Optional(IsoTime),
   delivery: Type.Optional(Delivery),
+}
+
+export const MyMessage = Type.Object({
+  ...myMessageFields,
   /** The notice's keywords in the template's order (a list row shows the first values). */
   content: Type.Optional(Type.Array(MessageKeyword)),
 })
@@ -218,14 +223,7 @@ export type MyMessageList = Static<typeof MyMessageList>
 
 /** GET /api/me/messages/:id: one of my messages, with what its notice showed and its status history. */
 export const MyMessageDetail = Type.Object({
-  id: Type.String(),
-  templateId: Type.String(),
-  status: MessageStatus,
-  reason: Type.Optional(Reason),
-  createdAt: IsoTime,
-  sentAt: Type.Optional(IsoTime),
-  deliverAfter: Type.Optional(IsoTime),
-  delivery: Type.Optional(Delivery),
+  ...myMessageFields,
   content: Type.Array(MessageKeyword),
   /** The page the notice opens, as sent: `pages/orders/index?id=<orderId>`. */
   page: Type.Optional(Type.String()),

@@ -4,7 +4,7 @@
  * afresh (reLaunch), so a link says whether it is one. Pure.
  */
 
-/** pages.json's tabBar list, in its order. */
+/** pages.json's tabBar list, in its order (tests/mp/tabbar.test.ts holds the built app.json to it). */
 export const TAB_PAGES: readonly string[] = ['pages/orders/index', 'pages/subscriptions/index', 'pages/messages/index', 'pages/preferences/index']
 
 export interface PageLink {

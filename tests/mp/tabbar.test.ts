@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
+import { TAB_PAGES } from '../../src/rules/app-pages'
 import { MP_BUILD_DIR } from './support/mini-program'
 
 interface TabBarItem { pagePath: string; text: string; iconPath?: string; selectedIconPath?: string }
@@ -27,6 +28,10 @@ function readPng(path: string): { width: number; height: number; colour: string 
 }
 
 describe('the tab bar', () => {
+  it('holds the pages the app\'s links open as tab pages (src/rules/app-pages.ts), in its order', () => {
+    expect(appJson.tabBar.list.map((item) => item.pagePath)).toEqual(TAB_PAGES)
+  })
+
   it('gives every tab a grey icon and a green selected icon, local, 81 × 81, under 40 KB', () => {
     expect(appJson.tabBar.list.map((item) => item.text)).toEqual(['订单', '订阅中心', '消息记录', '通知设置'])
     for (const item of appJson.tabBar.list) {

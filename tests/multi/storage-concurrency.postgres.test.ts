@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createManualClock } from '../../server/clock'
 import { inOneRoundTrip, inTransaction } from '../../server/db/postgres/connection'
+import { LOCK, lockPeople } from '../../server/db/postgres/locks'
 import { migrate } from '../../server/db/postgres/migrations'
 import { createPostgresStorage, type PostgresStorage } from '../../server/db/postgres/storage'
 import { createDatabase } from '../support/servers'
@@ -122,6 +123,37 @@ describe('several instances on one PostgreSQL database', () => {
     expect(outcomes.filter((outcome) => outcome === 'claimed')).toHaveLength(3)
     expect(outcomes.filter((outcome) => outcome === 'daily-limit-reached')).toHaveLength(17)
     expect(await first.ledger.credits('o-alice', 'tpl-order')).toBe(17)
+  })
+
+  it('make a claim wait for the person’s daily-count lock, and count the send the lock’s holder made meanwhile', async () => {
+    const { all } = await instances(2, 'daily-lock')
+    const [holder, claimer] = all
+    if (holder === undefined || claimer === undefined) throw new Error('no storage')
+    await holder.messages.insert(newMessage('m-held'))
+    await holder.messages.insert(newMessage('m-claimed'))
+    await holder.ledger.applyConsent({ openid: 'o-alice', consentId: 'two', changes: [{ templateId: 'tpl-order', result: 'accept', credit: { type: 'add', amount: 2 } }], now: T0 })
+    const leaseUntil = new Date(T0.getTime() + 60_000)
+    const leased = await claimer.messages.leaseDue({ owner: 'claimer', now: T0, until: leaseUntil, limit: 1, scope: { exceptCampaigns: [] } })
+    expect(leased.jobs.map((job) => job.id)).toEqual(['m-held'])
+    // Another instance holds alice's daily-count lock and has made a send of hers count for today.
+    let release = (): void => {}
+    const released = new Promise<void>((resolve) => (release = resolve))
+    let locked = (): void => {}
+    const holding = new Promise<void>((resolve) => (locked = resolve))
+    const held = inTransaction(holder.sql, async (tx) => {
+      await lockPeople(tx, LOCK.dailyCount, ['o-alice'])
+      await tx`UPDATE messages SET status = 'sending', day_key = '2026-11-25' WHERE id = 'm-claimed'`
+      locked()
+      await released
+    })
+    await holding
+    const claim = claimer.messages.claimForSends([{ id: 'm-held', owner: 'claimer', leaseUntil, spendCredit: true, dayKey: '2026-11-25', dailyLimit: 1 }], T0)
+    // The claim either finishes (it did not wait for the lock) or is still waiting when the holder commits.
+    await Promise.race([claim, new Promise((resolve) => setTimeout(resolve, 500))])
+    release()
+    await held
+    expect((await claim).map((result) => result.outcome)).toEqual(['daily-limit-reached'])
+    expect(await claimer.ledger.credits('o-alice', 'tpl-order')).toBe(2)
   })
 
   it('never lease one message to two instances: six leasing in parallel share 400 messages without overlap', async () => {

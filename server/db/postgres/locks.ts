@@ -14,20 +14,21 @@ export const LOCK = {
   dailyCount: 2,
 } as const
 
-export async function lockPeople(tx: postgres.TransactionSql, namespace: number, openids: readonly string[]): Promise<void> {
-  if (openids.length === 0) return
-  await tx`
+/** The locks of the people `openids` (a fragment with an `openid` column), one statement, in key order. */
+function lockOpenidsOf(tx: postgres.TransactionSql | postgres.ReservedSql, namespace: number, openids: postgres.PendingQuery<postgres.Row[]>) {
+  return tx`
     SELECT pg_advisory_xact_lock(${namespace}::integer, key) FROM (
-      SELECT DISTINCT hashtext(openid) AS key FROM unnest(${textArray(tx, openids)}) AS openid ORDER BY key
+      SELECT DISTINCT hashtext(openid) AS key FROM (${openids}) AS people ORDER BY key
     ) AS keys
   `
 }
 
+export async function lockPeople(tx: postgres.TransactionSql, namespace: number, openids: readonly string[]): Promise<void> {
+  if (openids.length === 0) return
+  await lockOpenidsOf(tx, namespace, tx`SELECT unnest(${textArray(tx, openids)}) AS openid`)
+}
+
 /** `lockPeople` for the recipients of these messages, read from their rows in the same statement (started now: it may be pipelined). */
 export function lockRecipientsOf(tx: postgres.TransactionSql | postgres.ReservedSql, namespace: number, messageIds: readonly string[]): Promise<unknown> {
-  return tx`
-    SELECT pg_advisory_xact_lock(${namespace}::integer, key) FROM (
-      SELECT DISTINCT hashtext(openid) AS key FROM messages WHERE id = ANY(${textArray(tx, messageIds)}) ORDER BY key
-    ) AS keys
-  `.then(() => undefined)
+  return lockOpenidsOf(tx, namespace, tx`SELECT openid FROM messages WHERE id = ANY(${textArray(tx, messageIds)})`).then(() => undefined)
 }

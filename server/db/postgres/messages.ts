@@ -385,7 +385,7 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
     },
     async listForRecipient(openid, limit) {
       const rows = await sql<MessageRow[]>`SELECT * FROM messages WHERE openid = ${openid} ORDER BY seq DESC LIMIT ${limit}`
-      return rows.map(summaryOf)
+      return rows.map((row) => (isMessageData(row.data) ? { ...summaryOf(row), data: row.data } : summaryOf(row)))
     },
     async leaseDue(request) {
       if (request.limit <= 0) return { jobs: [], unreadable: [] }

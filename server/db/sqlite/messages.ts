@@ -103,14 +103,19 @@ function createdRecord(message: NewMessage, data: string): MessageRecord {
   }
 }
 
-/** The job a leased row is, or null when its data no longer parses. */
-function jobOf(row: JobRow): DispatchJob | null {
-  let data: Record<string, { value: string }>
+/** A row's data, or null when it no longer parses. */
+function dataOf(text: string): Record<string, { value: string }> | null {
   try {
-    data = JSON.parse(row.data) as Record<string, { value: string }>
+    return JSON.parse(text) as Record<string, { value: string }>
   } catch {
     return null
   }
+}
+
+/** The job a leased row is, or null when its data no longer parses. */
+function jobOf(row: JobRow): DispatchJob | null {
+  const data = dataOf(row.data)
+  if (data === null) return null
   const job: DispatchJob = {
     id: row.id,
     openid: row.openid,
@@ -445,7 +450,10 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       return row ? recordOf(row) : null
     },
     async listForRecipient(openid, limit) {
-      return forRecipient.all(openid, limit).map(summaryOf)
+      return forRecipient.all(openid, limit).map((row) => {
+        const data = dataOf(row.data)
+        return data === null ? summaryOf(row) : { ...summaryOf(row), data }
+      })
     },
     async leaseDue({ owner, now, until, limit, scope }) {
       if (limit <= 0) return { jobs: [], unreadable: [] }
