@@ -368,9 +368,17 @@ export interface OutcomeBucket {
   byErrcode: Record<string, number>
 }
 
+/**
+ * Outcomes are counted as they happen, per second (statuses a message ends a step in, and WeChat's
+ * answers by errcode), in the transaction that records them: no row per event. Counts older than a
+ * couple of hours are folded into one count per minute by `compact`, so the counts stay small and
+ * every chart bucket aligned to a minute (an hour, a day in any time zone) stays exact.
+ */
 export interface OutcomeRepository {
   /** Buckets of `bucketMs` from `from` (inclusive) to `to` (exclusive), in order; buckets with nothing are left out. */
   overTime(query: { from: Date; to: Date; bucketMs: number }): Promise<OutcomeBucket[]>
+  /** Folds the per-second counts before `before` into per-minute counts (each at its minute's start); answers how many per-second counts were folded. */
+  compact(before: Date): Promise<number>
 }
 
 // ─── campaigns ───────────────────────────────────────────────────────────────

@@ -608,6 +608,41 @@ export function describeAudienceStorageContract(name: string, open: OpenStorage)
           { index: 2, byStatus: { failed: 1 }, byErrcode: {} },
         ])
       })
+
+      it('folds per-second counts before a time into per-minute counts, exact for minute buckets, leaving later seconds alone', async () => {
+        const storage = await fresh()
+        await storage.campaigns.create(campaign('c-1'))
+        const openids = ['o-a', 'o-b', 'o-c', 'o-d', 'o-e']
+        for (const openid of openids) await subscribe(storage, openid)
+        await storage.campaigns.expandPage({ id: 'c-1', fromCursor: null, toCursor: null, done: true, messages: openids.map((openid) => message('c-1', openid)), now: at(0) })
+        // Minute 0: two sends in one second and one 40 s later; minute 1: a send; minute 5: a send, after the fold's time.
+        await send(storage, 'c-1:o-a', 'msg-a', at(1_000))
+        await send(storage, 'c-1:o-b', 'msg-b', at(1_500))
+        await send(storage, 'c-1:o-c', 'msg-c', at(41_000))
+        await send(storage, 'c-1:o-d', 'msg-d', at(61_000))
+        await send(storage, 'c-1:o-e', 'msg-e', at(300_500))
+        const byMinute = { from: at(0), to: at(360_000), bucketMs: 60_000 }
+        const before = await storage.outcomes.overTime(byMinute)
+        expect(before).toEqual([
+          { index: 0, byStatus: { sent: 3 }, byErrcode: { 0: 3 } },
+          { index: 1, byStatus: { sent: 1 }, byErrcode: { 0: 1 } },
+          { index: 5, byStatus: { sent: 1 }, byErrcode: { 0: 1 } },
+        ])
+
+        // Seconds 1, 41 and 61 each hold a count of `sent` and one of errcode 0: six per-second counts, folded
+        // into four per-minute ones.
+        expect(await storage.outcomes.compact(at(120_000))).toBe(6)
+        expect(await storage.outcomes.overTime(byMinute)).toEqual(before)
+        // By the second: the folded counts sit at their minute's start, the later one where it was.
+        expect(await storage.outcomes.overTime({ from: at(0), to: at(360_000), bucketMs: 1_000 })).toEqual([
+          { index: 0, byStatus: { sent: 3 }, byErrcode: { 0: 3 } },
+          { index: 60, byStatus: { sent: 1 }, byErrcode: { 0: 1 } },
+          { index: 300, byStatus: { sent: 1 }, byErrcode: { 0: 1 } },
+        ])
+        // Folding again finds nothing to fold.
+        expect(await storage.outcomes.compact(at(120_000))).toBe(0)
+        expect((await storage.messages.stats()).byErrcode).toEqual({ 0: 5 })
+      })
     })
   })
 }
