@@ -615,12 +615,23 @@ export function describeAudienceStorageContract(name: string, open: OpenStorage)
         const openids = ['o-a', 'o-b', 'o-c', 'o-d', 'o-e']
         for (const openid of openids) await subscribe(storage, openid)
         await storage.campaigns.expandPage({ id: 'c-1', fromCursor: null, toCursor: null, done: true, messages: openids.map((openid) => message('c-1', openid)), now: at(0) })
-        // Minute 0: two sends in one second and one 40 s later; minute 1: a send; minute 5: a send, after the fold's time.
-        await send(storage, 'c-1:o-a', 'msg-a', at(1_000))
-        await send(storage, 'c-1:o-b', 'msg-b', at(1_500))
-        await send(storage, 'c-1:o-c', 'msg-c', at(41_000))
-        await send(storage, 'c-1:o-d', 'msg-d', at(61_000))
-        await send(storage, 'c-1:o-e', 'msg-e', at(300_500))
+        // One lease for all five, then each claimed and sent at its time. Minute 0: two sends in one
+        // second and one 40 s later; minute 1: a send; minute 5: a send, after the fold's time.
+        const until = at(600_000)
+        const { jobs } = await storage.messages.leaseDue({ owner: 'worker-1', now: at(0), until, limit: 10, scope: { exceptCampaigns: [] } })
+        expect(jobs).toHaveLength(5)
+        const sendAt = async (openid: string, ms: number): Promise<void> => {
+          const id = `c-1:${openid}`
+          const claimed = await storage.messages.claimForSend({ id, owner: 'worker-1', leaseUntil: until, spendCredit: false, dayKey: '2026-11-25', dailyLimit: 100, now: at(ms) })
+          expect(claimed).toEqual({ outcome: 'claimed', creditSpent: false })
+          const attempts = [{ at: at(ms), errcode: 0, errmsg: 'ok' }]
+          await storage.messages.finishSends([{ id, attempts, ending: { status: 'sent', msgid: `msg-${openid}` }, credit: { type: 'none' }, creditHeld: false }], at(ms))
+        }
+        await sendAt('o-a', 1_000)
+        await sendAt('o-b', 1_500)
+        await sendAt('o-c', 41_000)
+        await sendAt('o-d', 61_000)
+        await sendAt('o-e', 300_500)
         const byMinute = { from: at(0), to: at(360_000), bucketMs: 60_000 }
         const before = await storage.outcomes.overTime(byMinute)
         expect(before).toEqual([
