@@ -11,6 +11,7 @@
  * a target missed is reported, not failed.
  */
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type } from 'node:os'
 import { resolve } from 'node:path'
@@ -25,7 +26,8 @@ import { benchTokenExpiry, type TokenExpiryPlan } from './scenarios/token-expiry
 import { benchWeChatClient, type ClientPlan } from './scenarios/wechat-client'
 import { targetsOf } from './support/targets'
 import { SCENARIOS, formatReport, type BenchResults, type Check, type Machine, type ScenarioName } from './support/report'
-import { PROJECT_ROOT, startServerProcess, type ServerProcess } from './support/server-control'
+import { PROJECT_ROOT, sandboxUrlOf, startServerProcess, type ServerProcess } from './support/server-control'
+import { PUSH_PATH } from '../server/routes/push'
 
 const SUITE_TIMEOUT_MS = 600_000
 const RESULTS_DIR = resolve(PROJECT_ROOT, 'bench/results')
@@ -191,13 +193,23 @@ async function main(): Promise<void> {
     }
   }
   if (scenarios.includes('service')) {
-    progress('starting the service process')
-    const service = await startServerProcess('service', profiling)
+    progress('starting the sandbox WeChat and the service processes')
+    const sandbox = await startServerProcess('sandbox')
     try {
-      progress('2. service end to end')
-      results.service = await benchService(service, SERVICE_PLAN)
+      const push = { token: randomBytes(12).toString('hex'), aesKey: randomBytes(32).toString('base64url').replace(/[-_]/g, 'x').slice(0, 43) }
+      const { appId, secret } = sandbox.ready
+      const wechat = { url: sandboxUrlOf(sandbox), appId, secret }
+      const env = { WECHAT_PUSH_TOKEN: push.token, WECHAT_PUSH_AES_KEY: push.aesKey }
+      const service = await startServerProcess('service', { ...profiling, setup: { wechat, env } })
+      try {
+        await sandbox.control('push', { url: `${service.ready.serviceUrl!}${PUSH_PATH}`, ...push })
+        progress('2. service end to end')
+        results.service = await benchService({ service, sandbox }, SERVICE_PLAN)
+      } finally {
+        await service.stop()
+      }
     } finally {
-      await service.stop()
+      await sandbox.stop()
     }
   }
   if (scenarios.includes('campaign')) {

@@ -64,6 +64,12 @@ export interface ControlCalls {
    */
   audience: { request: { prefix: string; count: number; quota: Record<string, number> }; result: { openids: string[] } }
   usage: { request: { resetPeak?: boolean }; result: ProcessUsage }
+  /** A `js_code` for each test user, as `wx.login` would give the mini-program (for POST /api/session). */
+  codes: { request: { users: string[] }; result: { codes: string[] } }
+  /** The sandbox pushes to `url` as WeChat's message push would (secure mode with this Token and EncodingAESKey). */
+  push: { request: { url: string; token: string; aesKey: string }; result: null }
+  /** Resolves once every push the sandbox has started is answered or given up. */
+  pushesSettled: { request: Record<string, never>; result: null }
 }
 export type ControlType = keyof ControlCalls
 

@@ -203,7 +203,7 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
     const before = baseline?.service
     out.push(
       '',
-      `2. Service end to end over HTTP (concurrency ${service.concurrency}; SQLite file, sandbox WeChat; ${service.users} users, load generator in this process)`,
+      `2. Service end to end over HTTP (concurrency ${service.concurrency}; SQLite file; sandbox WeChat in another process, pushing each delivery event to the service; ${service.users} users, load generator in this process)`,
     )
     const row = (name: string, summary: ServiceResult['consents'], old: number | undefined): string[] => [
       name,
@@ -228,6 +228,7 @@ export function formatReport(results: BenchResults, baseline: BenchResults | nul
       .map(([status, n]) => `${status} ${count(n)}`)
       .join(', ')
     out.push(`answers to POST /api/messages (warm-up included): ${statuses}; send calls the sandbox WeChat received: ${count(service.wechatSendCalls)}`)
+    out.push(`service CPU per admin send (answer, dispatch, delivery event; user + system): ${oneDecimal.format(service.serviceCpuMicrosPerSend)} µs`)
   }
 
   if (results.tokenExpiry) {

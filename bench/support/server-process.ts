@@ -21,9 +21,10 @@ import { loadCatalogue } from '../../server/templates/catalogue'
 import { createWeChatClient } from '../../server/wechat/client'
 import { wechatPoolConnections } from '../../server/wechat/pool'
 import { createSandboxWeChat, type SandboxWeChat } from '../../server/wechat/sandbox'
+import { httpPushTarget } from '../../server/wechat/sandbox/push'
 import { systemClock } from '../../server/wechat/types'
 import { tempDatabase } from './fixtures'
-import type { ControlCalls, ControlReply, ControlRequest, ProcessUsage, ServerMessage, ServerRole, ServiceSetup } from './protocol'
+import type { ControlCalls, ControlRequest, ProcessUsage, ServerMessage, ServerRole, ServiceSetup } from './protocol'
 
 const BENCH_APPID = 'wxbe0c0ffee0000000'
 const RSS_SAMPLE_MS = 250
@@ -54,7 +55,11 @@ function rssSampler(): { usage(resetPeak: boolean): ProcessUsage } {
   }
 }
 
-function answer(sandbox: SandboxWeChat | null, sampler: ReturnType<typeof rssSampler>, request: ControlRequest): ControlCalls[ControlRequest['call']]['result'] {
+async function answer(
+  sandbox: SandboxWeChat | null,
+  sampler: ReturnType<typeof rssSampler>,
+  request: ControlRequest,
+): Promise<ControlCalls[ControlRequest['call']]['result']> {
   if (request.call === 'usage') return sampler.usage(request.resetPeak === true)
   if (sandbox === null) throw new Error(`这个进程没有沙箱微信（它调用另一个进程的沙箱），不能回答 ${request.call}`)
   switch (request.call) {
@@ -70,6 +75,14 @@ function answer(sandbox: SandboxWeChat | null, sampler: ReturnType<typeof rssSam
       }
       return { openids }
     }
+    case 'codes':
+      return { codes: request.users.map((user) => sandbox.issueCode(user)) }
+    case 'push':
+      sandbox.push.connect(httpPushTarget(request.url), { token: request.token, aesKey: request.aesKey })
+      return null
+    case 'pushesSettled':
+      await sandbox.push.settled()
+      return null
     case 'audience': {
       const openids: string[] = []
       for (let i = 1; i <= request.count; i += 1) {
@@ -129,13 +142,10 @@ async function main(role: ServerRole, setup: ServiceSetup): Promise<void> {
 
   process.on('message', (message: unknown) => {
     if (!isControlRequest(message)) return
-    let reply: ControlReply
-    try {
-      reply = { type: 'reply', id: message.id, result: answer(sandbox, sampler, message) }
-    } catch (error) {
-      reply = { type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error) }
-    }
-    send(reply)
+    answer(sandbox, sampler, message).then(
+      (result): void => send({ type: 'reply', id: message.id, result }),
+      (error: unknown): void => send({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error) }),
+    )
   })
   process.once('disconnect', () => {
     void (async () => {

@@ -7,6 +7,7 @@
  */
 import type { DeliveryEvent, DeliveryRecord, DeliveryRepository } from '../storage'
 import type { SqliteDatabase } from './database'
+import { groupCommit } from './group-commit'
 
 interface DeliveryRow {
   msgid: string
@@ -48,7 +49,8 @@ export function createSqliteDeliveryRepository(db: SqliteDatabase): DeliveryRepo
   // seq follows arrival: the newest row is the last event received (popup and change events included).
   const lastReceived = db.prepare<[], { received_at: number }>('SELECT received_at FROM wechat_events ORDER BY seq DESC LIMIT 1')
 
-  const record = db.transaction((openid: string, items: readonly DeliveryEvent[], now: number) => {
+  // WeChat pushes one event per send, many at once: they share commits.
+  const record = groupCommit(db, (openid: string, items: readonly DeliveryEvent[], now: number) => {
     const applied: string[] = []
     const duplicates: string[] = []
     const unknownMsgids: string[] = []
@@ -66,7 +68,7 @@ export function createSqliteDeliveryRepository(db: SqliteDatabase): DeliveryRepo
 
   return {
     async record({ openid, items, now }) {
-      return record.immediate(openid, items, now.getTime())
+      return record(openid, items, now.getTime())
     },
     async forMsgids(msgids) {
       const found = new Map<string, DeliveryRecord>()

@@ -12,6 +12,7 @@ import type { SubscribeResult } from '../../../src/domain/contract'
 import type { ConsentChange, LedgerRepository, SubscriptionRecord, WeChatConsentEvent } from '../storage'
 import { creditStatements } from './credits'
 import type { SqliteDatabase } from './database'
+import { groupCommit } from './group-commit'
 
 export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerRepository {
   const credits = creditStatements(db)
@@ -72,7 +73,8 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
     }
   }
 
-  const apply = db.transaction((openid: string, consentId: string, changes: ConsentChange[], now: number, pairWithinMs: number) => {
+  // Device reports and WeChat's events come many at once (a campaign's dialog answers): they share commits.
+  const apply = groupCommit(db, (openid: string, consentId: string, changes: ConsentChange[], now: number, pairWithinMs: number) => {
     const seen = findConsent.get(openid, consentId)
     if (seen) return { credits: JSON.parse(seen.credits) as Record<string, number>, replayed: true }
     for (const change of changes) applyReported(openid, consentId, change, now, pairWithinMs)
@@ -98,7 +100,7 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
     return item.whenPaired !== undefined
   }
 
-  const applyEvents = db.transaction((event: string, openid: string, createdAt: number, items: WeChatConsentEvent[], now: number) => {
+  const applyEvents = groupCommit(db, (event: string, openid: string, createdAt: number, items: WeChatConsentEvent[], now: number) => {
     const applied: string[] = []
     const duplicates: string[] = []
     for (const item of items) {
@@ -126,7 +128,7 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
 
   return {
     async applyConsent({ openid, consentId, changes, now, pairWithinMs = 0 }) {
-      return apply.immediate(openid, consentId, changes, now.getTime(), pairWithinMs)
+      return apply(openid, consentId, changes, now.getTime(), pairWithinMs)
     },
     async listSubscriptions(openid) {
       return list.all(openid).map(
@@ -142,7 +144,7 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
       return credits.read(openid, templateId)
     },
     async applyWeChatEvents({ event, openid, createdAt, items, now }) {
-      return applyEvents.immediate(event, openid, createdAt.getTime(), items, now.getTime())
+      return applyEvents(event, openid, createdAt.getTime(), items, now.getTime())
     },
     async listUnconfirmed(before, limit) {
       return dueReports.all(before.getTime(), limit).map((row) => ({ seq: row.seq, openid: row.openid, templateId: row.template_id }))
