@@ -321,6 +321,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   if (options.staticDir) {
     await app.register(fastifyStatic, { root: options.staticDir, prefix: '/', index: 'index.html' })
+    // uni's H5 router reads the page from the hash (manifest.json: router mode hash). An address written
+    // without it (/pages/orders/index, typed or shared by hand) opens the same page with it; one the app
+    // has no page for then shows the app's own 页面不存在, not this service's JSON 404.
+    app.get('/pages/*', async (request, reply) => reply.redirect(`/#${request.url}`, 302))
   }
   return app
 }

@@ -486,7 +486,7 @@ describe('browser journeys', () => {
 })
 
 describe('an address the app has no page for (H5)', () => {
-  test('8: #/pages/nope opens 页面不存在 naming it, and 回到订阅中心 leads back; an unknown address reached later does the same', async () => {
+  test('8: #/pages/nope opens 页面不存在 naming it, and 回到订阅中心 leads back; an unknown address reached later, or one written without the hash, does the same', async () => {
     const { page, problems, screenshot } = await open()
     await page.goto(`${stack.url}#/pages/nope?from=mail`)
     const notFound = currentPage(page).locator('.not-found-page')
@@ -505,6 +505,13 @@ describe('an address the app has no page for (H5)', () => {
       location.hash = '#/pages/orders/nope'
     })
     await expect.poll(() => currentPage(page).locator('.not-found-page').innerText(), { timeout: PATIENCE_MS }).toContain('这个应用里没有 /pages/orders/nope 这个页面')
+
+    // An address written without the hash: the service sends it to the app, which opens the page or says it has none.
+    await page.goto(`${stack.url}pages/subscriptions/index`)
+    await currentPage(page).locator('.subscriptions-page').waitFor({ timeout: PATIENCE_MS })
+    expect(page.url()).toBe(`${stack.url}#/pages/subscriptions/index`)
+    await page.goto(`${stack.url}pages/nope?from=mail`)
+    await expect.poll(() => currentPage(page).locator('.not-found-page').innerText(), { timeout: PATIENCE_MS }).toContain('这个应用里没有 /pages/nope 这个页面')
     expect(problems).toEqual([])
   })
 })

@@ -3,7 +3,10 @@
  * would give themselves: bad percent-encoding, a wrong method, non-JSON bodies, refused JSON keys,
  * invalid UTF-8, and (on a real socket) requests Node's HTTP parser refuses.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ORDER_STATUS, adminHeaders, errorOf, signIn, startFakeService, testConfig, type FakeService } from '../support/service'
 
@@ -21,6 +24,26 @@ afterEach(async () => service.close())
 const json = { 'content-type': 'application/json' }
 
 describe('paths and methods', () => {
+  it('with the H5 app served, a page address without its hash is sent to the same page with it; other unknown paths stay JSON 404', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uni-subscribe-h5-'))
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>uni-subscribe</title>')
+    const withApp = await startFakeService({ extra: { staticDir: dir } })
+    try {
+      const page = await withApp.app.inject({ method: 'GET', url: '/pages/orders/detail?id=o-1&from=mail' })
+      expect(page.statusCode).toBe(302)
+      expect(page.headers.location).toBe('/#/pages/orders/detail?id=o-1&from=mail')
+      expect((await withApp.app.inject({ method: 'HEAD', url: '/pages/nope' })).headers.location).toBe('/#/pages/nope')
+      const index = await withApp.app.inject({ method: 'GET', url: '/' })
+      expect([index.statusCode, index.body]).toEqual([200, '<!doctype html><title>uni-subscribe</title>'])
+      expect(errorOf(await withApp.app.inject({ method: 'GET', url: '/api/nothing' }), 404)).toEqual({ code: 'NOT_FOUND', message: '没有这个接口：GET /api/nothing' })
+    } finally {
+      await withApp.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+    // Without the H5 app there is no page to send it to.
+    expect(errorOf(await service.app.inject({ method: 'GET', url: '/pages/orders/index' }), 404)).toEqual({ code: 'NOT_FOUND', message: '没有这个接口：GET /pages/orders/index' })
+  })
+
   it('a path with bad percent-encoding is 400 BAD_REQUEST in Chinese, not Fastify’s FST_ERR_BAD_URL', async () => {
     const reply = await service.app.inject({ method: 'GET', url: '/api/me/%zz?limit=1' })
     expect(reply.headers['content-type']).toBe('application/json; charset=utf-8')
