@@ -24,7 +24,7 @@
 import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { Redis } from 'ioredis'
-import { adminKeyMatches, bearerToken, userOrAdminGuard, type AuthGuards } from '../auth'
+import { adminKeyCheck, bearerToken, userOrAdminGuard, type AuthGuards } from '../auth'
 import type { RateLimits } from '../config'
 import { HTTP_ERRORS, httpError } from '../http-errors'
 import type { Clock } from '../wechat/types'
@@ -115,13 +115,14 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
   const writes = perPerson(limits.writesPerMinute)
   const reads = perPerson(limits.readsPerMinute)
 
+  const isAdminKey = adminKeyCheck(adminApiKey)
   const perAddress = app.rateLimit({
     max: limits.signInsPerMinute,
     timeWindow: WINDOW_MS,
     keyGenerator: (request) => `${routeOf(request)} ${normalizeIP(request.ip)}`,
     allowList: (request) => {
       const token = bearerToken(request)
-      return token !== null && adminKeyMatches(token, adminApiKey)
+      return token !== null && isAdminKey(token)
     },
   })
   app.addHook('onRoute', (route) => {

@@ -5,7 +5,7 @@
  * an unknown token, so the console can say why it is signed out.
  */
 import type { OperatorSession } from '../../src/domain/console-contract'
-import { adminKeyMatches } from '../auth'
+import { adminKeyCheck } from '../auth'
 import type { OperatorSessionRepository } from '../db/storage'
 import { AppError } from '../errors'
 import { hashToken, newToken } from '../sessions/sessions'
@@ -33,10 +33,11 @@ export function createOperatorSessionService(options: {
   clock: Clock
   ttlHours: number
 }): OperatorSessionService {
-  const { repository, adminApiKey, clock, ttlHours } = options
+  const { repository, clock, ttlHours } = options
+  const isAdminKey = adminKeyCheck(options.adminApiKey)
   return {
     async signIn(key) {
-      if (!adminKeyMatches(key, adminApiKey)) throw new AppError(403, 'FORBIDDEN', '管理密钥不正确', 'key')
+      if (!isAdminKey(key)) throw new AppError(403, 'FORBIDDEN', '管理密钥不正确', 'key')
       const token = newToken()
       const now = clock.now()
       const expiresAt = new Date(now.getTime() + ttlHours * HOUR_MS)
