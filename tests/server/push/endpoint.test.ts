@@ -4,6 +4,7 @@
  * signature or body gets, and retries applied once.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { encryptPush } from '../../../server/wechat/push/crypto'
 import { ACTIVITY_REMINDER, ORDER_STATUS, errorOf, signIn, startFakeService, testConfig, type FakeService } from '../support/service'
 import {
   NONCE,
@@ -130,6 +131,18 @@ describe.each<Format>(['xml', 'json'])('secure and compatible mode (encrypt_type
     const reply = await postPush(service.app, popup(alice.openid, CREATED, [ORDER_STATUS.id, 'accept']), { format, mode: 'secure', ...options })
     expect(errorOf(reply, 401)).toMatchObject({ code: 'INVALID_SIGNATURE', field })
     expect(await credits(alice.openid)).toBe(0)
+    expect(storedEvents()).toBe(0)
+  })
+
+  it('a signed push whose decrypted message is not readable XML is 400 MALFORMED_PUSH, never a 500', async () => {
+    await startSecure()
+    // Opened with the service's key under a matching msg_signature, the message is not checked again
+    // before it is parsed: what the parser cannot read is still refused by name.
+    const encrypted = encryptPush(PUSH_AES_KEY, '<xml><![CDATA[not closed</xml>', PUSH_APPID)
+    const query = new URLSearchParams({ signature: sha1Signature(PUSH_TOKEN, TIMESTAMP, NONCE), timestamp: TIMESTAMP, nonce: NONCE, encrypt_type: 'aes', msg_signature: sha1Signature(PUSH_TOKEN, TIMESTAMP, NONCE, encrypted) })
+    const body = format === 'xml' ? `<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>` : JSON.stringify({ ToUserName: 'gh_0123456789ab', Encrypt: encrypted })
+    const reply = await service.app.inject({ method: 'POST', url: `/wechat/push?${query.toString()}`, headers: { 'content-type': format === 'xml' ? 'text/xml' : 'application/json' }, payload: body })
+    expect(errorOf(reply, 400)).toEqual({ code: 'MALFORMED_PUSH', message: '请求体不是合法的 XML' })
     expect(storedEvents()).toBe(0)
   })
 
