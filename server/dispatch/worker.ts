@@ -100,7 +100,11 @@ export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWo
   /** Credits of each job's template for each recipient, read a template at a time. */
   async function creditsOf(jobs: readonly DispatchJob[]): Promise<Map<string, number>> {
     const byTemplate = new Map<string, string[]>()
-    for (const job of jobs) byTemplate.set(job.templateId, [...(byTemplate.get(job.templateId) ?? []), job.openid])
+    for (const job of jobs) {
+      const openids = byTemplate.get(job.templateId)
+      if (openids) openids.push(job.openid)
+      else byTemplate.set(job.templateId, [job.openid])
+    }
     const credits = new Map<string, number>()
     for (const [templateId, openids] of byTemplate) {
       for (const [openid, count] of await storage.ledger.creditsOf(openids, templateId)) credits.set(`${openid} ${templateId}`, count)
