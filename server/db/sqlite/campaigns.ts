@@ -7,6 +7,8 @@
 import type { CampaignStatus, MessageStatus, Reason, SegmentFilter } from '../../../src/domain/contract'
 import type { CampaignMessage, CampaignRecord, CampaignRepository } from '../storage'
 import type { SqliteDatabase } from './database'
+import { appended, historyEntries } from './message-log'
+import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
 
 interface CampaignRow {
   id: string
@@ -54,6 +56,7 @@ function recordOf(row: CampaignRow): CampaignRecord {
 }
 
 export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepository {
+  const outcomes = createSqliteOutcomeCounts(db)
   const insert = db.prepare(`
     INSERT INTO campaigns (id, name, segment_id, segment_filter, template_id, data, page, urgent, truncate, rate_per_second,
       status, start_at, created_at, started_at, updated_at)
@@ -72,12 +75,11 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
   `)
   const insertMessage = db.prepare(`
     INSERT INTO messages (id, openid, template_id, category, data, page, urgent, source, campaign_id, status, reason, detail,
-      due_at, created_at, updated_at)
+      due_at, created_at, updated_at, history, attempts)
     VALUES (@id, @openid, @templateId, @category, @data, @page, @urgent, 'campaign', @campaignId, @status, @reason, @detail,
-      @createdAt, @createdAt, @createdAt)
+      @createdAt, @createdAt, @createdAt, @history, '[]')
     ON CONFLICT (campaign_id, openid) WHERE campaign_id IS NOT NULL DO NOTHING
   `)
-  const insertHistory = db.prepare('INSERT INTO message_history (message_id, at, status, reason) VALUES (?, ?, ?, ?)')
   const moveCursor = db.prepare(
     'UPDATE campaigns SET expansion_cursor = ?, expanded = ?, total = total + ?, updated_at = ? WHERE id = ?',
   )
@@ -96,15 +98,17 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
     `SELECT id FROM messages WHERE campaign_id = ? AND status IN ('queued', 'deferred')`,
   )
   const skipOne = db.prepare(`
-    UPDATE messages SET status = 'skipped', reason = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-    WHERE id = ? AND status IN ('queued', 'deferred')
+    UPDATE messages SET status = 'skipped', reason = @reason, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now,
+      history = ${appended('history', 'history')}
+    WHERE id = @id AND status IN ('queued', 'deferred')
   `)
   const failedOf = db.prepare<[string, string], { id: string }>(
     `SELECT id FROM messages WHERE campaign_id = ? AND status = 'failed' AND reason IN (SELECT value FROM json_each(?))`,
   )
   const retryOne = db.prepare(`
-    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ?, requeues = 0, lease_owner = NULL,
-      lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status = 'failed'
+    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = @now, requeues = 0, lease_owner = NULL,
+      lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')}
+    WHERE id = @id AND status = 'failed'
   `)
   const rates = db.prepare<[], { id: string; rate_per_second: number }>(
     `SELECT id, rate_per_second FROM campaigns WHERE status = 'running' AND rate_per_second IS NOT NULL ORDER BY seq`,
@@ -117,14 +121,20 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
         return null
       }
       let written = 0
-      for (const message of page.messages) written += writeMessage(message, page.now) ? 1 : 0
+      const tally = outcomes.tally()
+      for (const message of page.messages) written += writeMessage(message, page.now, tally) ? 1 : 0
+      tally.write()
       moveCursor.run(page.toCursor, page.done ? 1 : 0, written, page.now, page.id)
       return { written }
     },
   )
 
-  function writeMessage(message: CampaignMessage, now: number): boolean {
+  function writeMessage(message: CampaignMessage, now: number, tally: OutcomeTally): boolean {
     const status: MessageStatus = message.skipped ? 'skipped' : 'queued'
+    // Written `queued`, then at once `skipped` when the expansion already knows it will not go.
+    const history = message.skipped
+      ? historyEntries([now, 'queued', null], [now, 'skipped', message.skipped.reason])
+      : historyEntries([now, 'queued', null])
     const inserted = insertMessage.run({
       id: message.id,
       openid: message.openid,
@@ -138,31 +148,31 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
       reason: message.skipped?.reason ?? null,
       detail: message.skipped?.detail ?? null,
       createdAt: message.createdAt.getTime(),
+      history,
     })
     if (inserted.changes !== 1) return false
-    insertHistory.run(message.id, now, 'queued', null)
-    if (message.skipped) insertHistory.run(message.id, now, 'skipped', message.skipped.reason)
+    tally.status(now, status)
     return true
   }
 
   const skipPending = db.transaction((id: string, reason: Reason, now: number) => {
     let skipped = 0
+    const history = historyEntries([now, 'skipped', reason])
+    const tally = outcomes.tally()
     for (const { id: messageId } of pendingOf.all(id)) {
-      if (skipOne.run(reason, now, messageId).changes === 1) {
-        insertHistory.run(messageId, now, 'skipped', reason)
-        skipped += 1
-      }
+      if (skipOne.run({ id: messageId, reason, now, history }).changes !== 1) continue
+      tally.status(now, 'skipped')
+      skipped += 1
     }
+    tally.write()
     return skipped
   })
 
   const retryFailed = db.transaction((id: string, reasons: readonly Reason[], now: number) => {
     let retried = 0
+    const history = historyEntries([now, 'queued', null])
     for (const { id: messageId } of failedOf.all(id, JSON.stringify(reasons))) {
-      if (retryOne.run(now, now, messageId).changes === 1) {
-        insertHistory.run(messageId, now, 'queued', null)
-        retried += 1
-      }
+      if (retryOne.run({ id: messageId, now, history }).changes === 1) retried += 1
     }
     return retried
   })

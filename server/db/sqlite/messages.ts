@@ -1,8 +1,9 @@
 /**
  * Messages in SQLite: the message row is the dispatch job, with its status history and every WeChat
- * attempt. Each write is one `BEGIN IMMEDIATE` transaction, and every status change is conditional on
- * the status it leaves (and, for a dispatcher, on its lease), so two workers (or two processes on one
- * file) never both move one message.
+ * attempt in its own columns (message-log.ts); what the charts count is added to the outcome counts in
+ * the same transaction (outcomes.ts). Each write is one `BEGIN IMMEDIATE` transaction, and every status
+ * change is conditional on the status it leaves (and, for a dispatcher, on its lease), so two workers
+ * (or two processes on one file) never both move one message.
  */
 import type { MessageStatus, Reason } from '../../../src/domain/contract'
 import type { CreditChange } from '../../ledger/rules'
@@ -20,10 +21,11 @@ import type {
   MessageTransition,
   NewMessage,
   SendClaim,
-  StatusChangeRecord,
 } from '../storage'
 import { creditStatements } from './credits'
 import type { SqliteDatabase } from './database'
+import { appended, attemptsOf, attemptEntries, historyEntries, historyOf } from './message-log'
+import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
 
 /** Statuses that count against a person's daily limit. */
 const COUNTED_STATUSES = `('sending', 'sent')`
@@ -50,6 +52,8 @@ interface MessageRow {
   created_at: number
   sent_at: number | null
   deliver_after: number | null
+  history: string
+  attempts: string
 }
 
 type JobRow = Pick<MessageRow, 'id' | 'openid' | 'template_id' | 'category' | 'data' | 'page' | 'lang' | 'urgent' | 'requeues' | 'campaign_id'>
@@ -133,21 +137,17 @@ function jobOf(row: JobRow): DispatchJob | null {
 
 export function createSqliteMessageRepository(db: SqliteDatabase): MessageRepository {
   const credits = creditStatements(db)
+  const outcomes = createSqliteOutcomeCounts(db)
   const insertMessage = db.prepare(`
     INSERT INTO messages (id, openid, template_id, category, data, page, urgent, lang, idempotency_key,
-      request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at)
+      request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at, history, attempts)
     VALUES (@id, @openid, @templateId, @category, @data, @page, @urgent, @lang, @idempotencyKey,
-      @requestFingerprint, @source, @campaignId, 'queued', @createdAt, @createdAt, @createdAt)
+      @requestFingerprint, @source, @campaignId, 'queued', @createdAt, @createdAt, @createdAt, @history, '[]')
   `)
-  const insertHistory = db.prepare('INSERT INTO message_history (message_id, at, status, reason) VALUES (?, ?, ?, ?)')
-  const insertAttempt = db.prepare('INSERT INTO message_attempts (message_id, at, errcode, errmsg) VALUES (?, ?, ?, ?)')
   const byId = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?')
   const byKey = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE idempotency_key = ?')
-  const historyOf = db.prepare<[string], { at: number; status: string; reason: string | null }>(
-    'SELECT at, status, reason FROM message_history WHERE message_id = ? ORDER BY seq',
-  )
-  const attemptsOf = db.prepare<[string], { at: number; errcode: number; errmsg: string }>(
-    'SELECT at, errcode, errmsg FROM message_attempts WHERE message_id = ? ORDER BY seq',
+  const movableOf = db.prepare<[string], { status: string; deliver_after: number | null }>(
+    'SELECT status, deliver_after FROM messages WHERE id = ?',
   )
   const forRecipient = db.prepare<[string, number], MessageRow>(
     'SELECT * FROM messages WHERE openid = ? ORDER BY seq DESC LIMIT ?',
@@ -157,7 +157,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   )
   const setStatus = db.prepare(`
     UPDATE messages SET status = @status, reason = @reason, detail = @detail, deliver_after = @deliverAfter,
-      due_at = @dueAt, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+      due_at = @dueAt, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')}
     WHERE id = @id
   `)
   const countToday = db.prepare<[string, string], { count: number }>(
@@ -168,20 +168,26 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
        AND status IN ${COUNTED_STATUSES} GROUP BY openid`,
   )
   const markSending = db.prepare(`
-    UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ?, day_key = ?, lease_expires_at = ?, updated_at = ?
-    WHERE id = ?
+    UPDATE messages SET status = 'sending', reason = NULL, credit_spent = @spent, day_key = @dayKey, lease_expires_at = @until,
+      updated_at = @now, history = ${appended('history', 'history')}
+    WHERE id = @id
   `)
-  const markSent = db.prepare(`
-    UPDATE messages SET status = 'sent', reason = NULL, msgid = ?, credit_spent = ?, sent_at = ?, lease_owner = NULL,
-      lease_expires_at = NULL, updated_at = ? WHERE id = ?
+  // A send's ending: its attempts and history entry in the same update, only while it is `sending`
+  // (the row it answers tells the credit whose it is).
+  type Ended = { openid: string; template_id: string }
+  const finishing = `lease_owner = NULL, lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')},
+      attempts = ${appended('attempts', 'attempts')}`
+  const markSent = db.prepare<Record<string, string | number | null>, Ended>(`
+    UPDATE messages SET status = 'sent', reason = NULL, msgid = @msgid, credit_spent = @held, sent_at = @now, ${finishing}
+    WHERE id = @id AND status = 'sending' RETURNING openid, template_id
   `)
-  const markFailed = db.prepare(`
-    UPDATE messages SET status = 'failed', reason = ?, credit_spent = ?, lease_owner = NULL, lease_expires_at = NULL,
-      updated_at = ? WHERE id = ?
+  const markFailed = db.prepare<Record<string, string | number | null>, Ended>(`
+    UPDATE messages SET status = 'failed', reason = @reason, credit_spent = @held, ${finishing}
+    WHERE id = @id AND status = 'sending' RETURNING openid, template_id
   `)
-  const markRequeued = db.prepare(`
-    UPDATE messages SET status = 'queued', reason = ?, credit_spent = ?, due_at = ?, requeues = requeues + 1,
-      lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?
+  const markRequeued = db.prepare<Record<string, string | number | null>, Ended>(`
+    UPDATE messages SET status = 'queued', reason = @reason, credit_spent = @held, due_at = @dueAt, requeues = requeues + 1, ${finishing}
+    WHERE id = @id AND status = 'sending' RETURNING openid, template_id
   `)
   const notInStoppedCampaign = `(campaign_id IS NULL OR EXISTS (
       SELECT 1 FROM campaigns WHERE campaigns.id = messages.campaign_id AND campaigns.status = 'running'))`
@@ -210,7 +216,10 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const dueDeferred = db.prepare<[number, number], { id: string }>(
     `SELECT id FROM messages WHERE status = 'deferred' AND deliver_after <= ? ORDER BY deliver_after, seq LIMIT ?`,
   )
-  const enqueue = db.prepare(`UPDATE messages SET status = 'queued', due_at = ?, updated_at = ? WHERE id = ? AND status = 'deferred'`)
+  const enqueue = db.prepare(`
+    UPDATE messages SET status = 'queued', due_at = @now, updated_at = @now, history = ${appended('history', 'history')}
+    WHERE id = @id AND status = 'deferred'
+  `)
   const inDoubt = db.prepare<{ now: number; owner: string; others: number }, { id: string; credit_spent: number }>(`
     SELECT id, credit_spent FROM messages WHERE status = 'sending' AND (lease_owner IS NULL OR lease_expires_at IS NULL
       OR lease_expires_at <= @now OR (@others = 1 AND lease_owner <> @owner)) ORDER BY seq
@@ -224,14 +233,11 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   `)
   const retryOne = db.prepare(`
     UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = @now, requeues = 0, lease_owner = NULL,
-      lease_expires_at = NULL, updated_at = @now
+      lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')}
     WHERE id = @id AND status = 'failed' AND reason IN (SELECT value FROM json_each(@reasons))
   `)
   const countByStatus = db.prepare<[], { status: string; count: number }>(
     'SELECT status, COUNT(*) AS count FROM messages GROUP BY status',
-  )
-  const countByErrcode = db.prepare<[], { errcode: number; count: number }>(
-    'SELECT errcode, COUNT(*) AS count FROM message_attempts GROUP BY errcode',
   )
 
   const recordOf = (row: MessageRow): MessageRecord => ({
@@ -246,14 +252,8 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     source: row.source as MessageSource,
     creditSpent: row.credit_spent === 1,
     requeues: row.requeues,
-    attempts: attemptsOf.all(row.id).map((attempt) => ({ ...attempt, at: new Date(attempt.at) })),
-    history: historyOf.all(row.id).map(
-      (change): StatusChangeRecord => ({
-        at: new Date(change.at),
-        status: change.status as MessageStatus,
-        reason: optional(change.reason) as Reason | undefined,
-      }),
-    ),
+    attempts: attemptsOf(row.attempts),
+    history: historyOf(row.history),
   })
 
   // Nested in `insertBatch`'s transaction, each insert is a savepoint of its own: one that fails
@@ -279,8 +279,8 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       source: message.source,
       campaignId: message.campaignId ?? null,
       createdAt,
+      history: historyEntries([createdAt, 'queued', null]),
     })
-    insertHistory.run(message.id, createdAt, 'queued', null)
     return { message: createdRecord(message, data), created: true }
   })
 
@@ -333,8 +333,8 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     return { jobs, unreadable }
   })
 
-  function moveOne(id: string, from: readonly MessageStatus[], to: MessageTransition, now: number): boolean {
-    const row = byId.get(id)
+  function moveOne(id: string, from: readonly MessageStatus[], to: MessageTransition, now: number, tally: OutcomeTally): boolean {
+    const row = movableOf.get(id)
     if (!row || !from.includes(row.status as MessageStatus)) return false
     const deferred = to.status === 'deferred'
     const reason = deferred ? null : to.reason
@@ -346,14 +346,23 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       deliverAfter: deferred ? to.deliverAfter.getTime() : row.deliver_after,
       dueAt: deferred ? to.deliverAfter.getTime() : null,
       now,
+      history: historyEntries([now, to.status, reason]),
     })
-    insertHistory.run(id, now, to.status, reason)
+    tally.status(now, to.status)
     return true
   }
-  const transition = db.transaction(moveOne)
-  const transitions = db.transaction((moves: readonly { id: string; from: readonly MessageStatus[]; to: MessageTransition }[], now: number) =>
-    moves.filter((move) => moveOne(move.id, move.from, move.to, now)).map((move) => move.id),
-  )
+  const transition = db.transaction((id: string, from: readonly MessageStatus[], to: MessageTransition, now: number) => {
+    const tally = outcomes.tally()
+    const moved = moveOne(id, from, to, now, tally)
+    tally.write()
+    return moved
+  })
+  const transitions = db.transaction((moves: readonly { id: string; from: readonly MessageStatus[]; to: MessageTransition }[], now: number) => {
+    const tally = outcomes.tally()
+    const moved = moves.filter((move) => moveOne(move.id, move.from, move.to, now, tally)).map((move) => move.id)
+    tally.write()
+    return moved
+  })
 
   function claimOne(request: SendClaim, now: number): ClaimResult {
     const row = statusOf.get(request.id)
@@ -364,8 +373,14 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       ? credits.takeOne(row.openid, row.template_id, now)
       : credits.read(row.openid, row.template_id) > 0
     if (!credited) return { outcome: 'no-credit' }
-    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil.getTime(), now, request.id)
-    insertHistory.run(request.id, now, 'sending', null)
+    markSending.run({
+      id: request.id,
+      spent: request.spendCredit ? 1 : 0,
+      dayKey: request.dayKey,
+      until: request.leaseUntil.getTime(),
+      now,
+      history: historyEntries([now, 'sending', null]),
+    })
     return { outcome: 'claimed', creditSpent: request.spendCredit }
   }
   const claim = db.transaction(claimOne)
@@ -377,28 +392,32 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
 
   const finish = db.transaction((sends: readonly FinishedSend[], now: number) => {
     const notSending: string[] = []
+    const tally = outcomes.tally()
     for (const { id, attempts, ending, credit, creditHeld } of sends) {
-      const row = statusOf.get(id)
-      if (!row || row.status !== 'sending') {
+      const reason = ending.status === 'sent' ? null : ending.reason
+      const common = { id, now, held: creditHeld ? 1 : 0, history: historyEntries([now, ending.status, reason]), attempts: attemptEntries(attempts) }
+      const row =
+        ending.status === 'sent'
+          ? markSent.get({ ...common, msgid: ending.msgid })
+          : ending.status === 'failed'
+            ? markFailed.get({ ...common, reason })
+            : markRequeued.get({ ...common, reason, dueAt: ending.dueAt.getTime() })
+      if (row === undefined) {
         notSending.push(id)
         continue
       }
-      for (const attempt of attempts) insertAttempt.run(id, attempt.at.getTime(), attempt.errcode, attempt.errmsg)
-      const held = creditHeld ? 1 : 0
-      if (ending.status === 'sent') markSent.run(ending.msgid, held, now, now, id)
-      else if (ending.status === 'failed') markFailed.run(ending.reason, held, now, id)
-      else markRequeued.run(ending.reason, held, ending.dueAt.getTime(), now, id)
-      insertHistory.run(id, now, ending.status, ending.status === 'sent' ? null : ending.reason)
+      for (const attempt of attempts) tally.errcode(attempt.at.getTime(), attempt.errcode)
+      tally.status(now, ending.status)
       applyCredit(row.openid, row.template_id, credit, now)
     }
+    tally.write()
     return { notSending }
   })
 
-  const retry = db.transaction((id: string, reasons: readonly Reason[], now: number) => {
-    if (retryOne.run({ id, now, reasons: JSON.stringify(reasons) }).changes !== 1) return false
-    insertHistory.run(id, now, 'queued', null)
-    return true
-  })
+  const retry = db.transaction(
+    (id: string, reasons: readonly Reason[], now: number) =>
+      retryOne.run({ id, now, reasons: JSON.stringify(reasons), history: historyEntries([now, 'queued', null]) }).changes === 1,
+  )
 
   function search(query: MessageQuery): { items: MessageSummary[]; next: string | null } {
     const where: string[] = []
@@ -425,11 +444,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
 
   const enqueueDue = db.transaction((now: number, limit: number) => {
     let moved = 0
+    const history = historyEntries([now, 'queued', null])
     for (const { id } of dueDeferred.all(now, limit)) {
-      if (enqueue.run(now, now, id).changes === 1) {
-        insertHistory.run(id, now, 'queued', null)
-        moved += 1
-      }
+      if (enqueue.run({ id, now, history }).changes === 1) moved += 1
     }
     return moved
   })
@@ -512,9 +529,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     async stats() {
       const byStatus: Record<string, number> = {}
       for (const row of countByStatus.all()) byStatus[row.status] = row.count
-      const byErrcode: Record<string, number> = {}
-      for (const row of countByErrcode.all()) byErrcode[String(row.errcode)] = row.count
-      return { byStatus, byErrcode }
+      return { byStatus, byErrcode: outcomes.errcodeTotals() }
     },
   }
 }

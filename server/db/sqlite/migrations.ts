@@ -274,4 +274,48 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX messages_by_day ON messages (openid, day_key) WHERE status IN ('sending', 'sent');
     `,
   },
+  {
+    version: 9,
+    name: 'history and attempts in the message row; outcome counts per second and per minute instead of event rows',
+    // A status change no longer writes rows of its own (history, attempt, and their four indexes): the
+    // entries are appended to the message's JSON columns (message-log.ts), and the charts read counts
+    // (outcomes.ts). Every existing entry moves into its message, in order; the counts are made from
+    // the same rows (the statuses the charts counted then), all per second: the scheduler's compaction
+    // folds the old ones per minute.
+    sql: `
+      ALTER TABLE messages ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE messages ADD COLUMN attempts TEXT NOT NULL DEFAULT '[]';
+      UPDATE messages SET history = moved.entries FROM (
+        SELECT message_id, json_group_array(json_array(at, status, reason) ORDER BY seq) AS entries
+        FROM message_history GROUP BY message_id
+      ) AS moved WHERE moved.message_id = messages.id;
+      UPDATE messages SET attempts = moved.entries FROM (
+        SELECT message_id, json_group_array(json_array(at, errcode, errmsg) ORDER BY seq) AS entries
+        FROM message_attempts GROUP BY message_id
+      ) AS moved WHERE moved.message_id = messages.id;
+
+      CREATE TABLE outcome_seconds (
+        second INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('status', 'errcode')),
+        key TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (second, kind, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE outcome_minutes (
+        minute INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('status', 'errcode')),
+        key TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (minute, kind, key)
+      ) WITHOUT ROWID;
+      INSERT INTO outcome_seconds (second, kind, key, count)
+        SELECT at / 1000, 'status', status, COUNT(*) FROM message_history
+        WHERE status IN ('sent', 'failed', 'skipped', 'deferred') GROUP BY at / 1000, status;
+      INSERT INTO outcome_seconds (second, kind, key, count)
+        SELECT at / 1000, 'errcode', CAST(errcode AS TEXT), COUNT(*) FROM message_attempts GROUP BY at / 1000, errcode;
+
+      DROP TABLE message_history;
+      DROP TABLE message_attempts;
+    `,
+  },
 ]
