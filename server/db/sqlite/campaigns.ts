@@ -10,6 +10,14 @@ import type { SqliteDatabase } from './database'
 import { appended, historyEntries } from './message-log'
 import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
 
+/**
+ * `messages_by_campaign` holds only a campaign's messages the dispatcher does not hold (migration 9):
+ * its queued ones are found in `messages_due_by_campaign`, its sending ones in `messages_sending`, so a
+ * claim and a send move no entry of it. Each query below names this term as the index does: SQLite
+ * reads a partial index only for a WHERE that contains its condition.
+ */
+const AT_REST = `status NOT IN ('queued', 'sending')`
+
 interface CampaignRow {
   id: string
   name: string
@@ -83,27 +91,33 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
   const moveCursor = db.prepare(
     'UPDATE campaigns SET expansion_cursor = ?, expanded = ?, total = total + ?, updated_at = ? WHERE id = ?',
   )
-  const countMessages = db.prepare<[string], { status: string; reason: string | null; count: number }>(
-    'SELECT status, reason, COUNT(*) AS count FROM messages WHERE campaign_id = ? GROUP BY status, reason',
-  )
+  // `+campaign_id`: the few sending messages are read from their own index, not the campaign's.
+  const countMessages = db.prepare<{ id: string }, { status: string; reason: string | null; count: number }>(`
+    SELECT status, reason, COUNT(*) AS count FROM messages WHERE campaign_id = @id AND ${AT_REST} GROUP BY status, reason
+    UNION ALL SELECT 'queued', NULL, COUNT(*) FROM messages WHERE campaign_id = @id AND status = 'queued'
+    UNION ALL SELECT 'sending', NULL, COUNT(*) FROM messages WHERE status = 'sending' AND +campaign_id = @id
+  `)
   const dueToStart = db.prepare<[number], { id: string }>(
     `SELECT id FROM campaigns WHERE status = 'scheduled' AND (start_at IS NULL OR start_at <= ?) ORDER BY seq`,
   )
   const expanding = db.prepare<[], { id: string }>(`SELECT id FROM campaigns WHERE status = 'running' AND expanded = 0 ORDER BY seq`)
   const finished = db.prepare<[], { id: string }>(`
-    SELECT id FROM campaigns c WHERE status = 'running' AND expanded = 1 AND NOT EXISTS (
-      SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.status IN ('queued', 'sending', 'deferred'))
+    SELECT id FROM campaigns c WHERE status = 'running' AND expanded = 1
+      AND NOT EXISTS (SELECT 1 FROM messages WHERE campaign_id = c.id AND status = 'queued')
+      AND NOT EXISTS (SELECT 1 FROM messages WHERE status = 'sending' AND +campaign_id = c.id)
+      AND NOT EXISTS (SELECT 1 FROM messages WHERE campaign_id = c.id AND ${AT_REST} AND status = 'deferred')
   `)
-  const pendingOf = db.prepare<[string], { id: string }>(
-    `SELECT id FROM messages WHERE campaign_id = ? AND status IN ('queued', 'deferred')`,
-  )
+  const pendingOf = db.prepare<{ id: string }, { id: string }>(`
+    SELECT id FROM messages WHERE campaign_id = @id AND status = 'queued'
+    UNION ALL SELECT id FROM messages WHERE campaign_id = @id AND ${AT_REST} AND status = 'deferred'
+  `)
   const skipOne = db.prepare(`
     UPDATE messages SET status = 'skipped', reason = @reason, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now,
       history = ${appended('history', 'history')}
     WHERE id = @id AND status IN ('queued', 'deferred')
   `)
   const failedOf = db.prepare<[string, string], { id: string }>(
-    `SELECT id FROM messages WHERE campaign_id = ? AND status = 'failed' AND reason IN (SELECT value FROM json_each(?))`,
+    `SELECT id FROM messages WHERE campaign_id = ? AND ${AT_REST} AND status = 'failed' AND reason IN (SELECT value FROM json_each(?))`,
   )
   const retryOne = db.prepare(`
     UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = @now, requeues = 0, lease_owner = NULL,
@@ -159,7 +173,7 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
     let skipped = 0
     const history = historyEntries([now, 'skipped', reason])
     const tally = outcomes.tally()
-    for (const { id: messageId } of pendingOf.all(id)) {
+    for (const { id: messageId } of pendingOf.all({ id })) {
       if (skipOne.run({ id: messageId, reason, now, history }).changes !== 1) continue
       tally.status(now, 'skipped')
       skipped += 1
@@ -221,7 +235,8 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
     async counts(id) {
       const byStatus: Partial<Record<MessageStatus, number>> = {}
       const byReason: Record<string, number> = {}
-      for (const row of countMessages.all(id)) {
+      for (const row of countMessages.all({ id })) {
+        if (row.count === 0) continue
         const status = row.status as MessageStatus
         byStatus[status] = (byStatus[status] ?? 0) + row.count
         if ((status === 'skipped' || status === 'failed') && row.reason !== null) byReason[row.reason] = (byReason[row.reason] ?? 0) + row.count

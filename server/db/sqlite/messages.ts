@@ -6,7 +6,6 @@
  * (or two processes on one file) never both move one message.
  */
 import type { MessageStatus, Reason } from '../../../src/domain/contract'
-import type { CreditChange } from '../../ledger/rules'
 import type { MessageLang } from '../../wechat/types'
 import type {
   ClaimResult,
@@ -146,15 +145,19 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   `)
   const byId = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?')
   const byKey = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE idempotency_key = ?')
+  const recipientOf = db.prepare<[string], { openid: string; template_id: string }>('SELECT openid, template_id FROM messages WHERE id = ?')
   const movableOf = db.prepare<[string], { status: string; deliver_after: number | null }>(
     'SELECT status, deliver_after FROM messages WHERE id = ?',
   )
   const forRecipient = db.prepare<[string, number], MessageRow>(
     'SELECT * FROM messages WHERE openid = ? ORDER BY seq DESC LIMIT ?',
   )
-  const statusOf = db.prepare<[string], { status: string; openid: string; template_id: string; lease_owner: string | null }>(
-    'SELECT status, openid, template_id, lease_owner FROM messages WHERE id = ?',
-  )
+  // What a claim decides by, in one read: the message, and its recipient's sends on the day.
+  const claimable = db.prepare<{ id: string; dayKey: string }, { seq: number; status: string; openid: string; template_id: string; lease_owner: string | null; today: number }>(`
+    SELECT seq, status, openid, template_id, lease_owner, (SELECT COUNT(*) FROM messages AS sent WHERE sent.openid = claimed.openid
+      AND sent.day_key = @dayKey AND sent.status IN ${COUNTED_STATUSES}) AS today
+    FROM messages AS claimed WHERE id = @id
+  `)
   const setStatus = db.prepare(`
     UPDATE messages SET status = @status, reason = @reason, detail = @detail, deliver_after = @deliverAfter,
       due_at = @dueAt, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')}
@@ -170,41 +173,41 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const markSending = db.prepare(`
     UPDATE messages SET status = 'sending', reason = NULL, credit_spent = @spent, day_key = @dayKey, lease_expires_at = @until,
       updated_at = @now, history = ${appended('history', 'history')}
-    WHERE id = @id
+    WHERE seq = @seq
   `)
-  // A send's ending: its attempts and history entry in the same update, only while it is `sending`
-  // (the row it answers tells the credit whose it is).
-  type Ended = { openid: string; template_id: string }
+  // A send's ending: its attempts and history entry in the same update, only while it is `sending`.
   const finishing = `lease_owner = NULL, lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')},
       attempts = ${appended('attempts', 'attempts')}`
-  const markSent = db.prepare<Record<string, string | number | null>, Ended>(`
+  const markSent = db.prepare<Record<string, string | number | null>>(`
     UPDATE messages SET status = 'sent', reason = NULL, msgid = @msgid, credit_spent = @held, sent_at = @now, ${finishing}
-    WHERE id = @id AND status = 'sending' RETURNING openid, template_id
+    WHERE id = @id AND status = 'sending'
   `)
-  const markFailed = db.prepare<Record<string, string | number | null>, Ended>(`
+  const markFailed = db.prepare<Record<string, string | number | null>>(`
     UPDATE messages SET status = 'failed', reason = @reason, credit_spent = @held, ${finishing}
-    WHERE id = @id AND status = 'sending' RETURNING openid, template_id
+    WHERE id = @id AND status = 'sending'
   `)
-  const markRequeued = db.prepare<Record<string, string | number | null>, Ended>(`
+  const markRequeued = db.prepare<Record<string, string | number | null>>(`
     UPDATE messages SET status = 'queued', reason = @reason, credit_spent = @held, due_at = @dueAt, requeues = requeues + 1, ${finishing}
-    WHERE id = @id AND status = 'sending' RETURNING openid, template_id
+    WHERE id = @id AND status = 'sending'
   `)
-  const notInStoppedCampaign = `(campaign_id IS NULL OR EXISTS (
-      SELECT 1 FROM campaigns WHERE campaigns.id = messages.campaign_id AND campaigns.status = 'running'))`
+  // The running campaigns are read once per statement (an uncorrelated subquery), not once per row.
+  const notInStoppedCampaign = `(campaign_id IS NULL OR campaign_id IN (SELECT id FROM campaigns WHERE status = 'running'))`
   const leasable = `status = 'queued' AND due_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at <= @now)`
-  const leaseOfCampaign = db.prepare<{ owner: string; now: number; until: number; limit: number; campaign: string }, JobRow>(`
-    UPDATE messages SET lease_owner = @owner, lease_expires_at = @until
-    WHERE id IN (SELECT id FROM messages WHERE ${leasable} AND campaign_id = @campaign AND ${notInStoppedCampaign}
-      ORDER BY due_at, seq LIMIT @limit)
-    RETURNING id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
+  // A lease reads its rows, then marks them by seq: cheaper than one UPDATE … RETURNING, which stores
+  // the rows it returns in a table of its own first.
+  const jobColumns = 'seq, id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id'
+  const dueOfCampaign = db.prepare<{ now: number; limit: number; campaign: string }, JobRow & { seq: number }>(`
+    SELECT ${jobColumns} FROM messages WHERE ${leasable} AND campaign_id = @campaign AND ${notInStoppedCampaign}
+    ORDER BY due_at, seq LIMIT @limit
   `)
-  const leaseOthers = db.prepare<{ owner: string; now: number; until: number; limit: number; except: string }, JobRow>(`
-    UPDATE messages SET lease_owner = @owner, lease_expires_at = @until
-    WHERE id IN (SELECT id FROM messages WHERE ${leasable} AND ${notInStoppedCampaign}
+  const dueOthers = db.prepare<{ now: number; limit: number; except: string }, JobRow & { seq: number }>(`
+    SELECT ${jobColumns} FROM messages WHERE ${leasable} AND ${notInStoppedCampaign}
       AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT value FROM json_each(@except)))
-      ORDER BY due_at, seq LIMIT @limit)
-    RETURNING id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
+    ORDER BY due_at, seq LIMIT @limit
   `)
+  const leaseRows = db.prepare<{ owner: string; until: number; seqs: string }>(
+    'UPDATE messages SET lease_owner = @owner, lease_expires_at = @until WHERE seq IN (SELECT value FROM json_each(@seqs))',
+  )
   const jobsById = db.prepare<[string], JobRow & { status: string }>(`
     SELECT id, status, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id FROM messages
     WHERE id IN (SELECT value FROM json_each(?))
@@ -318,11 +321,12 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   }
 
   const lease = db.transaction((request: { owner: string; now: number; until: number; limit: number; scope: LeaseScope }) => {
-    const { scope, ...common } = request
+    const { scope, owner, now, until, limit } = request
     const rows =
       'campaignId' in scope
-        ? leaseOfCampaign.all({ ...common, campaign: scope.campaignId })
-        : leaseOthers.all({ ...common, except: JSON.stringify(scope.exceptCampaigns) })
+        ? dueOfCampaign.all({ now, limit, campaign: scope.campaignId })
+        : dueOthers.all({ now, limit, except: JSON.stringify(scope.exceptCampaigns) })
+    if (rows.length > 0) leaseRows.run({ owner, until, seqs: JSON.stringify(rows.map((row) => row.seq)) })
     const jobs: DispatchJob[] = []
     const unreadable: string[] = []
     for (const row of rows) {
@@ -365,16 +369,15 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   })
 
   function claimOne(request: SendClaim, now: number): ClaimResult {
-    const row = statusOf.get(request.id)
+    const row = claimable.get({ id: request.id, dayKey: request.dayKey })
     if (!row || row.status !== 'queued' || row.lease_owner !== request.owner) return { outcome: 'not-claimable' }
-    const sentToday = countToday.get(row.openid, request.dayKey)?.count ?? 0
-    if (sentToday >= request.dailyLimit) return { outcome: 'daily-limit-reached' }
+    if (row.today >= request.dailyLimit) return { outcome: 'daily-limit-reached' }
     const credited = request.spendCredit
       ? credits.takeOne(row.openid, row.template_id, now)
       : credits.read(row.openid, row.template_id) > 0
     if (!credited) return { outcome: 'no-credit' }
     markSending.run({
-      id: request.id,
+      seq: row.seq,
       spent: request.spendCredit ? 1 : 0,
       dayKey: request.dayKey,
       until: request.leaseUntil.getTime(),
@@ -386,29 +389,28 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const claim = db.transaction(claimOne)
   const claims = db.transaction((requests: readonly SendClaim[], now: number) => requests.map((request) => claimOne(request, now)))
 
-  function applyCredit(openid: string, templateId: string, change: CreditChange, now: number): void {
-    if (change.type !== 'none') credits.apply(openid, templateId, change, now)
-  }
-
   const finish = db.transaction((sends: readonly FinishedSend[], now: number) => {
     const notSending: string[] = []
     const tally = outcomes.tally()
     for (const { id, attempts, ending, credit, creditHeld } of sends) {
       const reason = ending.status === 'sent' ? null : ending.reason
       const common = { id, now, held: creditHeld ? 1 : 0, history: historyEntries([now, ending.status, reason]), attempts: attemptEntries(attempts) }
-      const row =
+      const changed =
         ending.status === 'sent'
-          ? markSent.get({ ...common, msgid: ending.msgid })
+          ? markSent.run({ ...common, msgid: ending.msgid })
           : ending.status === 'failed'
-            ? markFailed.get({ ...common, reason })
-            : markRequeued.get({ ...common, reason, dueAt: ending.dueAt.getTime() })
-      if (row === undefined) {
+            ? markFailed.run({ ...common, reason })
+            : markRequeued.run({ ...common, reason, dueAt: ending.dueAt.getTime() })
+      if (changed.changes !== 1) {
         notSending.push(id)
         continue
       }
       for (const attempt of attempts) tally.errcode(attempt.at.getTime(), attempt.errcode)
       tally.status(now, ending.status)
-      applyCredit(row.openid, row.template_id, credit, now)
+      if (credit.type !== 'none') {
+        const owner = recipientOf.get(id)!
+        credits.apply(owner.openid, owner.template_id, credit, now)
+      }
     }
     tally.write()
     return { notSending }

@@ -281,7 +281,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // entries are appended to the message's JSON columns (message-log.ts), and the charts read counts
     // (outcomes.ts). Every existing entry moves into its message, in order; the counts are made from
     // the same rows (the statuses the charts counted then), all per second: the scheduler's compaction
-    // folds the old ones per minute.
+    // folds the old ones per minute. A campaign's index keeps only the messages the dispatcher does not
+    // hold (campaigns.ts), so a claim and a send move none of its entries.
     sql: `
       ALTER TABLE messages ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
       ALTER TABLE messages ADD COLUMN attempts TEXT NOT NULL DEFAULT '[]';
@@ -316,6 +317,10 @@ export const MIGRATIONS: readonly Migration[] = [
 
       DROP TABLE message_history;
       DROP TABLE message_attempts;
+
+      DROP INDEX messages_by_campaign;
+      CREATE INDEX messages_by_campaign ON messages (campaign_id, status, reason)
+        WHERE campaign_id IS NOT NULL AND status NOT IN ('queued', 'sending');
     `,
   },
 ]
