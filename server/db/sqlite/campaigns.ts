@@ -7,7 +7,7 @@
 import type { CampaignStatus, MessageStatus, Reason, SegmentFilter } from '../../../src/domain/contract'
 import type { CampaignMessage, CampaignRecord, CampaignRepository } from '../storage'
 import type { SqliteDatabase } from './database'
-import { appended, historyEntries } from './message-log'
+import { appended, historyAddition, historyValue } from './message-log'
 import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
 
 /**
@@ -81,11 +81,12 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
       finished_at = CASE WHEN @clearFinished = 1 THEN NULL ELSE COALESCE(@finishedAt, finished_at) END, updated_at = @now
     WHERE id = @id AND status IN (SELECT value FROM json_each(@from))
   `)
-  const insertMessage = db.prepare(`
+  // Positional parameters: binding by name costs more, and this runs once per recipient.
+  type Bound = string | number | null
+  const insertMessage = db.prepare<Bound[]>(`
     INSERT INTO messages (id, openid, template_id, category, data, page, urgent, source, campaign_id, status, reason, detail,
       due_at, created_at, updated_at, history, attempts)
-    VALUES (@id, @openid, @templateId, @category, @data, @page, @urgent, 'campaign', @campaignId, @status, @reason, @detail,
-      @createdAt, @createdAt, @createdAt, @history, '[]')
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'campaign', ?, ?, ?, ?, ?, ?, ?, ?, '[]')
     ON CONFLICT (campaign_id, openid) WHERE campaign_id IS NOT NULL DO NOTHING
   `)
   const moveCursor = db.prepare(
@@ -111,18 +112,18 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
     SELECT id FROM messages WHERE campaign_id = @id AND status = 'queued'
     UNION ALL SELECT id FROM messages WHERE campaign_id = @id AND ${AT_REST} AND status = 'deferred'
   `)
-  const skipOne = db.prepare(`
-    UPDATE messages SET status = 'skipped', reason = @reason, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now,
-      history = ${appended('history', 'history')}
-    WHERE id = @id AND status IN ('queued', 'deferred')
+  const skipOne = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'skipped', reason = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,
+      history = ${appended('history')}
+    WHERE id = ? AND status IN ('queued', 'deferred')
   `)
   const failedOf = db.prepare<[string, string], { id: string }>(
     `SELECT id FROM messages WHERE campaign_id = ? AND ${AT_REST} AND status = 'failed' AND reason IN (SELECT value FROM json_each(?))`,
   )
-  const retryOne = db.prepare(`
-    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = @now, requeues = 0, lease_owner = NULL,
-      lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')}
-    WHERE id = @id AND status = 'failed'
+  const retryOne = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ?, requeues = 0, lease_owner = NULL,
+      lease_expires_at = NULL, updated_at = ?, history = ${appended('history')}
+    WHERE id = ? AND status = 'failed'
   `)
   const rates = db.prepare<[], { id: string; rate_per_second: number }>(
     `SELECT id, rate_per_second FROM campaigns WHERE status = 'running' AND rate_per_second IS NOT NULL ORDER BY seq`,
@@ -136,34 +137,37 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
       }
       let written = 0
       const tally = outcomes.tally()
-      for (const message of page.messages) written += writeMessage(message, page.now, tally) ? 1 : 0
+      const queued = historyValue([page.now, 'queued', null])
+      for (const message of page.messages) written += writeMessage(message, page.now, queued, tally) ? 1 : 0
       tally.write()
       moveCursor.run(page.toCursor, page.done ? 1 : 0, written, page.now, page.id)
       return { written }
     },
   )
 
-  function writeMessage(message: CampaignMessage, now: number, tally: OutcomeTally): boolean {
+  /** `queued`: the history of a message written queued at `now` (the same for a whole page). */
+  function writeMessage(message: CampaignMessage, now: number, queued: string, tally: OutcomeTally): boolean {
     const status: MessageStatus = message.skipped ? 'skipped' : 'queued'
     // Written `queued`, then at once `skipped` when the expansion already knows it will not go.
-    const history = message.skipped
-      ? historyEntries([now, 'queued', null], [now, 'skipped', message.skipped.reason])
-      : historyEntries([now, 'queued', null])
-    const inserted = insertMessage.run({
-      id: message.id,
-      openid: message.openid,
-      templateId: message.templateId,
-      category: message.category,
-      data: JSON.stringify(message.data),
-      page: message.page ?? null,
-      urgent: message.urgent ? 1 : 0,
-      campaignId: message.campaignId ?? null,
+    const history = message.skipped ? historyValue([now, 'queued', null], [now, 'skipped', message.skipped.reason]) : queued
+    const createdAt = message.createdAt.getTime()
+    const inserted = insertMessage.run(
+      message.id,
+      message.openid,
+      message.templateId,
+      message.category,
+      JSON.stringify(message.data),
+      message.page ?? null,
+      message.urgent ? 1 : 0,
+      message.campaignId ?? null,
       status,
-      reason: message.skipped?.reason ?? null,
-      detail: message.skipped?.detail ?? null,
-      createdAt: message.createdAt.getTime(),
+      message.skipped?.reason ?? null,
+      message.skipped?.detail ?? null,
+      createdAt, // due
+      createdAt,
+      createdAt, // updated
       history,
-    })
+    )
     if (inserted.changes !== 1) return false
     tally.status(now, status)
     return true
@@ -171,10 +175,10 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
 
   const skipPending = db.transaction((id: string, reason: Reason, now: number) => {
     let skipped = 0
-    const history = historyEntries([now, 'skipped', reason])
+    const skippedEntry = historyAddition(now, 'skipped', reason)
     const tally = outcomes.tally()
     for (const { id: messageId } of pendingOf.all({ id })) {
-      if (skipOne.run({ id: messageId, reason, now, history }).changes !== 1) continue
+      if (skipOne.run(reason, now, skippedEntry, messageId).changes !== 1) continue
       tally.status(now, 'skipped')
       skipped += 1
     }
@@ -184,9 +188,9 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
 
   const retryFailed = db.transaction((id: string, reasons: readonly Reason[], now: number) => {
     let retried = 0
-    const history = historyEntries([now, 'queued', null])
+    const queuedEntry = historyAddition(now, 'queued', null)
     for (const { id: messageId } of failedOf.all(id, JSON.stringify(reasons))) {
-      if (retryOne.run({ id: messageId, now, history }).changes === 1) retried += 1
+      if (retryOne.run(now, now, queuedEntry, messageId).changes === 1) retried += 1
     }
     return retried
   })

@@ -10,25 +10,31 @@ import type { StatusChangeRecord } from '../storage'
 type HistoryEntry = [at: number, status: MessageStatus, reason: Reason | null]
 type AttemptEntry = [at: number, errcode: number, errmsg: string]
 
-/** The JSON of history entries to write or append, each `[at, status, reason]`. */
-export function historyEntries(...entries: HistoryEntry[]): string {
+/** The whole JSON of a new message's history, each entry `[at, status, reason]`. */
+export function historyValue(...entries: HistoryEntry[]): string {
   return JSON.stringify(entries)
 }
 
-/** The JSON of attempts to append. */
-export function attemptEntries(attempts: readonly SendAttemptRecord[]): string {
-  return JSON.stringify(attempts.map((attempt): AttemptEntry => [attempt.at.getTime(), attempt.errcode, attempt.errmsg]))
+/** What `appended` adds for one history entry. */
+export function historyAddition(...entry: HistoryEntry): string {
+  return `,${JSON.stringify(entry)}`
+}
+
+/** What `appended` adds for a send's attempts ('' for none). */
+export function attemptsAddition(attempts: readonly SendAttemptRecord[]): string {
+  let addition = ''
+  for (const attempt of attempts) addition += `,${JSON.stringify([attempt.at.getTime(), attempt.errcode, attempt.errmsg] satisfies AttemptEntry)}`
+  return addition
 }
 
 /**
- * SQL for `column` with the entries of the JSON array bound as `@param` appended. Both are arrays
- * written by this module or by SQLite's JSON functions, so without spaces: joining their texts is the
- * concatenation, without parsing either. (`json_insert(…, '$[#]', …)` appends one value; a send can
- * bring several attempts.)
+ * SQL for `column` with entries appended; it takes one positional parameter, an addition
+ * (`historyAddition`, `attemptsAddition`): each entry's JSON preceded by a comma. Both texts are
+ * written by this module (or SQLite's JSON functions), without spaces, so joining them is the
+ * concatenation, without parsing either; the comma before the first entry of an empty list is trimmed.
  */
-export function appended(column: 'history' | 'attempts', param: string): string {
-  return `CASE WHEN @${param} = '[]' THEN ${column} WHEN ${column} = '[]' THEN @${param}
-    ELSE substr(${column}, 1, length(${column}) - 1) || ',' || substr(@${param}, 2) END`
+export function appended(column: 'history' | 'attempts'): string {
+  return `'[' || ltrim(substr(${column}, 2, length(${column}) - 2) || ?, ',') || ']'`
 }
 
 export function historyOf(text: string): StatusChangeRecord[] {

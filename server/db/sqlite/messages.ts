@@ -23,11 +23,14 @@ import type {
 } from '../storage'
 import { creditStatements } from './credits'
 import type { SqliteDatabase } from './database'
-import { appended, attemptsOf, attemptEntries, historyEntries, historyOf } from './message-log'
+import { appended, attemptsAddition, attemptsOf, historyAddition, historyOf, historyValue } from './message-log'
 import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
 
-/** Statuses that count against a person's daily limit. */
-const COUNTED_STATUSES = `('sending', 'sent')`
+/**
+ * A message counts against its recipient's daily limit while it is `sending` or `sent`: exactly then
+ * its `day_key` is set (a claim sets it, a send that fails or goes back to the queue clears it), so
+ * `messages_by_day` is keyed by it alone and a send that goes through moves none of its entries.
+ */
 
 interface MessageRow {
   id: string
@@ -137,11 +140,12 @@ function jobOf(row: JobRow): DispatchJob | null {
 export function createSqliteMessageRepository(db: SqliteDatabase): MessageRepository {
   const credits = creditStatements(db)
   const outcomes = createSqliteOutcomeCounts(db)
-  const insertMessage = db.prepare(`
+  // The statements of the send path take positional parameters: binding by name costs more.
+  type Bound = string | number | null
+  const insertMessage = db.prepare<Bound[]>(`
     INSERT INTO messages (id, openid, template_id, category, data, page, urgent, lang, idempotency_key,
       request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at, history, attempts)
-    VALUES (@id, @openid, @templateId, @category, @data, @page, @urgent, @lang, @idempotencyKey,
-      @requestFingerprint, @source, @campaignId, 'queued', @createdAt, @createdAt, @createdAt, @history, '[]')
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, '[]')
   `)
   const byId = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?')
   const byKey = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE idempotency_key = ?')
@@ -153,42 +157,36 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     'SELECT * FROM messages WHERE openid = ? ORDER BY seq DESC LIMIT ?',
   )
   // What a claim decides by, in one read: the message, and its recipient's sends on the day.
-  const claimable = db.prepare<{ id: string; dayKey: string }, { seq: number; status: string; openid: string; template_id: string; lease_owner: string | null; today: number }>(`
+  const claimable = db.prepare<[string, string], { seq: number; status: string; openid: string; template_id: string; lease_owner: string | null; today: number }>(`
     SELECT seq, status, openid, template_id, lease_owner, (SELECT COUNT(*) FROM messages AS sent WHERE sent.openid = claimed.openid
-      AND sent.day_key = @dayKey AND sent.status IN ${COUNTED_STATUSES}) AS today
-    FROM messages AS claimed WHERE id = @id
+      AND sent.day_key = ?) AS today
+    FROM messages AS claimed WHERE id = ?
   `)
-  const setStatus = db.prepare(`
-    UPDATE messages SET status = @status, reason = @reason, detail = @detail, deliver_after = @deliverAfter,
-      due_at = @dueAt, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')}
-    WHERE id = @id
+  const setStatus = db.prepare<Bound[]>(`
+    UPDATE messages SET status = ?, reason = ?, detail = ?, deliver_after = ?, due_at = ?, lease_owner = NULL,
+      lease_expires_at = NULL, updated_at = ?, history = ${appended('history')}
+    WHERE id = ?
   `)
   const countToday = db.prepare<[string, string], { count: number }>(
-    `SELECT COUNT(*) AS count FROM messages WHERE openid = ? AND day_key = ? AND status IN ${COUNTED_STATUSES}`,
+    'SELECT COUNT(*) AS count FROM messages WHERE openid = ? AND day_key = ?',
   )
   const countsToday = db.prepare<[string, string], { openid: string; count: number }>(
     `SELECT openid, COUNT(*) AS count FROM messages WHERE openid IN (SELECT value FROM json_each(?)) AND day_key = ?
-       AND status IN ${COUNTED_STATUSES} GROUP BY openid`,
+       GROUP BY openid`,
   )
-  const markSending = db.prepare(`
-    UPDATE messages SET status = 'sending', reason = NULL, credit_spent = @spent, day_key = @dayKey, lease_expires_at = @until,
-      updated_at = @now, history = ${appended('history', 'history')}
-    WHERE seq = @seq
+  const markSending = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ?, day_key = ?, lease_expires_at = ?, updated_at = ?,
+      history = ${appended('history')}
+    WHERE seq = ?
   `)
-  // A send's ending: its attempts and history entry in the same update, only while it is `sending`.
-  const finishing = `lease_owner = NULL, lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')},
-      attempts = ${appended('attempts', 'attempts')}`
-  const markSent = db.prepare<Record<string, string | number | null>>(`
-    UPDATE messages SET status = 'sent', reason = NULL, msgid = @msgid, credit_spent = @held, sent_at = @now, ${finishing}
-    WHERE id = @id AND status = 'sending'
-  `)
-  const markFailed = db.prepare<Record<string, string | number | null>>(`
-    UPDATE messages SET status = 'failed', reason = @reason, credit_spent = @held, ${finishing}
-    WHERE id = @id AND status = 'sending'
-  `)
-  const markRequeued = db.prepare<Record<string, string | number | null>>(`
-    UPDATE messages SET status = 'queued', reason = @reason, credit_spent = @held, due_at = @dueAt, requeues = requeues + 1, ${finishing}
-    WHERE id = @id AND status = 'sending'
+  // A send's ending: its attempts and history entry in the same update, only while it is `sending`. Each
+  // takes (its own values…, now, history addition, attempts addition, id).
+  const finishing = `lease_owner = NULL, lease_expires_at = NULL, updated_at = ?, history = ${appended('history')},
+      attempts = ${appended('attempts')} WHERE id = ? AND status = 'sending'`
+  const markSent = db.prepare<Bound[]>(`UPDATE messages SET status = 'sent', reason = NULL, msgid = ?, credit_spent = ?, sent_at = ?, ${finishing}`)
+  const markFailed = db.prepare<Bound[]>(`UPDATE messages SET status = 'failed', reason = ?, credit_spent = ?, day_key = NULL, ${finishing}`)
+  const markRequeued = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'queued', reason = ?, credit_spent = ?, due_at = ?, requeues = requeues + 1, day_key = NULL, ${finishing}
   `)
   // The running campaigns are read once per statement (an uncorrelated subquery), not once per row.
   const notInStoppedCampaign = `(campaign_id IS NULL OR campaign_id IN (SELECT id FROM campaigns WHERE status = 'running'))`
@@ -219,9 +217,8 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const dueDeferred = db.prepare<[number, number], { id: string }>(
     `SELECT id FROM messages WHERE status = 'deferred' AND deliver_after <= ? ORDER BY deliver_after, seq LIMIT ?`,
   )
-  const enqueue = db.prepare(`
-    UPDATE messages SET status = 'queued', due_at = @now, updated_at = @now, history = ${appended('history', 'history')}
-    WHERE id = @id AND status = 'deferred'
+  const enqueue = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'queued', due_at = ?, updated_at = ?, history = ${appended('history')} WHERE id = ? AND status = 'deferred'
   `)
   const inDoubt = db.prepare<{ now: number; owner: string; others: number }, { id: string; credit_spent: number }>(`
     SELECT id, credit_spent FROM messages WHERE status = 'sending' AND (lease_owner IS NULL OR lease_expires_at IS NULL
@@ -234,10 +231,10 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       (SELECT COUNT(*) FROM messages WHERE status = 'deferred') AS deferred,
       (SELECT COUNT(*) FROM messages WHERE status = 'sending') AS sending
   `)
-  const retryOne = db.prepare(`
-    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = @now, requeues = 0, lease_owner = NULL,
-      lease_expires_at = NULL, updated_at = @now, history = ${appended('history', 'history')}
-    WHERE id = @id AND status = 'failed' AND reason IN (SELECT value FROM json_each(@reasons))
+  const retryOne = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ?, requeues = 0, lease_owner = NULL,
+      lease_expires_at = NULL, updated_at = ?, history = ${appended('history')}
+    WHERE id = ? AND status = 'failed' AND reason IN (SELECT value FROM json_each(?))
   `)
   const countByStatus = db.prepare<[], { status: string; count: number }>(
     'SELECT status, COUNT(*) AS count FROM messages GROUP BY status',
@@ -268,22 +265,24 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     }
     const createdAt = message.createdAt.getTime()
     const data = JSON.stringify(message.data)
-    insertMessage.run({
-      id: message.id,
-      openid: message.openid,
-      templateId: message.templateId,
-      category: message.category,
+    insertMessage.run(
+      message.id,
+      message.openid,
+      message.templateId,
+      message.category,
       data,
-      page: message.page ?? null,
-      urgent: message.urgent ? 1 : 0,
-      lang: message.lang ?? null,
-      idempotencyKey: message.idempotencyKey ?? null,
-      requestFingerprint: message.requestFingerprint ?? null,
-      source: message.source,
-      campaignId: message.campaignId ?? null,
+      message.page ?? null,
+      message.urgent ? 1 : 0,
+      message.lang ?? null,
+      message.idempotencyKey ?? null,
+      message.requestFingerprint ?? null,
+      message.source,
+      message.campaignId ?? null,
+      createdAt, // due
       createdAt,
-      history: historyEntries([createdAt, 'queued', null]),
-    })
+      createdAt, // updated
+      historyValue([createdAt, 'queued', null]),
+    )
     return { message: createdRecord(message, data), created: true }
   })
 
@@ -342,16 +341,16 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     if (!row || !from.includes(row.status as MessageStatus)) return false
     const deferred = to.status === 'deferred'
     const reason = deferred ? null : to.reason
-    setStatus.run({
-      id,
-      status: to.status,
+    setStatus.run(
+      to.status,
       reason,
-      detail: deferred ? null : (to.detail ?? null),
-      deliverAfter: deferred ? to.deliverAfter.getTime() : row.deliver_after,
-      dueAt: deferred ? to.deliverAfter.getTime() : null,
+      deferred ? null : (to.detail ?? null),
+      deferred ? to.deliverAfter.getTime() : row.deliver_after,
+      deferred ? to.deliverAfter.getTime() : null,
       now,
-      history: historyEntries([now, to.status, reason]),
-    })
+      historyAddition(now, to.status, reason),
+      id,
+    )
     tally.status(now, to.status)
     return true
   }
@@ -369,22 +368,22 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   })
 
   function claimOne(request: SendClaim, now: number): ClaimResult {
-    const row = claimable.get({ id: request.id, dayKey: request.dayKey })
+    const row = claimable.get(request.dayKey, request.id)
     if (!row || row.status !== 'queued' || row.lease_owner !== request.owner) return { outcome: 'not-claimable' }
     if (row.today >= request.dailyLimit) return { outcome: 'daily-limit-reached' }
     const credited = request.spendCredit
       ? credits.takeOne(row.openid, row.template_id, now)
       : credits.read(row.openid, row.template_id) > 0
     if (!credited) return { outcome: 'no-credit' }
-    markSending.run({
-      seq: row.seq,
-      spent: request.spendCredit ? 1 : 0,
-      dayKey: request.dayKey,
-      until: request.leaseUntil.getTime(),
-      now,
-      history: historyEntries([now, 'sending', null]),
-    })
+    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil.getTime(), now, sendingEntry(now), row.seq)
     return { outcome: 'claimed', creditSpent: request.spendCredit }
+  }
+  // One text per transaction for the entry every claim of it appends.
+  let sendingAt = -1
+  let sendingText = ''
+  const sendingEntry = (now: number): string => {
+    if (now !== sendingAt) [sendingAt, sendingText] = [now, historyAddition(now, 'sending', null)]
+    return sendingText
   }
   const claim = db.transaction(claimOne)
   const claims = db.transaction((requests: readonly SendClaim[], now: number) => requests.map((request) => claimOne(request, now)))
@@ -392,15 +391,16 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const finish = db.transaction((sends: readonly FinishedSend[], now: number) => {
     const notSending: string[] = []
     const tally = outcomes.tally()
+    const sent = historyAddition(now, 'sent', null)
     for (const { id, attempts, ending, credit, creditHeld } of sends) {
-      const reason = ending.status === 'sent' ? null : ending.reason
-      const common = { id, now, held: creditHeld ? 1 : 0, history: historyEntries([now, ending.status, reason]), attempts: attemptEntries(attempts) }
+      const held = creditHeld ? 1 : 0
+      const tried = attemptsAddition(attempts)
       const changed =
         ending.status === 'sent'
-          ? markSent.run({ ...common, msgid: ending.msgid })
+          ? markSent.run(ending.msgid, held, now, now, sent, tried, id)
           : ending.status === 'failed'
-            ? markFailed.run({ ...common, reason })
-            : markRequeued.run({ ...common, reason, dueAt: ending.dueAt.getTime() })
+            ? markFailed.run(ending.reason, held, now, historyAddition(now, 'failed', ending.reason), tried, id)
+            : markRequeued.run(ending.reason, held, ending.dueAt.getTime(), now, historyAddition(now, 'queued', ending.reason), tried, id)
       if (changed.changes !== 1) {
         notSending.push(id)
         continue
@@ -418,7 +418,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
 
   const retry = db.transaction(
     (id: string, reasons: readonly Reason[], now: number) =>
-      retryOne.run({ id, now, reasons: JSON.stringify(reasons), history: historyEntries([now, 'queued', null]) }).changes === 1,
+      retryOne.run(now, now, historyAddition(now, 'queued', null), id, JSON.stringify(reasons)).changes === 1,
   )
 
   function search(query: MessageQuery): { items: MessageSummary[]; next: string | null } {
@@ -446,9 +446,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
 
   const enqueueDue = db.transaction((now: number, limit: number) => {
     let moved = 0
-    const history = historyEntries([now, 'queued', null])
+    const queued = historyAddition(now, 'queued', null)
     for (const { id } of dueDeferred.all(now, limit)) {
-      if (enqueue.run({ id, now, history }).changes === 1) moved += 1
+      if (enqueue.run(now, now, queued, id).changes === 1) moved += 1
     }
     return moved
   })

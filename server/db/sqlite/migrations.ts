@@ -282,7 +282,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // (outcomes.ts). Every existing entry moves into its message, in order; the counts are made from
     // the same rows (the statuses the charts counted then), all per second: the scheduler's compaction
     // folds the old ones per minute. A campaign's index keeps only the messages the dispatcher does not
-    // hold (campaigns.ts), so a claim and a send move none of its entries.
+    // hold (campaigns.ts), so a claim and a send move none of its entries; the daily count's index is keyed
+    // by day_key alone, set only while a message counts (messages.ts), so a send that goes through moves
+    // none of its entries either.
     sql: `
       ALTER TABLE messages ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
       ALTER TABLE messages ADD COLUMN attempts TEXT NOT NULL DEFAULT '[]';
@@ -318,6 +320,9 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE message_history;
       DROP TABLE message_attempts;
 
+      UPDATE messages SET day_key = NULL WHERE status NOT IN ('sending', 'sent');
+      DROP INDEX messages_by_day;
+      CREATE INDEX messages_by_day ON messages (openid, day_key) WHERE day_key IS NOT NULL;
       DROP INDEX messages_by_campaign;
       CREATE INDEX messages_by_campaign ON messages (campaign_id, status, reason)
         WHERE campaign_id IS NOT NULL AND status NOT IN ('queued', 'sending');
