@@ -367,7 +367,8 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     return moved
   })
 
-  function claimOne(request: SendClaim, now: number): ClaimResult {
+  /** `sending`: the history entry of a claim at `now` (the same for a whole batch). */
+  function claimOne(request: SendClaim, now: number, sending: string): ClaimResult {
     const row = claimable.get(request.dayKey, request.id)
     if (!row || row.status !== 'queued' || row.lease_owner !== request.owner) return { outcome: 'not-claimable' }
     if (row.today >= request.dailyLimit) return { outcome: 'daily-limit-reached' }
@@ -375,18 +376,14 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       ? credits.takeOne(row.openid, row.template_id, now)
       : credits.read(row.openid, row.template_id) > 0
     if (!credited) return { outcome: 'no-credit' }
-    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil.getTime(), now, sendingEntry(now), row.seq)
+    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil.getTime(), now, sending, row.seq)
     return { outcome: 'claimed', creditSpent: request.spendCredit }
   }
-  // One text per transaction for the entry every claim of it appends.
-  let sendingAt = -1
-  let sendingText = ''
-  const sendingEntry = (now: number): string => {
-    if (now !== sendingAt) [sendingAt, sendingText] = [now, historyAddition(now, 'sending', null)]
-    return sendingText
-  }
-  const claim = db.transaction(claimOne)
-  const claims = db.transaction((requests: readonly SendClaim[], now: number) => requests.map((request) => claimOne(request, now)))
+  const claim = db.transaction((request: SendClaim, now: number) => claimOne(request, now, historyAddition(now, 'sending', null)))
+  const claims = db.transaction((requests: readonly SendClaim[], now: number) => {
+    const sending = historyAddition(now, 'sending', null)
+    return requests.map((request) => claimOne(request, now, sending))
+  })
 
   const finish = db.transaction((sends: readonly FinishedSend[], now: number) => {
     const notSending: string[] = []
