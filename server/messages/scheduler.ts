@@ -19,7 +19,7 @@ import type { Clock } from '../wechat/types'
 import type { PipelineLogger } from './pipeline'
 
 /** How long outcome counts stay per second (the console's last-minute figures read them) before they are folded per minute. */
-export const OUTCOME_SECONDS_KEPT_MS = 2 * 60 * 60 * 1000
+const OUTCOME_SECONDS_KEPT_MS = 2 * 60 * 60 * 1000
 
 export interface SchedulerOptions {
   storage: Storage
