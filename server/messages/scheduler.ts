@@ -3,7 +3,8 @@
  * marks the sends in doubt (a `sending` message whose lease ran out: its process died mid-call) as
  * failed INTERRUPTED; then it wakes the dispatcher, which sends what is queued. It never sends itself.
  * While WeChat's push is configured, each run also has the ledger withdraw the device-reported
- * consents WeChat did not confirm in time.
+ * consents WeChat did not confirm in time. Each run folds the outcome counts per second older than
+ * OUTCOME_SECONDS_KEPT_MS into counts per minute, so they stay small (storage.ts, OutcomeRepository).
  * `runOnce()` is also called directly (tests, and POST /sandbox/scheduler/run in sandbox mode), with
  * `settle` to wait until the dispatcher has sent what came due. Time comes from the injected clock;
  * the interval only decides how often it looks. With several instances (the BullMQ engine) the
@@ -16,6 +17,9 @@ import type { Dispatcher } from '../dispatch/dispatcher'
 import type { Ledger } from '../ledger/ledger'
 import type { Clock } from '../wechat/types'
 import type { PipelineLogger } from './pipeline'
+
+/** How long outcome counts stay per second (the console's last-minute figures read them) before they are folded per minute. */
+const OUTCOME_SECONDS_KEPT_MS = 2 * 60 * 60 * 1000
 
 export interface SchedulerOptions {
   storage: Storage
@@ -87,6 +91,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     dispatcher.wake()
     // A campaign's expansion can take a while: it goes on beside the next runs, never holding them up.
     options.campaigns?.kick().catch((error: unknown) => logger.error({ err: error }, 'moving campaigns along failed'))
+    // After the wake: folding old counts never holds up what came due.
+    const folded = await storage.outcomes.compact(new Date(clock.now().getTime() - OUTCOME_SECONDS_KEPT_MS))
+    if (folded > 0) logger.debug({ folded }, 'outcome counts per second folded per minute')
     return { processed }
   }
 

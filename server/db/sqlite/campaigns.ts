@@ -7,6 +7,16 @@
 import type { CampaignStatus, MessageStatus, Reason, SegmentFilter } from '../../../src/domain/contract'
 import type { CampaignMessage, CampaignRecord, CampaignRepository } from '../storage'
 import type { SqliteDatabase } from './database'
+import { appended, historyAddition, historyValue } from './message-log'
+import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
+
+/**
+ * `messages_by_campaign` holds only a campaign's messages the dispatcher does not hold (migration 9):
+ * its queued ones are found in `messages_due_by_campaign`, its sending ones in `messages_sending`, so a
+ * claim and a send move no entry of it. Each query below names this term as the index does: SQLite
+ * reads a partial index only for a WHERE that contains its condition.
+ */
+const AT_REST = `status NOT IN ('queued', 'sending')`
 
 interface CampaignRow {
   id: string
@@ -54,6 +64,7 @@ function recordOf(row: CampaignRow): CampaignRecord {
 }
 
 export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepository {
+  const outcomes = createSqliteOutcomeCounts(db)
   const insert = db.prepare(`
     INSERT INTO campaigns (id, name, segment_id, segment_filter, template_id, data, page, urgent, truncate, rate_per_second,
       status, start_at, created_at, started_at, updated_at)
@@ -70,41 +81,49 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
       finished_at = CASE WHEN @clearFinished = 1 THEN NULL ELSE COALESCE(@finishedAt, finished_at) END, updated_at = @now
     WHERE id = @id AND status IN (SELECT value FROM json_each(@from))
   `)
-  const insertMessage = db.prepare(`
+  // Positional parameters: binding by name costs more, and this runs once per recipient.
+  type Bound = string | number | null
+  const insertMessage = db.prepare<Bound[]>(`
     INSERT INTO messages (id, openid, template_id, category, data, page, urgent, source, campaign_id, status, reason, detail,
-      due_at, created_at, updated_at)
-    VALUES (@id, @openid, @templateId, @category, @data, @page, @urgent, 'campaign', @campaignId, @status, @reason, @detail,
-      @createdAt, @createdAt, @createdAt)
+      due_at, created_at, updated_at, history, attempts)
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'campaign', ?, ?, ?, ?, ?, ?, ?, ?, '[]')
     ON CONFLICT (campaign_id, openid) WHERE campaign_id IS NOT NULL DO NOTHING
   `)
-  const insertHistory = db.prepare('INSERT INTO message_history (message_id, at, status, reason) VALUES (?, ?, ?, ?)')
   const moveCursor = db.prepare(
     'UPDATE campaigns SET expansion_cursor = ?, expanded = ?, total = total + ?, updated_at = ? WHERE id = ?',
   )
-  const countMessages = db.prepare<[string], { status: string; reason: string | null; count: number }>(
-    'SELECT status, reason, COUNT(*) AS count FROM messages WHERE campaign_id = ? GROUP BY status, reason',
-  )
+  // `+campaign_id`: the few sending messages are read from their own index, not the campaign's.
+  const countMessages = db.prepare<{ id: string }, { status: string; reason: string | null; count: number }>(`
+    SELECT status, reason, COUNT(*) AS count FROM messages WHERE campaign_id = @id AND ${AT_REST} GROUP BY status, reason
+    UNION ALL SELECT 'queued', NULL, COUNT(*) FROM messages WHERE campaign_id = @id AND status = 'queued'
+    UNION ALL SELECT 'sending', NULL, COUNT(*) FROM messages WHERE status = 'sending' AND +campaign_id = @id
+  `)
   const dueToStart = db.prepare<[number], { id: string }>(
     `SELECT id FROM campaigns WHERE status = 'scheduled' AND (start_at IS NULL OR start_at <= ?) ORDER BY seq`,
   )
   const expanding = db.prepare<[], { id: string }>(`SELECT id FROM campaigns WHERE status = 'running' AND expanded = 0 ORDER BY seq`)
   const finished = db.prepare<[], { id: string }>(`
-    SELECT id FROM campaigns c WHERE status = 'running' AND expanded = 1 AND NOT EXISTS (
-      SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.status IN ('queued', 'sending', 'deferred'))
+    SELECT id FROM campaigns c WHERE status = 'running' AND expanded = 1
+      AND NOT EXISTS (SELECT 1 FROM messages WHERE campaign_id = c.id AND status = 'queued')
+      AND NOT EXISTS (SELECT 1 FROM messages WHERE status = 'sending' AND +campaign_id = c.id)
+      AND NOT EXISTS (SELECT 1 FROM messages WHERE campaign_id = c.id AND ${AT_REST} AND status = 'deferred')
   `)
-  const pendingOf = db.prepare<[string], { id: string }>(
-    `SELECT id FROM messages WHERE campaign_id = ? AND status IN ('queued', 'deferred')`,
-  )
-  const skipOne = db.prepare(`
-    UPDATE messages SET status = 'skipped', reason = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+  const pendingOf = db.prepare<{ id: string }, { id: string }>(`
+    SELECT id FROM messages WHERE campaign_id = @id AND status = 'queued'
+    UNION ALL SELECT id FROM messages WHERE campaign_id = @id AND ${AT_REST} AND status = 'deferred'
+  `)
+  const skipOne = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'skipped', reason = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,
+      history = ${appended('history')}
     WHERE id = ? AND status IN ('queued', 'deferred')
   `)
   const failedOf = db.prepare<[string, string], { id: string }>(
-    `SELECT id FROM messages WHERE campaign_id = ? AND status = 'failed' AND reason IN (SELECT value FROM json_each(?))`,
+    `SELECT id FROM messages WHERE campaign_id = ? AND ${AT_REST} AND status = 'failed' AND reason IN (SELECT value FROM json_each(?))`,
   )
-  const retryOne = db.prepare(`
+  const retryOne = db.prepare<Bound[]>(`
     UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ?, requeues = 0, lease_owner = NULL,
-      lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status = 'failed'
+      lease_expires_at = NULL, updated_at = ?, history = ${appended('history')}
+    WHERE id = ? AND status = 'failed'
   `)
   const rates = db.prepare<[], { id: string; rate_per_second: number }>(
     `SELECT id, rate_per_second FROM campaigns WHERE status = 'running' AND rate_per_second IS NOT NULL ORDER BY seq`,
@@ -117,52 +136,61 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
         return null
       }
       let written = 0
-      for (const message of page.messages) written += writeMessage(message, page.now) ? 1 : 0
+      const tally = outcomes.tally()
+      const queued = historyValue([page.now, 'queued', null])
+      for (const message of page.messages) written += writeMessage(message, page.now, queued, tally) ? 1 : 0
+      tally.write()
       moveCursor.run(page.toCursor, page.done ? 1 : 0, written, page.now, page.id)
       return { written }
     },
   )
 
-  function writeMessage(message: CampaignMessage, now: number): boolean {
+  /** `queued`: the history of a message written queued at `now` (the same for a whole page). */
+  function writeMessage(message: CampaignMessage, now: number, queued: string, tally: OutcomeTally): boolean {
     const status: MessageStatus = message.skipped ? 'skipped' : 'queued'
-    const inserted = insertMessage.run({
-      id: message.id,
-      openid: message.openid,
-      templateId: message.templateId,
-      category: message.category,
-      data: JSON.stringify(message.data),
-      page: message.page ?? null,
-      urgent: message.urgent ? 1 : 0,
-      campaignId: message.campaignId ?? null,
+    // Written `queued`, then at once `skipped` when the expansion already knows it will not go.
+    const history = message.skipped ? historyValue([now, 'queued', null], [now, 'skipped', message.skipped.reason]) : queued
+    const createdAt = message.createdAt.getTime()
+    const inserted = insertMessage.run(
+      message.id,
+      message.openid,
+      message.templateId,
+      message.category,
+      JSON.stringify(message.data),
+      message.page ?? null,
+      message.urgent ? 1 : 0,
+      message.campaignId ?? null,
       status,
-      reason: message.skipped?.reason ?? null,
-      detail: message.skipped?.detail ?? null,
-      createdAt: message.createdAt.getTime(),
-    })
+      message.skipped?.reason ?? null,
+      message.skipped?.detail ?? null,
+      createdAt, // due
+      createdAt,
+      createdAt, // updated
+      history,
+    )
     if (inserted.changes !== 1) return false
-    insertHistory.run(message.id, now, 'queued', null)
-    if (message.skipped) insertHistory.run(message.id, now, 'skipped', message.skipped.reason)
+    tally.status(now, status)
     return true
   }
 
   const skipPending = db.transaction((id: string, reason: Reason, now: number) => {
     let skipped = 0
-    for (const { id: messageId } of pendingOf.all(id)) {
-      if (skipOne.run(reason, now, messageId).changes === 1) {
-        insertHistory.run(messageId, now, 'skipped', reason)
-        skipped += 1
-      }
+    const skippedEntry = historyAddition(now, 'skipped', reason)
+    const tally = outcomes.tally()
+    for (const { id: messageId } of pendingOf.all({ id })) {
+      if (skipOne.run(reason, now, skippedEntry, messageId).changes !== 1) continue
+      tally.status(now, 'skipped')
+      skipped += 1
     }
+    tally.write()
     return skipped
   })
 
   const retryFailed = db.transaction((id: string, reasons: readonly Reason[], now: number) => {
     let retried = 0
+    const queuedEntry = historyAddition(now, 'queued', null)
     for (const { id: messageId } of failedOf.all(id, JSON.stringify(reasons))) {
-      if (retryOne.run(now, now, messageId).changes === 1) {
-        insertHistory.run(messageId, now, 'queued', null)
-        retried += 1
-      }
+      if (retryOne.run(now, now, queuedEntry, messageId).changes === 1) retried += 1
     }
     return retried
   })
@@ -211,7 +239,8 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
     async counts(id) {
       const byStatus: Partial<Record<MessageStatus, number>> = {}
       const byReason: Record<string, number> = {}
-      for (const row of countMessages.all(id)) {
+      for (const row of countMessages.all({ id })) {
+        if (row.count === 0) continue
         const status = row.status as MessageStatus
         byStatus[status] = (byStatus[status] ?? 0) + row.count
         if ((status === 'skipped' || status === 'failed') && row.reason !== null) byReason[row.reason] = (byReason[row.reason] ?? 0) + row.count

@@ -1,11 +1,11 @@
 /**
  * Messages in SQLite: the message row is the dispatch job, with its status history and every WeChat
- * attempt. Each write is one `BEGIN IMMEDIATE` transaction, and every status change is conditional on
- * the status it leaves (and, for a dispatcher, on its lease), so two workers (or two processes on one
- * file) never both move one message.
+ * attempt in its own columns (message-log.ts); what the charts count is added to the outcome counts in
+ * the same transaction (outcomes.ts). Each write is one `BEGIN IMMEDIATE` transaction, and every status
+ * change is conditional on the status it leaves (and, for a dispatcher, on its lease), so two workers
+ * (or two processes on one file) never both move one message.
  */
 import type { MessageStatus, Reason } from '../../../src/domain/contract'
-import type { CreditChange } from '../../ledger/rules'
 import type { MessageLang } from '../../wechat/types'
 import type {
   ClaimResult,
@@ -20,13 +20,17 @@ import type {
   MessageTransition,
   NewMessage,
   SendClaim,
-  StatusChangeRecord,
 } from '../storage'
 import { creditStatements } from './credits'
 import type { SqliteDatabase } from './database'
+import { appended, attemptsAddition, attemptsOf, historyAddition, historyOf, historyValue } from './message-log'
+import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
 
-/** Statuses that count against a person's daily limit. */
-const COUNTED_STATUSES = `('sending', 'sent')`
+/**
+ * A message counts against its recipient's daily limit while it is `sending` or `sent`: exactly then
+ * its `day_key` is set (a claim sets it, a send that fails or goes back to the queue clears it), so
+ * `messages_by_day` is keyed by it alone and a send that goes through moves none of its entries.
+ */
 
 interface MessageRow {
   id: string
@@ -50,6 +54,8 @@ interface MessageRow {
   created_at: number
   sent_at: number | null
   deliver_after: number | null
+  history: string
+  attempts: string
 }
 
 type JobRow = Pick<MessageRow, 'id' | 'openid' | 'template_id' | 'category' | 'data' | 'page' | 'lang' | 'urgent' | 'requeues' | 'campaign_id'>
@@ -133,72 +139,73 @@ function jobOf(row: JobRow): DispatchJob | null {
 
 export function createSqliteMessageRepository(db: SqliteDatabase): MessageRepository {
   const credits = creditStatements(db)
-  const insertMessage = db.prepare(`
+  const outcomes = createSqliteOutcomeCounts(db)
+  // The statements of the send path take positional parameters: binding by name costs more.
+  type Bound = string | number | null
+  const insertMessage = db.prepare<Bound[]>(`
     INSERT INTO messages (id, openid, template_id, category, data, page, urgent, lang, idempotency_key,
-      request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at)
-    VALUES (@id, @openid, @templateId, @category, @data, @page, @urgent, @lang, @idempotencyKey,
-      @requestFingerprint, @source, @campaignId, 'queued', @createdAt, @createdAt, @createdAt)
+      request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at, history, attempts)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, '[]')
   `)
-  const insertHistory = db.prepare('INSERT INTO message_history (message_id, at, status, reason) VALUES (?, ?, ?, ?)')
-  const insertAttempt = db.prepare('INSERT INTO message_attempts (message_id, at, errcode, errmsg) VALUES (?, ?, ?, ?)')
   const byId = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?')
   const byKey = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE idempotency_key = ?')
-  const historyOf = db.prepare<[string], { at: number; status: string; reason: string | null }>(
-    'SELECT at, status, reason FROM message_history WHERE message_id = ? ORDER BY seq',
-  )
-  const attemptsOf = db.prepare<[string], { at: number; errcode: number; errmsg: string }>(
-    'SELECT at, errcode, errmsg FROM message_attempts WHERE message_id = ? ORDER BY seq',
+  const recipientOf = db.prepare<[string], { openid: string; template_id: string }>('SELECT openid, template_id FROM messages WHERE id = ?')
+  const movableOf = db.prepare<[string], { status: string; deliver_after: number | null }>(
+    'SELECT status, deliver_after FROM messages WHERE id = ?',
   )
   const forRecipient = db.prepare<[string, number], MessageRow>(
     'SELECT * FROM messages WHERE openid = ? ORDER BY seq DESC LIMIT ?',
   )
-  const statusOf = db.prepare<[string], { status: string; openid: string; template_id: string; lease_owner: string | null }>(
-    'SELECT status, openid, template_id, lease_owner FROM messages WHERE id = ?',
-  )
-  const setStatus = db.prepare(`
-    UPDATE messages SET status = @status, reason = @reason, detail = @detail, deliver_after = @deliverAfter,
-      due_at = @dueAt, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-    WHERE id = @id
+  // What a claim decides by, in one read: the message, and its recipient's sends on the day.
+  const claimable = db.prepare<[string, string], { seq: number; status: string; openid: string; template_id: string; lease_owner: string | null; today: number }>(`
+    SELECT seq, status, openid, template_id, lease_owner, (SELECT COUNT(*) FROM messages AS sent WHERE sent.openid = claimed.openid
+      AND sent.day_key = ?) AS today
+    FROM messages AS claimed WHERE id = ?
+  `)
+  const setStatus = db.prepare<Bound[]>(`
+    UPDATE messages SET status = ?, reason = ?, detail = ?, deliver_after = ?, due_at = ?, lease_owner = NULL,
+      lease_expires_at = NULL, updated_at = ?, history = ${appended('history')}
+    WHERE id = ?
   `)
   const countToday = db.prepare<[string, string], { count: number }>(
-    `SELECT COUNT(*) AS count FROM messages WHERE openid = ? AND day_key = ? AND status IN ${COUNTED_STATUSES}`,
+    'SELECT COUNT(*) AS count FROM messages WHERE openid = ? AND day_key = ?',
   )
   const countsToday = db.prepare<[string, string], { openid: string; count: number }>(
     `SELECT openid, COUNT(*) AS count FROM messages WHERE openid IN (SELECT value FROM json_each(?)) AND day_key = ?
-       AND status IN ${COUNTED_STATUSES} GROUP BY openid`,
+       GROUP BY openid`,
   )
-  const markSending = db.prepare(`
-    UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ?, day_key = ?, lease_expires_at = ?, updated_at = ?
-    WHERE id = ?
+  const markSending = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ?, day_key = ?, lease_expires_at = ?, updated_at = ?,
+      history = ${appended('history')}
+    WHERE seq = ?
   `)
-  const markSent = db.prepare(`
-    UPDATE messages SET status = 'sent', reason = NULL, msgid = ?, credit_spent = ?, sent_at = ?, lease_owner = NULL,
-      lease_expires_at = NULL, updated_at = ? WHERE id = ?
+  // A send's ending: its attempts and history entry in the same update, only while it is `sending`. Each
+  // takes (its own values…, now, history addition, attempts addition, id).
+  const finishing = `lease_owner = NULL, lease_expires_at = NULL, updated_at = ?, history = ${appended('history')},
+      attempts = ${appended('attempts')} WHERE id = ? AND status = 'sending'`
+  const markSent = db.prepare<Bound[]>(`UPDATE messages SET status = 'sent', reason = NULL, msgid = ?, credit_spent = ?, sent_at = ?, ${finishing}`)
+  const markFailed = db.prepare<Bound[]>(`UPDATE messages SET status = 'failed', reason = ?, credit_spent = ?, day_key = NULL, ${finishing}`)
+  const markRequeued = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'queued', reason = ?, credit_spent = ?, due_at = ?, requeues = requeues + 1, day_key = NULL, ${finishing}
   `)
-  const markFailed = db.prepare(`
-    UPDATE messages SET status = 'failed', reason = ?, credit_spent = ?, lease_owner = NULL, lease_expires_at = NULL,
-      updated_at = ? WHERE id = ?
-  `)
-  const markRequeued = db.prepare(`
-    UPDATE messages SET status = 'queued', reason = ?, credit_spent = ?, due_at = ?, requeues = requeues + 1,
-      lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?
-  `)
-  const notInStoppedCampaign = `(campaign_id IS NULL OR EXISTS (
-      SELECT 1 FROM campaigns WHERE campaigns.id = messages.campaign_id AND campaigns.status = 'running'))`
+  // The running campaigns are read once per statement (an uncorrelated subquery), not once per row.
+  const notInStoppedCampaign = `(campaign_id IS NULL OR campaign_id IN (SELECT id FROM campaigns WHERE status = 'running'))`
   const leasable = `status = 'queued' AND due_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at <= @now)`
-  const leaseOfCampaign = db.prepare<{ owner: string; now: number; until: number; limit: number; campaign: string }, JobRow>(`
-    UPDATE messages SET lease_owner = @owner, lease_expires_at = @until
-    WHERE id IN (SELECT id FROM messages WHERE ${leasable} AND campaign_id = @campaign AND ${notInStoppedCampaign}
-      ORDER BY due_at, seq LIMIT @limit)
-    RETURNING id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
+  // A lease reads its rows, then marks them by seq: cheaper than one UPDATE … RETURNING, which stores
+  // the rows it returns in a table of its own first.
+  const jobColumns = 'seq, id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id'
+  const dueOfCampaign = db.prepare<{ now: number; limit: number; campaign: string }, JobRow & { seq: number }>(`
+    SELECT ${jobColumns} FROM messages WHERE ${leasable} AND campaign_id = @campaign AND ${notInStoppedCampaign}
+    ORDER BY due_at, seq LIMIT @limit
   `)
-  const leaseOthers = db.prepare<{ owner: string; now: number; until: number; limit: number; except: string }, JobRow>(`
-    UPDATE messages SET lease_owner = @owner, lease_expires_at = @until
-    WHERE id IN (SELECT id FROM messages WHERE ${leasable} AND ${notInStoppedCampaign}
+  const dueOthers = db.prepare<{ now: number; limit: number; except: string }, JobRow & { seq: number }>(`
+    SELECT ${jobColumns} FROM messages WHERE ${leasable} AND ${notInStoppedCampaign}
       AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT value FROM json_each(@except)))
-      ORDER BY due_at, seq LIMIT @limit)
-    RETURNING id, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
+    ORDER BY due_at, seq LIMIT @limit
   `)
+  const leaseRows = db.prepare<{ owner: string; until: number; seqs: string }>(
+    'UPDATE messages SET lease_owner = @owner, lease_expires_at = @until WHERE seq IN (SELECT value FROM json_each(@seqs))',
+  )
   const jobsById = db.prepare<[string], JobRow & { status: string }>(`
     SELECT id, status, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id FROM messages
     WHERE id IN (SELECT value FROM json_each(?))
@@ -210,7 +217,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const dueDeferred = db.prepare<[number, number], { id: string }>(
     `SELECT id FROM messages WHERE status = 'deferred' AND deliver_after <= ? ORDER BY deliver_after, seq LIMIT ?`,
   )
-  const enqueue = db.prepare(`UPDATE messages SET status = 'queued', due_at = ?, updated_at = ? WHERE id = ? AND status = 'deferred'`)
+  const enqueue = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'queued', due_at = ?, updated_at = ?, history = ${appended('history')} WHERE id = ? AND status = 'deferred'
+  `)
   const inDoubt = db.prepare<{ now: number; owner: string; others: number }, { id: string; credit_spent: number }>(`
     SELECT id, credit_spent FROM messages WHERE status = 'sending' AND (lease_owner IS NULL OR lease_expires_at IS NULL
       OR lease_expires_at <= @now OR (@others = 1 AND lease_owner <> @owner)) ORDER BY seq
@@ -222,16 +231,13 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       (SELECT COUNT(*) FROM messages WHERE status = 'deferred') AS deferred,
       (SELECT COUNT(*) FROM messages WHERE status = 'sending') AS sending
   `)
-  const retryOne = db.prepare(`
-    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = @now, requeues = 0, lease_owner = NULL,
-      lease_expires_at = NULL, updated_at = @now
-    WHERE id = @id AND status = 'failed' AND reason IN (SELECT value FROM json_each(@reasons))
+  const retryOne = db.prepare<Bound[]>(`
+    UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ?, requeues = 0, lease_owner = NULL,
+      lease_expires_at = NULL, updated_at = ?, history = ${appended('history')}
+    WHERE id = ? AND status = 'failed' AND reason IN (SELECT value FROM json_each(?))
   `)
   const countByStatus = db.prepare<[], { status: string; count: number }>(
     'SELECT status, COUNT(*) AS count FROM messages GROUP BY status',
-  )
-  const countByErrcode = db.prepare<[], { errcode: number; count: number }>(
-    'SELECT errcode, COUNT(*) AS count FROM message_attempts GROUP BY errcode',
   )
 
   const recordOf = (row: MessageRow): MessageRecord => ({
@@ -246,14 +252,8 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     source: row.source as MessageSource,
     creditSpent: row.credit_spent === 1,
     requeues: row.requeues,
-    attempts: attemptsOf.all(row.id).map((attempt) => ({ ...attempt, at: new Date(attempt.at) })),
-    history: historyOf.all(row.id).map(
-      (change): StatusChangeRecord => ({
-        at: new Date(change.at),
-        status: change.status as MessageStatus,
-        reason: optional(change.reason) as Reason | undefined,
-      }),
-    ),
+    attempts: attemptsOf(row.attempts),
+    history: historyOf(row.history),
   })
 
   // Nested in `insertBatch`'s transaction, each insert is a savepoint of its own: one that fails
@@ -265,22 +265,24 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     }
     const createdAt = message.createdAt.getTime()
     const data = JSON.stringify(message.data)
-    insertMessage.run({
-      id: message.id,
-      openid: message.openid,
-      templateId: message.templateId,
-      category: message.category,
+    insertMessage.run(
+      message.id,
+      message.openid,
+      message.templateId,
+      message.category,
       data,
-      page: message.page ?? null,
-      urgent: message.urgent ? 1 : 0,
-      lang: message.lang ?? null,
-      idempotencyKey: message.idempotencyKey ?? null,
-      requestFingerprint: message.requestFingerprint ?? null,
-      source: message.source,
-      campaignId: message.campaignId ?? null,
+      message.page ?? null,
+      message.urgent ? 1 : 0,
+      message.lang ?? null,
+      message.idempotencyKey ?? null,
+      message.requestFingerprint ?? null,
+      message.source,
+      message.campaignId ?? null,
+      createdAt, // due
       createdAt,
-    })
-    insertHistory.run(message.id, createdAt, 'queued', null)
+      createdAt, // updated
+      historyValue([createdAt, 'queued', null]),
+    )
     return { message: createdRecord(message, data), created: true }
   })
 
@@ -318,11 +320,12 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   }
 
   const lease = db.transaction((request: { owner: string; now: number; until: number; limit: number; scope: LeaseScope }) => {
-    const { scope, ...common } = request
+    const { scope, owner, now, until, limit } = request
     const rows =
       'campaignId' in scope
-        ? leaseOfCampaign.all({ ...common, campaign: scope.campaignId })
-        : leaseOthers.all({ ...common, except: JSON.stringify(scope.exceptCampaigns) })
+        ? dueOfCampaign.all({ now, limit, campaign: scope.campaignId })
+        : dueOthers.all({ now, limit, except: JSON.stringify(scope.exceptCampaigns) })
+    if (rows.length > 0) leaseRows.run({ owner, until, seqs: JSON.stringify(rows.map((row) => row.seq)) })
     const jobs: DispatchJob[] = []
     const unreadable: string[] = []
     for (const row of rows) {
@@ -333,72 +336,87 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     return { jobs, unreadable }
   })
 
-  function moveOne(id: string, from: readonly MessageStatus[], to: MessageTransition, now: number): boolean {
-    const row = byId.get(id)
+  function moveOne(id: string, from: readonly MessageStatus[], to: MessageTransition, now: number, tally: OutcomeTally): boolean {
+    const row = movableOf.get(id)
     if (!row || !from.includes(row.status as MessageStatus)) return false
     const deferred = to.status === 'deferred'
     const reason = deferred ? null : to.reason
-    setStatus.run({
-      id,
-      status: to.status,
+    setStatus.run(
+      to.status,
       reason,
-      detail: deferred ? null : (to.detail ?? null),
-      deliverAfter: deferred ? to.deliverAfter.getTime() : row.deliver_after,
-      dueAt: deferred ? to.deliverAfter.getTime() : null,
+      deferred ? null : (to.detail ?? null),
+      deferred ? to.deliverAfter.getTime() : row.deliver_after,
+      deferred ? to.deliverAfter.getTime() : null,
       now,
-    })
-    insertHistory.run(id, now, to.status, reason)
+      historyAddition(now, to.status, reason),
+      id,
+    )
+    tally.status(now, to.status)
     return true
   }
-  const transition = db.transaction(moveOne)
-  const transitions = db.transaction((moves: readonly { id: string; from: readonly MessageStatus[]; to: MessageTransition }[], now: number) =>
-    moves.filter((move) => moveOne(move.id, move.from, move.to, now)).map((move) => move.id),
-  )
+  const transition = db.transaction((id: string, from: readonly MessageStatus[], to: MessageTransition, now: number) => {
+    const tally = outcomes.tally()
+    const moved = moveOne(id, from, to, now, tally)
+    tally.write()
+    return moved
+  })
+  const transitions = db.transaction((moves: readonly { id: string; from: readonly MessageStatus[]; to: MessageTransition }[], now: number) => {
+    const tally = outcomes.tally()
+    const moved = moves.filter((move) => moveOne(move.id, move.from, move.to, now, tally)).map((move) => move.id)
+    tally.write()
+    return moved
+  })
 
-  function claimOne(request: SendClaim, now: number): ClaimResult {
-    const row = statusOf.get(request.id)
+  /** `sending`: the history entry of a claim at `now` (the same for a whole batch). */
+  function claimOne(request: SendClaim, now: number, sending: string): ClaimResult {
+    const row = claimable.get(request.dayKey, request.id)
     if (!row || row.status !== 'queued' || row.lease_owner !== request.owner) return { outcome: 'not-claimable' }
-    const sentToday = countToday.get(row.openid, request.dayKey)?.count ?? 0
-    if (sentToday >= request.dailyLimit) return { outcome: 'daily-limit-reached' }
+    if (row.today >= request.dailyLimit) return { outcome: 'daily-limit-reached' }
     const credited = request.spendCredit
       ? credits.takeOne(row.openid, row.template_id, now)
       : credits.read(row.openid, row.template_id) > 0
     if (!credited) return { outcome: 'no-credit' }
-    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil.getTime(), now, request.id)
-    insertHistory.run(request.id, now, 'sending', null)
+    markSending.run(request.spendCredit ? 1 : 0, request.dayKey, request.leaseUntil.getTime(), now, sending, row.seq)
     return { outcome: 'claimed', creditSpent: request.spendCredit }
   }
-  const claim = db.transaction(claimOne)
-  const claims = db.transaction((requests: readonly SendClaim[], now: number) => requests.map((request) => claimOne(request, now)))
-
-  function applyCredit(openid: string, templateId: string, change: CreditChange, now: number): void {
-    if (change.type !== 'none') credits.apply(openid, templateId, change, now)
-  }
+  const claim = db.transaction((request: SendClaim, now: number) => claimOne(request, now, historyAddition(now, 'sending', null)))
+  const claims = db.transaction((requests: readonly SendClaim[], now: number) => {
+    const sending = historyAddition(now, 'sending', null)
+    return requests.map((request) => claimOne(request, now, sending))
+  })
 
   const finish = db.transaction((sends: readonly FinishedSend[], now: number) => {
     const notSending: string[] = []
+    const tally = outcomes.tally()
+    const sent = historyAddition(now, 'sent', null)
     for (const { id, attempts, ending, credit, creditHeld } of sends) {
-      const row = statusOf.get(id)
-      if (!row || row.status !== 'sending') {
+      const held = creditHeld ? 1 : 0
+      const tried = attemptsAddition(attempts)
+      const changed =
+        ending.status === 'sent'
+          ? markSent.run(ending.msgid, held, now, now, sent, tried, id)
+          : ending.status === 'failed'
+            ? markFailed.run(ending.reason, held, now, historyAddition(now, 'failed', ending.reason), tried, id)
+            : markRequeued.run(ending.reason, held, ending.dueAt.getTime(), now, historyAddition(now, 'queued', ending.reason), tried, id)
+      if (changed.changes !== 1) {
         notSending.push(id)
         continue
       }
-      for (const attempt of attempts) insertAttempt.run(id, attempt.at.getTime(), attempt.errcode, attempt.errmsg)
-      const held = creditHeld ? 1 : 0
-      if (ending.status === 'sent') markSent.run(ending.msgid, held, now, now, id)
-      else if (ending.status === 'failed') markFailed.run(ending.reason, held, now, id)
-      else markRequeued.run(ending.reason, held, ending.dueAt.getTime(), now, id)
-      insertHistory.run(id, now, ending.status, ending.status === 'sent' ? null : ending.reason)
-      applyCredit(row.openid, row.template_id, credit, now)
+      for (const attempt of attempts) tally.errcode(attempt.at.getTime(), attempt.errcode)
+      tally.status(now, ending.status)
+      if (credit.type !== 'none') {
+        const owner = recipientOf.get(id)!
+        credits.apply(owner.openid, owner.template_id, credit, now)
+      }
     }
+    tally.write()
     return { notSending }
   })
 
-  const retry = db.transaction((id: string, reasons: readonly Reason[], now: number) => {
-    if (retryOne.run({ id, now, reasons: JSON.stringify(reasons) }).changes !== 1) return false
-    insertHistory.run(id, now, 'queued', null)
-    return true
-  })
+  const retry = db.transaction(
+    (id: string, reasons: readonly Reason[], now: number) =>
+      retryOne.run(now, now, historyAddition(now, 'queued', null), id, JSON.stringify(reasons)).changes === 1,
+  )
 
   function search(query: MessageQuery): { items: MessageSummary[]; next: string | null } {
     const where: string[] = []
@@ -425,11 +443,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
 
   const enqueueDue = db.transaction((now: number, limit: number) => {
     let moved = 0
+    const queued = historyAddition(now, 'queued', null)
     for (const { id } of dueDeferred.all(now, limit)) {
-      if (enqueue.run(now, now, id).changes === 1) {
-        insertHistory.run(id, now, 'queued', null)
-        moved += 1
-      }
+      if (enqueue.run(now, now, queued, id).changes === 1) moved += 1
     }
     return moved
   })
@@ -512,9 +528,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     async stats() {
       const byStatus: Record<string, number> = {}
       for (const row of countByStatus.all()) byStatus[row.status] = row.count
-      const byErrcode: Record<string, number> = {}
-      for (const row of countByErrcode.all()) byErrcode[String(row.errcode)] = row.count
-      return { byStatus, byErrcode }
+      return { byStatus, byErrcode: outcomes.errcodeTotals() }
     },
   }
 }

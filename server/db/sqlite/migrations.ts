@@ -274,4 +274,58 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX messages_by_day ON messages (openid, day_key) WHERE status IN ('sending', 'sent');
     `,
   },
+  {
+    version: 9,
+    name: 'history and attempts in the message row; outcome counts per second and per minute instead of event rows',
+    // A status change no longer writes rows of its own (history, attempt, and their four indexes): the
+    // entries are appended to the message's JSON columns (message-log.ts), and the charts read counts
+    // (outcomes.ts). Every existing entry moves into its message, in order; the counts are made from
+    // the same rows (the statuses the charts counted then), all per second: the scheduler's compaction
+    // folds the old ones per minute. A campaign's index keeps only the messages the dispatcher does not
+    // hold (campaigns.ts), so a claim and a send move none of its entries; the daily count's index is keyed
+    // by day_key alone, set only while a message counts (messages.ts), so a send that goes through moves
+    // none of its entries either.
+    sql: `
+      ALTER TABLE messages ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE messages ADD COLUMN attempts TEXT NOT NULL DEFAULT '[]';
+      UPDATE messages SET history = moved.entries FROM (
+        SELECT message_id, json_group_array(json_array(at, status, reason) ORDER BY seq) AS entries
+        FROM message_history GROUP BY message_id
+      ) AS moved WHERE moved.message_id = messages.id;
+      UPDATE messages SET attempts = moved.entries FROM (
+        SELECT message_id, json_group_array(json_array(at, errcode, errmsg) ORDER BY seq) AS entries
+        FROM message_attempts GROUP BY message_id
+      ) AS moved WHERE moved.message_id = messages.id;
+
+      CREATE TABLE outcome_seconds (
+        second INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('status', 'errcode')),
+        key TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (second, kind, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE outcome_minutes (
+        minute INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('status', 'errcode')),
+        key TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (minute, kind, key)
+      ) WITHOUT ROWID;
+      INSERT INTO outcome_seconds (second, kind, key, count)
+        SELECT at / 1000, 'status', status, COUNT(*) FROM message_history
+        WHERE status IN ('sent', 'failed', 'skipped', 'deferred') GROUP BY at / 1000, status;
+      INSERT INTO outcome_seconds (second, kind, key, count)
+        SELECT at / 1000, 'errcode', CAST(errcode AS TEXT), COUNT(*) FROM message_attempts GROUP BY at / 1000, errcode;
+
+      DROP TABLE message_history;
+      DROP TABLE message_attempts;
+
+      UPDATE messages SET day_key = NULL WHERE status NOT IN ('sending', 'sent');
+      DROP INDEX messages_by_day;
+      CREATE INDEX messages_by_day ON messages (openid, day_key) WHERE day_key IS NOT NULL;
+      DROP INDEX messages_by_campaign;
+      CREATE INDEX messages_by_campaign ON messages (campaign_id, status, reason)
+        WHERE campaign_id IS NOT NULL AND status NOT IN ('queued', 'sending');
+    `,
+  },
 ]

@@ -74,6 +74,27 @@ describe('scheduler', () => {
     expect(logged.map((entry) => entry.messageId)).toEqual([ids[0]])
   })
 
+  it('folds the outcome counts per second older than two hours into counts per minute, on every run', async () => {
+    const alice = await signIn(service.app, (user) => service.wechat.issueCode(user), 'alice')
+    service.wechat.grant(alice.openid, { [ORDER_STATUS.id]: 'accept' })
+    await service.app.inject({ method: 'POST', url: '/api/consents', headers: { authorization: alice.authorization }, payload: { consentId: 'consent-fold', results: { [ORDER_STATUS.id]: 'accept' } } })
+    service.manual.set(new Date('2026-11-25T05:00:30.000Z'))
+    const reply = await service.app.inject({ method: 'POST', url: '/api/messages?wait=true', headers: adminHeaders, payload: { touser: alice.openid, templateId: 'order_status', data: ORDER_DATA } })
+    expect(reply.json<MessageOutcome>().status).toBe('sent')
+    const bySecond = { from: new Date('2026-11-25T05:00:00.000Z'), to: new Date('2026-11-25T05:01:00.000Z'), bucketMs: 1000 }
+    expect(await service.storage.outcomes.overTime(bySecond)).toEqual([{ index: 30, byStatus: { sent: 1 }, byErrcode: { 0: 1 } }])
+
+    // Two hours on, the send's second is not yet older than two hours: it stays.
+    service.manual.set(new Date('2026-11-25T07:00:30.000Z'))
+    await service.app.scheduler.runOnce()
+    expect(await service.storage.outcomes.overTime(bySecond)).toEqual([{ index: 30, byStatus: { sent: 1 }, byErrcode: { 0: 1 } }])
+    // A second later it is: folded into its minute, at the minute's start.
+    service.manual.set(new Date('2026-11-25T07:00:31.000Z'))
+    await service.app.scheduler.runOnce()
+    expect(await service.storage.outcomes.overTime(bySecond)).toEqual([{ index: 0, byStatus: { sent: 1 }, byErrcode: { 0: 1 } }])
+    expect(await service.storage.outcomes.compact(new Date('2026-11-25T05:01:00.000Z'))).toBe(0)
+  })
+
   it('never runs twice at once: a second call joins the run in progress', async () => {
     await deferredMessage()
     service.manual.set(new Date('2026-11-25T06:00:00.000Z'))
