@@ -60,6 +60,7 @@ try {
       status: 'running', expansionCursor: null, expanded: false, total: 0, createdAt: new Date(now),
     })
     if (stats) await sql`SELECT pg_stat_statements_reset()`
+    const [{ lsn: lsn0 }] = await sql<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`
     const cpu0 = cpuOfTree(postmaster)
     const wall0 = performance.now()
     const phases: Record<string, number> = { expand: 0, lease: 0, claim: 0, finish: 0 }
@@ -94,7 +95,8 @@ try {
     }
     const wall = performance.now() - wall0
     const cpu = cpuOfTree(postmaster) - cpu0
-    const row = { round, wallUs: Math.round((wall * 1000) / perRound), cpuUs: Math.round((cpu * 1e6) / perRound), phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round((v * 1000) / perRound)])) }
+    const [{ wal }] = await sql<{ wal: number }[]>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn0}::pg_lsn)::float8 AS wal`
+    const row = { round, walBytes: Math.round(wal / perRound), wallUs: Math.round((wall * 1000) / perRound), cpuUs: Math.round((cpu * 1e6) / perRound), phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round((v * 1000) / perRound)])) }
     results.push(row)
     console.log(JSON.stringify(row))
     if (stats && round === rounds - 1) {

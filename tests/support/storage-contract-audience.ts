@@ -62,7 +62,7 @@ async function messageState(storage: Storage, id: string) {
   }
 }
 
-/** Sends `id` (a message already inserted) through lease, claim and finish, WeChat answering with `msgid`. */
+/** Sends `id` (a message already inserted) through lease, claim and finish, WeChat answering with `msgid`; the other messages it leased are given back. */
 async function send(storage: Storage, id: string, msgid: string, when: Date): Promise<void> {
   const { jobs } = await storage.messages.leaseDue({
     owner: 'worker-1',
@@ -82,6 +82,8 @@ async function send(storage: Storage, id: string, msgid: string, when: Date): Pr
     now: when,
   })
   expect(claim).toEqual({ outcome: 'claimed', creditSpent: false })
+  // The lease took every message due; the others go back, so that the next send can lease its own.
+  await storage.messages.releaseLeases('worker-1')
   const { notSending } = await storage.messages.finishSends(
     [{ id, attempts: [{ at: when, errcode: 0, errmsg: 'ok' }], ending: { status: 'sent', msgid }, credit: { type: 'none' }, creditHeld: false }],
     when,

@@ -183,10 +183,60 @@ const HOT_LEASES: Migration = {
 }
 
 /**
- * Every migration, in order: the core (1), then the audience's (2: users, segments, campaigns,
- * preferences, operator sessions; server/db/postgres/migrations-audience.ts), then leases as HOT updates (3).
+ * A message's status history and WeChat attempts move into its row (`history`, `attempts`: jsonb
+ * arrays, appended by the statement that changes the status), and the charts read counts per second
+ * (`outcome_seconds`) and per minute (`outcome_minutes`) that those statements keep (./outcomes.ts):
+ * no row per event, no index of theirs to maintain, no foreign-key check. An entry's `at` is the ISO
+ * text JavaScript writes (`toISOString`: UTC, milliseconds). The counts are back-filled from the rows
+ * that go, per second (`compact` folds the old ones).
  */
-export const MIGRATIONS: readonly Migration[] = [CORE, ...(AUDIENCE_MIGRATION === null ? [] : [AUDIENCE_MIGRATION]), HOT_LEASES]
+const HISTORY_IN_ROW: Migration = {
+  version: 4,
+  name: 'messages: history and attempts in the row; outcome counts per second and per minute instead of message_history, message_attempts',
+  sql: `
+    ALTER TABLE messages ADD COLUMN history jsonb NOT NULL DEFAULT '[]', ADD COLUMN attempts jsonb NOT NULL DEFAULT '[]';
+    UPDATE messages SET
+      history = COALESCE((
+        SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+          'at', to_char(h.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'status', h.status, 'reason', h.reason)) ORDER BY h.seq)
+        FROM message_history h WHERE h.message_id = messages.id), '[]'),
+      attempts = COALESCE((
+        SELECT jsonb_agg(jsonb_build_object(
+          'at', to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'errcode', a.errcode, 'errmsg', a.errmsg) ORDER BY a.seq)
+        FROM message_attempts a WHERE a.message_id = messages.id), '[]');
+
+    CREATE TABLE outcome_seconds (
+      second bigint NOT NULL,
+      kind text NOT NULL CHECK (kind IN ('status', 'errcode')),
+      key text NOT NULL,
+      count bigint NOT NULL,
+      PRIMARY KEY (second, kind, key)
+    );
+    -- second: the minute's first second.
+    CREATE TABLE outcome_minutes (
+      second bigint NOT NULL CHECK (mod(second, 60) = 0),
+      kind text NOT NULL CHECK (kind IN ('status', 'errcode')),
+      key text NOT NULL,
+      count bigint NOT NULL,
+      PRIMARY KEY (second, kind, key)
+    );
+    INSERT INTO outcome_seconds (second, kind, key, count)
+    SELECT floor(extract(epoch FROM at))::bigint, 'status', status, COUNT(*) FROM message_history
+    WHERE status IN ('sent', 'failed', 'skipped', 'deferred') GROUP BY 1, 3
+    UNION ALL
+    SELECT floor(extract(epoch FROM at))::bigint, 'errcode', errcode::text, COUNT(*) FROM message_attempts GROUP BY 1, 3;
+
+    DROP TABLE message_attempts;
+    DROP TABLE message_history;
+  `,
+}
+
+/**
+ * Every migration, in order: the core (1), then the audience's (2: users, segments, campaigns,
+ * preferences, operator sessions; server/db/postgres/migrations-audience.ts), then leases as HOT
+ * updates (3), then history and attempts in the message row with outcome counts (4).
+ */
+export const MIGRATIONS: readonly Migration[] = [CORE, ...(AUDIENCE_MIGRATION === null ? [] : [AUDIENCE_MIGRATION]), HOT_LEASES, HISTORY_IN_ROW]
 
 /**
  * Applies the migrations not yet recorded, under the advisory lock, in one transaction. Returns the
