@@ -232,11 +232,46 @@ const HISTORY_IN_ROW: Migration = {
 }
 
 /**
+ * Fewer index entries per message. A claim and an ending change the status (no HOT update can), so
+ * each writes a new entry into every index of `messages` whose predicate the new version meets. Those
+ * the dispatch path never reads go partial on what their queries ask, or become a BRIN:
+ * - the idempotency key: only rows that have one (a campaign's messages have none);
+ * - `messages_by_status` goes: the queue's depth counts on the status-keyed partial indexes, a search
+ *   by status finds queued, sending and deferred rows there, failed and skipped ones in
+ *   `messages_unsent`, sent ones (most rows) along the sequence;
+ * - the daily count (`messages_by_day`) reads only sending and sent rows;
+ * - the console's time filter (`messages_by_time`) is a BRIN: rows are written in time order, and a
+ *   BRIN's summary changes only when a row falls outside its range's.
+ * Measured in bench/pg-storage.ts: see the commit.
+ */
+const FEWER_INDEX_ENTRIES: Migration = {
+  version: 5,
+  name: 'messages: partial idempotency key and daily-count indexes, no status index, a BRIN on created_at',
+  sql: `
+    ALTER TABLE messages DROP CONSTRAINT messages_idempotency_key_key;
+    CREATE UNIQUE INDEX messages_by_idempotency_key ON messages (idempotency_key) WHERE idempotency_key IS NOT NULL;
+    DROP INDEX messages_by_status;
+    CREATE INDEX messages_unsent ON messages (status, seq) WHERE status IN ('failed', 'skipped');
+    DROP INDEX messages_by_day;
+    CREATE INDEX messages_by_day ON messages (openid, day_key) WHERE status IN ('sending', 'sent');
+    DROP INDEX messages_by_time;
+    CREATE INDEX messages_by_time ON messages USING brin (created_at);
+  `,
+}
+
+/**
  * Every migration, in order: the core (1), then the audience's (2: users, segments, campaigns,
  * preferences, operator sessions; server/db/postgres/migrations-audience.ts), then leases as HOT
- * updates (3), then history and attempts in the message row with outcome counts (4).
+ * updates (3), then history and attempts in the message row with outcome counts (4), then fewer
+ * index entries per message (5).
  */
-export const MIGRATIONS: readonly Migration[] = [CORE, ...(AUDIENCE_MIGRATION === null ? [] : [AUDIENCE_MIGRATION]), HOT_LEASES, HISTORY_IN_ROW]
+export const MIGRATIONS: readonly Migration[] = [
+  CORE,
+  ...(AUDIENCE_MIGRATION === null ? [] : [AUDIENCE_MIGRATION]),
+  HOT_LEASES,
+  HISTORY_IN_ROW,
+  FEWER_INDEX_ENTRIES,
+]
 
 /**
  * Applies the migrations not yet recorded, under the advisory lock, in one transaction. Returns the
