@@ -47,6 +47,7 @@ try {
   const { sql } = storage
   const postmaster = Number(readFileSync(`${dir}/postmaster.pid`, 'utf8').split('\n')[0])
   const stats = await sql`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`.then(() => true, () => false)
+  if (stats) await sql`ALTER SYSTEM SET pg_stat_statements.track_planning = on`.then(() => sql`SELECT pg_reload_conf()`)
   await sql`INSERT INTO subscriptions (openid, template_id, credits, updated_at)
     SELECT 'o-' || i, 'tpl', 1000, now() FROM generate_series(1, ${total}) AS i`
   let now = T0.getTime()
@@ -100,10 +101,10 @@ try {
     results.push(row)
     console.log(JSON.stringify(row))
     if (stats && round === rounds - 1) {
-      const top = await sql<{ calls: number; ms: number; query: string }[]>`
-        SELECT calls, round(total_exec_time::numeric, 1)::float8 AS ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
+      const top = await sql<{ calls: number; ms: number; plan_ms: number; query: string }[]>`
+        SELECT calls, round(total_exec_time::numeric, 1)::float8 AS ms, round(total_plan_time::numeric, 1)::float8 AS plan_ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8`
-      for (const s of top) console.log(`  ${String(s.ms).padStart(8)} ms ${String(s.calls).padStart(6)}×  ${s.query}`)
+      for (const s of top) console.log(`  ${String(s.ms).padStart(8)} ms (+${s.plan_ms} planning) ${String(s.calls).padStart(6)}×  ${s.query}`)
     }
   }
   const [{ size }] = await sql<{ size: string }[]>`SELECT pg_size_pretty(pg_total_relation_size('messages')) AS size`
