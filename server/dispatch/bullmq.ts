@@ -110,8 +110,15 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
   const lockMs = options.lockMs ?? 30_000
   /** Message ids per job: one under a rate (BullMQ's limiter counts jobs), else up to JOB_SIZE. */
   const jobSize = options.rate === null ? Math.max(1, Math.min(JOB_SIZE, Math.floor(concurrency / 4))) : 1
-  /** Jobs this instance's worker holds at once: never more messages in flight than `concurrency`. */
-  const jobConcurrency = Math.max(1, Math.floor(concurrency / jobSize))
+  /**
+   * Jobs this instance's worker holds at once. With several messages a job, twice what `concurrency`
+   * messages fill: the second half is taken ahead, its messages waiting for a send slot (`takeSlot`), so
+   * a slot that frees starts the next message at once rather than when a whole job is done and the next
+   * one fetched. Never more than `concurrency` messages in flight.
+   */
+  const jobConcurrency = jobSize === 1 ? concurrency : 2 * Math.max(1, Math.floor(concurrency / jobSize))
+  let slotsFree = concurrency
+  const slotWaiters: Array<() => void> = []
   /** Messages waiting in the queue (all instances) that feeders top up to (counted as whole jobs). */
   const window = Math.max(64, concurrency * 4)
   /**
@@ -231,6 +238,21 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
     return feeding
   }
 
+  /** A send slot of this instance (`concurrency` of them), first come first served. */
+  function takeSlot(): Promise<void> {
+    if (slotsFree > 0) {
+      slotsFree -= 1
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => slotWaiters.push(resolve))
+  }
+
+  function giveSlot(): void {
+    const next = slotWaiters.shift()
+    if (next) next()
+    else slotsFree += 1
+  }
+
   /** Jobs that arrived together are read and decided as one batch (the worker claims a batch in one transaction). */
   function gather(id: string): Promise<JobOutcome> {
     return new Promise((resolve, reject) => {
@@ -293,18 +315,23 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
 
   async function processSend(job: Job<SendJobData>): Promise<Array<JobOutcome['kind']>> {
     const ids = 'messageIds' in job.data ? job.data.messageIds : [job.data.messageId]
-    inFlight += ids.length
-    try {
-      // Every message of the job settles before the job does (a failed one fails the job once all are done).
-      const settled = await Promise.allSettled(ids.map((id) => gather(id)))
-      const failed = settled.find((result) => result.status === 'rejected')
-      if (failed !== undefined) throw failed.reason
-      return settled.map((result) => (result.status === 'fulfilled' ? result.value.kind : 'done'))
-    } finally {
-      inFlight -= ids.length
-      jobsBeforeLook -= ids.length
-      if (jobsBeforeLook <= 0) void requestFeed()
+    const one = async (id: string): Promise<JobOutcome> => {
+      await takeSlot()
+      inFlight += 1
+      try {
+        return await gather(id)
+      } finally {
+        inFlight -= 1
+        giveSlot()
+        jobsBeforeLook -= 1
+        if (jobsBeforeLook <= 0) void requestFeed()
+      }
     }
+    // Every message of the job settles before the job does (a failed one fails the job once all are done).
+    const settled = await Promise.allSettled(ids.map(one))
+    const failed = settled.find((result) => result.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+    return settled.map((result) => (result.status === 'fulfilled' ? result.value.kind : 'done'))
   }
 
   async function processTimer(job: Job): Promise<void> {
