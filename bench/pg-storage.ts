@@ -107,6 +107,10 @@ try {
       for (const s of top) console.log(`  ${String(s.ms).padStart(8)} ms (+${s.plan_ms} planning) ${String(s.calls).padStart(6)}×  ${s.query}`)
     }
   }
+  for (const row of await sql<{ relname: string; upd: number; hot: number }[]>`
+    SELECT relname, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE n_tup_upd > 0 ORDER BY relname`) {
+    console.log(`${row.relname}: ${row.upd} updates, ${row.hot} HOT`)
+  }
   const [{ size }] = await sql<{ size: string }[]>`SELECT pg_size_pretty(pg_total_relation_size('messages')) AS size`
   console.log('messages total size', size, '; stats', (await storage.messages.stats()).byErrcode)
   await storage.close()
