@@ -6,7 +6,7 @@
  *   npx tsx bench/pg-storage.ts [messages=6000] [batch=16]
  */
 import { execFileSync } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
+import { copyFileSync, readFileSync, readdirSync } from 'node:fs'
 import postgres from 'postgres'
 import { createManualClock } from '../server/clock'
 import { createPostgresStorage } from '../server/db/postgres/storage'
@@ -40,14 +40,26 @@ try {
   // pg_stat_statements must be preloaded: set it and restart the throwaway server once.
   const first = postgres(server.url, { max: 1, onnotice: () => {} })
   const [{ dir }] = await first<{ dir: string }[]>`SELECT setting AS dir FROM pg_settings WHERE name = 'data_directory'`
-  await first`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`
+  await first.unsafe(`ALTER SYSTEM SET shared_preload_libraries = pg_stat_statements${process.env.AUTO_EXPLAIN === undefined ? '' : ', auto_explain'}`)
   await first.end()
-  execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', `/usr/lib/postgresql/15/bin/pg_ctl -D ${dir} -m fast -w restart -l ${dir}/../log2 >/dev/null`])
+  try {
+    execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', `/usr/lib/postgresql/15/bin/pg_ctl -D ${dir} -m fast -w restart -l ${dir}/../log2 >/dev/null`])
+  } catch (error) {
+    console.error(readFileSync(`${dir}/../log2`, 'utf8'))
+    throw error
+  }
   const storage = await createPostgresStorage(server.url, clock, { max: 4 })
   const { sql } = storage
   const postmaster = Number(readFileSync(`${dir}/postmaster.pid`, 'utf8').split('\n')[0])
   const stats = await sql`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`.then(() => true, () => false)
   if (stats) await sql`ALTER SYSTEM SET pg_stat_statements.track_planning = on`.then(() => sql`SELECT pg_reload_conf()`)
+  if (process.env.AUTO_EXPLAIN !== undefined) {
+    // Every statement's plan with its timings into the server's log (for a small run).
+    await sql`ALTER SYSTEM SET auto_explain.log_min_duration = 0`
+    await sql`ALTER SYSTEM SET auto_explain.log_analyze = on`
+    await sql`ALTER SYSTEM SET auto_explain.log_nested_statements = on`
+    await sql`SELECT pg_reload_conf()`
+  }
   await sql`INSERT INTO subscriptions (openid, template_id, credits, updated_at)
     SELECT 'o-' || i, 'tpl', 1000, now() FROM generate_series(1, ${total}) AS i`
   let now = T0.getTime()
@@ -114,6 +126,10 @@ try {
   const [{ size }] = await sql<{ size: string }[]>`SELECT pg_size_pretty(pg_total_relation_size('messages')) AS size`
   console.log('messages total size', size, '; stats', (await storage.messages.stats()).byErrcode)
   await storage.close()
+  if (process.env.AUTO_EXPLAIN !== undefined) {
+    copyFileSync(`${dir}/../log2`, process.env.AUTO_EXPLAIN)
+    console.log(`plans in ${process.env.AUTO_EXPLAIN}`)
+  }
 } finally {
   await server.stop()
 }

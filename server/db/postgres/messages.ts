@@ -218,7 +218,8 @@ function lockedById(tx: Queries): postgres.PendingQuery<postgres.Row[]> {
 
 /**
  * Claims (`claimForSends`) as one statement, in the caller's transaction after the recipients'
- * daily-count locks: each message locked if it is queued under its claim's lease, the recipient's
+ * daily-count locks: each message locked (found by id once: the rows locked also tell whether two
+ * claims are of one person), then, if it is queued under its claim's lease, the recipient's
  * sends on the day counted, a credit taken (or only looked at), the message moved to `sending` with
  * its history, each step only when the one before it passed; per claim, its three findings say which
  * did not. Set-based, it is claims in order only when no two are of one recipient (one person's
@@ -234,12 +235,16 @@ function claimSet(tx: Queries, claims: readonly SendClaim[], now: Date): Promise
         ${tx.array(claims.map((claim) => claim.spendCredit), BOOL_OID)}::boolean[],
         ${textArray(tx, claims.map((claim) => claim.dayKey))}::text[], ${tx.array(claims.map((claim) => claim.dailyLimit), INT4_OID)}::integer[])
         WITH ORDINALITY AS claim (id, owner, lease_until, spend, day_key, daily_limit, n)
+    ), locked AS (
+      SELECT locked.id, locked.openid, locked.template_id, locked.status, locked.lease_owner, input.owner, input.n, input.lease_until,
+        input.spend, input.day_key, input.daily_limit
+      FROM input CROSS JOIN LATERAL (${lockedById(tx)}) AS locked
     ), people AS (
-      SELECT COUNT(DISTINCT messages.openid) = COUNT(*) AS distinct_people FROM input JOIN messages ON messages.id = input.id
+      SELECT COUNT(DISTINCT openid) = COUNT(*) AS distinct_people FROM locked
     ), message AS (
-      SELECT locked.id, locked.openid, locked.template_id, input.n, input.lease_until, input.spend, input.day_key, input.daily_limit
-      FROM people, input CROSS JOIN LATERAL (${lockedById(tx)}) AS locked
-      WHERE people.distinct_people AND locked.status = 'queued' AND locked.lease_owner = input.owner
+      SELECT locked.id, locked.openid, locked.template_id, locked.n, locked.lease_until, locked.spend, locked.day_key, locked.daily_limit
+      FROM people, locked
+      WHERE people.distinct_people AND locked.status = 'queued' AND locked.lease_owner = locked.owner
     ), counted AS (
       SELECT message.*, (
         SELECT COUNT(*) FROM messages
