@@ -202,6 +202,10 @@ async function moveOne(sql: Queries, id: string, from: readonly MessageStatus[],
 }
 
 /**
+ * The UPDATE of a batch's rows also names them by `id = ANY(ids)`: joined with the batch alone, a
+ * plan made while the table was small (a prepared statement's, kept until the next ANALYZE) hashed the
+ * batch and read the whole table (auto_explain); the array makes it an index scan at any size.
+ *
  * A batch's messages, each found by its id and locked (FOR UPDATE), for a LATERAL join from the
  * batch's rows (`input`); the caller checks their status on what it locked (the newest version,
  * which no one can change until the transaction ends). Planned on its own (OFFSET 0) and asked by id
@@ -266,7 +270,7 @@ function claimSet(tx: Queries, claims: readonly SendClaim[], now: Date): Promise
         lease_expires_at = allowed.lease_until, updated_at = ${now},
         history = messages.history || ${jsonText(tx, historyEntries([{ at: now, status: 'sending' }]))}::jsonb
       FROM allowed JOIN credited ON credited.n = allowed.n
-      WHERE messages.id = allowed.id
+      WHERE messages.id = allowed.id AND messages.id = ANY(${textArray(tx, claims.map((claim) => claim.id))}::text[])
       RETURNING messages.id, allowed.n
     )
     SELECT input.n, people.distinct_people, counted.n IS NOT NULL AS found, counted.sends AS counted, credited.n IS NOT NULL AS credited
@@ -333,7 +337,7 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
         credit_spent = target.credit_held, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now},
         history = messages.history || target.entry, attempts = messages.attempts || target.tried
       FROM target
-      WHERE messages.id = target.id
+      WHERE messages.id = target.id AND messages.id = ANY(${textArray(tx, sends.map((send) => send.id))}::text[])
       RETURNING target.n, messages.openid, messages.template_id, target.status
     ), counted AS (${countOutcomes(
       tx,
