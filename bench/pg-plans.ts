@@ -37,7 +37,10 @@ try {
   await sql`UPDATE messages SET status = 'failed', reason = '43101' WHERE seq % 97 = 0 AND status = 'sent'`
   await sql`UPDATE messages SET status = 'sending', day_key = '2026-12-01', lease_expires_at = now() WHERE campaign_id = 'c-5' AND seq % 3 = 0 AND status = 'queued'`
   await sql`UPDATE messages SET status = 'deferred', deliver_after = now() WHERE campaign_id = 'c-5' AND seq % 7 = 0 AND status = 'queued'`
+  await sql`INSERT INTO subscriptions (openid, template_id, credits, updated_at)
+    SELECT 'o-' || i || '-' || c || '-0', t, 3, now() FROM generate_series(0, 4999) AS i, generate_series(0, 5) AS c, unnest(ARRAY['tpl', 'tpl-b']) AS t`
   await sql`VACUUM ANALYZE messages`
+  await sql`VACUUM ANALYZE subscriptions`
   const [{ n }] = await sql<{ n: number }[]>`SELECT COUNT(*)::integer AS n FROM messages`
   console.log(`${n} messages`, await storage.messages.stats().then((stats) => stats.byStatus))
   // PREPARE is the session's: one connection for all of them.
@@ -73,6 +76,10 @@ try {
   await show('lease', `SELECT id FROM messages WHERE status = 'queued' AND due_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1) AND (campaign_id IS NULL OR campaign_id <> ALL($2)) ORDER BY due_at, seq LIMIT 64`, [new Date('2027-01-01T00:00:00.000Z'), ['none']])
   await show('in doubt', `SELECT id FROM messages WHERE status = 'sending' AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= $1) ORDER BY seq`, [new Date()])
   await show('by msgid (deliveries)', `SELECT DISTINCT msgid FROM messages WHERE msgid = ANY($1)`, [['m100', 'm200']])
+  const sixteen = Array.from({ length: 16 }, (_, i) => `o-${i * 7}-2-0`)
+  await show('credits of a batch (ledger.creditsOf)', `SELECT openid, credits FROM subscriptions WHERE template_id = $1 AND openid = ANY($2)`, ['tpl', sixteen])
+  await show('daily counts of a batch (countsOnDay)', `SELECT openid, COUNT(*) AS count FROM messages WHERE openid = ANY($1) AND day_key = $2 AND status IN ('sending', 'sent') GROUP BY openid`, [sixteen, '2026-12-01'])
+  await show('jobsOf', `SELECT id, status, data FROM messages WHERE id = ANY($1)`, [['c-2:o-1:1', 'c-2:o-2:2']])
   one.release()
   await storage.close()
 } finally {

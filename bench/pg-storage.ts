@@ -17,6 +17,25 @@ const total = Number(process.argv[2] ?? 6000)
 const batch = Number(process.argv[3] ?? 16)
 const TICKS = 100
 
+/** CPU seconds of PostgreSQL's processes by kind (backend, autovacuum, walwriter…), from their titles. */
+function cpuByKind(root: number): Record<string, number> {
+  const kinds: Record<string, number> = {}
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[1]) !== root) continue
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
+      const kind = /postgres: (autovacuum|walwriter|checkpointer|background writer|logical|archiver|stats)/.exec(title)?.[1] ?? 'backend'
+      kinds[kind] = (kinds[kind] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return kinds
+}
+
 function cpuOfTree(root: number): number {
   let ticks = 0
   for (const entry of readdirSync('/proc')) {
@@ -75,6 +94,7 @@ try {
     if (stats) await sql`SELECT pg_stat_statements_reset()`
     const [{ lsn: lsn0 }] = await sql<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`
     const cpu0 = cpuOfTree(postmaster)
+    const kinds0 = cpuByKind(postmaster)
     const wall0 = performance.now()
     const phases: Record<string, number> = { expand: 0, lease: 0, claim: 0, finish: 0 }
     const tick = (name: string, started: number) => { phases[name]! += performance.now() - started }
@@ -109,7 +129,9 @@ try {
     const wall = performance.now() - wall0
     const cpu = cpuOfTree(postmaster) - cpu0
     const [{ wal }] = await sql<{ wal: number }[]>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn0}::pg_lsn)::float8 AS wal`
-    const row = { round, walBytes: Math.round(wal / perRound), wallUs: Math.round((wall * 1000) / perRound), cpuUs: Math.round((cpu * 1e6) / perRound), phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round((v * 1000) / perRound)])) }
+    const kinds1 = cpuByKind(postmaster)
+    const byKind = Object.fromEntries(Object.entries(kinds1).map(([kind, seconds]) => [kind, Math.round(((seconds - (kinds0[kind] ?? 0)) * 1e6) / perRound)]))
+    const row = { round, byKind, walBytes: Math.round(wal / perRound), wallUs: Math.round((wall * 1000) / perRound), cpuUs: Math.round((cpu * 1e6) / perRound), phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round((v * 1000) / perRound)])) }
     results.push(row)
     console.log(JSON.stringify(row))
     if (stats && round === rounds - 1) {
