@@ -7,16 +7,17 @@
  * scheduler, per message.
  *
  * - Jobs of several messages. With no DISPATCH_RATE a job carries up to JOB_SIZE message ids (a
- *   quarter of DISPATCH_CONCURRENCY at most), and the worker takes DISPATCH_CONCURRENCY ÷ that many jobs
- *   at once: BullMQ's scripts (each job's add, take and finish, ~35 µs of Redis each) run once for
- *   several messages. Its job id is BullMQ's own: a message whose feed lease ran out while its job still
- *   waited (a queue paused longer than the lease) can be in two jobs, and the second finds it claimed.
- *   With DISPATCH_RATE a job is one message, its job id the message id: the limiter counts jobs.
+ *   quarter of DISPATCH_CONCURRENCY at most): BullMQ's scripts (each job's add, take and finish, ~35 µs
+ *   of Redis each) run once for several messages. The worker holds twice the jobs that fill
+ *   DISPATCH_CONCURRENCY and starts each message when one of DISPATCH_CONCURRENCY send slots frees. Its
+ *   job id is BullMQ's own: a message whose feed lease ran out while its job still waited (a queue
+ *   paused longer than the lease) can be in two jobs, and the second finds it claimed. With
+ *   DISPATCH_RATE a job is one message, its job id the message id (a message is in the queue once
+ *   however many instances feed it): the limiter counts jobs.
  *
  * - Feeding. Each instance moves due `queued` rows into the queue (on wake, every poll, and after its
  *   jobs once a batch's worth of room may have opened): it leases them to the cluster's owner for a
- *   short while and adds a job with the message id as its job id, so a message is in the queue once
- *   however many instances feed it. The queue is topped up to a window, not filled with a whole
+ *   short while and adds jobs of their ids. The queue is topped up to a window, not filled with a whole
  *   campaign, so a pause finds little in it. A job lost with Redis is fed again once its short lease
  *   has run out.
  * - Pacing. DISPATCH_RATE is BullMQ's global limiter (one budget for every worker of the queue); a
@@ -174,7 +175,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
     const waiting = ((counts.wait ?? 0) + (counts.prioritized ?? 0)) * jobSize
     const room = window - waiting
     if (room <= 0 || (room < feedBatch && waiting >= concurrency)) {
-      // Room grows by one per job taken; other instances' feeds and the poll look meanwhile too.
+      // Room grows by a job's messages per job taken; other instances' feeds and the poll look meanwhile too.
       jobsBeforeLook = feedBatch - Math.max(0, room)
       return 0
     }
