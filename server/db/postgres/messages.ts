@@ -3,10 +3,9 @@
  * WeChat attempt in the row itself (jsonb arrays, appended by the statement that changes the status),
  * as in SQLite (server/db/sqlite/messages.ts). A statement that ends a step in a status the charts
  * count, or records attempts, adds to the outcome counts in the same statement (./outcomes.ts).
- * Every status change is one conditional
- * statement on the status it leaves (and, for a dispatcher, on its lease), so two workers on two
- * hosts never both move one message: the second waits for the first's row lock and finds the status
- * gone.
+ * Every status change is one conditional statement on the status it leaves (and, for a dispatcher, on
+ * its lease), so two workers on two hosts never both move one message: the second waits for the
+ * first's row lock and finds the status gone.
  *
  * - Leasing due messages is `FOR UPDATE SKIP LOCKED`: concurrent leasers take disjoint rows without
  *   waiting for each other, and a row leased meanwhile no longer matches when its lock is taken.
