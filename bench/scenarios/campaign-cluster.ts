@@ -20,11 +20,13 @@
  * On a 2-core machine the 3 instances, PostgreSQL, Redis, the sandbox and this process share two
  * cores: 3 instances cannot show more than what 2 cores give, and the figure says little of scaling.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Campaign, CampaignRequest, MessageSearchResult, Segment } from '../../src/domain/contract'
+import { Redis } from 'ioredis'
+import postgresClient from 'postgres'
 import { createPostgresStorage } from '../../server/db/postgres/storage'
 import { demoPerson } from '../../server/demo/people'
 import { systemClock } from '../../server/wechat/types'
@@ -78,6 +80,55 @@ export interface ClusterSetup {
   runs: ClusterRun[]
   /** Median of `runs`. */
   perSecond: number
+  /**
+   * CPU time (user + system, from /proc) per message of the measured campaigns, in µs, by process:
+   * the service instances together, the sandbox WeChat, and (PostgreSQL + Redis) every PostgreSQL
+   * process and redis-server. Unlike the rate, hardly moved by other work on the machine.
+   */
+  cpuUsPerMessage: Record<string, number>
+}
+
+/** CPU seconds of the processes of /proc, for the processes chosen: each one's own, and its waited-for children's. */
+const CLOCK_TICKS = 100
+interface ProcessCpu {
+  pid: number
+  ppid: number
+  seconds: number
+  command: string
+}
+function processes(): ProcessCpu[] {
+  const all: ProcessCpu[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
+      all.push({ pid: Number(entry), ppid: Number(fields[1]), seconds: ticks / CLOCK_TICKS, command })
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return all
+}
+/** The CPU seconds of each group: a group is its root processes and all their descendants. */
+function cpuOfGroups(roots: Record<string, (process: ProcessCpu) => boolean>): Record<string, number> {
+  const all = processes()
+  const children = new Map<number, ProcessCpu[]>()
+  for (const process of all) children.set(process.ppid, [...(children.get(process.ppid) ?? []), process])
+  const result: Record<string, number> = {}
+  for (const [name, isRoot] of Object.entries(roots)) {
+    let seconds = 0
+    const stack = all.filter(isRoot)
+    while (stack.length > 0) {
+      const process = stack.pop()!
+      seconds += process.seconds
+      stack.push(...(children.get(process.pid) ?? []))
+    }
+    result[name] = seconds
+  }
+  return result
 }
 
 export type ClusterResult =
@@ -201,11 +252,27 @@ export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: s
       LOG_LEVEL: 'warn',
       DISPATCH_CONCURRENCY: String(plan.concurrency),
     }
+    // The bench's own children: the sandbox (bench/.build/server-process.mjs) and the service instances.
+    const groups: Record<string, (process: ProcessCpu) => boolean> = {
+      service: (process) => process.ppid === globalThis.process.pid && !process.command.includes('server-process'),
+      sandbox: (process) => process.ppid === globalThis.process.pid && process.command.includes('server-process'),
+    }
     const measure = async (name: string, engine: ClusterSetup['engine'], http: HttpClient, segments: { all: Segment }, count: number): Promise<ClusterSetup> => {
       progress(`   ${name}: ${plan.runs} campaigns to ${plan.recipients}`)
       const runs: ClusterRun[] = []
-      for (let i = 0; i < plan.runs; i += 1) runs.push(await runCampaign(sandbox!, http, segments.all, plan.recipients, plan.maxCampaignMs))
-      return { name, engine, instances: count, runs, perSecond: median(runs.map((run) => run.perSecond)) }
+      const before = cpuOfGroups(groups)
+      let measuredMs = 0
+      for (let i = 0; i < plan.runs; i += 1) {
+        const run = await runCampaign(sandbox!, http, segments.all, plan.recipients, plan.maxCampaignMs)
+        runs.push(run)
+        measuredMs += run.elapsedMs
+      }
+      const after = cpuOfGroups(groups)
+      const messages = runs.reduce((sum, run) => sum + run.recipients, 0)
+      // Taken over the runs and their checks (the checks' reads are a small part).
+      const cpuUsPerMessage = Object.fromEntries(Object.keys(groups).map((group) => [group, Math.round(((after[group]! - before[group]!) * 1e6) / messages)]))
+      progress(`   ${name}: CPU per message ${Object.entries(cpuUsPerMessage).map(([group, us]) => `${group} ${us} µs`).join(', ')} (${Math.round(measuredMs)} ms measured)`)
+      return { name, engine, instances: count, runs, perSecond: median(runs.map((run) => run.perSecond)), cpuUsPerMessage }
     }
 
     // ─── SQLite, one process ─────────────────────────────────────────────
@@ -226,6 +293,18 @@ export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: s
     const redis = await startRedis()
     servers.push(redis)
     const databaseUrl = await createDatabase(postgres.url, 'bench_cluster')
+    {
+      // Whose CPU is PostgreSQL's and redis-server's: the postmaster (its data directory's postmaster.pid) and the server's process id.
+      const sql = postgresClient(databaseUrl, { max: 1, onnotice: () => {} })
+      const [row] = await sql<{ dir: string }[]>`SELECT setting AS dir FROM pg_settings WHERE name = 'data_directory'`
+      await sql.end()
+      const postmaster = Number(readFileSync(join(row!.dir, 'postmaster.pid'), 'utf8').split('\n')[0])
+      const info = new Redis(redis.url)
+      const redisPid = Number(/process_id:(\d+)/.exec(await info.info('server'))?.[1])
+      info.disconnect()
+      groups.postgres = (process) => process.pid === postmaster
+      groups.redis = (process) => process.pid === redisPid
+    }
     const queue = { DATABASE_URL: databaseUrl, DATABASE: join(directory, 'unused.db'), REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix('bench') }
     const { openids } = await sandbox.control('audience', { prefix: 'cl-pg-', count: plan.recipients, quota: { [ACTIVITY.id]: 1 + 2 * plan.runs } })
     progress('   PostgreSQL: starting server.ts (migrations), preparing the audience')

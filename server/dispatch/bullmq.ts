@@ -1,15 +1,23 @@
 /**
  * The BullMQ dispatch engine (REDIS_URL): every instance of the service takes jobs from one queue in
- * Redis. A job carries only the message id; the message row stays the job, and the worker claims it
+ * Redis. A job carries only message ids; the message row stays the job, and the worker claims it
  * in the database (status + lease, `ledger.claimSends`) before WeChat is called. So a job delivered
  * twice — a stalled lock, an instance killed after its send — finds the row `sending` or `sent` and
  * sends nothing; a row whose claim's lease ran out while sending is failed INTERRUPTED by the
  * scheduler, per message.
  *
+ * - Jobs of several messages. With no DISPATCH_RATE a job carries up to JOB_SIZE message ids (a
+ *   quarter of DISPATCH_CONCURRENCY at most): BullMQ's scripts (each job's add, take and finish, ~35 µs
+ *   of Redis each) run once for several messages. The worker holds twice the jobs that fill
+ *   DISPATCH_CONCURRENCY and starts each message when one of DISPATCH_CONCURRENCY send slots frees. Its
+ *   job id is BullMQ's own: a message whose feed lease ran out while its job still waited (a queue
+ *   paused longer than the lease) can be in two jobs, and the second finds it claimed. With
+ *   DISPATCH_RATE a job is one message, its job id the message id (a message is in the queue once
+ *   however many instances feed it): the limiter counts jobs.
+ *
  * - Feeding. Each instance moves due `queued` rows into the queue (on wake, every poll, and after its
  *   jobs once a batch's worth of room may have opened): it leases them to the cluster's owner for a
- *   short while and adds a job with the message id as its job id, so a message is in the queue once
- *   however many instances feed it. The queue is topped up to a window, not filled with a whole
+ *   short while and adds jobs of their ids. The queue is topped up to a window, not filled with a whole
  *   campaign, so a pause finds little in it. A job lost with Redis is fed again once its short lease
  *   has run out.
  * - Pacing. DISPATCH_RATE is BullMQ's global limiter (one budget for every worker of the queue); a
@@ -59,6 +67,8 @@ export const FEED_LEASE_MS = 10_000
 /** How old a campaign's status may be when a job of it is claimed (pause and cancel reach every instance within this). */
 const CAMPAIGN_STATUS_MS = 200
 const SCHEDULER_ID = 'scheduler'
+/** Message ids a job carries at most (with no DISPATCH_RATE). */
+export const JOB_SIZE = 8
 /** With no DISPATCH_RATE the limiter is still there (a 45009 pause needs it), far above any real rate. */
 const UNLIMITED = { max: 1_000_000, duration: 1_000 }
 
@@ -86,6 +96,9 @@ redis.call('PEXPIRE', KEYS[1], 3600000)
 return granted
 `
 
+/** A send job's data: one message id (under a rate), or several. */
+type SendJobData = { messageId: string } | { messageIds: string[] }
+
 interface Waiting {
   id: string
   resolve: (outcome: JobOutcome) => void
@@ -96,14 +109,26 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
   const { messages, clock, timer, slowdown, owner, concurrency, prefix } = options
   const done: JobOutcome = { kind: 'done' }
   const lockMs = options.lockMs ?? 30_000
-  /** Jobs waiting in the queue (all instances) that feeders top up to. */
+  /** Message ids per job: one under a rate (BullMQ's limiter counts jobs), else up to JOB_SIZE. */
+  const jobSize = options.rate === null ? Math.max(1, Math.min(JOB_SIZE, Math.floor(concurrency / 4))) : 1
+  /**
+   * Jobs this instance's worker holds at once. With several messages a job, twice what `concurrency`
+   * messages fill: the second half is taken ahead, its messages waiting for a send slot (`takeSlot`), so
+   * a slot that frees starts the next message at once rather than when a whole job is done and the next
+   * one fetched. Never more than `concurrency` messages in flight.
+   */
+  const jobConcurrency = jobSize === 1 ? concurrency : 2 * Math.max(1, Math.floor(concurrency / jobSize))
+  let slotsFree = concurrency
+  const slotWaiters: Array<() => void> = []
+  /** Messages waiting in the queue (all instances) that feeders top up to (counted as whole jobs). */
   const window = Math.max(64, concurrency * 4)
   /**
-   * Fed in batches of at least this many (a quarter of the window) while the queue holds enough for
-   * every slot of this instance: one lease statement and one addBulk for many jobs, not one per job done.
+   * Fed in batches of at least this many messages (a quarter of the window) while the queue holds
+   * enough for every slot of this instance: one lease statement and one addBulk for many jobs, not one
+   * per job done.
    */
   const feedBatch = Math.floor(window / 4)
-  /** Jobs this instance is to finish before its next look at the queue's room (each look is a Redis call). */
+  /** Messages this instance is to finish before its next look at the queue's room (each look is a Redis call). */
   let jobsBeforeLook = 0
   const client = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
   client.on('error', options.onError)
@@ -147,10 +172,10 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
   /** Leases due rows (each rate-limited campaign within its bucket, then the rest) and adds their jobs. */
   async function feedOnce(): Promise<number> {
     const counts = await sends.getJobCounts('wait', 'prioritized')
-    const waiting = (counts.wait ?? 0) + (counts.prioritized ?? 0)
+    const waiting = ((counts.wait ?? 0) + (counts.prioritized ?? 0)) * jobSize
     const room = window - waiting
     if (room <= 0 || (room < feedBatch && waiting >= concurrency)) {
-      // Room grows by one per job taken; other instances' feeds and the poll look meanwhile too.
+      // Room grows by a job's messages per job taken; other instances' feeds and the poll look meanwhile too.
       jobsBeforeLook = feedBatch - Math.max(0, room)
       return 0
     }
@@ -176,9 +201,16 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
       broken.push(...rest.unreadable)
     }
     if (jobs.length > 0) {
-      await sends.addBulk(
-        jobs.map((job) => ({ name: 'send', data: { messageId: job.id }, opts: { jobId: job.id, removeOnComplete: true, removeOnFail: true } })),
-      )
+      const bulk: Array<{ name: string; data: SendJobData; opts: { jobId?: string; removeOnComplete: true; removeOnFail: true } }> = []
+      for (let start = 0; start < jobs.length; start += jobSize) {
+        const ids = jobs.slice(start, start + jobSize).map((job) => job.id)
+        bulk.push(
+          jobSize === 1
+            ? { name: 'send', data: { messageId: ids[0]! }, opts: { jobId: ids[0]!, removeOnComplete: true, removeOnFail: true } }
+            : { name: 'send', data: { messageIds: ids }, opts: { removeOnComplete: true, removeOnFail: true } },
+        )
+      }
+      await sends.addBulk(bulk)
     }
     for (const id of broken) await unreadable?.(id)
     return jobs.length + broken.length
@@ -207,6 +239,21 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
     return feeding
   }
 
+  /** A send slot of this instance (`concurrency` of them), first come first served. */
+  function takeSlot(): Promise<void> {
+    if (slotsFree > 0) {
+      slotsFree -= 1
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => slotWaiters.push(resolve))
+  }
+
+  function giveSlot(): void {
+    const next = slotWaiters.shift()
+    if (next) next()
+    else slotsFree += 1
+  }
+
   /** Jobs that arrived together are read and decided as one batch (the worker claims a batch in one transaction). */
   function gather(id: string): Promise<JobOutcome> {
     return new Promise((resolve, reject) => {
@@ -226,8 +273,15 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
     try {
       // The whole batch in one read: status and what the send needs, not each message's history.
       const found = await messages.jobsOf(batch.map((waiting) => waiting.id))
+      const seen = new Set<string>()
       for (const waiting of batch) {
         const entry = found.get(waiting.id)
+        // In two jobs at once (fed again after its feed lease ran out): the first one sends it.
+        if (seen.has(waiting.id)) {
+          waiting.resolve(done)
+          continue
+        }
+        seen.add(waiting.id)
         // Sent, settled or claimed by another job of it (a redelivery): nothing to do.
         if (entry === undefined || entry.status !== 'queued') {
           waiting.resolve(done)
@@ -260,15 +314,25 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
     ready.forEach(({ waiting }, index) => outcomes[index]!.then(waiting.resolve, waiting.reject))
   }
 
-  async function processSend(job: Job<{ messageId: string }>): Promise<JobOutcome['kind']> {
-    inFlight += 1
-    try {
-      return (await gather(job.data.messageId)).kind
-    } finally {
-      inFlight -= 1
-      jobsBeforeLook -= 1
-      if (jobsBeforeLook <= 0) void requestFeed()
+  async function processSend(job: Job<SendJobData>): Promise<Array<JobOutcome['kind']>> {
+    const ids = 'messageIds' in job.data ? job.data.messageIds : [job.data.messageId]
+    const one = async (id: string): Promise<JobOutcome> => {
+      await takeSlot()
+      inFlight += 1
+      try {
+        return await gather(id)
+      } finally {
+        inFlight -= 1
+        giveSlot()
+        jobsBeforeLook -= 1
+        if (jobsBeforeLook <= 0) void requestFeed()
+      }
     }
+    // Every message of the job settles before the job does (a failed one fails the job once all are done).
+    const settled = await Promise.allSettled(ids.map(one))
+    const failed = settled.find((result) => result.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+    return settled.map((result) => (result.status === 'fulfilled' ? result.value.kind : 'done'))
   }
 
   async function processTimer(job: Job): Promise<void> {
@@ -316,7 +380,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
       handle = handler
       unreadable = unreadableHandler
       const common = { connection, prefix, lockDuration: lockMs, stalledInterval: lockMs, maxStalledCount: 2 }
-      sendWorker = new Worker(SEND_QUEUE, processSend, { ...common, concurrency, limiter: limiterFor(options.rate) })
+      sendWorker = new Worker(SEND_QUEUE, processSend, { ...common, concurrency: jobConcurrency, limiter: limiterFor(options.rate) })
       timerWorker = new Worker(TIMER_QUEUE, processTimer, { ...common, concurrency: 2 })
       sendWorker.on('error', options.onError)
       timerWorker.on('error', options.onError)

@@ -2,8 +2,10 @@
  * The BullMQ dispatch engine (REDIS_URL) on the run's real Redis, two services in this process on one
  * SQLite file and one queue, as two instances would be: DISPATCH_RATE is one budget for both (counted
  * from when WeChat was called), a 45009 met by one pauses the other too, and a deferred message is
- * queued by its delayed job the moment quiet hours end, with no scheduler running.
+ * queued by its delayed job the moment quiet hours end, with no scheduler running; with no rate, a job
+ * carries several messages and an instance still never has more than DISPATCH_CONCURRENCY in flight.
  */
+import { Redis } from 'ioredis'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import type { MessageOutcome } from '../../src/domain/contract'
 import { createAdjustableClock, createManualClock } from '../../server/clock'
@@ -14,6 +16,8 @@ import { adminHeaders, ORDER_DATA, ORDER_STATUS, PAGES, removeDatabase, startSer
 
 let services: TestService[] = []
 let databasePath = ''
+/** The REDIS_PREFIX of the last cluster. */
+let queuePrefix = ''
 
 afterEach(async () => {
   for (const service of services.splice(0)) await service.close()
@@ -33,10 +37,11 @@ function timedWeChat(): { fake: FakeWeChat; client: WeChatClient; calls: number[
   return { fake, client, calls }
 }
 
-/** Two instances of the service on one database and one queue (the same REDIS_PREFIX). */
-async function cluster(wechat: WeChatClient, env: Record<string, string>): Promise<TestService[]> {
+/** Two instances of the service on one database and one queue (the same REDIS_PREFIX); `wechat` one client for both, or one each. */
+async function cluster(wechat: WeChatClient | readonly WeChatClient[], env: Record<string, string>): Promise<TestService[]> {
   databasePath = tempDatabasePath()
   const prefix = uniquePrefix('engine')
+  queuePrefix = prefix
   const config = testConfig({
     WECHAT_APPID: 'wx0123456789abcdef',
     WECHAT_SECRET: 'secret0123456789abcdef',
@@ -46,7 +51,7 @@ async function cluster(wechat: WeChatClient, env: Record<string, string>): Promi
   })
   for (let i = 0; i < 2; i += 1) {
     const clock = createAdjustableClock(systemClock)
-    services.push(await startService({ wechat, config, databasePath, keepDatabase: true, manual: createManualClock(new Date()), extra: { clock } }))
+    services.push(await startService({ wechat: Array.isArray(wechat) ? wechat[i]! : (wechat as WeChatClient), config, databasePath, keepDatabase: true, manual: createManualClock(new Date()), extra: { clock } }))
   }
   return services
 }
@@ -108,6 +113,46 @@ describe('the BullMQ engine shared by two instances', () => {
     const early = sorted.map((at, k) => ({ k, after: at - first, earliest: Math.floor(k / RATE) * 1000 - 300 })).filter(({ after, earliest }) => after < earliest)
     expect(early).toEqual([])
     expect(fake.accepted).toHaveLength(TOTAL)
+  }, 60_000)
+
+  it('with no DISPATCH_RATE, carries several messages a job: each sent once, never more than DISPATCH_CONCURRENCY in flight on an instance', async () => {
+    const fake = createFakeWeChat({ templates: TEMPLATES, pages: PAGES, clock: systemClock })
+    const CONCURRENCY = 16
+    const TOTAL = 160
+    // Each instance's own client: counts its sends in flight (WeChat answering after 15 ms).
+    const inFlight = [0, 0]
+    const most = [0, 0]
+    const clients = [0, 1].map((index): WeChatClient =>
+      Object.assign(Object.create(fake) as FakeWeChat, {
+        async sendSubscribeMessage(message: Parameters<WeChatClient['sendSubscribeMessage']>[0]): Promise<SendOutcome> {
+          inFlight[index]! += 1
+          most[index] = Math.max(most[index]!, inFlight[index]!)
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 15))
+            return await fake.sendSubscribeMessage(message)
+          } finally {
+            inFlight[index]! -= 1
+          }
+        },
+      }),
+    )
+    const [a, b] = await cluster(clients, { DISPATCH_CONCURRENCY: String(CONCURRENCY) })
+    const openids = await people(a!, fake, TOTAL)
+    await Promise.all(openids.map((openid, i) => send(i % 2 === 0 ? a! : b!, openid)))
+    await until(async () => (await statuses(a!)).sent === TOTAL, 'every message sent', 1200)
+
+    expect(fake.accepted).toHaveLength(TOTAL)
+    expect(new Set(fake.accepted.map((message) => message.touser)).size).toBe(TOTAL)
+    expect(Math.max(...most)).toBeLessThanOrEqual(CONCURRENCY)
+    // The slots were filled (jobs taken ahead keep them busy), not left at one job's worth.
+    expect(Math.max(...most)).toBeGreaterThan(CONCURRENCY / 2)
+    // BullMQ counts every job added (its `id` key): 4 messages a job (a quarter of the concurrency), a
+    // feed's last job maybe fewer; a job a message would make 160.
+    const redis = new Redis(inject('redisUrl'))
+    const jobs = Number(await redis.get(`${queuePrefix}:dispatch:id`))
+    redis.disconnect()
+    expect(jobs).toBeGreaterThanOrEqual(TOTAL / 4)
+    expect(jobs).toBeLessThan(TOTAL / 2)
   }, 60_000)
 
   it('pauses both instances when one meets 45009, and sends the message again after the pause', async () => {

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createManualClock } from '../../server/clock'
 import { inOneRoundTrip, inTransaction } from '../../server/db/postgres/connection'
 import { LOCK, lockPeople } from '../../server/db/postgres/locks'
-import { migrate } from '../../server/db/postgres/migrations'
+import { migrate, MIGRATIONS } from '../../server/db/postgres/migrations'
 import { createPostgresStorage, type PostgresStorage } from '../../server/db/postgres/storage'
 import { createDatabase } from '../support/servers'
 import { newMessage, T0 } from '../support/storage-contract'
@@ -75,8 +75,41 @@ describe('several instances on one PostgreSQL database', () => {
     const [first] = pools
     if (first === undefined) throw new Error('no pool')
     const rows = await first.sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`
-    expect(rows.map((row) => row.version)).toEqual([1, 2, 3])
+    expect(rows.map((row) => row.version)).toEqual(MIGRATIONS.map((migration) => migration.version))
     expect(await migrate(first.sql)).toEqual([])
+  })
+
+  it('count every outcome once when 4 instances record them in the same seconds, and fold them once when they compact at once', async () => {
+    const { all } = await instances(4, 'outcomes')
+    const [first] = all
+    if (first === undefined) throw new Error('no storage')
+    const ids = Array.from({ length: 240 }, (_, i) => `m-${i}`)
+    for (const id of ids) await first.messages.insert(newMessage(id, { openid: `o-${id}` }))
+    // Each instance moves a quarter, 20 at a time, in seconds 0-2 of two minutes: the same counts upserted at once.
+    const second = (i: number): Date => new Date(T0.getTime() + (i % 2) * 60_000 + (i % 3) * 1_000 + 250)
+    await Promise.all(
+      all.map(async (storage, n) => {
+        const mine = ids.filter((_, i) => i % all.length === n)
+        for (let start = 0; start < mine.length; start += 20) {
+          await Promise.all(
+            mine.slice(start, start + 20).map((id) => {
+              const i = Number(id.slice(2))
+              return storage.messages.transition(id, ['queued'], i % 5 === 0 ? { status: 'failed', reason: '43101' } : { status: 'skipped', reason: 'MUTED_CATEGORY' }, second(i))
+            }),
+          )
+        }
+      }),
+    )
+    const byMinute = { from: T0, to: new Date(T0.getTime() + 120_000), bucketMs: 60_000 }
+    const counted = await first.outcomes.overTime(byMinute)
+    expect(counted).toEqual([
+      { index: 0, byStatus: { failed: 24, skipped: 96 }, byErrcode: {} },
+      { index: 1, byStatus: { failed: 24, skipped: 96 }, byErrcode: {} },
+    ])
+    // 2 minutes × 3 seconds × 2 statuses = 12 per-second counts, folded once whoever gets them.
+    const folded = await Promise.all(all.map((storage) => storage.outcomes.compact(new Date(T0.getTime() + 120_000))))
+    expect(folded.reduce((sum, n) => sum + n, 0)).toBe(12)
+    expect(await first.outcomes.overTime(byMinute)).toEqual(counted)
   })
 
   it('spend exactly 50 credits when 4 processes make 200 claims on them at once', async () => {

@@ -2,12 +2,15 @@
  * Campaigns in PostgreSQL. A campaign's messages are ordinary message rows carrying its id; the
  * expansion writes a page in one transaction that holds the campaign's row (FOR UPDATE) while it
  * checks the cursor, inserts the page in one statement (a recipient who already has a message of
- * the campaign is passed over by the unique (campaign_id, openid) index) with its history, and moves
- * the cursor. Cancelling and retrying a campaign's messages are one statement each, history and all.
+ * the campaign is passed over by the unique (campaign_id, openid) index) with its history (and the
+ * skipped ones' outcome counts), and moves the cursor. Cancelling and retrying a campaign's messages
+ * are one statement each, history and counts and all.
  */
 import type { CampaignStatus, MessageStatus, SegmentFilter } from '../../../src/domain/contract'
 import type { CampaignMessage, CampaignRecord, CampaignRepository } from '../storage'
 import { inTransaction, type Sql } from './connection'
+import { historyEntries } from './messages'
+import { countOutcomes, statusEvents } from './outcomes'
 import { jsonRows, jsonText, textArray } from './parameters'
 
 interface CampaignRow {
@@ -58,8 +61,11 @@ function recordOf(row: CampaignRow): CampaignRecord {
 const COLUMNS = `id, name, segment_id, segment_filter, template_id, data, page, urgent, truncate, rate_per_second, status, start_at,
   expansion_cursor, expanded, total, created_at, started_at, finished_at`
 
-/** A page's message as one element of the JSON the insert reads (`json_to_recordset`: its data keeps its keywords in order), in page order. */
-function pageRow(message: CampaignMessage, ord: number) {
+/**
+ * A page's message as one element of the JSON the insert reads (`json_to_recordset`: its data keeps
+ * its keywords in order), in page order, with its history: queued, then skipped for a skipped one.
+ */
+function pageRow(message: CampaignMessage, ord: number, now: Date) {
   return {
     ord,
     id: message.id,
@@ -74,6 +80,7 @@ function pageRow(message: CampaignMessage, ord: number) {
     reason: message.skipped?.reason ?? null,
     detail: message.skipped?.detail ?? null,
     created_at: message.createdAt.toISOString(),
+    history: historyEntries(message.skipped ? [{ at: now, status: 'queued' }, { at: now, status: 'skipped', reason: message.skipped.reason }] : [{ at: now, status: 'queued' }]),
   }
 }
 
@@ -111,25 +118,18 @@ export function createPostgresCampaignRepository(sql: Sql): CampaignRepository {
         if (page.messages.length > 0) {
           const [result] = await tx<{ written: number }[]>`
             WITH page AS (
-              SELECT * FROM json_to_recordset(${jsonRows(tx, page.messages.map(pageRow))}) AS p (ord integer, id text, openid text,
-                template_id text, category text, data json, page text, urgent boolean, campaign_id text, status text, reason text,
-                detail text, created_at timestamptz)
+              SELECT * FROM json_to_recordset(${jsonRows(tx, page.messages.map((message, ord) => pageRow(message, ord, page.now)))}) AS p (ord integer,
+                id text, openid text, template_id text, category text, data json, page text, urgent boolean, campaign_id text, status text,
+                reason text, detail text, created_at timestamptz, history jsonb)
             ), inserted AS (
               INSERT INTO messages (id, openid, template_id, category, data, page, urgent, source, campaign_id, status, reason, detail,
-                due_at, created_at, updated_at)
+                due_at, created_at, updated_at, history)
               SELECT id, openid, template_id, category, data, page, urgent, 'campaign', campaign_id, status, reason, detail,
-                created_at, created_at, created_at
+                created_at, created_at, created_at, history
               FROM page ORDER BY ord
               ON CONFLICT (campaign_id, openid) WHERE campaign_id IS NOT NULL DO NOTHING
-              RETURNING id
-            ), history AS (
-              INSERT INTO message_history (message_id, at, status, reason)
-              SELECT page.id, ${page.now}, step.status, step.reason
-              FROM inserted JOIN page USING (id)
-              CROSS JOIN LATERAL (VALUES (1, 'queued', NULL), (2, 'skipped', page.reason)) AS step (n, status, reason)
-              WHERE step.n = 1 OR page.status = 'skipped'
-              ORDER BY page.ord, step.n
-            )
+              RETURNING status
+            ), counted AS (${countOutcomes(tx, statusEvents(tx, 'inserted', page.now))})
             SELECT COUNT(*)::integer AS written FROM inserted`
           written = result!.written
         }
@@ -176,13 +176,11 @@ export function createPostgresCampaignRepository(sql: Sql): CampaignRepository {
           WITH target AS (
             SELECT id FROM messages WHERE campaign_id = ${id} AND status IN ('queued', 'deferred') ORDER BY seq FOR UPDATE
           ), moved AS (
-            UPDATE messages m SET status = 'skipped', reason = ${reason}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+            UPDATE messages m SET status = 'skipped', reason = ${reason}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now},
+              history = m.history || ${jsonText(tx, historyEntries([{ at: now, status: 'skipped', reason }]))}::jsonb
             FROM target WHERE m.id = target.id
-            RETURNING m.id, m.seq
-          ), history AS (
-            INSERT INTO message_history (message_id, at, status, reason)
-            SELECT id, ${now}, 'skipped', ${reason} FROM moved ORDER BY seq
-          )
+            RETURNING m.status
+          ), counted AS (${countOutcomes(tx, statusEvents(tx, 'moved', now))})
           SELECT COUNT(*)::integer AS skipped FROM moved`
         return result!.skipped
       })
@@ -195,12 +193,9 @@ export function createPostgresCampaignRepository(sql: Sql): CampaignRepository {
             ORDER BY seq FOR UPDATE
           ), moved AS (
             UPDATE messages m SET status = 'queued', reason = NULL, detail = NULL, due_at = ${now}, requeues = 0, lease_owner = NULL,
-              lease_expires_at = NULL, updated_at = ${now}
+              lease_expires_at = NULL, updated_at = ${now}, history = m.history || ${jsonText(tx, historyEntries([{ at: now, status: 'queued' }]))}::jsonb
             FROM target WHERE m.id = target.id
-            RETURNING m.id, m.seq
-          ), history AS (
-            INSERT INTO message_history (message_id, at, status, reason)
-            SELECT id, ${now}, 'queued', NULL FROM moved ORDER BY seq
+            RETURNING m.id
           )
           SELECT COUNT(*)::integer AS retried FROM moved`
         return result!.retried

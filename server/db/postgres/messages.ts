@@ -1,9 +1,11 @@
 /**
  * Messages in PostgreSQL: the message row is the dispatch job, with its status history and every
- * WeChat attempt, as in SQLite (server/db/sqlite/messages.ts). Every status change is one conditional
- * statement on the status it leaves (and, for a dispatcher, on its lease), so two workers on two
- * hosts never both move one message: the second waits for the first's row lock and finds the status
- * gone.
+ * WeChat attempt in the row itself (jsonb arrays, appended by the statement that changes the status),
+ * as in SQLite (server/db/sqlite/messages.ts). A statement that ends a step in a status the charts
+ * count, or records attempts, adds to the outcome counts in the same statement (./outcomes.ts).
+ * Every status change is one conditional statement on the status it leaves (and, for a dispatcher, on
+ * its lease), so two workers on two hosts never both move one message: the second waits for the
+ * first's row lock and finds the status gone.
  *
  * - Leasing due messages is `FOR UPDATE SKIP LOCKED`: concurrent leasers take disjoint rows without
  *   waiting for each other, and a row leased meanwhile no longer matches when its lock is taken.
@@ -36,6 +38,7 @@ import { inOneRoundTrip, inTransaction, type Queries, type Sql } from './connect
 import { jsonText, textArray } from './parameters'
 import { applyCredit } from './credits'
 import { LOCK, lockRecipientsOf } from './locks'
+import { countOutcomes, countsByKey, secondOf, statusEvents } from './outcomes'
 
 interface MessageRow {
   seq: number
@@ -60,6 +63,29 @@ interface MessageRow {
   created_at: Date
   sent_at: Date | null
   deliver_after: Date | null
+}
+
+/** A history entry and an attempt as the row's jsonb arrays hold them (`at` as ISO text). */
+interface StoredChange {
+  at: string
+  status: string
+  reason?: string
+}
+interface StoredAttempt {
+  at: string
+  errcode: number
+  errmsg: string
+}
+
+type FullRow = MessageRow & { history: StoredChange[]; attempts: StoredAttempt[] }
+
+/** The columns of a summary or a listing (everything but the history and the attempts). */
+const SUMMARY_COLUMNS = `seq, id, openid, template_id, category, data, page, urgent, lang, idempotency_key, request_fingerprint, source,
+  campaign_id, status, reason, detail, msgid, credit_spent, requeues, created_at, sent_at, deliver_after`
+
+/** History entries as the row stores them: one array, to append with `history || …`. */
+export function historyEntries(changes: readonly StatusChangeRecord[]): StoredChange[] {
+  return changes.map((change) => (change.reason === undefined ? { at: change.at.toISOString(), status: change.status } : { at: change.at.toISOString(), status: change.status, reason: change.reason }))
 }
 
 type JobRow = Pick<MessageRow, 'seq' | 'id' | 'openid' | 'template_id' | 'category' | 'data' | 'page' | 'lang' | 'urgent' | 'requeues' | 'campaign_id'> & {
@@ -112,23 +138,28 @@ function jobOf(row: Omit<JobRow, 'seq' | 'due_at'>): DispatchJob | null {
   return job
 }
 
-/** Statuses that count against a person's daily limit. */
-const COUNTED = ['sending', 'sent'] as const
+/**
+ * The statuses that count against a person's daily limit, as a condition written out in the SQL
+ * (not a parameter): the daily-count index (`messages_by_day`) holds only these rows, and a plan made
+ * for any parameter (a prepared statement's generic plan) could not use it.
+ */
+const COUNTED = "status IN ('sending', 'sent')"
 
-/** The record of a row, with its attempts and history (read, unless the caller knows them: a message just written). */
-async function recordOf(
-  sql: Queries,
-  row: MessageRow,
-  known?: Pick<MessageRecord, 'attempts' | 'history'>,
-): Promise<MessageRecord> {
-  const [attempts, history] = known
-    ? [known.attempts, known.history.map((change) => ({ at: change.at, status: change.status, reason: change.reason ?? null }))]
-    : await Promise.all([
-        sql<{ at: Date; errcode: number; errmsg: string }[]>`
-          SELECT at, errcode, errmsg FROM message_attempts WHERE message_id = ${row.id} ORDER BY seq`,
-        sql<{ at: Date; status: string; reason: string | null }[]>`
-          SELECT at, status, reason FROM message_history WHERE message_id = ${row.id} ORDER BY seq`,
-      ])
+/**
+ * A search's status as a condition written out in the SQL, for the same reason: each status but
+ * `sent` (most rows, found along the sequence) has a partial index of its own.
+ */
+const STATUS_CONDITION: Record<MessageStatus, string> = {
+  queued: "status = 'queued'",
+  sending: "status = 'sending'",
+  deferred: "status = 'deferred'",
+  sent: "status = 'sent'",
+  failed: "status = 'failed'",
+  skipped: "status = 'skipped'",
+}
+
+/** The record of a row, with the attempts and history it holds. */
+function recordOf(row: FullRow): MessageRecord {
   return {
     ...summaryOf(row),
     category: row.category,
@@ -141,10 +172,12 @@ async function recordOf(
     source: row.source as MessageSource,
     creditSpent: row.credit_spent,
     requeues: row.requeues,
-    attempts: attempts.map((attempt) => ({ at: attempt.at, errcode: attempt.errcode, errmsg: attempt.errmsg })),
-    history: history.map(
-      (change): StatusChangeRecord => ({ at: change.at, status: change.status as MessageStatus, reason: optional(change.reason) as Reason | undefined }),
-    ),
+    attempts: row.attempts.map((attempt) => ({ at: new Date(attempt.at), errcode: attempt.errcode, errmsg: attempt.errmsg })),
+    history: row.history.map((change): StatusChangeRecord => {
+      const record: StatusChangeRecord = { at: new Date(change.at), status: change.status as MessageStatus }
+      if (change.reason !== undefined) record.reason = change.reason as Reason
+      return record
+    }),
   }
 }
 
@@ -152,21 +185,26 @@ async function recordOf(
 async function moveOne(sql: Queries, id: string, from: readonly MessageStatus[], to: MessageTransition, now: Date): Promise<boolean> {
   const deferred = to.status === 'deferred'
   const reason = deferred ? null : to.reason
+  const entry = historyEntries([reason === null ? { at: now, status: to.status } : { at: now, status: to.status, reason }])
   const rows = await sql`
     WITH moved AS (
       UPDATE messages SET status = ${to.status}, reason = ${reason}, detail = ${deferred ? null : (to.detail ?? null)},
         deliver_after = ${deferred ? sql`${to.deliverAfter}::timestamptz` : sql`deliver_after`},
-        due_at = ${deferred ? to.deliverAfter : null}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+        due_at = ${deferred ? to.deliverAfter : null}, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now},
+        history = history || ${jsonText(sql, entry)}::jsonb
       WHERE id = ${id} AND status = ANY(${textArray(sql, from)})
-      RETURNING id
-    )
-    INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, ${to.status}, ${reason} FROM moved
-    RETURNING message_id
+      RETURNING id, status
+    ), counted AS (${countOutcomes(sql, statusEvents(sql, 'moved', now))})
+    SELECT id FROM moved
   `
   return rows.count === 1
 }
 
 /**
+ * The UPDATE of a batch's rows also names them by `id = ANY(ids)`: joined with the batch alone, a
+ * plan made while the table was small (a prepared statement's, kept until the next ANALYZE) hashed the
+ * batch and read the whole table (auto_explain); the array makes it an index scan at any size.
+ *
  * A batch's messages, each found by its id and locked (FOR UPDATE), for a LATERAL join from the
  * batch's rows (`input`); the caller checks their status on what it locked (the newest version,
  * which no one can change until the transaction ends). Planned on its own (OFFSET 0) and asked by id
@@ -183,7 +221,8 @@ function lockedById(tx: Queries): postgres.PendingQuery<postgres.Row[]> {
 
 /**
  * Claims (`claimForSends`) as one statement, in the caller's transaction after the recipients'
- * daily-count locks: each message locked if it is queued under its claim's lease, the recipient's
+ * daily-count locks: each message locked (found by id once: the rows locked also tell whether two
+ * claims are of one person), then, if it is queued under its claim's lease, the recipient's
  * sends on the day counted, a credit taken (or only looked at), the message moved to `sending` with
  * its history, each step only when the one before it passed; per claim, its three findings say which
  * did not. Set-based, it is claims in order only when no two are of one recipient (one person's
@@ -199,16 +238,20 @@ function claimSet(tx: Queries, claims: readonly SendClaim[], now: Date): Promise
         ${tx.array(claims.map((claim) => claim.spendCredit), BOOL_OID)}::boolean[],
         ${textArray(tx, claims.map((claim) => claim.dayKey))}::text[], ${tx.array(claims.map((claim) => claim.dailyLimit), INT4_OID)}::integer[])
         WITH ORDINALITY AS claim (id, owner, lease_until, spend, day_key, daily_limit, n)
+    ), locked AS (
+      SELECT locked.id, locked.openid, locked.template_id, locked.status, locked.lease_owner, input.owner, input.n, input.lease_until,
+        input.spend, input.day_key, input.daily_limit
+      FROM input CROSS JOIN LATERAL (${lockedById(tx)}) AS locked
     ), people AS (
-      SELECT COUNT(DISTINCT messages.openid) = COUNT(*) AS distinct_people FROM input JOIN messages ON messages.id = input.id
+      SELECT COUNT(DISTINCT openid) = COUNT(*) AS distinct_people FROM locked
     ), message AS (
-      SELECT locked.id, locked.openid, locked.template_id, input.n, input.lease_until, input.spend, input.day_key, input.daily_limit
-      FROM people, input CROSS JOIN LATERAL (${lockedById(tx)}) AS locked
-      WHERE people.distinct_people AND locked.status = 'queued' AND locked.lease_owner = input.owner
+      SELECT locked.id, locked.openid, locked.template_id, locked.n, locked.lease_until, locked.spend, locked.day_key, locked.daily_limit
+      FROM people, locked
+      WHERE people.distinct_people AND locked.status = 'queued' AND locked.lease_owner = locked.owner
     ), counted AS (
       SELECT message.*, (
         SELECT COUNT(*) FROM messages
-        WHERE messages.openid = message.openid AND messages.day_key = message.day_key AND messages.status = ANY(${textArray(tx, COUNTED)})
+        WHERE messages.openid = message.openid AND messages.day_key = message.day_key AND messages.${tx.unsafe(COUNTED)}
       ) AS sends FROM message
     ), allowed AS (
       SELECT * FROM counted WHERE sends < daily_limit
@@ -223,12 +266,11 @@ function claimSet(tx: Queries, claims: readonly SendClaim[], now: Date): Promise
       WHERE NOT allowed.spend AND subscriptions.credits > 0
     ), sending AS (
       UPDATE messages SET status = 'sending', reason = NULL, credit_spent = allowed.spend, day_key = allowed.day_key,
-        lease_expires_at = allowed.lease_until, updated_at = ${now}
+        lease_expires_at = allowed.lease_until, updated_at = ${now},
+        history = messages.history || ${jsonText(tx, historyEntries([{ at: now, status: 'sending' }]))}::jsonb
       FROM allowed JOIN credited ON credited.n = allowed.n
-      WHERE messages.id = allowed.id
+      WHERE messages.id = allowed.id AND messages.id = ANY(${textArray(tx, claims.map((claim) => claim.id))}::text[])
       RETURNING messages.id, allowed.n
-    ), history AS (
-      INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, 'sending', NULL FROM sending ORDER BY n
     )
     SELECT input.n, people.distinct_people, counted.n IS NOT NULL AS found, counted.sends AS counted, credited.n IS NOT NULL AS credited
     FROM people, input LEFT JOIN counted ON counted.n = input.n LEFT JOIN credited ON credited.n = input.n
@@ -269,14 +311,20 @@ async function claimAll(sql: Sql, claims: readonly SendClaim[], now: Date): Prom
  */
 async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date): Promise<Array<{ openid: string; template_id: string } | undefined>> {
   const attempts = sends.flatMap((send, index) => send.attempts.map((attempt) => ({ n: index + 1, ...attempt })))
+  // Each ending's history entry and attempts as the row stores them, made here rather than by PostgreSQL.
+  const entries = sends.map((send) =>
+    JSON.stringify(historyEntries([send.ending.status === 'sent' ? { at: now, status: 'sent' } : { at: now, status: send.ending.status, reason: send.ending.reason }])),
+  )
+  const tried = sends.map((send) => JSON.stringify(send.attempts.map((attempt): StoredAttempt => ({ at: attempt.at.toISOString(), errcode: attempt.errcode, errmsg: attempt.errmsg }))))
   const rows = await tx<{ n: number; openid: string; template_id: string }[]>`
     WITH input AS (
       SELECT * FROM unnest(${textArray(tx, sends.map((send) => send.id))}::text[], ${textArray(tx, sends.map((send) => send.ending.status))}::text[],
         ${tx.array(sends.map((send) => (send.ending.status === 'sent' ? null : send.ending.reason)) as string[], TEXT_OID)}::text[],
         ${tx.array(sends.map((send) => (send.ending.status === 'sent' ? send.ending.msgid : null)) as string[], TEXT_OID)}::text[],
         ${tx.array(sends.map((send) => (send.ending.status === 'queued' ? send.ending.dueAt.toISOString() : null)) as string[], TIMESTAMPTZ_OID)}::timestamptz[],
-        ${tx.array(sends.map((send) => send.creditHeld), BOOL_OID)}::boolean[])
-        WITH ORDINALITY AS send (id, status, reason, msgid, due_at, credit_held, n)
+        ${tx.array(sends.map((send) => send.creditHeld), BOOL_OID)}::boolean[],
+        ${textArray(tx, entries)}::jsonb[], ${textArray(tx, tried)}::jsonb[])
+        WITH ORDINALITY AS send (id, status, reason, msgid, due_at, credit_held, entry, tried, n)
     ), target AS (
       SELECT input.* FROM input CROSS JOIN LATERAL (${lockedById(tx)}) AS locked WHERE locked.status = 'sending'
     ), finished AS (
@@ -285,23 +333,20 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
         sent_at = CASE WHEN target.status = 'sent' THEN ${now}::timestamptz ELSE messages.sent_at END,
         due_at = CASE WHEN target.status = 'queued' THEN target.due_at ELSE messages.due_at END,
         requeues = messages.requeues + CASE WHEN target.status = 'queued' THEN 1 ELSE 0 END,
-        credit_spent = target.credit_held, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+        credit_spent = target.credit_held, lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now},
+        history = messages.history || target.entry, attempts = messages.attempts || target.tried
       FROM target
-      WHERE messages.id = target.id
-      RETURNING target.n, messages.id, messages.openid, messages.template_id, target.status, target.reason
-    ), attempts AS (
-      INSERT INTO message_attempts (message_id, at, errcode, errmsg)
-      SELECT finished.id, attempt.at, attempt.errcode, attempt.errmsg FROM finished JOIN
-        unnest(${tx.array(attempts.map((attempt) => attempt.n), INT4_OID)}::integer[],
-          ${tx.array(attempts.map((attempt) => attempt.at.toISOString()), TIMESTAMPTZ_OID)}::timestamptz[],
-          ${tx.array(attempts.map((attempt) => attempt.errcode), INT4_OID)}::integer[],
-          ${textArray(tx, attempts.map((attempt) => attempt.errmsg))}) WITH ORDINALITY AS attempt (n, at, errcode, errmsg, k)
-        ON attempt.n = finished.n
-      ORDER BY attempt.k
-    ), history AS (
-      INSERT INTO message_history (message_id, at, status, reason)
-      SELECT id, ${now}, status, reason FROM finished ORDER BY n
-    )
+      WHERE messages.id = target.id AND messages.id = ANY(${textArray(tx, sends.map((send) => send.id))}::text[])
+      RETURNING target.n, messages.openid, messages.template_id, target.status
+    ), counted AS (${countOutcomes(
+      tx,
+      tx`${statusEvents(tx, 'finished', now)}
+        UNION ALL
+        SELECT attempt.second, 'errcode', attempt.errcode::text FROM finished JOIN
+          unnest(${tx.array(attempts.map((attempt) => attempt.n), INT4_OID)}::integer[], ${tx.array(attempts.map((attempt) => secondOf(attempt.at)), INT8_OID)}::bigint[],
+            ${tx.array(attempts.map((attempt) => attempt.errcode), INT4_OID)}::integer[]) AS attempt (n, second, errcode)
+          ON attempt.n = finished.n`,
+    )})
     SELECT n, openid, template_id FROM finished
   `
   const byN = new Map(rows.map((row) => [row.n, row]))
@@ -310,14 +355,15 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
 
 const TIMESTAMPTZ_OID = 1184
 const INT4_OID = 23
+const INT8_OID = 20
 const BOOL_OID = 16
 const TEXT_OID = 25
 
 export function createPostgresMessageRepository(sql: Sql): MessageRepository {
-  const byId = async (queries: Queries, id: string): Promise<MessageRow | undefined> =>
-    (await queries<MessageRow[]>`SELECT * FROM messages WHERE id = ${id}`)[0]
-  const byKey = async (queries: Queries, key: string): Promise<MessageRow | undefined> =>
-    (await queries<MessageRow[]>`SELECT * FROM messages WHERE idempotency_key = ${key}`)[0]
+  const byId = async (queries: Queries, id: string): Promise<FullRow | undefined> =>
+    (await queries<FullRow[]>`SELECT ${queries.unsafe(SUMMARY_COLUMNS)}, history, attempts FROM messages WHERE id = ${id}`)[0]
+  const byKey = async (queries: Queries, key: string): Promise<FullRow | undefined> =>
+    (await queries<FullRow[]>`SELECT ${queries.unsafe(SUMMARY_COLUMNS)}, history, attempts FROM messages WHERE idempotency_key = ${key}`)[0]
 
   async function lease(request: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }> {
     const { owner, now, until, limit, scope } = request
@@ -353,38 +399,34 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
 
   return {
     async insert(message: NewMessage) {
-      // One statement: the row and its first history entry, or nothing when the key is taken.
-      const [row] = await sql<MessageRow[]>`
-        WITH inserted AS (
-          INSERT INTO messages (id, openid, template_id, category, data, page, urgent, lang, idempotency_key,
-            request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at)
-          VALUES (${message.id}, ${message.openid}, ${message.templateId}, ${message.category}, ${jsonText(sql, message.data)}::json,
-            ${message.page ?? null}, ${message.urgent}, ${message.lang ?? null}, ${message.idempotencyKey ?? null},
-            ${message.requestFingerprint ?? null}, ${message.source}, ${message.campaignId ?? null}, 'queued',
-            ${message.createdAt}, ${message.createdAt}, ${message.createdAt})
-          ON CONFLICT (idempotency_key) DO NOTHING
-          RETURNING *
-        ), history AS (
-          INSERT INTO message_history (message_id, at, status, reason) SELECT id, created_at, 'queued', NULL FROM inserted
-        )
-        SELECT * FROM inserted
+      // One statement: the row with its first history entry, or nothing when the key is taken.
+      const [row] = await sql<FullRow[]>`
+        INSERT INTO messages (id, openid, template_id, category, data, page, urgent, lang, idempotency_key,
+          request_fingerprint, source, campaign_id, status, due_at, created_at, updated_at, history)
+        VALUES (${message.id}, ${message.openid}, ${message.templateId}, ${message.category}, ${jsonText(sql, message.data)}::json,
+          ${message.page ?? null}, ${message.urgent}, ${message.lang ?? null}, ${message.idempotencyKey ?? null},
+          ${message.requestFingerprint ?? null}, ${message.source}, ${message.campaignId ?? null}, 'queued',
+          ${message.createdAt}, ${message.createdAt}, ${message.createdAt},
+          ${jsonText(sql, historyEntries([{ at: message.createdAt, status: 'queued' }]))}::jsonb)
+        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING ${sql.unsafe(SUMMARY_COLUMNS)}, history, attempts
       `
-      if (row !== undefined) return { message: await recordOf(sql, row, { attempts: [], history: [{ at: message.createdAt, status: 'queued' }] }), created: true }
+      if (row !== undefined) return { message: recordOf(row), created: true }
       // The key is taken (maybe by a request on another instance a moment ago): that message is the answer.
       const existing = await byKey(sql, message.idempotencyKey ?? '')
       if (existing === undefined) throw new Error(`message ${message.id}: its idempotency key is taken, yet no message holds it`)
-      return { message: await recordOf(sql, existing), created: false }
+      return { message: recordOf(existing), created: false }
     },
     async get(id) {
       const row = await byId(sql, id)
-      return row ? recordOf(sql, row) : null
+      return row ? recordOf(row) : null
     },
     async findByIdempotencyKey(key) {
       const row = await byKey(sql, key)
-      return row ? recordOf(sql, row) : null
+      return row ? recordOf(row) : null
     },
     async listForRecipient(openid, limit) {
-      const rows = await sql<MessageRow[]>`SELECT * FROM messages WHERE openid = ${openid} ORDER BY seq DESC LIMIT ${limit}`
+      const rows = await sql<MessageRow[]>`SELECT ${sql.unsafe(SUMMARY_COLUMNS)} FROM messages WHERE openid = ${openid} ORDER BY seq DESC LIMIT ${limit}`
       return rows.map((row) => (isMessageData(row.data) ? { ...summaryOf(row), data: row.data } : summaryOf(row)))
     },
     async leaseDue(request) {
@@ -451,7 +493,7 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
     },
     async countOnDay(openid, dayKey) {
       const [row] = await sql<{ count: number }[]>`
-        SELECT COUNT(*) AS count FROM messages WHERE openid = ${openid} AND day_key = ${dayKey} AND status = ANY(${textArray(sql, COUNTED)})
+        SELECT COUNT(*) AS count FROM messages WHERE openid = ${openid} AND day_key = ${dayKey} AND ${sql.unsafe(COUNTED)}
       `
       return row?.count ?? 0
     },
@@ -459,7 +501,7 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
       if (openids.length === 0) return new Map()
       const rows = await sql<{ openid: string; count: number }[]>`
         SELECT openid, COUNT(*) AS count FROM messages
-        WHERE openid = ANY(${textArray(sql, openids)}) AND day_key = ${dayKey} AND status = ANY(${textArray(sql, COUNTED)})
+        WHERE openid = ANY(${textArray(sql, openids)}) AND day_key = ${dayKey} AND ${sql.unsafe(COUNTED)}
         GROUP BY openid
       `
       return new Map(rows.map((row) => [row.openid, row.count]))
@@ -470,14 +512,10 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
           SELECT id FROM messages WHERE status = 'deferred' AND deliver_after <= ${now}
           ORDER BY deliver_after, seq LIMIT ${limit}
           FOR UPDATE SKIP LOCKED
-        ), queued AS (
-          UPDATE messages SET status = 'queued', due_at = ${now}, updated_at = ${now}
-          FROM due WHERE messages.id = due.id AND messages.status = 'deferred'
-          RETURNING messages.id, messages.seq
         )
-        INSERT INTO message_history (message_id, at, status, reason)
-        SELECT id, ${now}, 'queued', NULL FROM queued ORDER BY seq
-        RETURNING message_id
+        UPDATE messages SET status = 'queued', due_at = ${now}, updated_at = ${now},
+          history = messages.history || ${jsonText(sql, historyEntries([{ at: now, status: 'queued' }]))}::jsonb
+        FROM due WHERE messages.id = due.id AND messages.status = 'deferred'
       `
       return rows.count
     },
@@ -491,33 +529,28 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
       return rows.map((row) => ({ id: row.id, creditSpent: row.credit_spent }))
     },
     async depth(now) {
+      // Each count on its status's partial index.
       const [row] = await sql<{ queued: number; due: number; deferred: number; sending: number }[]>`
         SELECT
-          COUNT(*) FILTER (WHERE status = 'queued') AS queued,
-          COUNT(*) FILTER (WHERE status = 'queued' AND due_at <= ${now}) AS due,
-          COUNT(*) FILTER (WHERE status = 'deferred') AS deferred,
-          COUNT(*) FILTER (WHERE status = 'sending') AS sending
-        FROM messages WHERE status IN ('queued', 'deferred', 'sending')
+          (SELECT COUNT(*) FROM messages WHERE status = 'queued') AS queued,
+          (SELECT COUNT(*) FROM messages WHERE status = 'queued' AND due_at <= ${now}) AS due,
+          (SELECT COUNT(*) FROM messages WHERE status = 'deferred') AS deferred,
+          (SELECT COUNT(*) FROM messages WHERE status = 'sending') AS sending
       `
       return row ?? { queued: 0, due: 0, deferred: 0, sending: 0 }
     },
     async retry(id, reasons, now) {
       const rows = await sql`
-        WITH retried AS (
-          UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ${now}, requeues = 0, lease_owner = NULL,
-            lease_expires_at = NULL, updated_at = ${now}
-          WHERE id = ${id} AND status = 'failed' AND reason = ANY(${textArray(sql, reasons)})
-          RETURNING id
-        )
-        INSERT INTO message_history (message_id, at, status, reason) SELECT id, ${now}, 'queued', NULL FROM retried
-        RETURNING message_id
+        UPDATE messages SET status = 'queued', reason = NULL, detail = NULL, due_at = ${now}, requeues = 0, lease_owner = NULL,
+          lease_expires_at = NULL, updated_at = ${now}, history = history || ${jsonText(sql, historyEntries([{ at: now, status: 'queued' }]))}::jsonb
+        WHERE id = ${id} AND status = 'failed' AND reason = ANY(${textArray(sql, reasons)})
       `
       return rows.count === 1
     },
     async search(query) {
       const conditions = [
         query.campaignId !== undefined && sql`campaign_id = ${query.campaignId}`,
-        query.status !== undefined && sql`status = ${query.status}`,
+        query.status !== undefined && (query.status in STATUS_CONDITION ? sql.unsafe(STATUS_CONDITION[query.status]) : sql`status = ${query.status}`),
         query.openid !== undefined && sql`openid = ${query.openid}`,
         query.templateId !== undefined && sql`template_id = ${query.templateId}`,
         query.reason !== undefined && sql`reason = ${query.reason}`,
@@ -527,20 +560,18 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
         query.before !== undefined && Number.isSafeInteger(Number(query.before)) && sql`seq < ${Number(query.before)}`,
       ].filter((condition) => condition !== false)
       const where = conditions.reduce((clause, condition, index) => (index === 0 ? sql`WHERE ${condition}` : sql`${clause} AND ${condition}`), sql``)
-      const rows = await sql<MessageRow[]>`SELECT * FROM messages ${where} ORDER BY seq DESC LIMIT ${query.limit + 1}`
+      const rows = await sql<MessageRow[]>`SELECT ${sql.unsafe(SUMMARY_COLUMNS)} FROM messages ${where} ORDER BY seq DESC LIMIT ${query.limit + 1}`
       const page = rows.slice(0, query.limit)
       const last = page.at(-1)
       return { items: page.map(summaryOf), next: rows.length > query.limit && last !== undefined ? String(last.seq) : null }
     },
     async stats() {
-      const [statuses, errcodes] = await Promise.all([
+      const [statuses, byErrcode] = await Promise.all([
         sql<{ status: string; count: number }[]>`SELECT status, COUNT(*) AS count FROM messages GROUP BY status`,
-        sql<{ errcode: number; count: number }[]>`SELECT errcode, COUNT(*) AS count FROM message_attempts GROUP BY errcode`,
+        countsByKey(sql, 'errcode'),
       ])
       const byStatus: Record<string, number> = {}
       for (const row of statuses) byStatus[row.status] = row.count
-      const byErrcode: Record<string, number> = {}
-      for (const row of errcodes) byErrcode[String(row.errcode)] = row.count
       return { byStatus, byErrcode }
     },
   }

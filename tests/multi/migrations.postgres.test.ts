@@ -1,0 +1,144 @@
+/**
+ * A PostgreSQL database made before migration 4 (history and attempts in rows of their own) opens with
+ * today's code and answers as it did: each message's record, the outcomes over time, the stats. The
+ * old rows are written as the code of migrations 1–3 wrote them (a message row, its history rows, its
+ * attempt rows), straight in SQL.
+ */
+import { afterEach, describe, expect, inject, it } from 'vitest'
+import { createManualClock } from '../../server/clock'
+import { openPostgres, type Sql } from '../../server/db/postgres/connection'
+import { migrate, MIGRATIONS } from '../../server/db/postgres/migrations'
+import { jsonText } from '../../server/db/postgres/parameters'
+import { createPostgresStorage, type PostgresStorage } from '../../server/db/postgres/storage'
+import { createDatabase } from '../support/servers'
+import { T0 } from '../support/storage-contract'
+
+const DATA = { thing1: { value: '订单已发货' }, time2: { value: '2026-11-25 13:00' } }
+const at = (ms: number): Date => new Date(T0.getTime() + ms)
+const opened: Array<{ close(): Promise<void> }> = []
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((handle) => handle.close()))
+})
+
+interface OldMessage {
+  id: string
+  status: string
+  reason?: string
+  msgid?: string
+  idempotencyKey?: string
+  deliverAfter?: Date
+  history: Array<{ at: Date; status: string; reason?: string }>
+  attempts: Array<{ at: Date; errcode: number; errmsg: string }>
+}
+
+/** One message as the code before migration 4 wrote it: the row, then its history and attempts in order. */
+async function writeOld(sql: Sql, message: OldMessage): Promise<void> {
+  await sql`
+    INSERT INTO messages (id, openid, template_id, category, data, urgent, idempotency_key, source, status, reason, msgid,
+      credit_spent, day_key, due_at, created_at, updated_at, sent_at, deliver_after)
+    VALUES (${message.id}, 'o-a', 'tpl-order', 'order', ${jsonText(sql, DATA)}::json, false,
+      ${message.idempotencyKey ?? null}, 'admin', ${message.status}, ${message.reason ?? null}, ${message.msgid ?? null},
+      ${message.status === 'sent'}, ${message.status === 'sent' ? '2026-11-25' : null}, ${T0}, ${T0}, ${message.history.at(-1)!.at},
+      ${message.status === 'sent' ? message.history.at(-1)!.at : null}, ${message.deliverAfter ?? null})`
+  for (const change of message.history) {
+    await sql`INSERT INTO message_history (message_id, at, status, reason) VALUES (${message.id}, ${change.at}, ${change.status}, ${change.reason ?? null})`
+  }
+  for (const attempt of message.attempts) {
+    await sql`INSERT INTO message_attempts (message_id, at, errcode, errmsg) VALUES (${message.id}, ${attempt.at}, ${attempt.errcode}, ${attempt.errmsg})`
+  }
+}
+
+const OLD: OldMessage[] = [
+  {
+    id: 'm-sent',
+    status: 'sent',
+    msgid: 'msg-1',
+    idempotencyKey: 'key-1',
+    history: [{ at: T0, status: 'queued' }, { at: at(1_000), status: 'sending' }, { at: at(1_500), status: 'sent' }],
+    attempts: [{ at: at(1_200), errcode: -1, errmsg: 'system error' }, { at: at(1_400), errcode: 0, errmsg: 'ok' }],
+  },
+  {
+    id: 'm-failed',
+    status: 'failed',
+    reason: '43101',
+    history: [{ at: T0, status: 'queued' }, { at: at(61_000), status: 'sending' }, { at: at(61_500), status: 'failed', reason: '43101' }],
+    attempts: [{ at: at(61_300), errcode: 43101, errmsg: 'user refuse to accept the msg' }],
+  },
+  {
+    id: 'm-deferred',
+    status: 'deferred',
+    deliverAfter: at(3_600_000),
+    history: [{ at: T0, status: 'queued' }, { at: at(2_000), status: 'deferred' }],
+    attempts: [],
+  },
+  {
+    id: 'm-skipped',
+    status: 'skipped',
+    reason: 'MUTED_CATEGORY',
+    history: [{ at: T0, status: 'queued' }, { at: at(130_000), status: 'skipped', reason: 'MUTED_CATEGORY' }],
+    attempts: [],
+  },
+]
+
+describe('PostgreSQL migration 4 (history and attempts into the message row, outcome counts)', () => {
+  it('opens a database holding history and attempt rows and answers get, overTime and stats as before', async () => {
+    const url = await createDatabase(inject('postgresUrl'), 'migration')
+    const old = openPostgres(url, { max: 1 })
+    opened.push({ close: () => old.end({ timeout: 1 }) })
+    expect(await migrate(old, MIGRATIONS.filter((migration) => migration.version <= 3))).toEqual([1, 2, 3])
+    for (const message of OLD) await writeOld(old, message)
+
+    const storage: PostgresStorage = await createPostgresStorage(url, createManualClock(at(200_000)), { max: 2 })
+    opened.push(storage)
+    expect(await migrate(storage.sql)).toEqual([])
+    const [tables] = await storage.sql<{ left: number }[]>`
+      SELECT COUNT(*)::integer AS left FROM pg_tables WHERE tablename IN ('message_history', 'message_attempts')`
+    expect(tables!.left).toBe(0)
+
+    expect(await storage.messages.get('m-sent')).toEqual({
+      id: 'm-sent',
+      openid: 'o-a',
+      templateId: 'tpl-order',
+      category: 'order',
+      data: DATA,
+      urgent: false,
+      idempotencyKey: 'key-1',
+      source: 'admin',
+      status: 'sent',
+      createdAt: T0,
+      sentAt: at(1_500),
+      msgid: 'msg-1',
+      creditSpent: true,
+      requeues: 0,
+      attempts: [{ at: at(1_200), errcode: -1, errmsg: 'system error' }, { at: at(1_400), errcode: 0, errmsg: 'ok' }],
+      history: [{ at: T0, status: 'queued' }, { at: at(1_000), status: 'sending' }, { at: at(1_500), status: 'sent' }],
+    })
+    for (const message of OLD) {
+      const record = await storage.messages.get(message.id)
+      expect(record?.history).toEqual(message.history)
+      expect(record?.attempts).toEqual(message.attempts)
+    }
+    expect(await storage.messages.findByIdempotencyKey('key-1')).toEqual(await storage.messages.get('m-sent'))
+
+    expect(await storage.outcomes.overTime({ from: T0, to: at(180_000), bucketMs: 60_000 })).toEqual([
+      { index: 0, byStatus: { sent: 1, deferred: 1 }, byErrcode: { '-1': 1, 0: 1 } },
+      { index: 1, byStatus: { failed: 1 }, byErrcode: { 43101: 1 } },
+      { index: 2, byStatus: { skipped: 1 }, byErrcode: {} },
+    ])
+    expect(await storage.messages.stats()).toEqual({
+      byStatus: { sent: 1, failed: 1, deferred: 1, skipped: 1 },
+      byErrcode: { '-1': 1, 0: 1, 43101: 1 },
+    })
+
+    // The moved history goes on: a retry appends to it, and the counts fold like any others.
+    expect(await storage.messages.retry('m-failed', ['43101'], at(200_000))).toBe(true)
+    expect((await storage.messages.get('m-failed'))?.history.map((change) => change.status)).toEqual(['queued', 'sending', 'failed', 'queued'])
+    expect(await storage.outcomes.compact(at(180_000))).toBe(7)
+    expect(await storage.outcomes.overTime({ from: T0, to: at(180_000), bucketMs: 60_000 })).toEqual([
+      { index: 0, byStatus: { sent: 1, deferred: 1 }, byErrcode: { '-1': 1, 0: 1 } },
+      { index: 1, byStatus: { failed: 1 }, byErrcode: { 43101: 1 } },
+      { index: 2, byStatus: { skipped: 1 }, byErrcode: {} },
+    ])
+  })
+})
