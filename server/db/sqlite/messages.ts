@@ -243,7 +243,8 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const recordOf = (row: MessageRow): MessageRecord => ({
     ...summaryOf(row),
     category: row.category,
-    data: JSON.parse(row.data) as Record<string, { value: string }>,
+    // Data that no longer reads is shown as none (the message itself still reads), as PostgreSQL answers.
+    data: dataOf(row.data) ?? {},
     page: optional(row.page),
     urgent: row.urgent === 1,
     lang: optional(row.lang) as MessageLang | undefined,

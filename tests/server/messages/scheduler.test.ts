@@ -72,6 +72,10 @@ describe('scheduler', () => {
     expect(service.wechat.sendCalls).toBe(9)
     const logged = service.logs.map((line) => JSON.parse(line) as { msg: string; messageId?: string }).filter((entry) => entry.msg === 'a queued message cannot be read; failed (INTERNAL)')
     expect(logged.map((entry) => entry.messageId)).toEqual([ids[0]])
+    // The operator can still open it: what it is and why, its data shown as none.
+    const opened = await service.app.inject({ method: 'GET', url: `/api/messages/${ids[0]!}`, headers: adminHeaders })
+    expect(opened.statusCode, opened.body).toBe(200)
+    expect(opened.json()).toMatchObject({ id: ids[0], status: 'failed', reason: 'INTERNAL', detail: '保存的消息内容无法读取，没有发送', data: {} })
   })
 
   it('folds the outcome counts per second older than two hours into counts per minute, on every run', async () => {
