@@ -83,6 +83,12 @@ type FullRow = MessageRow & { history: StoredChange[]; attempts: StoredAttempt[]
 const SUMMARY_COLUMNS = `seq, id, openid, template_id, category, data, page, urgent, lang, idempotency_key, request_fingerprint, source,
   campaign_id, status, reason, detail, msgid, credit_spent, requeues, created_at, sent_at, deliver_after`
 
+/**
+ * The columns of a search's page (`summaryOf` reads nothing else): not the data, whose json every row
+ * of a page would be parsed for nothing (a campaign's 5,000 messages read back: 5,000 JSON.parse).
+ */
+const SEARCH_COLUMNS = `seq, id, openid, template_id, status, reason, detail, campaign_id, created_at, sent_at, deliver_after, msgid`
+
 /** History entries as the row stores them: one array, to append with `history || …`. */
 export function historyEntries(changes: readonly StatusChangeRecord[]): StoredChange[] {
   return changes.map((change) => (change.reason === undefined ? { at: change.at.toISOString(), status: change.status } : { at: change.at.toISOString(), status: change.status, reason: change.reason }))
@@ -104,7 +110,10 @@ function isMessageData(value: unknown): value is MessageData {
   )
 }
 
-function summaryOf(row: MessageRow): MessageSummary {
+/** What a summary is made of. */
+type SummaryRow = Pick<MessageRow, 'id' | 'openid' | 'template_id' | 'status' | 'reason' | 'detail' | 'campaign_id' | 'created_at' | 'sent_at' | 'deliver_after' | 'msgid'>
+
+function summaryOf(row: SummaryRow): MessageSummary {
   return {
     id: row.id,
     openid: row.openid,
@@ -143,7 +152,7 @@ function jobOf(row: Omit<JobRow, 'seq' | 'due_at'>): DispatchJob | null {
  * (not a parameter): the daily-count index (`messages_by_day`) holds only these rows, and a plan made
  * for any parameter (a prepared statement's generic plan) could not use it.
  */
-const COUNTED = "status IN ('sending', 'sent')"
+export const COUNTED = "status IN ('sending', 'sent')"
 
 /**
  * A search's status as a condition written out in the SQL, for the same reason: each status but
@@ -353,6 +362,10 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
   return sends.map((_, index) => byN.get(index + 1))
 }
 
+/** What a lease returns of each row for `leaseDue` (a job, and its place in the order). */
+const LEASED_JOB_COLUMNS = `messages.seq, messages.id, messages.openid, messages.template_id, messages.category, messages.data, messages.page,
+  messages.lang, messages.urgent, messages.requeues, messages.campaign_id, messages.due_at`
+
 const TIMESTAMPTZ_OID = 1184
 const INT4_OID = 23
 const INT8_OID = 20
@@ -365,13 +378,17 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
   const byKey = async (queries: Queries, key: string): Promise<FullRow | undefined> =>
     (await queries<FullRow[]>`SELECT ${queries.unsafe(SUMMARY_COLUMNS)}, history, attempts FROM messages WHERE idempotency_key = ${key}`)[0]
 
-  async function lease(request: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }> {
+  /** The lease of `leaseDue` and `leaseDueIds`, returning the rows' `returning` columns (due_at and seq among them), oldest due first. */
+  async function leaseRows<Row extends { seq: number; due_at: Date }>(
+    request: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope },
+    returning: string,
+  ): Promise<Row[]> {
     const { owner, now, until, limit, scope } = request
     const inScope =
       'campaignId' in scope
         ? sql`campaign_id = ${scope.campaignId}`
         : sql`(campaign_id IS NULL OR campaign_id <> ALL(${textArray(sql, scope.exceptCampaigns)}))`
-    const rows = await sql<JobRow[]>`
+    const rows = await sql<Row[]>`
       WITH due AS (
         SELECT id FROM messages
         WHERE status = 'queued' AND due_at <= ${now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${now}) AND ${inScope}
@@ -383,10 +400,13 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
       )
       UPDATE messages SET lease_owner = ${owner}, lease_expires_at = ${until}
       FROM due WHERE messages.id = due.id
-      RETURNING messages.seq, messages.id, messages.openid, messages.template_id, messages.category, messages.data, messages.page,
-        messages.lang, messages.urgent, messages.requeues, messages.campaign_id, messages.due_at
+      RETURNING ${sql.unsafe(returning)}
     `
-    const ordered = [...rows].sort((a, b) => a.due_at.getTime() - b.due_at.getTime() || a.seq - b.seq)
+    return [...rows].sort((a, b) => a.due_at.getTime() - b.due_at.getTime() || a.seq - b.seq)
+  }
+
+  async function lease(request: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }> {
+    const ordered = await leaseRows<JobRow>(request, LEASED_JOB_COLUMNS)
     const jobs: DispatchJob[] = []
     const unreadable: string[] = []
     for (const row of ordered) {
@@ -432,6 +452,10 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
     async leaseDue(request) {
       if (request.limit <= 0) return { jobs: [], unreadable: [] }
       return lease(request)
+    },
+    async leaseDueIds(request) {
+      if (request.limit <= 0) return []
+      return (await leaseRows<{ seq: number; id: string; due_at: Date }>(request, 'messages.seq, messages.id, messages.due_at')).map((row) => row.id)
     },
     async jobsOf(ids) {
       if (ids.length === 0) return new Map()
@@ -560,7 +584,7 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
         query.before !== undefined && Number.isSafeInteger(Number(query.before)) && sql`seq < ${Number(query.before)}`,
       ].filter((condition) => condition !== false)
       const where = conditions.reduce((clause, condition, index) => (index === 0 ? sql`WHERE ${condition}` : sql`${clause} AND ${condition}`), sql``)
-      const rows = await sql<MessageRow[]>`SELECT ${sql.unsafe(SUMMARY_COLUMNS)} FROM messages ${where} ORDER BY seq DESC LIMIT ${query.limit + 1}`
+      const rows = await sql<Array<SummaryRow & Pick<MessageRow, 'seq'>>>`SELECT ${sql.unsafe(SEARCH_COLUMNS)} FROM messages ${where} ORDER BY seq DESC LIMIT ${query.limit + 1}`
       const page = rows.slice(0, query.limit)
       const last = page.at(-1)
       return { items: page.map(summaryOf), next: rows.length > query.limit && last !== undefined ? String(last.seq) : null }
