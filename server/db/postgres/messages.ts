@@ -35,7 +35,7 @@ import type {
   StatusChangeRecord,
 } from '../storage'
 import { inOneRoundTrip, inTransaction, type Queries, type Sql } from './connection'
-import { jsonText, textArray } from './parameters'
+import { jsonText, textArray, typedArray } from './parameters'
 import { applyCredit } from './credits'
 import { LOCK, lockRecipientsOf } from './locks'
 import { countOutcomes, countsByKey, secondOf, statusEvents } from './outcomes'
@@ -243,9 +243,9 @@ function claimSet(tx: Queries, claims: readonly SendClaim[], now: Date): Promise
   return tx<{ n: number; distinct_people: boolean; found: boolean; counted: number | null; credited: boolean }[]>`
     WITH input AS (
       SELECT * FROM unnest(${textArray(tx, claims.map((claim) => claim.id))}::text[], ${textArray(tx, claims.map((claim) => claim.owner))}::text[],
-        ${tx.array(claims.map((claim) => claim.leaseUntil.toISOString()), TIMESTAMPTZ_OID)}::timestamptz[],
-        ${tx.array(claims.map((claim) => claim.spendCredit), BOOL_OID)}::boolean[],
-        ${textArray(tx, claims.map((claim) => claim.dayKey))}::text[], ${tx.array(claims.map((claim) => claim.dailyLimit), INT4_OID)}::integer[])
+        ${typedArray(tx, claims.map((claim) => claim.leaseUntil.toISOString()), 'timestamptz')}::timestamptz[],
+        ${typedArray(tx, claims.map((claim) => claim.spendCredit), 'boolean')}::boolean[],
+        ${textArray(tx, claims.map((claim) => claim.dayKey))}::text[], ${typedArray(tx, claims.map((claim) => claim.dailyLimit), 'integer')}::integer[])
         WITH ORDINALITY AS claim (id, owner, lease_until, spend, day_key, daily_limit, n)
     ), locked AS (
       SELECT locked.id, locked.openid, locked.template_id, locked.status, locked.lease_owner, input.owner, input.n, input.lease_until,
@@ -328,10 +328,10 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
   const rows = await tx<{ n: number; openid: string; template_id: string }[]>`
     WITH input AS (
       SELECT * FROM unnest(${textArray(tx, sends.map((send) => send.id))}::text[], ${textArray(tx, sends.map((send) => send.ending.status))}::text[],
-        ${tx.array(sends.map((send) => (send.ending.status === 'sent' ? null : send.ending.reason)) as string[], TEXT_OID)}::text[],
-        ${tx.array(sends.map((send) => (send.ending.status === 'sent' ? send.ending.msgid : null)) as string[], TEXT_OID)}::text[],
-        ${tx.array(sends.map((send) => (send.ending.status === 'queued' ? send.ending.dueAt.toISOString() : null)) as string[], TIMESTAMPTZ_OID)}::timestamptz[],
-        ${tx.array(sends.map((send) => send.creditHeld), BOOL_OID)}::boolean[],
+        ${typedArray(tx, sends.map((send) => (send.ending.status === 'sent' ? null : send.ending.reason)), 'text')}::text[],
+        ${typedArray(tx, sends.map((send) => (send.ending.status === 'sent' ? send.ending.msgid : null)), 'text')}::text[],
+        ${typedArray(tx, sends.map((send) => (send.ending.status === 'queued' ? send.ending.dueAt.toISOString() : null)), 'timestamptz')}::timestamptz[],
+        ${typedArray(tx, sends.map((send) => send.creditHeld), 'boolean')}::boolean[],
         ${textArray(tx, entries)}::jsonb[], ${textArray(tx, tried)}::jsonb[])
         WITH ORDINALITY AS send (id, status, reason, msgid, due_at, credit_held, entry, tried, n)
     ), target AS (
@@ -352,8 +352,8 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
       tx`${statusEvents(tx, 'finished', now)}
         UNION ALL
         SELECT attempt.second, 'errcode', attempt.errcode::text FROM finished JOIN
-          unnest(${tx.array(attempts.map((attempt) => attempt.n), INT4_OID)}::integer[], ${tx.array(attempts.map((attempt) => secondOf(attempt.at)), INT8_OID)}::bigint[],
-            ${tx.array(attempts.map((attempt) => attempt.errcode), INT4_OID)}::integer[]) AS attempt (n, second, errcode)
+          unnest(${typedArray(tx, attempts.map((attempt) => attempt.n), 'integer')}::integer[], ${typedArray(tx, attempts.map((attempt) => secondOf(attempt.at)), 'bigint')}::bigint[],
+            ${typedArray(tx, attempts.map((attempt) => attempt.errcode), 'integer')}::integer[]) AS attempt (n, second, errcode)
           ON attempt.n = finished.n`,
     )})
     SELECT n, openid, template_id FROM finished
@@ -366,11 +366,6 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
 const LEASED_JOB_COLUMNS = `messages.seq, messages.id, messages.openid, messages.template_id, messages.category, messages.data, messages.page,
   messages.lang, messages.urgent, messages.requeues, messages.campaign_id, messages.due_at`
 
-const TIMESTAMPTZ_OID = 1184
-const INT4_OID = 23
-const INT8_OID = 20
-const BOOL_OID = 16
-const TEXT_OID = 25
 
 export function createPostgresMessageRepository(sql: Sql): MessageRepository {
   const byId = async (queries: Queries, id: string): Promise<FullRow | undefined> =>
