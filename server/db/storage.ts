@@ -287,6 +287,12 @@ export interface MessageRepository {
    */
   leaseDue(lease: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }>
   /**
+   * The same lease as `leaseDue`, answering only the ids leased (oldest due first, unreadable rows
+   * among them): for an engine whose worker reads each message when it takes it (`jobsOf`: the BullMQ
+   * engine), so that a message's data is not read and parsed twice.
+   */
+  leaseDueIds(lease: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<string[]>
+  /**
    * What a dispatcher that holds only message ids (the BullMQ engine's jobs) needs to decide and send
    * them, in one read: each message's status and its job, the job null when its stored data no longer
    * reads as a message's data. Ids with no message are left out.
@@ -519,7 +525,25 @@ export interface SegmentRepository {
 
 // ─── all of it ───────────────────────────────────────────────────────────────
 
+/**
+ * What the dispatcher reads of a batch's recipients before it decides (`Storage.dispatchFacts`): the
+ * preferences each saved (those who saved none left out), the sends each has on `dayKey` (as
+ * `countsOnDay`), and the credits of each (openid, template) pair (as `LedgerRepository.creditsOf`,
+ * keyed `${openid} ${templateId}`, a pair with no subscription left out).
+ */
+export interface DispatchFacts {
+  savedPreferences: Map<string, Preferences>
+  sentToday: Map<string, number>
+  credits: Map<string, number>
+}
+
 export interface Storage {
+  /**
+   * `DispatchFacts` in one statement, for an engine whose every read is a round trip (PostgreSQL): the
+   * same answers as `preferences.getMany`, `messages.countsOnDay` and `ledger.creditsOf`, one statement
+   * instead of three for each batch the dispatcher decides. Absent where those are cheap (SQLite).
+   */
+  readonly dispatchFacts?: (request: { openids: readonly string[]; dayKey: string; pairs: ReadonlyArray<{ openid: string; templateId: string }> }) => Promise<DispatchFacts>
   readonly sessions: SessionRepository
   readonly operatorSessions: OperatorSessionRepository
   readonly ledger: LedgerRepository

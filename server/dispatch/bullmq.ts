@@ -68,7 +68,7 @@ export const FEED_LEASE_MS = 10_000
 const CAMPAIGN_STATUS_MS = 200
 const SCHEDULER_ID = 'scheduler'
 /** Message ids a job carries at most (with no DISPATCH_RATE). */
-export const JOB_SIZE = 8
+export const JOB_SIZE = 16
 /** With no DISPATCH_RATE the limiter is still there (a 45009 pause needs it), far above any real rate. */
 const UNLIMITED = { max: 1_000_000, duration: 1_000 }
 
@@ -182,38 +182,33 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
     jobsBeforeLook = 0
     const now = clock.now()
     const until = new Date(now.getTime() + FEED_LEASE_MS)
-    const jobs: DispatchJob[] = []
-    const broken: string[] = []
+    // Ids only: the worker reads each message when it takes its job (jobsOf), a row that no longer reads among them.
+    const ids: string[] = []
     const limited = await options.campaignRates()
     for (const { id, ratePerSecond } of limited) {
-      if (jobs.length >= room) break
-      const granted = await takeTokens(id, ratePerSecond, room - jobs.length)
+      if (ids.length >= room) break
+      const granted = await takeTokens(id, ratePerSecond, room - ids.length)
       if (granted <= 0) continue
-      const leased = await messages.leaseDue({ owner, now, until, limit: granted, scope: { campaignId: id } })
-      const used = leased.jobs.length + leased.unreadable.length
-      if (used < granted) await giveBack(id, granted - used)
-      jobs.push(...leased.jobs)
-      broken.push(...leased.unreadable)
+      const leased = await messages.leaseDueIds({ owner, now, until, limit: granted, scope: { campaignId: id } })
+      if (leased.length < granted) await giveBack(id, granted - leased.length)
+      ids.push(...leased)
     }
-    if (jobs.length < room) {
-      const rest = await messages.leaseDue({ owner, now, until, limit: room - jobs.length, scope: { exceptCampaigns: limited.map((campaign) => campaign.id) } })
-      jobs.push(...rest.jobs)
-      broken.push(...rest.unreadable)
+    if (ids.length < room) {
+      ids.push(...(await messages.leaseDueIds({ owner, now, until, limit: room - ids.length, scope: { exceptCampaigns: limited.map((campaign) => campaign.id) } })))
     }
-    if (jobs.length > 0) {
+    if (ids.length > 0) {
       const bulk: Array<{ name: string; data: SendJobData; opts: { jobId?: string; removeOnComplete: true; removeOnFail: true } }> = []
-      for (let start = 0; start < jobs.length; start += jobSize) {
-        const ids = jobs.slice(start, start + jobSize).map((job) => job.id)
+      for (let start = 0; start < ids.length; start += jobSize) {
+        const some = ids.slice(start, start + jobSize)
         bulk.push(
           jobSize === 1
-            ? { name: 'send', data: { messageId: ids[0]! }, opts: { jobId: ids[0]!, removeOnComplete: true, removeOnFail: true } }
-            : { name: 'send', data: { messageIds: ids }, opts: { removeOnComplete: true, removeOnFail: true } },
+            ? { name: 'send', data: { messageId: some[0]! }, opts: { jobId: some[0]!, removeOnComplete: true, removeOnFail: true } }
+            : { name: 'send', data: { messageIds: some }, opts: { removeOnComplete: true, removeOnFail: true } },
         )
       }
       await sends.addBulk(bulk)
     }
-    for (const id of broken) await unreadable?.(id)
-    return jobs.length + broken.length
+    return ids.length
   }
 
   /** One feed at a time in this instance; a request during one makes it go round again. */

@@ -14,6 +14,8 @@ export interface PreferencesService {
   get(openid: string): Promise<Preferences>
   /** `get` for each of `openids`, in one read. */
   getMany(openids: readonly string[]): Promise<Map<string, Preferences>>
+  /** `getMany` from what the people saved, already read (`PreferencesRepository.getMany`'s answer). */
+  ofSaved(openids: readonly string[], saved: ReadonlyMap<string, Preferences>): Map<string, Preferences>
   /** Throws AppError 400 naming the field for a set the rules refuse; returns what was saved. */
   put(openid: string, preferences: Preferences): Promise<Preferences>
 }
@@ -26,14 +28,16 @@ export function createPreferencesService(options: {
   const { repository, templates, clock } = options
   const categories = (): string[] => [...new Set(templates.list().map((template) => template.category))]
   const defaults = (): Preferences => ({ ...DEFAULT_PREFERENCES, mutedCategories: [] })
+  const ofSaved = (openids: readonly string[], saved: ReadonlyMap<string, Preferences>): Map<string, Preferences> =>
+    new Map(openids.map((openid) => [openid, saved.get(openid) ?? defaults()]))
   return {
     async get(openid) {
       return (await repository.get(openid)) ?? defaults()
     },
     async getMany(openids) {
-      const saved = await repository.getMany(openids)
-      return new Map(openids.map((openid) => [openid, saved.get(openid) ?? defaults()]))
+      return ofSaved(openids, await repository.getMany(openids))
     },
+    ofSaved,
     async put(openid, input) {
       const preferences: Preferences = {
         quietHours: input.quietHours === null ? null : { start: input.quietHours.start, end: input.quietHours.end },

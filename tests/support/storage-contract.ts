@@ -324,6 +324,55 @@ export function describeStorageContract(engine: string, open: OpenStorage): void
         expect(await storage.messages.leaseDue({ owner: 'worker-a', now: at(35_000), until: at(95_000), limit: 0, scope: { exceptCampaigns: [] } })).toEqual({ jobs: [], unreadable: [] })
       })
 
+      it('leases due messages by id alone as leaseDue leases them, oldest due first', async () => {
+        await storage.messages.insert(newMessage('m1', { createdAt: at(2000) }))
+        await storage.messages.insert(newMessage('m2', { createdAt: at(1000) }))
+        await storage.messages.insert(newMessage('m3', { createdAt: at(3000) }))
+        clock.set(at(5000))
+        expect(await storage.messages.leaseDueIds({ owner: 'worker-a', now: clock.now(), until: at(35_000), limit: 2, scope: { exceptCampaigns: [] } })).toEqual(['m2', 'm1'])
+        // Leased: hidden from another leaser until the lease runs out, by either call.
+        expect((await storage.messages.leaseDue({ owner: 'worker-b', now: clock.now(), until: at(35_000), limit: 10, scope: { exceptCampaigns: [] } })).jobs.map((job) => job.id)).toEqual(['m3'])
+        expect(await storage.messages.leaseDueIds({ owner: 'worker-b', now: clock.now(), until: at(35_000), limit: 10, scope: { exceptCampaigns: [] } })).toEqual([])
+        expect((await storage.messages.leaseDueIds({ owner: 'worker-b', now: at(35_000), until: at(95_000), limit: 10, scope: { exceptCampaigns: [] } })).sort()).toEqual(['m1', 'm2', 'm3'])
+        expect(await storage.messages.leaseDueIds({ owner: 'worker-b', now: at(95_000), until: at(99_000), limit: 0, scope: { exceptCampaigns: [] } })).toEqual([])
+      })
+
+      it('reads what the dispatcher decides a batch on in one call where offered: saved preferences, sends on the day, credits of each pair', async () => {
+        // Where not offered, the three reads it stands for give the answers the one call must give.
+        const dispatchFacts =
+          storage.dispatchFacts ??
+          (async ({ openids, dayKey, pairs }: Parameters<NonNullable<Storage['dispatchFacts']>>[0]) => {
+            const credits = new Map<string, number>()
+            for (const pair of pairs) {
+              const count = (await storage.ledger.creditsOf([pair.openid], pair.templateId)).get(pair.openid)
+              if (count !== undefined) credits.set(`${pair.openid} ${pair.templateId}`, count)
+            }
+            return { savedPreferences: await storage.preferences.getMany(openids), sentToday: await storage.messages.countsOnDay(openids, dayKey), credits }
+          })
+        const quiet = { quietHours: { start: '22:00', end: '08:00' }, dailyLimit: 3, mutedCategories: ['activity'] }
+        await storage.preferences.put('o-alice', quiet, clock.now())
+        await grant('o-alice', 'tpl-order', 2)
+        await grant('o-bob', 'tpl-order', 1)
+        await grant('o-bob', 'tpl-activity', 4)
+        await storage.messages.insert(newMessage('m-a1'))
+        await storage.messages.insert(newMessage('m-a2'))
+        await storage.messages.insert(newMessage('m-b1', { openid: 'o-bob' }))
+        await leaseAll('worker-a')
+        await storage.messages.claimForSends([claim('m-a1', 'worker-a'), claim('m-b1', 'worker-a')], clock.now())
+        const pairs = [
+          { openid: 'o-alice', templateId: 'tpl-order' },
+          { openid: 'o-bob', templateId: 'tpl-activity' },
+          { openid: 'o-carol', templateId: 'tpl-order' },
+        ]
+        const facts = await dispatchFacts({ openids: ['o-alice', 'o-bob', 'o-carol'], dayKey: DAY, pairs })
+        expect(facts.savedPreferences).toEqual(await storage.preferences.getMany(['o-alice', 'o-bob', 'o-carol']))
+        expect(facts.savedPreferences).toEqual(new Map([['o-alice', quiet]]))
+        expect(facts.sentToday).toEqual(await storage.messages.countsOnDay(['o-alice', 'o-bob', 'o-carol'], DAY))
+        expect(facts.sentToday).toEqual(new Map([['o-alice', 1], ['o-bob', 1]]))
+        expect(facts.credits).toEqual(new Map([['o-alice tpl-order', 1], ['o-bob tpl-activity', 4]]))
+        expect(await dispatchFacts({ openids: [], dayKey: DAY, pairs: [] })).toEqual({ savedPreferences: new Map(), sentToday: new Map(), credits: new Map() })
+      })
+
       it('reads the jobs of many ids at once: status and what the send needs; an id with no message is left out', async () => {
         await storage.campaigns.create(campaign('camp-1', 'running'))
         await storage.messages.insert(newMessage('m1', { page: 'pages/orders/index', lang: 'zh_CN', urgent: true }))

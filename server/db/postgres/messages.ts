@@ -35,7 +35,7 @@ import type {
   StatusChangeRecord,
 } from '../storage'
 import { inOneRoundTrip, inTransaction, type Queries, type Sql } from './connection'
-import { jsonText, textArray } from './parameters'
+import { jsonText, textArray, typedArray } from './parameters'
 import { applyCredit } from './credits'
 import { LOCK, lockRecipientsOf } from './locks'
 import { countOutcomes, countsByKey, secondOf, statusEvents } from './outcomes'
@@ -83,6 +83,12 @@ type FullRow = MessageRow & { history: StoredChange[]; attempts: StoredAttempt[]
 const SUMMARY_COLUMNS = `seq, id, openid, template_id, category, data, page, urgent, lang, idempotency_key, request_fingerprint, source,
   campaign_id, status, reason, detail, msgid, credit_spent, requeues, created_at, sent_at, deliver_after`
 
+/**
+ * The columns of a search's page (`summaryOf` reads nothing else): not the data, whose json every row
+ * of a page would be parsed for nothing (a campaign's 5,000 messages read back: 5,000 JSON.parse).
+ */
+const SEARCH_COLUMNS = `seq, id, openid, template_id, status, reason, detail, campaign_id, created_at, sent_at, deliver_after, msgid`
+
 /** History entries as the row stores them: one array, to append with `history || …`. */
 export function historyEntries(changes: readonly StatusChangeRecord[]): StoredChange[] {
   return changes.map((change) => (change.reason === undefined ? { at: change.at.toISOString(), status: change.status } : { at: change.at.toISOString(), status: change.status, reason: change.reason }))
@@ -104,7 +110,10 @@ function isMessageData(value: unknown): value is MessageData {
   )
 }
 
-function summaryOf(row: MessageRow): MessageSummary {
+/** What a summary is made of. */
+type SummaryRow = Pick<MessageRow, 'id' | 'openid' | 'template_id' | 'status' | 'reason' | 'detail' | 'campaign_id' | 'created_at' | 'sent_at' | 'deliver_after' | 'msgid'>
+
+function summaryOf(row: SummaryRow): MessageSummary {
   return {
     id: row.id,
     openid: row.openid,
@@ -143,7 +152,7 @@ function jobOf(row: Omit<JobRow, 'seq' | 'due_at'>): DispatchJob | null {
  * (not a parameter): the daily-count index (`messages_by_day`) holds only these rows, and a plan made
  * for any parameter (a prepared statement's generic plan) could not use it.
  */
-const COUNTED = "status IN ('sending', 'sent')"
+export const COUNTED = "status IN ('sending', 'sent')"
 
 /**
  * A search's status as a condition written out in the SQL, for the same reason: each status but
@@ -234,9 +243,9 @@ function claimSet(tx: Queries, claims: readonly SendClaim[], now: Date): Promise
   return tx<{ n: number; distinct_people: boolean; found: boolean; counted: number | null; credited: boolean }[]>`
     WITH input AS (
       SELECT * FROM unnest(${textArray(tx, claims.map((claim) => claim.id))}::text[], ${textArray(tx, claims.map((claim) => claim.owner))}::text[],
-        ${tx.array(claims.map((claim) => claim.leaseUntil.toISOString()), TIMESTAMPTZ_OID)}::timestamptz[],
-        ${tx.array(claims.map((claim) => claim.spendCredit), BOOL_OID)}::boolean[],
-        ${textArray(tx, claims.map((claim) => claim.dayKey))}::text[], ${tx.array(claims.map((claim) => claim.dailyLimit), INT4_OID)}::integer[])
+        ${typedArray(tx, claims.map((claim) => claim.leaseUntil.toISOString()), 'timestamptz')}::timestamptz[],
+        ${typedArray(tx, claims.map((claim) => claim.spendCredit), 'boolean')}::boolean[],
+        ${textArray(tx, claims.map((claim) => claim.dayKey))}::text[], ${typedArray(tx, claims.map((claim) => claim.dailyLimit), 'integer')}::integer[])
         WITH ORDINALITY AS claim (id, owner, lease_until, spend, day_key, daily_limit, n)
     ), locked AS (
       SELECT locked.id, locked.openid, locked.template_id, locked.status, locked.lease_owner, input.owner, input.n, input.lease_until,
@@ -319,10 +328,10 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
   const rows = await tx<{ n: number; openid: string; template_id: string }[]>`
     WITH input AS (
       SELECT * FROM unnest(${textArray(tx, sends.map((send) => send.id))}::text[], ${textArray(tx, sends.map((send) => send.ending.status))}::text[],
-        ${tx.array(sends.map((send) => (send.ending.status === 'sent' ? null : send.ending.reason)) as string[], TEXT_OID)}::text[],
-        ${tx.array(sends.map((send) => (send.ending.status === 'sent' ? send.ending.msgid : null)) as string[], TEXT_OID)}::text[],
-        ${tx.array(sends.map((send) => (send.ending.status === 'queued' ? send.ending.dueAt.toISOString() : null)) as string[], TIMESTAMPTZ_OID)}::timestamptz[],
-        ${tx.array(sends.map((send) => send.creditHeld), BOOL_OID)}::boolean[],
+        ${typedArray(tx, sends.map((send) => (send.ending.status === 'sent' ? null : send.ending.reason)), 'text')}::text[],
+        ${typedArray(tx, sends.map((send) => (send.ending.status === 'sent' ? send.ending.msgid : null)), 'text')}::text[],
+        ${typedArray(tx, sends.map((send) => (send.ending.status === 'queued' ? send.ending.dueAt.toISOString() : null)), 'timestamptz')}::timestamptz[],
+        ${typedArray(tx, sends.map((send) => send.creditHeld), 'boolean')}::boolean[],
         ${textArray(tx, entries)}::jsonb[], ${textArray(tx, tried)}::jsonb[])
         WITH ORDINALITY AS send (id, status, reason, msgid, due_at, credit_held, entry, tried, n)
     ), target AS (
@@ -343,8 +352,8 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
       tx`${statusEvents(tx, 'finished', now)}
         UNION ALL
         SELECT attempt.second, 'errcode', attempt.errcode::text FROM finished JOIN
-          unnest(${tx.array(attempts.map((attempt) => attempt.n), INT4_OID)}::integer[], ${tx.array(attempts.map((attempt) => secondOf(attempt.at)), INT8_OID)}::bigint[],
-            ${tx.array(attempts.map((attempt) => attempt.errcode), INT4_OID)}::integer[]) AS attempt (n, second, errcode)
+          unnest(${typedArray(tx, attempts.map((attempt) => attempt.n), 'integer')}::integer[], ${typedArray(tx, attempts.map((attempt) => secondOf(attempt.at)), 'bigint')}::bigint[],
+            ${typedArray(tx, attempts.map((attempt) => attempt.errcode), 'integer')}::integer[]) AS attempt (n, second, errcode)
           ON attempt.n = finished.n`,
     )})
     SELECT n, openid, template_id FROM finished
@@ -353,11 +362,10 @@ async function finishSet(tx: Queries, sends: readonly FinishedSend[], now: Date)
   return sends.map((_, index) => byN.get(index + 1))
 }
 
-const TIMESTAMPTZ_OID = 1184
-const INT4_OID = 23
-const INT8_OID = 20
-const BOOL_OID = 16
-const TEXT_OID = 25
+/** What a lease returns of each row for `leaseDue` (a job, and its place in the order). */
+const LEASED_JOB_COLUMNS = `messages.seq, messages.id, messages.openid, messages.template_id, messages.category, messages.data, messages.page,
+  messages.lang, messages.urgent, messages.requeues, messages.campaign_id, messages.due_at`
+
 
 export function createPostgresMessageRepository(sql: Sql): MessageRepository {
   const byId = async (queries: Queries, id: string): Promise<FullRow | undefined> =>
@@ -365,13 +373,17 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
   const byKey = async (queries: Queries, key: string): Promise<FullRow | undefined> =>
     (await queries<FullRow[]>`SELECT ${queries.unsafe(SUMMARY_COLUMNS)}, history, attempts FROM messages WHERE idempotency_key = ${key}`)[0]
 
-  async function lease(request: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }> {
+  /** The lease of `leaseDue` and `leaseDueIds`, returning the rows' `returning` columns (due_at and seq among them), oldest due first. */
+  async function leaseRows<Row extends { seq: number; due_at: Date }>(
+    request: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope },
+    returning: string,
+  ): Promise<Row[]> {
     const { owner, now, until, limit, scope } = request
     const inScope =
       'campaignId' in scope
         ? sql`campaign_id = ${scope.campaignId}`
         : sql`(campaign_id IS NULL OR campaign_id <> ALL(${textArray(sql, scope.exceptCampaigns)}))`
-    const rows = await sql<JobRow[]>`
+    const rows = await sql<Row[]>`
       WITH due AS (
         SELECT id FROM messages
         WHERE status = 'queued' AND due_at <= ${now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${now}) AND ${inScope}
@@ -383,10 +395,13 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
       )
       UPDATE messages SET lease_owner = ${owner}, lease_expires_at = ${until}
       FROM due WHERE messages.id = due.id
-      RETURNING messages.seq, messages.id, messages.openid, messages.template_id, messages.category, messages.data, messages.page,
-        messages.lang, messages.urgent, messages.requeues, messages.campaign_id, messages.due_at
+      RETURNING ${sql.unsafe(returning)}
     `
-    const ordered = [...rows].sort((a, b) => a.due_at.getTime() - b.due_at.getTime() || a.seq - b.seq)
+    return [...rows].sort((a, b) => a.due_at.getTime() - b.due_at.getTime() || a.seq - b.seq)
+  }
+
+  async function lease(request: { owner: string; now: Date; until: Date; limit: number; scope: LeaseScope }): Promise<{ jobs: DispatchJob[]; unreadable: string[] }> {
+    const ordered = await leaseRows<JobRow>(request, LEASED_JOB_COLUMNS)
     const jobs: DispatchJob[] = []
     const unreadable: string[] = []
     for (const row of ordered) {
@@ -432,6 +447,10 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
     async leaseDue(request) {
       if (request.limit <= 0) return { jobs: [], unreadable: [] }
       return lease(request)
+    },
+    async leaseDueIds(request) {
+      if (request.limit <= 0) return []
+      return (await leaseRows<{ seq: number; id: string; due_at: Date }>(request, 'messages.seq, messages.id, messages.due_at')).map((row) => row.id)
     },
     async jobsOf(ids) {
       if (ids.length === 0) return new Map()
@@ -560,7 +579,7 @@ export function createPostgresMessageRepository(sql: Sql): MessageRepository {
         query.before !== undefined && Number.isSafeInteger(Number(query.before)) && sql`seq < ${Number(query.before)}`,
       ].filter((condition) => condition !== false)
       const where = conditions.reduce((clause, condition, index) => (index === 0 ? sql`WHERE ${condition}` : sql`${clause} AND ${condition}`), sql``)
-      const rows = await sql<MessageRow[]>`SELECT ${sql.unsafe(SUMMARY_COLUMNS)} FROM messages ${where} ORDER BY seq DESC LIMIT ${query.limit + 1}`
+      const rows = await sql<Array<SummaryRow & Pick<MessageRow, 'seq'>>>`SELECT ${sql.unsafe(SEARCH_COLUMNS)} FROM messages ${where} ORDER BY seq DESC LIMIT ${query.limit + 1}`
       const page = rows.slice(0, query.limit)
       const last = page.at(-1)
       return { items: page.map(summaryOf), next: rows.length > query.limit && last !== undefined ? String(last.seq) : null }

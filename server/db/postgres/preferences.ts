@@ -4,7 +4,7 @@ import { textArray } from './parameters'
 import type { Preferences } from '../../../src/domain/contract'
 import type { PreferencesRepository } from '../storage'
 
-interface PreferencesRow {
+export interface PreferencesRow {
   openid: string
   quiet_start: string | null
   quiet_end: string | null
@@ -12,7 +12,7 @@ interface PreferencesRow {
   muted_categories: string[]
 }
 
-const preferencesOf = (row: PreferencesRow): Preferences => ({
+export const preferencesOf = (row: PreferencesRow): Preferences => ({
   quietHours: row.quiet_start !== null && row.quiet_end !== null ? { start: row.quiet_start, end: row.quiet_end } : null,
   dailyLimit: row.daily_limit,
   mutedCategories: row.muted_categories,

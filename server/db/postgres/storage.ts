@@ -12,6 +12,7 @@ import type { Storage } from '../storage'
 import { createPostgresCampaignRepository } from './campaigns'
 import { openPostgres, type PostgresOptions, type Sql } from './connection'
 import { createPostgresDeliveryRepository } from './deliveries'
+import { createPostgresDispatchFacts } from './dispatch-facts'
 import { createPostgresLedgerRepository } from './ledger'
 import { createPostgresMessageRepository } from './messages'
 import { migrate } from './migrations'
@@ -43,6 +44,7 @@ export function postgresStorageOver(sql: Sql, clock: Clock): PostgresStorage {
     users: createPostgresUserRepository(sql),
     segments: createPostgresSegmentRepository(sql),
     tokens: createPostgresTokenStore(sql, clock),
+    dispatchFacts: createPostgresDispatchFacts(sql),
     singleProcess: false,
     // Waits for queries in flight, at most 5 s, then closes the connections.
     close: () => sql.end({ timeout: 5 }),

@@ -476,6 +476,12 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       if (limit <= 0) return { jobs: [], unreadable: [] }
       return lease.immediate({ owner, now: now.getTime(), until: until.getTime(), limit, scope })
     },
+    async leaseDueIds({ owner, now, until, limit, scope }) {
+      if (limit <= 0) return []
+      // In process, reading the jobs costs little: the lease of leaseDue, its ids.
+      const leased = lease.immediate({ owner, now: now.getTime(), until: until.getTime(), limit, scope })
+      return [...leased.jobs.map((job) => job.id), ...leased.unreadable]
+    },
     async jobsOf(ids) {
       if (ids.length === 0) return new Map()
       const rows = jobsById.all(JSON.stringify(ids))
