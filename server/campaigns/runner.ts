@@ -17,8 +17,13 @@ import type { PipelineLogger } from '../messages/pipeline'
 import type { Clock } from '../wechat/types'
 import { fillValue, parseValue, type Recipient, type ValuePart } from '../../src/domain/placeholders'
 
-/** Recipients read and written per transaction. */
-export const EXPANSION_PAGE_SIZE = 1_000
+/**
+ * Recipients read and written per transaction. A page's messages are built before its transaction and
+ * live until it ends: at 1,000 they outlived the young generation's collections and filled the old one
+ * (the campaign's peak RSS 276–290 MB in half the runs, 242–251 in the rest); at 250 the peak stayed at
+ * ~241 MB, and a page blocks the event loop a quarter as long.
+ */
+export const EXPANSION_PAGE_SIZE = 250
 
 export interface CampaignAudience {
   /** One page of the users `filter` matches, in openid order after `after`, with their attributes. */
