@@ -23,6 +23,7 @@ import type {
 } from '../storage'
 import { creditStatements } from './credits'
 import type { SqliteDatabase } from './database'
+import { groupCommit } from './group-commit'
 import { appended, attemptsAddition, attemptsOf, historyAddition, historyOf, historyValue } from './message-log'
 import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
 
@@ -257,9 +258,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     history: historyOf(row.history),
   })
 
-  // Nested in `insertBatch`'s transaction, each insert is a savepoint of its own: one that fails
-  // (a constraint) is rolled back alone and fails only its caller.
-  const insert = db.transaction((message: NewMessage) => {
+  // Group commit (group-commit.ts): the inserts asked for in one turn of the event loop (concurrent
+  // admin sends, events) share one transaction, each a savepoint of its own.
+  const insert = groupCommit(db, (message: NewMessage): { message: MessageRecord; created: boolean } => {
     if (message.idempotencyKey !== undefined) {
       const existing = byKey.get(message.idempotencyKey)
       if (existing) return { message: recordOf(existing), created: false }
@@ -286,39 +287,6 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     )
     return { message: createdRecord(message, data), created: true }
   })
-
-  /**
-   * Group commit: the inserts asked for in one turn of the event loop (concurrent admin sends, events)
-   * share one transaction, since a commit, not the rows, is most of what an insert costs. A caller
-   * waits at most until the loop's next check phase.
-   */
-  type InsertedMessage = { message: MessageRecord; created: boolean }
-  type PendingInsert = { message: NewMessage; resolve: (inserted: InsertedMessage) => void; reject: (error: unknown) => void }
-  let pendingInserts: PendingInsert[] = []
-  const insertBatch = db.transaction((batch: readonly PendingInsert[]) =>
-    batch.map((entry): { ok: true; inserted: InsertedMessage } | { ok: false; error: unknown } => {
-      try {
-        return { ok: true, inserted: insert(entry.message) }
-      } catch (error) {
-        return { ok: false, error }
-      }
-    }),
-  )
-  function flushInserts(): void {
-    const batch = pendingInserts
-    pendingInserts = []
-    let results: ReturnType<typeof insertBatch>
-    try {
-      results = insertBatch.immediate(batch)
-    } catch (error) {
-      for (const entry of batch) entry.reject(error)
-      return
-    }
-    results.forEach((result, index) => {
-      if (result.ok) batch[index]!.resolve(result.inserted)
-      else batch[index]!.reject(result.error)
-    })
-  }
 
   const lease = db.transaction((request: { owner: string; now: number; until: number; limit: number; scope: LeaseScope }) => {
     const { scope, owner, now, until, limit } = request
@@ -453,10 +421,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
 
   return {
     insert(message) {
-      return new Promise((resolve, reject) => {
-        if (pendingInserts.length === 0) setImmediate(flushInserts)
-        pendingInserts.push({ message, resolve, reject })
-      })
+      return insert(message)
     },
     async get(id) {
       const row = byId.get(id)
