@@ -6,50 +6,32 @@
  *   npx tsx bench/pg-storage.ts [messages=6000] [batch=16]
  */
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, readFileSync, readdirSync } from 'node:fs'
+import { copyFileSync, readFileSync } from 'node:fs'
 import postgres from 'postgres'
 import { createManualClock } from '../server/clock'
 import { createPostgresStorage } from '../server/db/postgres/storage'
 import type { CampaignMessage } from '../server/db/storage'
 import { startPostgres } from '../tests/support/servers'
+import { processes } from './support/proc'
 
 const total = Number(process.argv[2] ?? 6000)
 const batch = Number(process.argv[3] ?? 16)
-const TICKS = 100
-
-/** CPU seconds of PostgreSQL's processes by kind (backend, autovacuum, walwriter…), from their titles. */
+/** CPU seconds of PostgreSQL's processes (the postmaster's children) by kind (backend, autovacuum, walwriter…), from their titles. */
 function cpuByKind(root: number): Record<string, number> {
   const kinds: Record<string, number> = {}
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[1]) !== root) continue
-      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
-      const kind = /postgres: (autovacuum|walwriter|checkpointer|background writer|logical|archiver|stats)/.exec(title)?.[1] ?? 'backend'
-      kinds[kind] = (kinds[kind] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS
-    } catch {
-      // gone meanwhile
-    }
+  for (const process of processes()) {
+    if (process.ppid !== root) continue
+    const kind = /postgres: (autovacuum|walwriter|checkpointer|background writer|logical|archiver|stats)/.exec(process.command)?.[1] ?? 'backend'
+    kinds[kind] = (kinds[kind] ?? 0) + process.ownSeconds
   }
   return kinds
 }
 
+/** CPU seconds of the postmaster and its children, their own time each. */
 function cpuOfTree(root: number): number {
-  let ticks = 0
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const pid = Number(entry)
-      if (pid === root || Number(fields[1]) === root) ticks += Number(fields[11]) + Number(fields[12])
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return ticks / TICKS
+  return processes()
+    .filter((process) => process.pid === root || process.ppid === root)
+    .reduce((seconds, process) => seconds + process.ownSeconds, 0)
 }
 
 const server = await startPostgres()

@@ -15,7 +15,8 @@ const s = await openSession({ viewport: { width: 375, height: 812 } })
 const p = s.page
 p.on('pageerror', (e) => console.log('pageerror', e.message))
 p.on('console', (m) => { if (m.type() === 'error') console.log('console error', m.text()) })
-const shot = async (name: string) => { await p.waitForTimeout(400); await p.screenshot({ path: join(OUT, `${name}.png`) }); console.log('shot', name) }
+const shotOf = (page: Page) => async (name: string) => { await page.waitForTimeout(400); await page.screenshot({ path: join(OUT, `${name}.png`) }); console.log('shot', name) }
+const shot = shotOf(p)
 await p.goto(`${stack.url}#/pages/subscriptions/index`)
 const i = cur(p).locator('#test-user-name input'); await i.waitFor(); await i.fill('alice'); await cur(p).locator('#sign-in').tap()
 await cur(p).locator('.sign-in-card').waitFor({ state: 'detached' })
@@ -52,7 +53,7 @@ await s.close()
 // and 订单 with the guide to settings that follows.
 const b = await openSession({ viewport: { width: 375, height: 812 } })
 const q = b.page
-const bobShot = async (name: string) => { await q.waitForTimeout(400); await q.screenshot({ path: join(OUT, `${name}.png`) }); console.log('shot', name) }
+const bobShot = shotOf(q)
 await q.goto(`${stack.url}#/pages/subscriptions/index`)
 const bobName = cur(q).locator('#test-user-name input'); await bobName.waitFor(); await bobName.fill('bob'); await cur(q).locator('#sign-in').tap()
 await cur(q).locator('.sign-in-card').waitFor({ state: 'detached' })

@@ -20,7 +20,7 @@
  * On a 2-core machine the 3 instances, PostgreSQL, Redis, the sandbox and this process share two
  * cores: 3 instances cannot show more than what 2 cores give, and the figure says little of scaling.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -34,6 +34,7 @@ import { startServiceProcess, type ServiceProcess } from '../../tests/server/sup
 import { createDatabase, serversInstalled, startPostgres, startRedis, uniquePrefix, type RunningServer } from '../../tests/support/servers'
 import { prepareAudience } from '../support/audience'
 import { httpClient, type HttpClient } from '../support/http'
+import { cpuOfGroups, type ProcessCpu } from '../support/proc'
 import { median } from '../support/load'
 import { sandboxUrlOf, startServerProcess, type ServerProcess } from '../support/server-control'
 import { ACTIVITY } from './campaign'
@@ -86,49 +87,6 @@ export interface ClusterSetup {
    * process and redis-server. Unlike the rate, hardly moved by other work on the machine.
    */
   cpuUsPerMessage: Record<string, number>
-}
-
-/** CPU seconds of the processes of /proc, for the processes chosen: each one's own, and its waited-for children's. */
-const CLOCK_TICKS = 100
-interface ProcessCpu {
-  pid: number
-  ppid: number
-  seconds: number
-  command: string
-}
-function processes(): ProcessCpu[] {
-  const all: ProcessCpu[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
-      all.push({ pid: Number(entry), ppid: Number(fields[1]), seconds: ticks / CLOCK_TICKS, command })
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return all
-}
-/** The CPU seconds of each group: a group is its root processes and all their descendants. */
-function cpuOfGroups(roots: Record<string, (process: ProcessCpu) => boolean>): Record<string, number> {
-  const all = processes()
-  const children = new Map<number, ProcessCpu[]>()
-  for (const process of all) children.set(process.ppid, [...(children.get(process.ppid) ?? []), process])
-  const result: Record<string, number> = {}
-  for (const [name, isRoot] of Object.entries(roots)) {
-    let seconds = 0
-    const stack = all.filter(isRoot)
-    while (stack.length > 0) {
-      const process = stack.pop()!
-      seconds += process.seconds
-      stack.push(...(children.get(process.pid) ?? []))
-    }
-    result[name] = seconds
-  }
-  return result
 }
 
 export type ClusterResult =

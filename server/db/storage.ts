@@ -525,11 +525,16 @@ export interface SegmentRepository {
 
 // ─── all of it ───────────────────────────────────────────────────────────────
 
+/** How `DispatchFacts.credits` (and the dispatcher's own read of them) key a person's credits of a template. */
+export function creditKey(openid: string, templateId: string): string {
+  return `${openid} ${templateId}`
+}
+
 /**
  * What the dispatcher reads of a batch's recipients before it decides (`Storage.dispatchFacts`): the
  * preferences each saved (those who saved none left out), the sends each has on `dayKey` (as
  * `countsOnDay`), and the credits of each (openid, template) pair (as `LedgerRepository.creditsOf`,
- * keyed `${openid} ${templateId}`, a pair with no subscription left out).
+ * keyed by `creditKey`, a pair with no subscription left out).
  */
 export interface DispatchFacts {
   savedPreferences: Map<string, Preferences>

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { MessageOutcome } from '../../src/domain/contract'
+import { isOutcomeStatus } from '../db/outcome-counts'
 import type { Storage } from '../db/storage'
 import type { Ledger } from '../ledger/ledger'
 import { outcomeOf } from '../messages/outcome'
@@ -70,7 +71,6 @@ export interface Dispatcher {
   readonly clusterTicker: ClusterTicker | null
 }
 
-const SETTLED = new Set(['sent', 'failed', 'skipped', 'deferred'])
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const timer = options.timer ?? realTimer
@@ -155,7 +155,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     while (!signal.aborted) {
       await timer.sleep(SHARED_WAIT_POLL_MS, signal)
       const now = await current(messageId)
-      if (now === null || SETTLED.has(now.status)) return
+      if (now === null || isOutcomeStatus(now.status)) return
     }
   }
 
@@ -188,7 +188,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       })
       // It may have settled before the waiter was there.
       const before = await current(messageId)
-      if (before === null || SETTLED.has(before.status)) {
+      if (before === null || isOutcomeStatus(before.status)) {
         abort.abort()
         return before
       }

@@ -12,7 +12,7 @@ import type { MessageStatus, Preferences, Template } from '../../src/domain/cont
 import { localDayKey } from '../../src/domain/quiet-hours'
 import { errcodeReason } from '../../src/domain/reasons'
 import { requeueScope } from '../../src/domain/wechat-errcodes'
-import type { DispatchJob, MessageTransition, SendEnding, Storage } from '../db/storage'
+import { creditKey, type DispatchJob, type MessageTransition, type SendEnding, type Storage } from '../db/storage'
 import type { Ledger } from '../ledger/ledger'
 import { deliveryVerdict } from '../messages/eligibility'
 import type { TemplateDirectory } from '../messages/templates'
@@ -107,7 +107,7 @@ export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWo
     }
     const credits = new Map<string, number>()
     for (const [templateId, openids] of byTemplate) {
-      for (const [openid, count] of await storage.ledger.creditsOf(openids, templateId)) credits.set(`${openid} ${templateId}`, count)
+      for (const [openid, count] of await storage.ledger.creditsOf(openids, templateId)) credits.set(creditKey(openid, templateId), count)
     }
     return credits
   }
@@ -147,7 +147,7 @@ export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWo
         preferences: preferencesOf,
         category: job.category,
         urgent: job.urgent,
-        credits: credits.get(`${job.openid} ${job.templateId}`) ?? 0,
+        credits: credits.get(creditKey(job.openid, job.templateId)) ?? 0,
         sentToday: counts.get(job.openid) ?? 0,
         now,
         timeZone,

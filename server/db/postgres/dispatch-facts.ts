@@ -6,7 +6,7 @@
  * cluster bench, with batches of ~16 messages, ~10 µs of the instance's CPU and ~10 µs of PostgreSQL's
  * a message for the three).
  */
-import type { DispatchFacts, Storage } from '../storage'
+import { creditKey, type DispatchFacts, type Storage } from '../storage'
 import type { Sql } from './connection'
 import { COUNTED } from './messages'
 import { textArray } from './parameters'
@@ -36,7 +36,7 @@ export function createPostgresDispatchFacts(sql: Sql): NonNullable<Storage['disp
     for (const row of rows) {
       if (row.kind === 'preferences') facts.savedPreferences.set(row.openid, preferencesOf(row))
       else if (row.kind === 'sent') facts.sentToday.set(row.openid, row.n)
-      else facts.credits.set(`${row.openid} ${row.template_id}`, row.n)
+      else facts.credits.set(creditKey(row.openid, row.template_id!), row.n)
     }
     return facts
   }

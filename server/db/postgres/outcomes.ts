@@ -10,13 +10,10 @@
  * they share in one order and never deadlock each other.
  */
 import type postgres from 'postgres'
-import type { MessageStatus } from '../../../src/domain/contract'
-import type { OutcomeBucket, OutcomeRepository } from '../storage'
+import { bucketsOf, OUTCOME_STATUSES } from '../outcome-counts'
+import type { OutcomeRepository } from '../storage'
 import type { Queries, Sql } from './connection'
 import { textArray } from './parameters'
-
-/** The statuses a message ends a step in: what the charts count. */
-const OUTCOME_STATUSES: readonly MessageStatus[] = ['sent', 'failed', 'skipped', 'deferred']
 
 type Fragment = postgres.PendingQuery<postgres.Row[]>
 
@@ -73,17 +70,7 @@ export function createPostgresOutcomeRepository(sql: Sql): OutcomeRepository {
           SELECT second, kind, key, count FROM outcome_minutes WHERE second >= ${first}::bigint AND second < ${end}::bigint
         ) AS counted
         GROUP BY 1, kind, key`
-      const buckets = new Map<number, OutcomeBucket>()
-      for (const row of rows) {
-        let bucket = buckets.get(row.bucket)
-        if (bucket === undefined) {
-          bucket = { index: row.bucket, byStatus: {}, byErrcode: {} }
-          buckets.set(row.bucket, bucket)
-        }
-        if (row.kind === 'status') bucket.byStatus[row.key as MessageStatus] = row.count
-        else bucket.byErrcode[row.key] = row.count
-      }
-      return [...buckets.values()].sort((a, b) => a.index - b.index)
+      return bucketsOf(rows)
     },
     async compact(before) {
       // One statement: the per-second counts it deletes are the ones it adds to their minutes. Another

@@ -288,6 +288,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     return { message: createdRecord(message, data), created: true }
   })
 
+  /** Leases the due rows of `scope` (oldest due first) and answers them. */
   const lease = db.transaction((request: { owner: string; now: number; until: number; limit: number; scope: LeaseScope }) => {
     const { scope, owner, now, until, limit } = request
     const rows =
@@ -295,14 +296,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
         ? dueOfCampaign.all({ now, limit, campaign: scope.campaignId })
         : dueOthers.all({ now, limit, except: JSON.stringify(scope.exceptCampaigns) })
     if (rows.length > 0) leaseRows.run({ owner, until, seqs: JSON.stringify(rows.map((row) => row.seq)) })
-    const jobs: DispatchJob[] = []
-    const unreadable: string[] = []
-    for (const row of rows) {
-      const job = jobOf(row)
-      if (job === null) unreadable.push(row.id)
-      else jobs.push(job)
-    }
-    return { jobs, unreadable }
+    return rows
   })
 
   function moveOne(id: string, from: readonly MessageStatus[], to: MessageTransition, now: number, tally: OutcomeTally): boolean {
@@ -439,13 +433,18 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     },
     async leaseDue({ owner, now, until, limit, scope }) {
       if (limit <= 0) return { jobs: [], unreadable: [] }
-      return lease.immediate({ owner, now: now.getTime(), until: until.getTime(), limit, scope })
+      const jobs: DispatchJob[] = []
+      const unreadable: string[] = []
+      for (const row of lease.immediate({ owner, now: now.getTime(), until: until.getTime(), limit, scope })) {
+        const job = jobOf(row)
+        if (job === null) unreadable.push(row.id)
+        else jobs.push(job)
+      }
+      return { jobs, unreadable }
     },
     async leaseDueIds({ owner, now, until, limit, scope }) {
       if (limit <= 0) return []
-      // In process, reading the jobs costs little: the lease of leaseDue, its ids.
-      const leased = lease.immediate({ owner, now: now.getTime(), until: until.getTime(), limit, scope })
-      return [...leased.jobs.map((job) => job.id), ...leased.unreadable]
+      return lease.immediate({ owner, now: now.getTime(), until: until.getTime(), limit, scope }).map((row) => row.id)
     },
     async jobsOf(ids) {
       if (ids.length === 0) return new Map()

@@ -9,11 +9,10 @@
  * whole: exact for every range aligned to a second (a folded minute: aligned to a minute).
  */
 import type { MessageStatus } from '../../../src/domain/contract'
-import type { OutcomeBucket, OutcomeRepository } from '../storage'
+import { bucketsOf, isOutcomeStatus } from '../outcome-counts'
+import type { OutcomeRepository } from '../storage'
 import type { SqliteDatabase } from './database'
 
-/** The statuses a message ends a step in: what the charts count. */
-const OUTCOME_STATUSES: ReadonlySet<MessageStatus> = new Set(['sent', 'failed', 'skipped', 'deferred'])
 
 const SECOND_MS = 1000
 const MINUTE_MS = 60_000
@@ -60,7 +59,7 @@ export function createSqliteOutcomeCounts(db: SqliteDatabase): OutcomeCounts {
       }
       return {
         status(at, status) {
-          if (OUTCOME_STATUSES.has(status)) count(at, 'status', status)
+          if (isOutcomeStatus(status)) count(at, 'status', status)
         },
         errcode(at, errcode) {
           count(at, 'errcode', String(errcode))
@@ -123,17 +122,7 @@ export function createSqliteOutcomeRepository(db: SqliteDatabase): OutcomeReposi
         fromMinute: Math.ceil(from.getTime() / MINUTE_MS),
         toMinute: Math.ceil(to.getTime() / MINUTE_MS),
       }
-      const buckets = new Map<number, OutcomeBucket>()
-      for (const row of inRange.all(range)) {
-        let bucket = buckets.get(row.bucket)
-        if (bucket === undefined) {
-          bucket = { index: row.bucket, byStatus: {}, byErrcode: {} }
-          buckets.set(row.bucket, bucket)
-        }
-        if (row.kind === 'status') bucket.byStatus[row.key as MessageStatus] = row.count
-        else bucket.byErrcode[row.key] = row.count
-      }
-      return [...buckets.values()].sort((a, b) => a.index - b.index)
+      return bucketsOf(inRange.all(range))
     },
     async compact(before) {
       // A second is folded when it starts before `before`, as `overTime` places it.
