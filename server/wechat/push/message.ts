@@ -86,6 +86,8 @@ const xmlParser = new XMLParser({
   processEntities: false,
   trimValues: true,
   ignoreDeclaration: true,
+  // No callbacks read the tag path: without this, every text node turns it into a string.
+  jPath: false,
 })
 
 const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value)
