@@ -44,6 +44,7 @@ const CAMPAIGN_PLAN: CampaignPlan = {
   warmup: 5_000,
   smallRuns: 3,
   latency: { recipients: 5_000, latencyMs: 50 },
+  pushed: 10_000,
   referenceRunMs: 1_000,
   maxCampaignMs: 150_000,
 }
@@ -126,8 +127,9 @@ function checksOf(results: BenchResults): Check[] {
     checks.push({ name: `token expiry +${row.latencyMs} ms: every send ok`, ok: row.failed === 0, detail: `${row.failed} not ok` })
   }
   if (results.campaign) {
-    const { small, large, latency, referenceFailures, allCompleted } = results.campaign
-    for (const [name, run] of [...small.map((one, i) => [`campaign 10k #${i + 1}`, one] as const), ['campaign 100k', large] as const, ['campaign +latency', latency] as const]) {
+    const { small, large, latency, pushed, referenceFailures, allCompleted } = results.campaign
+    const runs = [...small.map((one, i) => [`campaign 10k #${i + 1}`, one] as const), ['campaign 100k', large] as const, ['campaign +latency', latency] as const, ['campaign with delivery events', pushed] as const]
+    for (const [name, run] of runs) {
       const reasons = Object.entries(run.reasons)
       checks.push({
         name: `${name}: every recipient sent`,
@@ -136,6 +138,11 @@ function checksOf(results: BenchResults): Check[] {
       })
     }
     checks.push({ name: 'campaign: every campaign completed', ok: allCompleted, detail: allCompleted ? 'all completed' : 'some not completed in 15 s' })
+    checks.push({
+      name: 'campaign with delivery events: each one counted once',
+      ok: pushed.delivered === pushed.recipients,
+      detail: `${pushed.delivered} delivered of ${pushed.recipients}`,
+    })
     checks.push({ name: 'campaign: every reference send ok', ok: referenceFailures === 0, detail: `${referenceFailures} not ok` })
   }
   if (results.cluster && results.cluster.skipped === null) {

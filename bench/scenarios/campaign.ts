@@ -8,7 +8,10 @@
  * Measured, each campaign from POST /api/campaigns until GET /api/campaigns/:id counts no message
  * pending or deferred: a warm-up campaign to 5,000 (not recorded), then rounds of (bare Pool run,
  * peer run, campaign to 10,000); a campaign to 5,000 with the sandbox answering 50 ms late; then
- * the bare Pool, the peer, a campaign to 100,000, the bare Pool and the peer again. The reference
+ * the bare Pool, the peer, a campaign to 100,000, the bare Pool and the peer again. Last, the service
+ * is started again on the same database with message push configured (secure mode), and a campaign to
+ * 10,000 runs while the sandbox reports every send back as WeChat does (`subscribe_msg_sent_event`):
+ * measured until the campaign is done and every push has been answered. The reference
  * rows (support/senders.ts) run from this process against the same sandbox, at the same concurrency
  * and with as many connections as the service's Pool, taking turns with the campaigns, so that what
  * else the machine does weighs on both.
@@ -16,8 +19,9 @@
  * The service process reports over IPC its CPU time and its RSS: sampled every 250 ms for each
  * campaign's column, and the kernel's own peak (getrusage) for the target.
  */
+import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import type { Campaign, CampaignRequest, Segment } from '../../src/domain/contract'
+import type { Campaign, CampaignRequest, Segment, Stats } from '../../src/domain/contract'
 import { wechatPoolConnections } from '../../server/wechat/pool'
 import type { SubscribeMessage } from '../../server/wechat/types'
 import { prepareAudience } from '../support/audience'
@@ -25,6 +29,7 @@ import { ACCOUNT_SECURITY, SECURITY_DATA, catalogueTemplate, tempDatabase } from
 import { httpClient, type HttpClient } from '../support/http'
 import { median, runLoad, summarizeRuns, type LoadRun, type RateSummary } from '../support/load'
 import { barePoolSender, easyWeChatSender, type Sender } from '../support/senders'
+import { PUSH_PATH } from '../../server/routes/push'
 import { sandboxUrlOf, startServerProcess, type ServerProcess, type StartOptions } from '../support/server-control'
 
 /** Marketing, one-time: each send spends a credit, muting and quiet hours apply (nobody here has any). */
@@ -47,6 +52,8 @@ export interface CampaignPlan {
   /** Campaigns to `small` recorded (their median is reported). */
   smallRuns: number
   latency: { recipients: number; latencyMs: number }
+  /** The recipients of the campaign whose delivery events WeChat pushes back (one of the small segments). */
+  pushed: number
   /** One reference run (bare Pool, peer), in ms. */
   referenceRunMs: number
   /** Safety bound of one campaign. */
@@ -85,6 +92,8 @@ export interface CampaignResult {
   smallWallMicrosPerMessage: number
   large: CampaignRun
   latency: CampaignRun & { latencyMs: number; boundPerSecond: number }
+  /** The campaign with every send's delivery event pushed to the service, until each push was answered; `delivered`: what the service then counts. */
+  pushed: CampaignRun & { delivered: number }
   barePool: RateSummary
   peer: RateSummary
   /** Reference sends not answered errcode 0 (must be 0). */
@@ -115,6 +124,7 @@ async function runCampaign(
   segment: Segment,
   recipients: number,
   maxMs: number,
+  options: { untilPushesSettled?: boolean } = {},
 ): Promise<{ run: CampaignRun; id: string }> {
   await service.control('usage', { resetPeak: true })
   const before = await service.control('usage', {})
@@ -135,6 +145,8 @@ async function runCampaign(
       lastRead = performance.now()
     }
   }
+  // WeChat's delivery events for these sends, answered by the service (they come within seconds).
+  if (options.untilPushesSettled === true) await sandbox.control('pushesSettled', {})
   const elapsedMs = performance.now() - started
   const after = await service.control('usage', {})
   const perSecond = (campaign.total * 1000) / elapsedMs
@@ -166,15 +178,15 @@ async function completed(http: HttpClient, ids: readonly string[], maxMs: number
 }
 
 export async function benchCampaign(plan: CampaignPlan, profiling: StartOptions = {}): Promise<CampaignResult> {
-  const users = Math.max(plan.large, plan.small, plan.warmup, plan.latency.recipients)
-  // Each person is in at most: the warm-up, every small run, the latency run and the large one.
-  const credits = 3 + plan.smallRuns
+  const users = Math.max(plan.large, plan.small, plan.warmup, plan.latency.recipients, plan.pushed)
+  // Each person is in at most: the warm-up, every small run, the latency run, the large one and the one with delivery events.
+  const credits = 4 + plan.smallRuns
   const sandbox = await startServerProcess('sandbox')
   const database = tempDatabase()
   const references: Sender[] = []
   let service: ServerProcess | null = null
   try {
-    const sizes = [...new Set([plan.small, plan.large, plan.warmup, plan.latency.recipients])]
+    const sizes = [...new Set([plan.small, plan.large, plan.warmup, plan.latency.recipients, plan.pushed])]
     const audience = await prepareAudience(sandbox, database.path, {
       prefix: 'fanout-',
       count: users,
@@ -251,6 +263,23 @@ export async function benchCampaign(plan: CampaignPlan, profiling: StartOptions 
     const allCompleted = await completed(http, ids, COMPLETION_WAIT_MS)
     const usage = await running.control('usage', {})
     await http.close()
+
+    // ─── the same campaign with WeChat's delivery events pushed back ──────
+    // Another service process on the same database, with message push configured: its peak RSS is
+    // its own row's, not the figure above.
+    await running.stop()
+    service = null
+    const push = { token: randomBytes(12).toString('hex'), aesKey: randomBytes(32).toString('base64url').replace(/[-_]/g, 'x').slice(0, 43) }
+    const pushing = await startServerProcess('service', {
+      ...profiling,
+      setup: { wechat: { url: sandboxUrl, appId, secret }, database: database.path, env: { ...env, WECHAT_PUSH_TOKEN: push.token, WECHAT_PUSH_AES_KEY: push.aesKey } },
+    })
+    service = pushing
+    const pushedHttp = httpClient(pushing.ready.serviceUrl!, 4, pushing.ready.adminKey!)
+    await sandbox.control('push', { url: `${pushing.ready.serviceUrl!}${PUSH_PATH}`, ...push })
+    const pushedRun = (await runCampaign(pushing, sandbox, pushedHttp, segments.get(plan.pushed)!, plan.pushed, plan.maxCampaignMs, { untilPushesSettled: true })).run
+    const { byDelivery } = await pushedHttp.call<Stats>('GET', '/api/stats', 200)
+    await pushedHttp.close()
     return {
       concurrency: plan.concurrency,
       connections,
@@ -262,6 +291,7 @@ export async function benchCampaign(plan: CampaignPlan, profiling: StartOptions 
       smallWallMicrosPerMessage: median(small.map((run) => run.wallMicrosPerMessage)),
       large,
       latency: { ...latencyRun, latencyMs: plan.latency.latencyMs, boundPerSecond: (plan.concurrency * 1000) / plan.latency.latencyMs },
+      pushed: { ...pushedRun, delivered: byDelivery.delivered },
       barePool: summarizeRuns(bareRuns),
       peer: summarizeRuns(peerRuns),
       referenceFailures,
