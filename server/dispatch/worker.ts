@@ -195,7 +195,13 @@ export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWo
   }
 
   return (jobs) => {
-    const decided = decide(jobs)
+    const decided = decide(jobs).then((decisions) => {
+      // The claimed ones are sent now, together: the writer may wait for all their results.
+      let claimed = 0
+      for (const decision of decisions.values()) if (decision.kind === 'claimed') claimed += 1
+      results.expect(claimed)
+      return decisions
+    })
     return jobs.map(async (job) => send(job, (await decided).get(job.id) ?? { kind: 'settled' }))
   }
 }
