@@ -6,14 +6,20 @@
  * sends nothing; a row whose claim's lease ran out while sending is failed INTERRUPTED by the
  * scheduler, per message.
  *
- * - Jobs of several messages. With no DISPATCH_RATE a job carries up to JOB_SIZE message ids (a
- *   quarter of DISPATCH_CONCURRENCY at most): BullMQ's scripts (each job's add, take and finish, ~35 µs
- *   of Redis each) run once for several messages. The worker holds twice the jobs that fill
- *   DISPATCH_CONCURRENCY and starts each message when one of DISPATCH_CONCURRENCY send slots frees. Its
- *   job id is BullMQ's own: a message whose feed lease ran out while its job still waited (a queue
- *   paused longer than the lease) can be in two jobs, and the second finds it claimed. With
- *   DISPATCH_RATE a job is one message, its job id the message id (a message is in the queue once
- *   however many instances feed it): the limiter counts jobs.
+ * - Jobs of several messages. With no DISPATCH_RATE a job carries up to JOB_SIZE message ids (half
+ *   of DISPATCH_CONCURRENCY at most): BullMQ's scripts (each job's add, take and finish, ~35 µs of
+ *   Redis each) run once for several messages. Its job id is BullMQ's own: a message whose feed lease
+ *   ran out while its job still waited (a queue paused longer than the lease) can be in two jobs, and
+ *   the second finds it claimed. With DISPATCH_RATE a job is one message, its job id the message id (a
+ *   message is in the queue once however many instances feed it): the limiter counts jobs.
+ * - Send slots from claim to ending. The worker holds twice the jobs that fill DISPATCH_CONCURRENCY;
+ *   their messages are read and checked (status, campaign) as they arrive, without a slot, and wait
+ *   ready. A message takes one of DISPATCH_CONCURRENCY slots when it is handed to the worker (which
+ *   claims it: `sending`) and gives it back once its ending is written, so no more than
+ *   DISPATCH_CONCURRENCY messages of an instance are ever in doubt after a crash; an unclaimed one is
+ *   still `queued` under its feed lease and is fed again. Ready messages are handed over once half the
+ *   slots are free (or none is in flight), together: on PostgreSQL a claim and an ending cost less per
+ *   message in batches (bench/pg-storage.ts: ~140 µs a message in batches of 16, ~90 in 64).
  *
  * - Feeding. Each instance moves due `queued` rows into the queue (on wake, every poll, and after its
  *   jobs once a batch's worth of room may have opened): it leases them to the cluster's owner for a
@@ -64,11 +70,11 @@ const SEND_QUEUE = 'dispatch'
 const TIMER_QUEUE = 'dispatch-timers'
 /** A fed row is hidden from other feeders this long; a job lost with Redis is fed again after it. */
 export const FEED_LEASE_MS = 10_000
-/** How old a campaign's status may be when a job of it is claimed (pause and cancel reach every instance within this). */
+/** How old a campaign's status may be when a message of it is read or handed to the worker (pause and cancel reach every instance within this). */
 const CAMPAIGN_STATUS_MS = 200
 const SCHEDULER_ID = 'scheduler'
 /** Message ids a job carries at most (with no DISPATCH_RATE). */
-export const JOB_SIZE = 16
+export const JOB_SIZE = 32
 /** With no DISPATCH_RATE the limiter is still there (a 45009 pause needs it), far above any real rate. */
 const UNLIMITED = { max: 1_000_000, duration: 1_000 }
 
@@ -116,12 +122,11 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
   const done: JobOutcome = { kind: 'done' }
   const lockMs = options.lockMs ?? 30_000
   /** Message ids per job: one under a rate (BullMQ's limiter counts jobs), else up to JOB_SIZE. */
-  const jobSize = options.rate === null ? Math.max(1, Math.min(JOB_SIZE, Math.floor(concurrency / 4))) : 1
+  const jobSize = options.rate === null ? Math.max(1, Math.min(JOB_SIZE, Math.floor(concurrency / 2))) : 1
   /**
    * Jobs this instance's worker holds at once. With several messages a job, twice what `concurrency`
-   * messages fill: the second half is taken ahead, its messages waiting for a send slot (`takeSlot`), so
-   * a slot that frees starts the next message at once rather than when a whole job is done and the next
-   * one fetched. Never more than `concurrency` messages in flight.
+   * messages fill: the second half is taken ahead, its messages read and waiting ready, so freed slots
+   * start the next messages at once rather than when a whole job is done and the next one fetched.
    */
   const jobConcurrency = jobSize === 1 ? concurrency : 2 * Math.max(1, Math.floor(concurrency / jobSize))
   let slotsFree = concurrency
@@ -130,8 +135,7 @@ export function createBullmqEngine(options: BullmqEngineOptions): DispatchEngine
   let pumpScheduled = false
   /**
    * Slots that must be free before ready messages are handed to the worker (unless none is in flight):
-   * PostgreSQL's claim and ending cost per message falls with the batch (~140 µs in batches of 16, ~90
-   * in batches of 64), and slots freed one ending batch at a time would otherwise make claims that small.
+   * handed as soon as any slot frees, claims were as small as one ending write's worth (~15 at 64).
    */
   const claimBatch = Math.max(1, Math.floor(concurrency / 2))
   let pumping = false

@@ -16,16 +16,16 @@ import type { Ledger, SettledSend } from '../ledger/ledger'
 import type { DispatchLogger } from './worker'
 
 export interface ResultWriter {
-  /** Resolves when `send` is written; rejects when it could not be written twice. */
-  record(send: SettledSend): Promise<void>
+  /** Resolves when `send` is written; rejects when it could not be written twice. `claim`: what `expect` gave for its claim. */
+  record(send: SettledSend, claim?: number): Promise<void>
   /** Resolves once everything handed in so far is written. */
   flushed(): Promise<void>
-  /** `count` sends were claimed together and are under way; each will be `record`ed. */
-  expect(count: number): void
+  /** `count` sends were claimed together and are under way; each will be `record`ed with the number this returns. */
+  expect(count: number): number
 }
 
 export interface ResultWriterOptions {
-  ledger: Ledger
+  ledger: Pick<Ledger, 'settleSends'>
   logger: DispatchLogger
   /** How long a write may wait for the expected results still under way; 0 (the default): none. */
   batchWaitMs?: number
@@ -42,11 +42,12 @@ const GATHER_COUNT = 32
 export function createResultWriter(options: ResultWriterOptions): ResultWriter {
   const { ledger, logger } = options
   const batchWaitMs = options.batchWaitMs ?? 0
-  let pending: Array<{ send: SettledSend; resolve: () => void; reject: (error: unknown) => void }> = []
+  let pending: Array<{ send: SettledSend; claim: number | undefined; resolve: () => void; reject: (error: unknown) => void }> = []
   let writing: Promise<void> | null = null
   let gathering: NodeJS.Immediate | null = null
-  /** Expected results not recorded yet (only with `batchWaitMs`). */
-  let outstanding = 0
+  /** Each claim's results not recorded yet, by the number `expect` gave it (only with `batchWaitMs`). */
+  const outstanding = new Map<number, number>()
+  let claims = 0
   /** When the oldest pending result came (performance.now()), for `batchWaitMs`. */
   let oldestAt = 0
   let waiting: NodeJS.Timeout | null = null
@@ -97,7 +98,8 @@ export function createResultWriter(options: ResultWriterOptions): ResultWriter {
    */
   function schedule(afterWrite = false): void {
     if (writing !== null || pending.length === 0) return
-    if (outstanding > 0 && pending.length < MAX_BATCH) {
+    // Only the claims of the results at hand are waited for, not the ones claimed after them.
+    if (batchWaitMs > 0 && pending.length < MAX_BATCH && pending.some((entry) => entry.claim !== undefined && outstanding.has(entry.claim))) {
       const left = batchWaitMs - (performance.now() - oldestAt)
       if (left > 0) {
         waiting ??= setTimeout(drain, left)
@@ -109,16 +111,22 @@ export function createResultWriter(options: ResultWriterOptions): ResultWriter {
   }
 
   return {
-    record(send) {
+    record(send, claim) {
       return new Promise((resolve, reject) => {
         if (pending.length === 0) oldestAt = performance.now()
-        pending.push({ send, resolve, reject })
-        if (outstanding > 0) outstanding -= 1
+        pending.push({ send, claim, resolve, reject })
+        const left = claim === undefined ? undefined : outstanding.get(claim)
+        if (left !== undefined) {
+          if (left <= 1) outstanding.delete(claim!)
+          else outstanding.set(claim!, left - 1)
+        }
         schedule()
       })
     },
     expect(count) {
-      if (batchWaitMs > 0) outstanding += count
+      claims += 1
+      if (batchWaitMs > 0 && count > 0) outstanding.set(claims, count)
+      return claims
     },
     async flushed() {
       while (writing !== null || pending.length > 0) {
