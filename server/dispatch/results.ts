@@ -3,6 +3,11 @@
  * the next one, so under load one transaction records many sends. A caller's promise resolves once its
  * result is written; the dispatcher counts the message in flight until then.
  *
+ * With `batchWaitMs` (the BullMQ engine on PostgreSQL, where a statement's cost per message falls with
+ * its batch), a write also waits, at most that long, for the results of sends claimed together that are
+ * still under way (`expect`): a claim's sends end in one write rather than in the two or three their
+ * answers' turns would make.
+ *
  * A failed write (a locked database) is logged and tried once more; the message is never sent again
  * for it. If the second write fails too, the messages stay `sending` and the recovery marks them
  * INTERRUPTED (their credit given back), as for a process that died mid-call.
@@ -11,10 +16,19 @@ import type { Ledger, SettledSend } from '../ledger/ledger'
 import type { DispatchLogger } from './worker'
 
 export interface ResultWriter {
-  /** Resolves when `send` is written; rejects when it could not be written twice. */
-  record(send: SettledSend): Promise<void>
+  /** Resolves when `send` is written; rejects when it could not be written twice. `claim`: what `expect` gave for its claim. */
+  record(send: SettledSend, claim?: number): Promise<void>
   /** Resolves once everything handed in so far is written. */
   flushed(): Promise<void>
+  /** `count` sends were claimed together and are under way; each will be `record`ed with the number this returns. */
+  expect(count: number): number
+}
+
+export interface ResultWriterOptions {
+  ledger: Pick<Ledger, 'settleSends'>
+  logger: DispatchLogger
+  /** How long a write may wait for the expected results still under way; 0 (the default): none. */
+  batchWaitMs?: number
 }
 
 const MAX_BATCH = 256
@@ -25,11 +39,18 @@ const MAX_BATCH = 256
  */
 const GATHER_COUNT = 32
 
-export function createResultWriter(options: { ledger: Ledger; logger: DispatchLogger }): ResultWriter {
+export function createResultWriter(options: ResultWriterOptions): ResultWriter {
   const { ledger, logger } = options
-  let pending: Array<{ send: SettledSend; resolve: () => void; reject: (error: unknown) => void }> = []
+  const batchWaitMs = options.batchWaitMs ?? 0
+  let pending: Array<{ send: SettledSend; claim: number | undefined; resolve: () => void; reject: (error: unknown) => void }> = []
   let writing: Promise<void> | null = null
   let gathering: NodeJS.Immediate | null = null
+  /** Each claim's results not recorded yet, by the number `expect` gave it (only with `batchWaitMs`). */
+  const outstanding = new Map<number, number>()
+  let claims = 0
+  /** When the oldest pending result came (performance.now()), for `batchWaitMs`. */
+  let oldestAt = 0
+  let waiting: NodeJS.Timeout | null = null
 
   async function write(batch: typeof pending): Promise<void> {
     const sends = batch.map((entry) => entry.send)
@@ -57,22 +78,55 @@ export function createResultWriter(options: { ledger: Ledger; logger: DispatchLo
       clearImmediate(gathering)
       gathering = null
     }
+    if (waiting !== null) {
+      clearTimeout(waiting)
+      waiting = null
+    }
     if (writing !== null || pending.length === 0) return
     const batch = pending.slice(0, MAX_BATCH)
     pending = pending.slice(MAX_BATCH)
+    if (pending.length > 0) oldestAt = performance.now()
     writing = write(batch).finally(() => {
       writing = null
-      drain()
+      schedule(true)
     })
   }
 
+  /**
+   * Writes now (a write just ended, or enough gathered), after this turn, or once the expected results
+   * are in (at most `batchWaitMs` after the oldest pending).
+   */
+  function schedule(afterWrite = false): void {
+    if (writing !== null || pending.length === 0) return
+    // Only the claims of the results at hand are waited for, not the ones claimed after them.
+    if (batchWaitMs > 0 && pending.length < MAX_BATCH && pending.some((entry) => entry.claim !== undefined && outstanding.has(entry.claim))) {
+      const left = batchWaitMs - (performance.now() - oldestAt)
+      if (left > 0) {
+        waiting ??= setTimeout(drain, left)
+        return
+      }
+    }
+    if (afterWrite || pending.length >= GATHER_COUNT) drain()
+    else gathering ??= setImmediate(drain)
+  }
+
   return {
-    record(send) {
+    record(send, claim) {
       return new Promise((resolve, reject) => {
-        pending.push({ send, resolve, reject })
-        if (pending.length >= GATHER_COUNT) drain()
-        else gathering ??= setImmediate(drain)
+        if (pending.length === 0) oldestAt = performance.now()
+        pending.push({ send, claim, resolve, reject })
+        const left = claim === undefined ? undefined : outstanding.get(claim)
+        if (left !== undefined) {
+          if (left <= 1) outstanding.delete(claim!)
+          else outstanding.set(claim!, left - 1)
+        }
+        schedule()
       })
+    },
+    expect(count) {
+      claims += 1
+      if (batchWaitMs > 0 && count > 0) outstanding.set(claims, count)
+      return claims
     },
     async flushed() {
       while (writing !== null || pending.length > 0) {

@@ -3,7 +3,8 @@
  * SQLite file and one queue, as two instances would be: DISPATCH_RATE is one budget for both (counted
  * from when WeChat was called), a 45009 met by one pauses the other too, and a deferred message is
  * queued by its delayed job the moment quiet hours end, with no scheduler running; with no rate, a job
- * carries several messages and an instance still never has more than DISPATCH_CONCURRENCY in flight.
+ * carries several messages and an instance still never has more than DISPATCH_CONCURRENCY in flight,
+ * nor more than that many messages `sending` (claimed) though it reads the messages of more jobs ahead.
  */
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, inject, it } from 'vitest'
@@ -38,7 +39,7 @@ function timedWeChat(): { fake: FakeWeChat; client: WeChatClient; calls: number[
 }
 
 /** Two instances of the service on one database and one queue (the same REDIS_PREFIX); `wechat` one client for both, or one each. */
-async function cluster(wechat: WeChatClient | readonly WeChatClient[], env: Record<string, string>): Promise<TestService[]> {
+async function cluster(wechat: WeChatClient | readonly WeChatClient[], env: Record<string, string>, instances = 2): Promise<TestService[]> {
   databasePath = tempDatabasePath()
   const prefix = uniquePrefix('engine')
   queuePrefix = prefix
@@ -49,7 +50,7 @@ async function cluster(wechat: WeChatClient | readonly WeChatClient[], env: Reco
     REDIS_PREFIX: prefix,
     ...env,
   })
-  for (let i = 0; i < 2; i += 1) {
+  for (let i = 0; i < instances; i += 1) {
     const clock = createAdjustableClock(systemClock)
     services.push(await startService({ wechat: Array.isArray(wechat) ? wechat[i]! : (wechat as WeChatClient), config, databasePath, keepDatabase: true, manual: createManualClock(new Date()), extra: { clock } }))
   }
@@ -146,13 +147,42 @@ describe('the BullMQ engine shared by two instances', () => {
     expect(Math.max(...most)).toBeLessThanOrEqual(CONCURRENCY)
     // The slots were filled (jobs taken ahead keep them busy), not left at one job's worth.
     expect(Math.max(...most)).toBeGreaterThan(CONCURRENCY / 2)
-    // BullMQ counts every job added (its `id` key): 4 messages a job (a quarter of the concurrency), a
-    // feed's last job maybe fewer; a job a message would make 160.
+    // BullMQ counts every job added (its `id` key): 8 messages a job (half the concurrency), a feed's
+    // last job maybe fewer; a job a message would make 160.
     const redis = new Redis(inject('redisUrl'))
     const jobs = Number(await redis.get(`${queuePrefix}:dispatch:id`))
     redis.disconnect()
-    expect(jobs).toBeGreaterThanOrEqual(TOTAL / 4)
-    expect(jobs).toBeLessThan(TOTAL / 2)
+    expect(jobs).toBeGreaterThanOrEqual(TOTAL / 8)
+    expect(jobs).toBeLessThan(TOTAL / 4)
+  }, 60_000)
+
+  it('reads the messages of the jobs it holds ahead, yet never has more than DISPATCH_CONCURRENCY of them sending (the in-doubt bound)', async () => {
+    const fake = createFakeWeChat({ templates: TEMPLATES, pages: PAGES, clock: systemClock })
+    const CONCURRENCY = 8
+    const TOTAL = 120
+    // The instance holds twice the jobs that fill its slots: without the slots counted from the claim,
+    // all of their messages would be claimed (sending) at once. Counted in the database at every call.
+    let service: TestService | null = null
+    const sending: number[] = []
+    const client: WeChatClient = Object.assign(Object.create(fake) as FakeWeChat, {
+      async sendSubscribeMessage(message: Parameters<WeChatClient['sendSubscribeMessage']>[0]): Promise<SendOutcome> {
+        sending.push((await service!.storage.messages.depth(new Date())).sending)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        return fake.sendSubscribeMessage(message)
+      },
+    })
+    const [a] = await cluster(client, { DISPATCH_CONCURRENCY: String(CONCURRENCY) }, 1)
+    service = a!
+    const openids = await people(a!, fake, TOTAL)
+    await Promise.all(openids.map((openid) => send(a!, openid)))
+    await until(async () => (await statuses(a!)).sent === TOTAL, 'every message sent', 1200)
+
+    expect(fake.accepted).toHaveLength(TOTAL)
+    expect(new Set(fake.accepted.map((message) => message.touser)).size).toBe(TOTAL)
+    expect(sending).toHaveLength(TOTAL)
+    expect(Math.max(...sending)).toBeLessThanOrEqual(CONCURRENCY)
+    // Claims of several at once (half the slots at least), not one by one.
+    expect(Math.max(...sending)).toBeGreaterThanOrEqual(CONCURRENCY / 2)
   }, 60_000)
 
   it('pauses both instances when one meets 45009, and sends the message again after the pause', async () => {
