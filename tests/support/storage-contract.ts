@@ -136,6 +136,8 @@ export function describeStorageContract(engine: string, open: OpenStorage): void
         expect(await storage.ledger.credits('o-nobody', 'tpl-order')).toBe(0)
         expect(await storage.ledger.creditsOf(['o-alice', 'o-nobody'], 'tpl-order')).toEqual(new Map([['o-alice', 3]]))
         expect(await storage.ledger.creditsOf([], 'tpl-order')).toEqual(new Map())
+        // A list that repeats a value answers it once, as it answers it when it does not.
+        expect(await storage.ledger.creditsOf(['o-alice', 'o-nobody', 'o-alice'], 'tpl-order')).toEqual(new Map([['o-alice', 3]]))
       })
 
       it('sets, and removes never below zero; a change of none still records the answer', async () => {
@@ -391,6 +393,7 @@ export function describeStorageContract(engine: string, open: OpenStorage): void
         // The keywords come back in the order they were written.
         expect(Object.keys(found.get('m1')?.job?.data ?? {})).toEqual(['thing3', 'character_string1', 'phrase2'])
         expect(await storage.messages.jobsOf([])).toEqual(new Map())
+        expect([...(await storage.messages.jobsOf(['m1', 'm-camp', 'm1', 'm1'])).keys()].sort()).toEqual(['m-camp', 'm1'])
       })
 
       it('leases by campaign: one running campaign alone, or all but the listed ones; never a campaign that is not running', async () => {
@@ -464,6 +467,8 @@ export function describeStorageContract(engine: string, open: OpenStorage): void
         expect(await storage.ledger.credits('o-alice', 'tpl-order')).toBe(0)
         expect(await storage.ledger.credits('o-bob', 'tpl-order')).toBe(1)
         expect(await storage.messages.countsOnDay(['o-alice', 'o-bob', 'o-carol'], DAY)).toEqual(new Map([['o-alice', 2], ['o-bob', 1]]))
+        // A person listed twice is counted once: their messages, not their messages times the mentions.
+        expect(await storage.messages.countsOnDay(['o-alice', 'o-carol', 'o-alice', 'o-bob', 'o-alice'], DAY)).toEqual(new Map([['o-alice', 2], ['o-bob', 1]]))
         expect(await storage.messages.claimForSends([], clock.now())).toEqual([])
       })
 

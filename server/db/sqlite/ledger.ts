@@ -13,6 +13,7 @@ import type { ConsentChange, LedgerRepository, SubscriptionRecord, WeChatConsent
 import { creditStatements } from './credits'
 import type { SqliteDatabase } from './database'
 import { groupCommit } from './group-commit'
+import { distinctJson } from './json-list'
 
 export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerRepository {
   const credits = creditStatements(db)
@@ -27,7 +28,8 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
     { template_id: string; credits: number; last_result: string | null; updated_at: number }
   >('SELECT template_id, credits, last_result, updated_at FROM subscriptions WHERE openid = ? ORDER BY template_id')
   const creditsOf = db.prepare<[string, string], { openid: string; credits: number }>(
-    'SELECT openid, credits FROM subscriptions WHERE template_id = ? AND openid IN (SELECT value FROM json_each(?))',
+    // The list as the outer table of a join (json-list.ts).
+    'SELECT list.value AS openid, credits FROM json_each(?) AS list JOIN subscriptions ON subscriptions.openid = list.value AND template_id = ?',
   )
 
   // ─── pairing device reports with WeChat's events ───────────────────────────
@@ -154,7 +156,7 @@ export function createSqliteLedgerRepository(db: SqliteDatabase): LedgerReposito
       return withdrawAll.immediate(reports, now.getTime())
     },
     async creditsOf(openids, templateId) {
-      return new Map(creditsOf.all(templateId, JSON.stringify(openids)).map((row) => [row.openid, row.credits]))
+      return new Map(creditsOf.all(distinctJson(openids), templateId).map((row) => [row.openid, row.credits]))
     },
   }
 }

@@ -24,6 +24,7 @@ import type {
 import { creditStatements } from './credits'
 import type { SqliteDatabase } from './database'
 import { groupCommit } from './group-commit'
+import { distinctJson } from './json-list'
 import { appended, attemptsAddition, attemptsOf, historyAddition, historyOf, historyValue } from './message-log'
 import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
 
@@ -171,9 +172,10 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
   const countToday = db.prepare<[string, string], { count: number }>(
     'SELECT COUNT(*) AS count FROM messages WHERE openid = ? AND day_key = ?',
   )
+  // The list as the outer table of a join (json-list.ts).
   const countsToday = db.prepare<[string, string], { openid: string; count: number }>(
-    `SELECT openid, COUNT(*) AS count FROM messages WHERE openid IN (SELECT value FROM json_each(?)) AND day_key = ?
-       GROUP BY openid`,
+    `SELECT list.value AS openid, (SELECT COUNT(*) FROM messages WHERE openid = list.value AND day_key = ?) AS count
+       FROM json_each(?) AS list`,
   )
   const markSending = db.prepare<Bound[]>(`
     UPDATE messages SET status = 'sending', reason = NULL, credit_spent = ?, day_key = ?, lease_expires_at = ?, updated_at = ?,
@@ -208,8 +210,8 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     'UPDATE messages SET lease_owner = @owner, lease_expires_at = @until WHERE seq IN (SELECT value FROM json_each(@seqs))',
   )
   const jobsById = db.prepare<[string], JobRow & { status: string }>(`
-    SELECT id, status, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id FROM messages
-    WHERE id IN (SELECT value FROM json_each(?))
+    SELECT messages.id, status, openid, template_id, category, data, page, lang, urgent, requeues, campaign_id
+    FROM json_each(?) AS list JOIN messages ON messages.id = list.value
   `)
   const release = db.prepare(`UPDATE messages SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'queued' AND lease_owner = ?`)
   const releaseOthers = db.prepare(
@@ -448,7 +450,7 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
     },
     async jobsOf(ids) {
       if (ids.length === 0) return new Map()
-      const rows = jobsById.all(JSON.stringify(ids))
+      const rows = jobsById.all(distinctJson(ids))
       return new Map(rows.map((row) => [row.id, { status: row.status as MessageStatus, job: jobOf(row) }]))
     },
     async releaseLeases(owner) {
@@ -479,7 +481,9 @@ export function createSqliteMessageRepository(db: SqliteDatabase): MessageReposi
       return countToday.get(openid, dayKey)?.count ?? 0
     },
     async countsOnDay(openids, dayKey) {
-      return new Map(countsToday.all(JSON.stringify(openids), dayKey).map((row) => [row.openid, row.count]))
+      const counts = new Map<string, number>()
+      for (const row of countsToday.all(dayKey, distinctJson(openids))) if (row.count > 0) counts.set(row.openid, row.count)
+      return counts
     },
     async enqueueDeferred(now, limit) {
       return enqueueDue.immediate(now.getTime(), limit)

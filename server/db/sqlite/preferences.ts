@@ -2,6 +2,7 @@
 import type { Preferences } from '../../../src/domain/contract'
 import type { PreferencesRepository } from '../storage'
 import type { SqliteDatabase } from './database'
+import { distinctJson } from './json-list'
 
 interface PreferencesRow {
   openid: string
@@ -20,7 +21,8 @@ const preferencesOf = (row: PreferencesRow): Preferences => ({
 export function createSqlitePreferencesRepository(db: SqliteDatabase): PreferencesRepository {
   const columns = 'openid, quiet_start, quiet_end, daily_limit, muted_categories'
   const read = db.prepare<[string], PreferencesRow>(`SELECT ${columns} FROM preferences WHERE openid = ?`)
-  const readMany = db.prepare<[string], PreferencesRow>(`SELECT ${columns} FROM preferences WHERE openid IN (SELECT value FROM json_each(?))`)
+  // The list as the outer table of a join (json-list.ts).
+  const readMany = db.prepare<[string], PreferencesRow>(`SELECT ${columns} FROM json_each(?) AS list JOIN preferences ON preferences.openid = list.value`)
   const upsert = db.prepare(`
     INSERT INTO preferences (openid, quiet_start, quiet_end, daily_limit, muted_categories, updated_at)
     VALUES (@openid, @quietStart, @quietEnd, @dailyLimit, @muted, @now)
@@ -33,7 +35,7 @@ export function createSqlitePreferencesRepository(db: SqliteDatabase): Preferenc
       return row ? preferencesOf(row) : null
     },
     async getMany(openids) {
-      return new Map(readMany.all(JSON.stringify(openids)).map((row) => [row.openid, preferencesOf(row)]))
+      return new Map(readMany.all(distinctJson(openids)).map((row) => [row.openid, preferencesOf(row)]))
     },
     async put(openid, preferences, now) {
       upsert.run({
