@@ -328,4 +328,40 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE campaign_id IS NOT NULL AND status NOT IN ('queued', 'sending');
     `,
   },
+  {
+    version: 10,
+    name: 'credits and preferences stored in openid order',
+    // Both tables were stored in the order people arrived (a hidden rowid) with the openid in a separate
+    // index. A campaign walks its audience in openid order, and openids are hashes, so each recipient's
+    // credit row sat on a page of its own: a batch's claims dirtied a page per person, each a 4 KiB WAL
+    // frame at the commit. Keyed by openid itself, neighbours in a campaign share their pages (and a
+    // lookup is one b-tree, not the index and then the table).
+    sql: `
+      CREATE TABLE subscriptions_by_openid (
+        openid TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0),
+        last_result TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (openid, template_id)
+      ) WITHOUT ROWID;
+      INSERT INTO subscriptions_by_openid (openid, template_id, credits, last_result, updated_at)
+        SELECT openid, template_id, credits, last_result, updated_at FROM subscriptions;
+      DROP TABLE subscriptions;
+      ALTER TABLE subscriptions_by_openid RENAME TO subscriptions;
+
+      CREATE TABLE preferences_by_openid (
+        openid TEXT PRIMARY KEY,
+        quiet_start TEXT,
+        quiet_end TEXT,
+        daily_limit INTEGER NOT NULL,
+        muted_categories TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO preferences_by_openid (openid, quiet_start, quiet_end, daily_limit, muted_categories, updated_at)
+        SELECT openid, quiet_start, quiet_end, daily_limit, muted_categories, updated_at FROM preferences;
+      DROP TABLE preferences;
+      ALTER TABLE preferences_by_openid RENAME TO preferences;
+    `,
+  },
 ]
