@@ -53,8 +53,9 @@ export function openSqliteDatabase(path: string, migrations: readonly Migration[
   // (a message row growing inside a full leaf, which a campaign does at most commits) renumbers pages
   // through the lock page's number, and every commit after it then walks the whole cache to drop
   // pages past the file's end. Measured on the campaign's storage path (bench/sqlite-storage.ts,
-  // 100,000 people): 16 MiB 51.3–60 µs a message, 4 MiB 51.3–52, 2 MiB 47.3–50.5; the pages a campaign
-  // reads again come from the OS's cache. No mmap: its pages count in the process's RSS.
+  // 100,000 people, µs a message): 16 MiB 55.6–60.0, 4 MiB 51.3–52.0, 2 MiB 50.3–50.5 at 20,000
+  // messages; 16 MiB 51.3–51.4 and 2 MiB 47.3–49.9 at 100,000. The pages a campaign reads again come
+  // from the OS's cache. No mmap: its pages count in the process's RSS.
   db.pragma('cache_size = -2048')
   migrate(db, migrations)
   return db
