@@ -47,38 +47,42 @@ async function measure(count: number): Promise<void> {
         }
       })
       await storage.users.put(batch, clock.now())
-      const write = storage.db.transaction(() => {
-        for (const [offset, user] of batch.entries()) {
-          const index = start + offset
-          if (index % 5 < 3) {
-            void storage.ledger.applyConsent({
+      // Consents and preferences go through their repositories, which group-commit the calls of one turn:
+      // awaited here, so the reach below reads them (and nothing is still being written when the file closes).
+      const written: Promise<unknown>[] = []
+      const sentToday = storage.db.prepare(
+        `INSERT INTO messages (id, openid, template_id, category, data, urgent, source, status, day_key, created_at, updated_at)
+         VALUES (?, ?, ?, 'order', '{}', 0, 'admin', 'sent', ?, ?, ?)`,
+      )
+      for (const [offset, user] of batch.entries()) {
+        const index = start + offset
+        if (index % 5 < 3) {
+          written.push(
+            storage.ledger.applyConsent({
               openid: user.openid,
               consentId: `c-${index}`,
               changes: [{ templateId: template.id, result: 'accept', credit: { type: 'add', amount: 1 + (index % 3) } }],
               now: clock.now(),
-            })
-          }
-          if (index % 5 === 1) {
-            void storage.preferences.put(
+            }),
+          )
+        }
+        if (index % 5 === 1) {
+          written.push(
+            storage.preferences.put(
               user.openid,
               index % 10 === 1
                 ? { quietHours: null, dailyLimit: 20, mutedCategories: ['order'] }
                 : { quietHours: { start: '12:00', end: '14:00' }, dailyLimit: 20, mutedCategories: [] },
               clock.now(),
-            )
-          }
-          if (index % 10 === 2) {
-            void storage.preferences.put(user.openid, { quietHours: null, dailyLimit: 1, mutedCategories: [] }, clock.now())
-            storage.db
-              .prepare(
-                `INSERT INTO messages (id, openid, template_id, category, data, urgent, source, status, day_key, created_at, updated_at)
-                 VALUES (?, ?, ?, 'order', '{}', 0, 'admin', 'sent', ?, ?, ?)`,
-              )
-              .run(randomUUID(), user.openid, template.id, localDayKey(clock.now(), TIME_ZONE), clock.now().getTime(), clock.now().getTime())
-          }
+            ),
+          )
         }
-      })
-      write()
+        if (index % 10 === 2) {
+          written.push(storage.preferences.put(user.openid, { quietHours: null, dailyLimit: 1, mutedCategories: [] }, clock.now()))
+          sentToday.run(randomUUID(), user.openid, template.id, localDayKey(clock.now(), TIME_ZONE), clock.now().getTime(), clock.now().getTime())
+        }
+      }
+      await Promise.all(written)
     }
     const filled = performance.now() - filling
 
