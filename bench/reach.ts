@@ -36,6 +36,10 @@ async function measure(count: number): Promise<void> {
     const preferences = createPreferencesService({ repository: storage.preferences, templates, clock })
     const { segments } = createAudience({ storage, ledger, preferences, templates, clock, timeZone: TIME_ZONE })
 
+    const sentToday = storage.db.prepare(
+      `INSERT INTO messages (id, openid, template_id, category, data, urgent, source, status, day_key, created_at, updated_at)
+       VALUES (?, ?, ?, 'order', '{}', 0, 'admin', 'sent', ?, ?, ?)`,
+    )
     const filling = performance.now()
     for (let start = 0; start < count; start += BATCH) {
       const batch = Array.from({ length: Math.min(BATCH, count - start) }, (_, offset) => {
@@ -50,10 +54,6 @@ async function measure(count: number): Promise<void> {
       // Consents and preferences go through their repositories, which group-commit the calls of one turn:
       // awaited here, so the reach below reads them (and nothing is still being written when the file closes).
       const written: Promise<unknown>[] = []
-      const sentToday = storage.db.prepare(
-        `INSERT INTO messages (id, openid, template_id, category, data, urgent, source, status, day_key, created_at, updated_at)
-         VALUES (?, ?, ?, 'order', '{}', 0, 'admin', 'sent', ?, ?, ?)`,
-      )
       for (const [offset, user] of batch.entries()) {
         const index = start + offset
         if (index % 5 < 3) {

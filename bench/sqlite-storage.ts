@@ -8,7 +8,6 @@
  * `npm run bench`: a tool to weigh one storage change against another without the HTTP around it.
  *   npx tsx bench/sqlite-storage.ts [messages=20000] [people=100000] [batch=28]
  */
-import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +15,7 @@ import { creditStatements } from '../server/db/sqlite/credits'
 import { createSqliteStorage } from '../server/db/sqlite/storage'
 import type { CampaignMessage } from '../server/db/storage'
 import { newMessageId } from '../server/messages/ids'
+import { sandboxOpenid } from '../server/wechat/sandbox/login'
 import { systemClock } from '../server/wechat/types'
 
 const total = Number(process.argv[2] ?? 20_000)
@@ -28,9 +28,9 @@ const dir = mkdtempSync(join(tmpdir(), 'sqlite-storage-'))
 const path = join(dir, 'bench.db')
 try {
   const storage = createSqliteStorage(path, systemClock)
-  // Openids as WeChat (and the sandbox) gives them: hashes, so the order people arrive in (the rows'
-  // insertion order) is not the order a campaign walks them in (by openid), as in the campaign scenario.
-  const openids = Array.from({ length: people }, (_, i) => `o${createHash('sha256').update(`bench:${i}`).digest('base64url').slice(0, 27)}`)
+  // The sandbox's openids, as in the campaign scenario: hashes, so the order people arrive in (the rows'
+  // insertion order) is not the order a campaign walks them in (by openid).
+  const openids = Array.from({ length: people }, (_, i) => sandboxOpenid('wx-bench', `bench-${i}`))
   const start = new Date()
   for (let from = 0; from < people; from += 10_000) {
     await storage.users.put(

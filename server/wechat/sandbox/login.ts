@@ -20,6 +20,11 @@ export interface SandboxLogin {
   remember(openid: string): void
 }
 
+/** A test user's openid: a hash of the AppID and the name, so the order people arrive in is not their openid order, as with WeChat's. */
+export function sandboxOpenid(appId: string, user: string): string {
+  return `o${createHash('sha256').update(`${appId}:${user}`).digest('base64url').slice(0, 27)}`
+}
+
 export function createSandboxLogin(appId: string, clock: Clock): SandboxLogin {
   const codes = new Map<string, { openid: string; expiresAt: number; used: boolean }>()
   const users = new Map<string, string>()
@@ -28,7 +33,7 @@ export function createSandboxLogin(appId: string, clock: Clock): SandboxLogin {
   function openidFor(user: string): string {
     let openid = users.get(user)
     if (openid === undefined) {
-      openid = `o${createHash('sha256').update(`${appId}:${user}`).digest('base64url').slice(0, 27)}`
+      openid = sandboxOpenid(appId, user)
       users.set(user, openid)
       openids.add(openid)
     }
