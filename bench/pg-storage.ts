@@ -123,13 +123,17 @@ try {
       for (const s of top) console.log(`  ${String(s.ms).padStart(8)} ms (+${s.plan_ms} planning) ${String(s.calls).padStart(6)}×  ${s.query}`)
     }
   }
-  for (const row of await sql<{ relname: string; upd: number; hot: number }[]>`
-    SELECT relname, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE n_tup_upd > 0 ORDER BY relname`) {
-    console.log(`${row.relname}: ${row.upd} updates, ${row.hot} HOT`)
-  }
   const [{ size }] = await sql<{ size: string }[]>`SELECT pg_size_pretty(pg_total_relation_size('messages')) AS size`
   console.log('messages total size', size, '; stats', (await storage.messages.stats()).byErrcode)
   await storage.close()
+  // A backend reports its table counts when it ends (or idle, later): read them once the storage's connections are closed.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const after = postgres(server.url, { max: 1, onnotice: () => {} })
+  for (const row of await after<{ relname: string; upd: number; hot: number }[]>`
+    SELECT relname, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE n_tup_upd > 0 ORDER BY relname`) {
+    console.log(`${row.relname}: ${row.upd} updates, ${row.hot} HOT`)
+  }
+  await after.end()
   if (process.env.AUTO_EXPLAIN !== undefined) {
     copyFileSync(`${dir}/../log2`, process.env.AUTO_EXPLAIN)
     console.log(`plans in ${process.env.AUTO_EXPLAIN}`)

@@ -2,12 +2,14 @@
  * A PostgreSQL database made before migration 4 (history and attempts in rows of their own) opens with
  * today's code and answers as it did: each message's record, the outcomes over time, the stats. The
  * old rows are written as the code of migrations 1–3 wrote them (a message row, its history rows, its
- * attempt rows), straight in SQL.
+ * attempt rows), straight in SQL. Migration 6 leaves room in the pages of credits for a credit taken
+ * in place.
  */
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { createManualClock } from '../../server/clock'
 import { openPostgres, type Sql } from '../../server/db/postgres/connection'
 import { migrate, MIGRATIONS } from '../../server/db/postgres/migrations'
+import { takeCredit } from '../../server/db/postgres/credits'
 import { jsonText } from '../../server/db/postgres/parameters'
 import { createPostgresStorage, type PostgresStorage } from '../../server/db/postgres/storage'
 import { createDatabase } from '../support/servers'
@@ -140,5 +142,29 @@ describe('PostgreSQL migration 4 (history and attempts into the message row, out
       { index: 1, byStatus: { failed: 1 }, byErrcode: { 43101: 1 } },
       { index: 2, byStatus: { skipped: 1 }, byErrcode: {} },
     ])
+  })
+})
+
+describe('PostgreSQL migration 6 (room in the pages of subscriptions)', () => {
+  it('takes a credit from each of 600 people with every row kept in its page (a HOT update: no new index entry)', async () => {
+    const url = await createDatabase(inject('postgresUrl'), 'credits_room')
+    const storage = await createPostgresStorage(url, createManualClock(T0), { max: 1 })
+    opened.push(storage)
+    const { sql } = storage
+    const [table] = await sql<{ options: string[] }[]>`SELECT reloptions AS options FROM pg_class WHERE relname = 'subscriptions'`
+    expect(table!.options).toEqual(['fillfactor=70'])
+    await sql`
+      INSERT INTO subscriptions (openid, template_id, credits, updated_at)
+      SELECT 'o-' || md5(i::text), 'tpl-order', 2, ${T0} FROM generate_series(1, 600) AS i`
+    // The page a row is in: the block of its ctid, '(block,item)'.
+    const pages = async (): Promise<Map<string, string>> =>
+      new Map((await sql<{ openid: string; page: string }[]>`SELECT openid, split_part(trim(both '()' from ctid::text), ',', 1) AS page FROM subscriptions`).map((row) => [row.openid, row.page]))
+    const before = await pages()
+    expect(new Set(before.values()).size).toBeGreaterThan(5)
+    for (const openid of [...before.keys()].sort()) expect(await takeCredit(sql, openid, 'tpl-order', at(1_000))).toBe(true)
+    const after = await pages()
+    expect([...before].filter(([openid, page]) => after.get(openid) !== page)).toEqual([])
+    const [credits] = await sql<{ total: number }[]>`SELECT SUM(credits)::integer AS total FROM subscriptions`
+    expect(credits!.total).toBe(600)
   })
 })
