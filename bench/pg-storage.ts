@@ -126,9 +126,11 @@ try {
   const [{ size }] = await sql<{ size: string }[]>`SELECT pg_size_pretty(pg_total_relation_size('messages')) AS size`
   console.log('messages total size', size, '; stats', (await storage.messages.stats()).byErrcode)
   await storage.close()
-  // A backend reports its table counts when it ends (or idle, later): read them once the storage's connections are closed.
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // A backend reports its table counts as it ends (before it leaves pg_stat_activity): read them once the storage's are gone.
   const after = postgres(server.url, { max: 1, onnotice: () => {} })
+  while ((await after<{ n: number }[]>`SELECT COUNT(*)::integer AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`)[0]!.n > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
   for (const row of await after<{ relname: string; upd: number; hot: number }[]>`
     SELECT relname, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE n_tup_upd > 0 ORDER BY relname`) {
     console.log(`${row.relname}: ${row.upd} updates, ${row.hot} HOT`)

@@ -37,7 +37,6 @@ function open(path: string): SqliteStorage {
   return storage
 }
 
-
 describe('SQLite migration 10', () => {
   it('keeps every credit, last answer and preference that migration 9 held, and the rules of both tables', async () => {
     const path = newPath()
