@@ -71,8 +71,20 @@ try {
   await show('search: idempotency key', `SELECT ${SUMMARY} FROM messages WHERE idempotency_key = $1`, ['k'])
   await show('daily count (claim, countOnDay)', `SELECT COUNT(*) FROM messages WHERE openid = $1 AND day_key = $2 AND status IN ('sending', 'sent')`, ['o-7-2-0', '2026-12-01'])
   await show('depth', `SELECT (SELECT COUNT(*) FROM messages WHERE status = 'queued') AS queued, (SELECT COUNT(*) FROM messages WHERE status = 'queued' AND due_at <= $1) AS due, (SELECT COUNT(*) FROM messages WHERE status = 'deferred') AS deferred, (SELECT COUNT(*) FROM messages WHERE status = 'sending') AS sending`, [new Date()])
-  await show('campaign counts', `SELECT status, reason, COUNT(*)::integer AS count FROM messages WHERE campaign_id = $1 GROUP BY status, reason`, ['c-2'])
-  await show('campaigns finished', `SELECT id FROM campaigns c WHERE status = 'running' AND expanded AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.status IN ('queued', 'sending', 'deferred')) ORDER BY seq`, [])
+  // As server/db/postgres/campaigns.ts writes them (migration 7: the campaign index holds the rows at rest).
+  const AT_REST = `status NOT IN ('queued', 'sending')`
+  for (const campaign of ['c-2', 'c-5']) {
+    await show(`campaign counts (${campaign})`, `SELECT status, reason, COUNT(*)::integer AS count FROM messages WHERE campaign_id = $1 AND ${AT_REST} GROUP BY status, reason
+      UNION ALL SELECT 'queued', NULL, COUNT(*)::integer FROM messages WHERE campaign_id = $1 AND status = 'queued'
+      UNION ALL SELECT 'sending', NULL, (COUNT(*) FILTER (WHERE campaign_id = $1))::integer FROM messages WHERE status = 'sending'`, [campaign])
+  }
+  await show('campaigns finished', `SELECT id FROM campaigns c WHERE status = 'running' AND expanded
+    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.status = 'queued')
+    AND c.id NOT IN (SELECT campaign_id FROM messages WHERE status = 'sending' AND campaign_id IS NOT NULL)
+    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND ${AT_REST} AND m.status = 'deferred') ORDER BY seq`, [])
+  await show('campaign cancel (skipPending)', `SELECT id FROM messages WHERE campaign_id = $1 AND (status = 'queued' OR (${AT_REST} AND status = 'deferred')) ORDER BY seq`, ['c-5'])
+  await show('campaign retry (retryFailed)', `SELECT id FROM messages WHERE campaign_id = $1 AND ${AT_REST} AND status = 'failed' AND reason = ANY($2) ORDER BY seq`, ['c-2', ['43101']])
+  await show('lease of a campaign', `SELECT id FROM messages WHERE status = 'queued' AND due_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1) AND campaign_id = $2 ORDER BY due_at, seq LIMIT 64`, [new Date('2027-01-01T00:00:00.000Z'), 'c-5'])
   await show('lease', `SELECT id FROM messages WHERE status = 'queued' AND due_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1) AND (campaign_id IS NULL OR campaign_id <> ALL($2)) ORDER BY due_at, seq LIMIT 64`, [new Date('2027-01-01T00:00:00.000Z'), ['none']])
   await show('in doubt', `SELECT id FROM messages WHERE status = 'sending' AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= $1) ORDER BY seq`, [new Date()])
   await show('by msgid (deliveries)', `SELECT DISTINCT msgid FROM messages WHERE msgid = ANY($1)`, [['m100', 'm200']])

@@ -168,3 +168,60 @@ describe('PostgreSQL migration 6 (room in the pages of subscriptions)', () => {
     expect(credits!.total).toBe(600)
   })
 })
+
+describe('PostgreSQL migration 7 (the campaign index holds the rows at rest)', () => {
+  it("writes no campaign index entry for a message's expansion and claim, one for its ending, and counts the campaign all along", async () => {
+    const url = await createDatabase(inject('postgresUrl'), 'campaign_at_rest')
+    const storage = await createPostgresStorage(url, createManualClock(T0), { max: 1 })
+    opened.push(storage)
+    const { sql } = storage
+    await sql`CREATE EXTENSION IF NOT EXISTS pageinspect`
+    // Index tuples (dead versions' entries among them): none before the first (the metapage alone),
+    // then those of the one leaf, block 1 (the root of an index this small, level 0).
+    const entries = async (index: string): Promise<number> => {
+      const [meta] = await sql<{ root: number; level: number }[]>`SELECT root, level FROM bt_metap(${index})`
+      if (meta!.root === 0) return 0
+      expect(meta).toEqual({ root: 1, level: 0 })
+      return (await sql<{ n: number }[]>`SELECT live_items AS n FROM bt_page_stats(${index}, 1)`)[0]!.n
+    }
+    const openids = Array.from({ length: 20 }, (_, i) => `o-${String(i).padStart(2, '0')}`)
+    await sql`INSERT INTO subscriptions (openid, template_id, credits, updated_at) SELECT unnest(${openids}::text[]), 'tpl', 1, ${T0}`
+    const campaign = {
+      id: 'c-1', name: 'c-1', segmentId: 's', segmentFilter: {}, templateId: 'tpl', data: {}, urgent: false, truncate: true,
+      status: 'running' as const, expansionCursor: null, expanded: false, total: 0, createdAt: T0,
+    }
+    await storage.campaigns.create(campaign)
+    await storage.campaigns.expandPage({
+      id: 'c-1', fromCursor: null, toCursor: 'end', done: true, now: T0,
+      messages: openids.map((openid) => ({ id: `c-1:${openid}`, openid, templateId: 'tpl', category: 'c', data: DATA, urgent: false, source: 'campaign' as const, campaignId: 'c-1', createdAt: T0 })),
+    })
+    expect([await entries('messages_by_campaign'), await entries('messages_due_by_campaign')]).toEqual([0, 20])
+    expect((await storage.campaigns.counts('c-1')).byStatus).toEqual({ queued: 20 })
+
+    const { jobs } = await storage.messages.leaseDue({ owner: 'w', now: at(1), until: at(60_000), limit: 50, scope: { campaignId: 'c-1' } })
+    expect(jobs.map((job) => job.openid)).toEqual(openids)
+    const claims = await storage.messages.claimForSends(
+      jobs.map((job) => ({ id: job.id, owner: 'w', leaseUntil: at(60_000), spendCredit: true, dayKey: '2026-11-25', dailyLimit: 5 })),
+      at(2),
+    )
+    expect(claims.filter((claim) => claim.outcome === 'claimed')).toHaveLength(20)
+    expect(await entries('messages_by_campaign')).toBe(0)
+    expect((await storage.campaigns.counts('c-1')).byStatus).toEqual({ sending: 20 })
+    expect(await storage.campaigns.finished()).toEqual([])
+
+    const ended = jobs.map((job, i) => ({
+      id: job.id, attempts: [{ at: at(3), errcode: i < 2 ? 43101 : 0, errmsg: i < 2 ? 'user refuse to accept the msg' : 'ok' }],
+      ending: i < 2 ? { status: 'failed' as const, reason: '43101' as const } : { status: 'sent' as const, msgid: `m-${i}` },
+      credit: { type: 'none' as const }, creditHeld: true,
+    }))
+    expect(await storage.messages.finishSends(ended, at(3))).toEqual({ notSending: [] })
+    expect(await entries('messages_by_campaign')).toBe(20)
+    expect(await storage.campaigns.counts('c-1')).toEqual({ byStatus: { sent: 18, failed: 2 }, byReason: { '43101': 2 } })
+    expect(await storage.campaigns.finished()).toEqual(['c-1'])
+    // The campaign's failed ones found again through the index of the rows at rest.
+    expect(await storage.campaigns.retryFailed('c-1', ['43101'], at(4))).toBe(2)
+    expect((await storage.campaigns.counts('c-1')).byStatus).toEqual({ sent: 18, queued: 2 })
+    expect(await storage.campaigns.skipPending('c-1', 'CANCELLED', at(5))).toBe(2)
+    expect((await storage.campaigns.counts('c-1')).byStatus).toEqual({ sent: 18, skipped: 2 })
+  })
+})

@@ -274,10 +274,31 @@ const ROOM_FOR_CREDITS: Migration = {
 }
 
 /**
+ * A campaign's messages the dispatcher holds (queued, sending) leave `messages_by_campaign`, as
+ * SQLite's migration 9 did: its queued ones are found in `messages_due_by_campaign` (by due time, so a
+ * campaign's lease reads its oldest due rows in order), its sending ones in `messages_sending`. A
+ * message's claim (queued → sending) then writes no entry of the campaign index, and its ending one;
+ * the expansion writes the queued index's entry in place of the campaign index's. Measured in
+ * bench/pg-storage.ts 6000 48: WAL 3,133 → 3,047 bytes a message. Readers name the index's condition
+ * (campaigns.ts `AT_REST`): PostgreSQL reads a partial index only for a WHERE that implies it.
+ */
+const CAMPAIGN_AT_REST: Migration = {
+  version: 7,
+  name: 'messages: a campaign index of the rows at rest, and its queued rows by due time',
+  sql: `
+    CREATE INDEX messages_due_by_campaign ON messages (campaign_id, due_at, seq) WHERE status = 'queued';
+    DROP INDEX messages_by_campaign;
+    CREATE INDEX messages_by_campaign ON messages (campaign_id, status, reason)
+      WHERE campaign_id IS NOT NULL AND status NOT IN ('queued', 'sending');
+  `,
+}
+
+/**
  * Every migration, in order: the core (1), then the audience's (2: users, segments, campaigns,
  * preferences, operator sessions; server/db/postgres/migrations-audience.ts), then leases as HOT
  * updates (3), then history and attempts in the message row with outcome counts (4), then fewer
- * index entries per message (5), then room for credits taken as HOT updates (6).
+ * index entries per message (5), then room for credits taken as HOT updates (6), then the campaign
+ * index of the rows at rest (7).
  */
 export const MIGRATIONS: readonly Migration[] = [
   CORE,
@@ -286,6 +307,7 @@ export const MIGRATIONS: readonly Migration[] = [
   HISTORY_IN_ROW,
   FEWER_INDEX_ENTRIES,
   ROOM_FOR_CREDITS,
+  CAMPAIGN_AT_REST,
 ]
 
 /**
