@@ -48,7 +48,7 @@ const CAMPAIGN_PLAN: CampaignPlan = {
   referenceRunMs: 1_000,
   maxCampaignMs: 150_000,
 }
-const CLUSTER_PLAN: ClusterPlan = { concurrency: CAMPAIGN_PLAN.concurrency, recipients: 5_000, warmup: 1_000, runs: 3, instances: 3, maxCampaignMs: 60_000 }
+const CLUSTER_PLAN: ClusterPlan = { concurrency: CAMPAIGN_PLAN.concurrency, recipients: 5_000, warmup: 5_000, runs: 5, instances: 3, maxCampaignMs: 60_000 }
 const TOKEN_PLAN: TokenExpiryPlan = { runs: RUNS.runs, burst: 1_000, concurrency: 100, latenciesMs: [0, 20], maxBurstMs: 10_000 }
 
 function parseScenarios(only: string | undefined): ScenarioName[] {

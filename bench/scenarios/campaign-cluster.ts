@@ -11,10 +11,11 @@
  * consent per person through the ledger).
  *
  * Measured, each campaign from POST /api/campaigns (on the first instance) until GET
- * /api/campaigns/:id counts no message pending or deferred: a warm-up campaign, then `runs`
- * campaigns to `recipients` (their median): SQLite single process; PostgreSQL + Redis, 1 instance;
- * then 2 more instances join on the same database and queue (every instance dispatches) and the
- * same again with 3. After each campaign: every recipient got exactly one message (each message of
+ * /api/campaigns/:id counts no message pending or deferred: a warm-up campaign on each engine, then
+ * `runs` campaigns to `recipients` (their median) on SQLite in a single process and on PostgreSQL +
+ * Redis with 1 instance, taken in turns (S P, P S, S P…: both services run throughout, each idle
+ * during the other's campaigns); then SQLite's service stops, 2 more instances join on the same
+ * database and queue (every instance dispatches) and `runs` campaigns with 3. After each campaign: every recipient got exactly one message (each message of
  * the campaign sent, one per openid, and as many send calls reached the sandbox as recipients).
  *
  * On a 2-core machine the 3 instances, PostgreSQL, Redis, the sandbox and this process share two
@@ -34,7 +35,7 @@ import { startServiceProcess, type ServiceProcess } from '../../tests/server/sup
 import { createDatabase, serversInstalled, startPostgres, startRedis, uniquePrefix, type RunningServer } from '../../tests/support/servers'
 import { prepareAudience } from '../support/audience'
 import { httpClient, type HttpClient } from '../support/http'
-import { cpuOfGroups, type ProcessCpu } from '../support/proc'
+import { cpuOfGroups, processes, type ProcessCpu } from '../support/proc'
 import { median } from '../support/load'
 import { sandboxUrlOf, startServerProcess, type ServerProcess } from '../support/server-control'
 import { ACTIVITY } from './campaign'
@@ -194,7 +195,14 @@ export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: s
   const clients: HttpClient[] = []
   const servers: RunningServer[] = []
   let sandbox: ServerProcess | null = null
+  /** SQLite's service and its client, until its campaigns are done. */
+  let sqliteService: { instance: ServiceProcess; http: HttpClient } | null = null
   const stopInstances = async (): Promise<void> => {
+    if (sqliteService !== null) {
+      await sqliteService.http.close()
+      await sqliteService.instance.stop()
+      sqliteService = null
+    }
     for (const client of clients.splice(0)) await client.close()
     for (const instance of instances.splice(0)) await instance.stop()
   }
@@ -210,39 +218,53 @@ export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: s
       LOG_LEVEL: 'warn',
       DISPATCH_CONCURRENCY: String(plan.concurrency),
     }
-    // The bench's own children: the sandbox (bench/.build/server-process.mjs) and the service instances.
+    // The bench's own children: the sandbox (bench/.build/server-process.mjs) and the service instances
+    // (the SQLite one told apart by its process id while both run).
+    const sqlitePids = new Set<number>()
+    const isService = (process: ProcessCpu): boolean => process.ppid === globalThis.process.pid && !process.command.includes('server-process')
     const groups: Record<string, (process: ProcessCpu) => boolean> = {
-      service: (process) => process.ppid === globalThis.process.pid && !process.command.includes('server-process'),
+      service: (process) => isService(process) && !sqlitePids.has(process.pid),
       sandbox: (process) => process.ppid === globalThis.process.pid && process.command.includes('server-process'),
     }
-    const measure = async (name: string, engine: ClusterSetup['engine'], http: HttpClient, segments: { all: Segment }, count: number): Promise<ClusterSetup> => {
-      progress(`   ${name}: ${plan.runs} campaigns to ${plan.recipients}`)
-      const runs: ClusterRun[] = []
-      const before = cpuOfGroups(groups)
-      let measuredMs = 0
-      for (let i = 0; i < plan.runs; i += 1) {
-        const run = await runCampaign(sandbox!, http, segments.all, plan.recipients, plan.maxCampaignMs)
-        runs.push(run)
-        measuredMs += run.elapsedMs
-      }
-      const after = cpuOfGroups(groups)
-      const messages = runs.reduce((sum, run) => sum + run.recipients, 0)
+    /** One setup's campaigns and the CPU its processes took in them (the campaigns and their checks). */
+    interface Side {
+      name: string
+      engine: ClusterSetup['engine']
+      instances: number
+      http: HttpClient
+      segment: Segment
+      groups: Record<string, (process: ProcessCpu) => boolean>
+      runs: ClusterRun[]
+      cpuSeconds: Record<string, number>
+    }
+    const sideOf = (name: string, engine: ClusterSetup['engine'], instances: number, http: HttpClient, segment: Segment, sideGroups: Side['groups']): Side => ({
+      name, engine, instances, http, segment, groups: sideGroups, runs: [], cpuSeconds: Object.fromEntries(Object.keys(sideGroups).map((group) => [group, 0])),
+    })
+    const campaignOn = async (side: Side): Promise<void> => {
+      const before = cpuOfGroups(side.groups)
+      side.runs.push(await runCampaign(sandbox!, side.http, side.segment, plan.recipients, plan.maxCampaignMs))
+      const after = cpuOfGroups(side.groups)
+      for (const group of Object.keys(side.groups)) side.cpuSeconds[group]! += after[group]! - before[group]!
+    }
+    const setupOf = (side: Side): ClusterSetup => {
+      const messages = side.runs.reduce((sum, run) => sum + run.recipients, 0)
       // Taken over the runs and their checks (the checks' reads are a small part).
-      const cpuUsPerMessage = Object.fromEntries(Object.keys(groups).map((group) => [group, Math.round(((after[group]! - before[group]!) * 1e6) / messages)]))
-      progress(`   ${name}: CPU per message ${Object.entries(cpuUsPerMessage).map(([group, us]) => `${group} ${us} µs`).join(', ')} (${Math.round(measuredMs)} ms measured)`)
-      return { name, engine, instances: count, runs, perSecond: median(runs.map((run) => run.perSecond)), cpuUsPerMessage }
+      const cpuUsPerMessage = Object.fromEntries(Object.entries(side.cpuSeconds).map(([group, seconds]) => [group, Math.round((seconds * 1e6) / messages)]))
+      const measuredMs = side.runs.reduce((sum, run) => sum + run.elapsedMs, 0)
+      progress(`   ${side.name}: CPU per message ${Object.entries(cpuUsPerMessage).map(([group, us]) => `${group} ${us} µs`).join(', ')} (${Math.round(measuredMs)} ms measured)`)
+      return { name: side.name, engine: side.engine, instances: side.instances, runs: side.runs, perSecond: median(side.runs.map((run) => run.perSecond)), cpuUsPerMessage }
     }
 
     // ─── SQLite, one process ─────────────────────────────────────────────
     const sqliteFile = join(directory, 'bench.db')
     await prepareAudience(sandbox, sqliteFile, { prefix: 'cl-sqlite-', count: plan.recipients, template: ACTIVITY, credits: 1 + plan.runs, tagsOf })
     progress('   SQLite: starting server.ts')
-    instances.push(await startServiceProcess({ ...base, DATABASE: sqliteFile }, undefined, { nodeArgs }))
-    clients.push(httpClient(instances[0]!.url, 4, SECRET_LENGTH_KEY))
-    let segments = await segmentsOf(clients[0]!)
-    await runCampaign(sandbox, clients[0]!, segments.warmup, plan.warmup, plan.maxCampaignMs)
-    const sqlite = await measure('SQLite, 1 process', 'sqlite', clients[0]!, segments, 1)
-    await stopInstances()
+    const sqliteInstance = await startServiceProcess({ ...base, DATABASE: sqliteFile }, undefined, { nodeArgs })
+    for (const process of processes()) if (isService(process)) sqlitePids.add(process.pid)
+    const sqliteHttp = httpClient(sqliteInstance.url, 4, SECRET_LENGTH_KEY)
+    sqliteService = { instance: sqliteInstance, http: sqliteHttp }
+    const sqliteSegments = await segmentsOf(sqliteHttp)
+    await runCampaign(sandbox, sqliteHttp, sqliteSegments.warmup, plan.warmup, plan.maxCampaignMs)
 
     // ─── PostgreSQL + Redis, 1 then `instances` processes ─────────────────
     progress('   starting PostgreSQL 15 and redis-server')
@@ -269,12 +291,33 @@ export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: s
     instances.push(await startServiceProcess({ ...base, ...queue }, undefined, { nodeArgs }))
     await preparePostgresAudience(databaseUrl, openids, tagsOf, 1 + 2 * plan.runs)
     clients.push(httpClient(instances[0]!.url, 4, SECRET_LENGTH_KEY))
-    segments = await segmentsOf(clients[0]!)
+    const segments = await segmentsOf(clients[0]!)
     await runCampaign(sandbox, clients[0]!, segments.warmup, plan.warmup, plan.maxCampaignMs)
-    const single = await measure('PostgreSQL + Redis, 1 instance', 'postgres+redis', clients[0]!, segments, 1)
+
+    // SQLite's and the single instance's campaigns in turns (S P, P S, S P…), so that a change in the
+    // machine's speed (a shared machine's, seen here to move a campaign's rate by half within a run)
+    // falls on both alike rather than on whichever went first. Each one's processes are idle meanwhile.
+    const sqliteSide = sideOf('SQLite, 1 process', 'sqlite', 1, sqliteHttp, sqliteSegments.all, {
+      service: (process) => sqlitePids.has(process.pid),
+      sandbox: groups.sandbox!,
+    })
+    const singleSide = sideOf('PostgreSQL + Redis, 1 instance', 'postgres+redis', 1, clients[0]!, segments.all, { ...groups })
+    progress(`   SQLite and PostgreSQL + Redis (1 instance) in turns: ${plan.runs} campaigns each to ${plan.recipients}`)
+    for (let i = 0; i < plan.runs; i += 1) {
+      for (const side of i % 2 === 0 ? [sqliteSide, singleSide] : [singleSide, sqliteSide]) await campaignOn(side)
+    }
+    const sqlite = setupOf(sqliteSide)
+    const single = setupOf(singleSide)
+    await sqliteHttp.close()
+    await sqliteInstance.stop()
+    sqliteService = null
+
     progress(`   PostgreSQL: starting ${plan.instances - 1} more instances`)
     for (let i = 1; i < plan.instances; i += 1) instances.push(await startServiceProcess({ ...base, ...queue }, undefined, { nodeArgs }))
-    const cluster = await measure(`PostgreSQL + Redis, ${plan.instances} instances`, 'postgres+redis', clients[0]!, segments, plan.instances)
+    const clusterSide = sideOf(`PostgreSQL + Redis, ${plan.instances} instances`, 'postgres+redis', plan.instances, clients[0]!, segments.all, { ...groups })
+    progress(`   ${clusterSide.name}: ${plan.runs} campaigns to ${plan.recipients}`)
+    for (let i = 0; i < plan.runs; i += 1) await campaignOn(clusterSide)
+    const cluster = setupOf(clusterSide)
     return { skipped: null, concurrency: plan.concurrency, recipients: plan.recipients, cpus: cpus().length, sqlite, single, cluster }
   } finally {
     await stopInstances()

@@ -157,7 +157,7 @@ function clusterSection(cluster: ClusterResult, before: ClusterResult | undefine
       [row(cluster.sqlite, old?.sqlite), row(cluster.single, old?.single), row(cluster.cluster, old?.cluster)],
       columns(1, 4),
     ),
-    `medians of ${cluster.sqlite.runs.length} campaigns to ${count(cluster.recipients)} after a warm-up, DISPATCH_CONCURRENCY ${cluster.concurrency} per instance; ` +
+    `medians of ${cluster.sqlite.runs.length} campaigns to ${count(cluster.recipients)} after a warm-up, SQLite's and 1 instance's in turns, DISPATCH_CONCURRENCY ${cluster.concurrency} per instance; ` +
       `each from POST /api/campaigns on the first instance until none of its messages is pending or deferred; ${cluster.cluster.instances} instances / 1: ${oneDecimal.format(cluster.cluster.perSecond / cluster.single.perSecond)}×`,
     `note: ${cluster.cpus} CPU core${cluster.cpus === 1 ? '' : 's'} here shared by every instance, PostgreSQL, Redis, the sandbox WeChat and the bench: ` +
       `${cluster.cpus <= 2 ? 'a 2-core machine cannot show what 3 instances give on their own cores; the 3-instance row shows they work together, not how they scale' : 'the instances compete with the rest for the cores'}`,
