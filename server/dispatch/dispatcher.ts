@@ -25,8 +25,6 @@ import { createDispatchWorker, type DispatchLogger } from './worker'
 export const LEASE_MS = 120_000
 const POLL_MS = 250
 const MAX_REQUEUES = 5
-/** How long a send's result may wait for the others of its claim (BullMQ engine only; results.ts). */
-const RESULT_BATCH_WAIT_MS = 5
 /** How often a caller waiting for a message another instance may send reads it again. */
 const SHARED_WAIT_POLL_MS = 100
 
@@ -92,8 +90,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return ms
     },
   }
-  // On the BullMQ engine (PostgreSQL) a claim's sends are ended in one write where they answer within a few ms.
-  const results = createResultWriter({ ledger: options.ledger, logger: options.logger, batchWaitMs: redis ? RESULT_BATCH_WAIT_MS : 0 })
+  const results = createResultWriter({ ledger: options.ledger, logger: options.logger })
   const waiters = new Map<string, Set<() => void>>()
 
   function settled(messageId: string): void {

@@ -3,10 +3,11 @@
  * the next one, so under load one transaction records many sends. A caller's promise resolves once its
  * result is written; the dispatcher counts the message in flight until then.
  *
- * With `batchWaitMs` (the BullMQ engine on PostgreSQL, where a statement's cost per message falls with
- * its batch), a write also waits, at most that long, for the results of sends claimed together that are
- * still under way (`expect`): a claim's sends end in one write rather than in the two or three their
- * answers' turns would make.
+ * No write waits for results still under way. The BullMQ engine's writer once waited up to 5 ms for
+ * the rest of a claim's sends (one write a claim): on the 2-core machine, where the single instance
+ * leaves CPU idle (its slots wait on round trips), that wait held every slot until its claim's slowest
+ * answer, and without it 1 instance reached 49.6 % of SQLite's rate on average against 46.8 % (nine runs
+ * each, taken in turns) for the same CPU a message (bench/README.md, fifth pass).
  *
  * A failed write (a locked database) is logged and tried once more; the message is never sent again
  * for it. If the second write fails too, the messages stay `sending` and the recovery marks them
@@ -16,19 +17,15 @@ import type { Ledger, SettledSend } from '../ledger/ledger'
 import type { DispatchLogger } from './worker'
 
 export interface ResultWriter {
-  /** Resolves when `send` is written; rejects when it could not be written twice. `claim`: what `expect` gave for its claim. */
-  record(send: SettledSend, claim?: number): Promise<void>
+  /** Resolves when `send` is written; rejects when it could not be written twice. */
+  record(send: SettledSend): Promise<void>
   /** Resolves once everything handed in so far is written. */
   flushed(): Promise<void>
-  /** `count` sends were claimed together and are under way; each will be `record`ed with the number this returns. */
-  expect(count: number): number
 }
 
 export interface ResultWriterOptions {
   ledger: Pick<Ledger, 'settleSends'>
   logger: DispatchLogger
-  /** How long a write may wait for the expected results still under way; 0 (the default): none. */
-  batchWaitMs?: number
 }
 
 const MAX_BATCH = 256
@@ -41,16 +38,9 @@ const GATHER_COUNT = 32
 
 export function createResultWriter(options: ResultWriterOptions): ResultWriter {
   const { ledger, logger } = options
-  const batchWaitMs = options.batchWaitMs ?? 0
-  let pending: Array<{ send: SettledSend; claim: number | undefined; resolve: () => void; reject: (error: unknown) => void }> = []
+  let pending: Array<{ send: SettledSend; resolve: () => void; reject: (error: unknown) => void }> = []
   let writing: Promise<void> | null = null
   let gathering: NodeJS.Immediate | null = null
-  /** Each claim's results not recorded yet, by the number `expect` gave it (only with `batchWaitMs`). */
-  const outstanding = new Map<number, number>()
-  let claims = 0
-  /** When the oldest pending result came (performance.now()), for `batchWaitMs`. */
-  let oldestAt = 0
-  let waiting: NodeJS.Timeout | null = null
 
   async function write(batch: typeof pending): Promise<void> {
     const sends = batch.map((entry) => entry.send)
@@ -78,55 +68,28 @@ export function createResultWriter(options: ResultWriterOptions): ResultWriter {
       clearImmediate(gathering)
       gathering = null
     }
-    if (waiting !== null) {
-      clearTimeout(waiting)
-      waiting = null
-    }
     if (writing !== null || pending.length === 0) return
     const batch = pending.slice(0, MAX_BATCH)
     pending = pending.slice(MAX_BATCH)
-    if (pending.length > 0) oldestAt = performance.now()
     writing = write(batch).finally(() => {
       writing = null
       schedule(true)
     })
   }
 
-  /**
-   * Writes now (a write just ended, or enough gathered), after this turn, or once the expected results
-   * are in (at most `batchWaitMs` after the oldest pending).
-   */
+  /** Writes now (a write just ended, or enough gathered) or after this turn. */
   function schedule(afterWrite = false): void {
     if (writing !== null || pending.length === 0) return
-    // Only the claims of the results at hand are waited for, not the ones claimed after them.
-    if (batchWaitMs > 0 && pending.length < MAX_BATCH && pending.some((entry) => entry.claim !== undefined && outstanding.has(entry.claim))) {
-      const left = batchWaitMs - (performance.now() - oldestAt)
-      if (left > 0) {
-        waiting ??= setTimeout(drain, left)
-        return
-      }
-    }
     if (afterWrite || pending.length >= GATHER_COUNT) drain()
     else gathering ??= setImmediate(drain)
   }
 
   return {
-    record(send, claim) {
+    record(send) {
       return new Promise((resolve, reject) => {
-        if (pending.length === 0) oldestAt = performance.now()
-        pending.push({ send, claim, resolve, reject })
-        const left = claim === undefined ? undefined : outstanding.get(claim)
-        if (left !== undefined) {
-          if (left <= 1) outstanding.delete(claim!)
-          else outstanding.set(claim!, left - 1)
-        }
+        pending.push({ send, resolve, reject })
         schedule()
       })
-    },
-    expect(count) {
-      claims += 1
-      if (batchWaitMs > 0 && count > 0) outstanding.set(claims, count)
-      return claims
     },
     async flushed() {
       while (writing !== null || pending.length > 0) {

@@ -178,12 +178,12 @@ export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWo
     return decisions
   }
 
-  async function send(job: DispatchJob, decision: Decision, claim: number): Promise<JobOutcome> {
+  async function send(job: DispatchJob, decision: Decision): Promise<JobOutcome> {
     if (decision.kind === 'settled') return done
     const outcome = await call(job)
     const { ending, requeued } = endingOf(job, outcome)
     try {
-      await results.record({ id: job.id, creditSpent: decision.creditSpent, attempts: outcome?.attempts ?? [], ending }, claim)
+      await results.record({ id: job.id, creditSpent: decision.creditSpent, attempts: outcome?.attempts ?? [], ending })
     } catch {
       // Logged by the writer; the message stays `sending` until the recovery marks it INTERRUPTED.
       // Whoever waits for it is told so now.
@@ -195,15 +195,7 @@ export function createDispatchWorker(options: DispatchWorkerOptions): DispatchWo
   }
 
   return (jobs) => {
-    const decided = decide(jobs).then((decisions) => {
-      // The claimed ones are sent now, together: the writer may wait for all their results.
-      let claimed = 0
-      for (const decision of decisions.values()) if (decision.kind === 'claimed') claimed += 1
-      return { decisions, claim: results.expect(claimed) }
-    })
-    return jobs.map(async (job) => {
-      const { decisions, claim } = await decided
-      return send(job, decisions.get(job.id) ?? { kind: 'settled' }, claim)
-    })
+    const decided = decide(jobs)
+    return jobs.map(async (job) => send(job, (await decided).get(job.id) ?? { kind: 'settled' }))
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The result writer's batches: results that arrive in one turn are one write; with `batchWaitMs` (the
- * BullMQ engine) a write also waits for the expected results of sends claimed together, at most that
- * long. The ledger here records each write's ids (the writer's batching, not the storage, is tested).
+ * The result writer's batches: results that arrive in one turn are one write, and those that arrive
+ * while a write is under way are the next. The ledger here records each write's ids (the writer's
+ * batching, not the storage, is tested).
  */
 import { describe, expect, it } from 'vitest'
 import { createResultWriter } from '../../../server/dispatch/results'
@@ -24,60 +24,39 @@ const sent = (id: string): SettledSend => ({ id, creditSpent: true, attempts: []
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 describe('the result writer', () => {
-  it('writes what arrived in one turn together, and what comes in later turns in writes of its own', async () => {
+  it('writes what arrived in one turn together, and does not wait for the sends still under way', async () => {
     const ledger = recordingLedger()
     const writer = createResultWriter({ ledger, logger })
-    const claim = writer.expect(3)
-    const first = writer.record(sent('a'), claim)
+    const first = writer.record(sent('a'))
     await nextTurn()
     await first
-    const rest = [writer.record(sent('b'), claim), writer.record(sent('c'), claim)]
+    const rest = [writer.record(sent('b')), writer.record(sent('c'))]
     await Promise.all(rest)
     expect(ledger.writes).toEqual([['a'], ['b', 'c']])
   })
 
-  it('with batchWaitMs, waits for the expected results of a claim and writes them in one', async () => {
-    const ledger = recordingLedger()
-    const writer = createResultWriter({ ledger, logger, batchWaitMs: 1_000 })
-    const claim = writer.expect(3)
-    const all = [writer.record(sent('a'), claim)]
+  it('puts every result that arrives while a write is under way into the next write', async () => {
+    const writes: string[][] = []
+    let release: () => void = () => {}
+    const ledger = {
+      async settleSends(sends: readonly SettledSend[]) {
+        writes.push(sends.map((send) => send.id))
+        if (writes.length === 1) await new Promise<void>((resolve) => (release = resolve))
+        return { notSending: [] }
+      },
+    }
+    const writer = createResultWriter({ ledger, logger })
+    const all = [writer.record(sent('a'))]
     await nextTurn()
-    await nextTurn()
-    all.push(writer.record(sent('b'), claim))
-    await nextTurn()
-    expect(ledger.writes).toEqual([])
-    const started = performance.now()
-    all.push(writer.record(sent('c'), claim))
+    expect(writes).toEqual([['a']])
+    for (const id of ['b', 'c', 'd']) {
+      all.push(writer.record(sent(id)))
+      await nextTurn()
+    }
+    // Three turns, one write still under way: nothing more written yet.
+    expect(writes).toEqual([['a']])
+    release()
     await Promise.all(all)
-    expect(ledger.writes).toEqual([['a', 'b', 'c']])
-    // Written as soon as the last one came, not when the wait ran out.
-    expect(performance.now() - started).toBeLessThan(500)
-  })
-
-  it('with batchWaitMs, writes what it has once the wait runs out, without the result that never came', async () => {
-    const ledger = recordingLedger()
-    const writer = createResultWriter({ ledger, logger, batchWaitMs: 40 })
-    const claim = writer.expect(2)
-    const started = performance.now()
-    await writer.record(sent('a'), claim)
-    expect(performance.now() - started).toBeGreaterThanOrEqual(35)
-    expect(ledger.writes).toEqual([['a']])
-    // The late one is written in a turn of its own when it comes.
-    await writer.record(sent('b'), claim)
-    expect(ledger.writes).toEqual([['a'], ['b']])
-  })
-
-  it('with batchWaitMs, waits for the claims of the results it has, not for those claimed after them', async () => {
-    const ledger = recordingLedger()
-    const writer = createResultWriter({ ledger, logger, batchWaitMs: 1_000 })
-    const first = writer.expect(2)
-    const second = writer.expect(2)
-    const started = performance.now()
-    const done = [writer.record(sent('a'), first), writer.record(sent('b'), first)]
-    await Promise.all(done)
-    expect(performance.now() - started).toBeLessThan(500)
-    expect(ledger.writes).toEqual([['a', 'b']])
-    await Promise.all([writer.record(sent('c'), second), writer.record(sent('d'), second)])
-    expect(ledger.writes).toEqual([['a', 'b'], ['c', 'd']])
+    expect(writes).toEqual([['a'], ['b', 'c', 'd']])
   })
 })
