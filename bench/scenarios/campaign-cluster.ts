@@ -15,8 +15,9 @@
  * `runs` campaigns to `recipients` (their median) on SQLite in a single process and on PostgreSQL +
  * Redis with 1 instance, taken in turns (S P, P S, S P…: both services run throughout, each idle
  * during the other's campaigns); then SQLite's service stops, 2 more instances join on the same
- * database and queue (every instance dispatches) and `runs` campaigns with 3. After each campaign: every recipient got exactly one message (each message of
- * the campaign sent, one per openid, and as many send calls reached the sandbox as recipients).
+ * database and queue (every instance dispatches) and `runs` campaigns with 3. After each campaign:
+ * every recipient got exactly one message (each message of the campaign sent, one per openid, and as
+ * many send calls reached the sandbox as recipients).
  *
  * On a 2-core machine the 3 instances, PostgreSQL, Redis, the sandbox and this process share two
  * cores: 3 instances cannot show more than what 2 cores give, and the figure says little of scaling.
@@ -197,12 +198,14 @@ export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: s
   let sandbox: ServerProcess | null = null
   /** SQLite's service and its client, until its campaigns are done. */
   let sqliteService: { instance: ServiceProcess; http: HttpClient } | null = null
+  const stopSqlite = async (): Promise<void> => {
+    if (sqliteService === null) return
+    await sqliteService.http.close()
+    await sqliteService.instance.stop()
+    sqliteService = null
+  }
   const stopInstances = async (): Promise<void> => {
-    if (sqliteService !== null) {
-      await sqliteService.http.close()
-      await sqliteService.instance.stop()
-      sqliteService = null
-    }
+    await stopSqlite()
     for (const client of clients.splice(0)) await client.close()
     for (const instance of instances.splice(0)) await instance.stop()
   }
@@ -308,9 +311,7 @@ export async function benchCampaignCluster(plan: ClusterPlan, progress: (text: s
     }
     const sqlite = setupOf(sqliteSide)
     const single = setupOf(singleSide)
-    await sqliteHttp.close()
-    await sqliteInstance.stop()
-    sqliteService = null
+    await stopSqlite()
 
     progress(`   PostgreSQL: starting ${plan.instances - 1} more instances`)
     for (let i = 1; i < plan.instances; i += 1) instances.push(await startServiceProcess({ ...base, ...queue }, undefined, { nodeArgs }))
