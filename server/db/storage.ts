@@ -444,7 +444,7 @@ export interface CampaignRepository {
     now: Date
   }): Promise<{ written: number } | null>
   /** Its messages by status, and the skipped and failed ones by reason. */
-  counts(id: string): Promise<{ byStatus: Partial<Record<MessageStatus, number>>; byReason: Record<string, number> }>
+  counts(id: string): Promise<CampaignCounts>
   /** Scheduled campaigns whose start time has come. */
   dueToStart(now: Date): Promise<string[]>
   /** Running campaigns whose expansion is not done. */
@@ -524,6 +524,24 @@ export interface SegmentRepository {
 }
 
 // ─── all of it ───────────────────────────────────────────────────────────────
+
+/** A campaign's messages by status, and its skipped and failed ones by reason (`CampaignRepository.counts`). */
+export interface CampaignCounts {
+  byStatus: Partial<Record<MessageStatus, number>>
+  byReason: Record<string, number>
+}
+
+/** A campaign's counts from rows of (status, reason, count), as each engine's query reads them (a status may come in several rows, a count may be 0). */
+export function campaignCounts(rows: Iterable<{ status: string; reason: string | null; count: number }>): CampaignCounts {
+  const counts: CampaignCounts = { byStatus: {}, byReason: {} }
+  for (const row of rows) {
+    if (row.count === 0) continue
+    const status = row.status as MessageStatus
+    counts.byStatus[status] = (counts.byStatus[status] ?? 0) + row.count
+    if ((status === 'skipped' || status === 'failed') && row.reason !== null) counts.byReason[row.reason] = (counts.byReason[row.reason] ?? 0) + row.count
+  }
+  return counts
+}
 
 /** How `DispatchFacts.credits` (and the dispatcher's own read of them) key a person's credits of a template. */
 export function creditKey(openid: string, templateId: string): string {

@@ -7,7 +7,7 @@
  * are one statement each, history and counts and all.
  */
 import type { CampaignStatus, MessageStatus, SegmentFilter } from '../../../src/domain/contract'
-import type { CampaignMessage, CampaignRecord, CampaignRepository } from '../storage'
+import { campaignCounts, type CampaignMessage, type CampaignRecord, type CampaignRepository } from '../storage'
 import { inTransaction, type Sql } from './connection'
 import { historyEntries } from './messages'
 import { countOutcomes, statusEvents } from './outcomes'
@@ -151,19 +151,11 @@ export function createPostgresCampaignRepository(sql: Sql): CampaignRepository {
       })
     },
     async counts(id) {
-      const byStatus: Partial<Record<MessageStatus, number>> = {}
-      const byReason: Record<string, number> = {}
       const rows = await sql<{ status: string; reason: string | null; count: number }[]>`
         SELECT status, reason, COUNT(*)::integer AS count FROM messages WHERE campaign_id = ${id} AND ${sql.unsafe(AT_REST)} GROUP BY status, reason
         UNION ALL SELECT 'queued', NULL, COUNT(*)::integer FROM messages WHERE campaign_id = ${id} AND status = 'queued'
         UNION ALL SELECT 'sending', NULL, (COUNT(*) FILTER (WHERE campaign_id = ${id}))::integer FROM messages WHERE status = 'sending'`
-      for (const row of rows) {
-        if (row.count === 0) continue
-        const status = row.status as MessageStatus
-        byStatus[status] = (byStatus[status] ?? 0) + row.count
-        if ((status === 'skipped' || status === 'failed') && row.reason !== null) byReason[row.reason] = (byReason[row.reason] ?? 0) + row.count
-      }
-      return { byStatus, byReason }
+      return campaignCounts(rows)
     },
     async dueToStart(now) {
       const rows = await sql<{ id: string }[]>`

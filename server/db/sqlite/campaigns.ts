@@ -5,7 +5,7 @@
  * campaign and openid, enforced by a unique index).
  */
 import type { CampaignStatus, MessageStatus, Reason, SegmentFilter } from '../../../src/domain/contract'
-import type { CampaignMessage, CampaignRecord, CampaignRepository } from '../storage'
+import { campaignCounts, type CampaignMessage, type CampaignRecord, type CampaignRepository } from '../storage'
 import type { SqliteDatabase } from './database'
 import { appended, historyAddition, historyValue } from './message-log'
 import { createSqliteOutcomeCounts, type OutcomeTally } from './outcomes'
@@ -237,15 +237,7 @@ export function createSqliteCampaignRepository(db: SqliteDatabase): CampaignRepo
       return expand.immediate({ ...page, now: page.now.getTime() })
     },
     async counts(id) {
-      const byStatus: Partial<Record<MessageStatus, number>> = {}
-      const byReason: Record<string, number> = {}
-      for (const row of countMessages.all({ id })) {
-        if (row.count === 0) continue
-        const status = row.status as MessageStatus
-        byStatus[status] = (byStatus[status] ?? 0) + row.count
-        if ((status === 'skipped' || status === 'failed') && row.reason !== null) byReason[row.reason] = (byReason[row.reason] ?? 0) + row.count
-      }
-      return { byStatus, byReason }
+      return campaignCounts(countMessages.all({ id }))
     },
     async dueToStart(now) {
       return dueToStart.all(now.getTime()).map((row) => row.id)
