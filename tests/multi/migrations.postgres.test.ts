@@ -23,6 +23,14 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((handle) => handle.close()))
 })
 
+/** A new database of its own with every migration applied, closed after the test. */
+async function migratedStorage(name: string): Promise<PostgresStorage> {
+  const url = await createDatabase(inject('postgresUrl'), name)
+  const storage = await createPostgresStorage(url, createManualClock(T0), { max: 1 })
+  opened.push(storage)
+  return storage
+}
+
 interface OldMessage {
   id: string
   status: string
@@ -147,9 +155,7 @@ describe('PostgreSQL migration 4 (history and attempts into the message row, out
 
 describe('PostgreSQL migration 6 (room in the pages of subscriptions)', () => {
   it('takes a credit from each of 600 people with every row kept in its page (a HOT update: no new index entry)', async () => {
-    const url = await createDatabase(inject('postgresUrl'), 'credits_room')
-    const storage = await createPostgresStorage(url, createManualClock(T0), { max: 1 })
-    opened.push(storage)
+    const storage = await migratedStorage('credits_room')
     const { sql } = storage
     const [table] = await sql<{ options: string[] }[]>`SELECT reloptions AS options FROM pg_class WHERE relname = 'subscriptions'`
     expect(table!.options).toEqual(['fillfactor=70'])
@@ -171,9 +177,7 @@ describe('PostgreSQL migration 6 (room in the pages of subscriptions)', () => {
 
 describe('PostgreSQL migration 7 (the campaign index holds the rows at rest)', () => {
   it("writes no campaign index entry for a message's expansion and claim, one for its ending, and counts the campaign all along", async () => {
-    const url = await createDatabase(inject('postgresUrl'), 'campaign_at_rest')
-    const storage = await createPostgresStorage(url, createManualClock(T0), { max: 1 })
-    opened.push(storage)
+    const storage = await migratedStorage('campaign_at_rest')
     const { sql } = storage
     await sql`CREATE EXTENSION IF NOT EXISTS pageinspect`
     // Index tuples (dead versions' entries among them): none before the first (the metapage alone),

@@ -7,12 +7,21 @@ import { describe, expect, it } from 'vitest'
 import { createResultWriter } from '../../../server/dispatch/results'
 import type { SettledSend } from '../../../server/ledger/ledger'
 
-function recordingLedger(): { writes: string[][]; settleSends(sends: readonly SettledSend[]): Promise<{ notSending: string[] }> } {
+/** Records each write's ids; with `holdFirst`, the first write stays under way until `release()`. */
+function recordingLedger(options: { holdFirst?: boolean } = {}): {
+  writes: string[][]
+  release(): void
+  settleSends(sends: readonly SettledSend[]): Promise<{ notSending: string[] }>
+} {
   const writes: string[][] = []
+  let release = (): void => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
   return {
     writes,
+    release: () => release(),
     async settleSends(sends) {
       writes.push(sends.map((send) => send.id))
+      if (options.holdFirst && writes.length === 1) await held
       return { notSending: [] }
     },
   }
@@ -36,15 +45,8 @@ describe('the result writer', () => {
   })
 
   it('puts every result that arrives while a write is under way into the next write', async () => {
-    const writes: string[][] = []
-    let release: () => void = () => {}
-    const ledger = {
-      async settleSends(sends: readonly SettledSend[]) {
-        writes.push(sends.map((send) => send.id))
-        if (writes.length === 1) await new Promise<void>((resolve) => (release = resolve))
-        return { notSending: [] }
-      },
-    }
+    const ledger = recordingLedger({ holdFirst: true })
+    const { writes } = ledger
     const writer = createResultWriter({ ledger, logger })
     const all = [writer.record(sent('a'))]
     await nextTurn()
@@ -55,7 +57,7 @@ describe('the result writer', () => {
     }
     // Three turns, one write still under way: nothing more written yet.
     expect(writes).toEqual([['a']])
-    release()
+    ledger.release()
     await Promise.all(all)
     expect(writes).toEqual([['a'], ['b', 'c', 'd']])
   })
