@@ -1,14 +1,15 @@
 /**
  * The result writer's batches: results that arrive in one turn are one write, and those that arrive
- * while a write is under way are the next. The ledger here records each write's ids (the writer's
- * batching, not the storage, is tested).
+ * while the writes are under way are the next; with two writes at once (PostgreSQL), a second starts
+ * while the first is under way. The ledger here records each write's ids (the writer's batching, not
+ * the storage, is tested).
  */
 import { describe, expect, it } from 'vitest'
 import { createResultWriter } from '../../../server/dispatch/results'
 import type { SettledSend } from '../../../server/ledger/ledger'
 
-/** Records each write's ids; with `holdFirst`, the first write stays under way until `release()`. */
-function recordingLedger(options: { holdFirst?: boolean } = {}): {
+/** Records each write's ids; the first `held` writes stay under way until `release()`. */
+function recordingLedger(options: { held?: number } = {}): {
   writes: string[][]
   release(): void
   settleSends(sends: readonly SettledSend[]): Promise<{ notSending: string[] }>
@@ -21,7 +22,7 @@ function recordingLedger(options: { holdFirst?: boolean } = {}): {
     release: () => release(),
     async settleSends(sends) {
       writes.push(sends.map((send) => send.id))
-      if (options.holdFirst && writes.length === 1) await held
+      if (writes.length <= (options.held ?? 0)) await held
       return { notSending: [] }
     },
   }
@@ -45,7 +46,7 @@ describe('the result writer', () => {
   })
 
   it('puts every result that arrives while a write is under way into the next write', async () => {
-    const ledger = recordingLedger({ holdFirst: true })
+    const ledger = recordingLedger({ held: 1 })
     const { writes } = ledger
     const writer = createResultWriter({ ledger, logger })
     const all = [writer.record(sent('a'))]
@@ -60,5 +61,26 @@ describe('the result writer', () => {
     ledger.release()
     await Promise.all(all)
     expect(writes).toEqual([['a'], ['b', 'c', 'd']])
+  })
+
+  it('with two writes at once, starts a second while the first is under way, and a third once one of them ends', async () => {
+    const ledger = recordingLedger({ held: 2 })
+    const { writes } = ledger
+    const writer = createResultWriter({ ledger, logger, writesAtOnce: 2 })
+    const all = [writer.record(sent('a'))]
+    await nextTurn()
+    all.push(writer.record(sent('b')))
+    await nextTurn()
+    expect(writes).toEqual([['a'], ['b']])
+    for (const id of ['c', 'd']) {
+      all.push(writer.record(sent(id)))
+      await nextTurn()
+    }
+    // Both writes still under way: c and d wait for one of them.
+    expect(writes).toEqual([['a'], ['b']])
+    ledger.release()
+    await Promise.all(all)
+    expect(writes).toEqual([['a'], ['b'], ['c', 'd']])
+    await writer.flushed()
   })
 })
