@@ -7,6 +7,7 @@
  * leases (DISPATCH_LEASE_S) have run out.
  */
 import { afterEach, describe, expect, inject, it } from 'vitest'
+import type { ServiceHealth } from '../../src/domain/console-contract'
 import type { ConsentResponse, MessageOutcome, MessageSearchResult, SessionResponse, Stats, UserDetail } from '../../src/domain/contract'
 import { createSandboxWeChat, type SandboxWeChat } from '../../server/wechat/sandbox'
 import { systemClock } from '../../server/wechat/types'
@@ -148,8 +149,11 @@ describe('two service processes on one PostgreSQL database', () => {
       ),
     )
     await until(async () => wechat.received().length >= total / 4, 'a quarter of the burst reached WeChat')
-    // WeChat holds the calls out now (3 s, well inside the 10 s lease), so the kill lands mid-send.
+    // WeChat holds the calls out now (3 s, well inside the 10 s lease). Once the calls made before that have
+    // been answered (150 ms), the doomed instance's sends in flight are held ones: the kill lands mid-send.
     wechat.setFaults({ latencyMs: 3_000 })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await until(async () => (await json<ServiceHealth>(await fetch(`${doomed.url}/api/health`, { headers: admin }))).dispatcher.inFlight > 0, 'the doomed instance has sends held by WeChat')
     await doomed.kill()
     running.splice(running.indexOf(doomed), 1)
     wechat.setFaults({ latencyMs: 0 })
