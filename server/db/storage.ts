@@ -584,12 +584,6 @@ export interface Storage {
    * doubt is from a process that is gone. False for an engine several instances share.
    */
   readonly singleProcess: boolean
-  /**
-   * Batches of send results the dispatcher writes at once (server/dispatch/results.ts): 1 on SQLite,
-   * whose one connection in this process runs every write in turn; 2 on PostgreSQL, which runs each on a
-   * connection and a backend of its own, so the next batch goes out while the one before is written.
-   */
-  readonly writesAtOnce: number
   /** SQLite closes at once; PostgreSQL resolves once its pool has ended. */
   close(): void | Promise<void>
 }

@@ -90,7 +90,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return ms
     },
   }
-  const results = createResultWriter({ ledger: options.ledger, logger: options.logger, writesAtOnce: options.storage.writesAtOnce })
+  const results = createResultWriter({ ledger: options.ledger, logger: options.logger })
   const waiters = new Map<string, Set<() => void>>()
 
   function settled(messageId: string): void {

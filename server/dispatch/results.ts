@@ -1,19 +1,13 @@
 /**
- * Send results are written in batches: every result that arrives while the writes are under way goes
- * into the next one, so under load one transaction records many sends. A caller's promise resolves
- * once its result is written; the dispatcher counts the message in flight until then.
+ * Send results are written in batches: every result that arrives while a write is under way goes into
+ * the next one, so under load one transaction records many sends. A caller's promise resolves once its
+ * result is written; the dispatcher counts the message in flight until then.
  *
  * No write waits for results still under way. The BullMQ engine's writer once waited up to 5 ms for
  * the rest of a claim's sends (one write a claim): on the 2-core machine, where the single instance
  * leaves CPU idle (its slots wait on round trips), that wait held every slot until its claim's slowest
  * answer, and without it 1 instance reached 49.6 % of SQLite's rate on average against 46.8 % (nine runs
  * each, taken in turns) for the same CPU a message (bench/README.md, fifth pass).
- *
- * Writes at once (`writesAtOnce`, the storage's `Storage.writesAtOnce`): one on SQLite, where every
- * write runs on this process's one connection; two on PostgreSQL, where the next batch is sent while the
- * server runs the one before, on a connection and a backend of its own, so an ending no longer waits for
- * a whole write ahead of it (bench/README.md, sixth pass). Two writes never share a message: a message
- * ends once for each claim, and is claimed again only after its ending is written.
  *
  * A failed write (a locked database) is logged and tried once more; the message is never sent again
  * for it. If the second write fails too, the messages stay `sending` and the recovery marks them
@@ -32,8 +26,6 @@ export interface ResultWriter {
 export interface ResultWriterOptions {
   ledger: Pick<Ledger, 'settleSends'>
   logger: DispatchLogger
-  /** Writes under way at once (default 1). */
-  writesAtOnce?: number
 }
 
 const MAX_BATCH = 256
@@ -46,9 +38,8 @@ const GATHER_COUNT = 32
 
 export function createResultWriter(options: ResultWriterOptions): ResultWriter {
   const { ledger, logger } = options
-  const writesAtOnce = Math.max(1, options.writesAtOnce ?? 1)
   let pending: Array<{ send: SettledSend; resolve: () => void; reject: (error: unknown) => void }> = []
-  const writing = new Set<Promise<void>>()
+  let writing: Promise<void> | null = null
   let gathering: NodeJS.Immediate | null = null
 
   async function write(batch: typeof pending): Promise<void> {
@@ -77,19 +68,18 @@ export function createResultWriter(options: ResultWriterOptions): ResultWriter {
       clearImmediate(gathering)
       gathering = null
     }
-    if (writing.size >= writesAtOnce || pending.length === 0) return
+    if (writing !== null || pending.length === 0) return
     const batch = pending.slice(0, MAX_BATCH)
     pending = pending.slice(MAX_BATCH)
-    const written: Promise<void> = write(batch).finally(() => {
-      writing.delete(written)
+    writing = write(batch).finally(() => {
+      writing = null
       schedule(true)
     })
-    writing.add(written)
   }
 
   /** Writes now (a write just ended, or enough gathered) or after this turn. */
   function schedule(afterWrite = false): void {
-    if (writing.size >= writesAtOnce || pending.length === 0) return
+    if (writing !== null || pending.length === 0) return
     if (afterWrite || pending.length >= GATHER_COUNT) drain()
     else gathering ??= setImmediate(drain)
   }
@@ -102,9 +92,9 @@ export function createResultWriter(options: ResultWriterOptions): ResultWriter {
       })
     },
     async flushed() {
-      while (writing.size > 0 || pending.length > 0) {
+      while (writing !== null || pending.length > 0) {
         drain()
-        await Promise.all(writing)
+        await writing
       }
     },
   }

@@ -46,7 +46,6 @@ export function postgresStorageOver(sql: Sql, clock: Clock): PostgresStorage {
     tokens: createPostgresTokenStore(sql, clock),
     dispatchFacts: createPostgresDispatchFacts(sql),
     singleProcess: false,
-    writesAtOnce: 2,
     // Waits for queries in flight, at most 5 s, then closes the connections.
     close: () => sql.end({ timeout: 5 }),
   }

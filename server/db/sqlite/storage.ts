@@ -40,7 +40,6 @@ export function createSqliteStorage(path: string, clock: Clock): SqliteStorage {
     segments: createSqliteSegmentRepository(db),
     tokens: createSqliteTokenStore(db, clock),
     singleProcess: true,
-    writesAtOnce: 1,
     close: () => {
       db.close()
     },

@@ -1,15 +1,14 @@
 /**
  * The result writer's batches: results that arrive in one turn are one write, and those that arrive
- * while the writes are under way are the next; with two writes at once (PostgreSQL), a second starts
- * while the first is under way. The ledger here records each write's ids (the writer's batching, not
- * the storage, is tested).
+ * while a write is under way are the next. The ledger here records each write's ids (the writer's
+ * batching, not the storage, is tested).
  */
 import { describe, expect, it } from 'vitest'
 import { createResultWriter } from '../../../server/dispatch/results'
 import type { SettledSend } from '../../../server/ledger/ledger'
 
-/** Records each write's ids; the first `held` writes stay under way until `release()`. */
-function recordingLedger(options: { held?: number } = {}): {
+/** Records each write's ids; with `holdFirst`, the first write stays under way until `release()`. */
+function recordingLedger(options: { holdFirst?: boolean } = {}): {
   writes: string[][]
   release(): void
   settleSends(sends: readonly SettledSend[]): Promise<{ notSending: string[] }>
@@ -22,7 +21,7 @@ function recordingLedger(options: { held?: number } = {}): {
     release: () => release(),
     async settleSends(sends) {
       writes.push(sends.map((send) => send.id))
-      if (writes.length <= (options.held ?? 0)) await held
+      if (options.holdFirst && writes.length === 1) await held
       return { notSending: [] }
     },
   }
@@ -46,7 +45,7 @@ describe('the result writer', () => {
   })
 
   it('puts every result that arrives while a write is under way into the next write', async () => {
-    const ledger = recordingLedger({ held: 1 })
+    const ledger = recordingLedger({ holdFirst: true })
     const { writes } = ledger
     const writer = createResultWriter({ ledger, logger })
     const all = [writer.record(sent('a'))]
@@ -61,26 +60,5 @@ describe('the result writer', () => {
     ledger.release()
     await Promise.all(all)
     expect(writes).toEqual([['a'], ['b', 'c', 'd']])
-  })
-
-  it('with two writes at once, starts a second while the first is under way, and a third once one of them ends', async () => {
-    const ledger = recordingLedger({ held: 2 })
-    const { writes } = ledger
-    const writer = createResultWriter({ ledger, logger, writesAtOnce: 2 })
-    const all = [writer.record(sent('a'))]
-    await nextTurn()
-    all.push(writer.record(sent('b')))
-    await nextTurn()
-    expect(writes).toEqual([['a'], ['b']])
-    for (const id of ['c', 'd']) {
-      all.push(writer.record(sent(id)))
-      await nextTurn()
-    }
-    // Both writes still under way: c and d wait for one of them.
-    expect(writes).toEqual([['a'], ['b']])
-    ledger.release()
-    await Promise.all(all)
-    expect(writes).toEqual([['a'], ['b'], ['c', 'd']])
-    await writer.flushed()
   })
 })
