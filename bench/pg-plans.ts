@@ -5,6 +5,7 @@
  *   npx tsx bench/pg-plans.ts [messages=60000]
  */
 import { createManualClock } from '../server/clock'
+import { AT_REST } from '../server/db/postgres/campaigns'
 import { createPostgresStorage } from '../server/db/postgres/storage'
 import type { CampaignMessage } from '../server/db/storage'
 import { startPostgres } from '../tests/support/servers'
@@ -72,7 +73,6 @@ try {
   await show('daily count (claim, countOnDay)', `SELECT COUNT(*) FROM messages WHERE openid = $1 AND day_key = $2 AND status IN ('sending', 'sent')`, ['o-7-2-0', '2026-12-01'])
   await show('depth', `SELECT (SELECT COUNT(*) FROM messages WHERE status = 'queued') AS queued, (SELECT COUNT(*) FROM messages WHERE status = 'queued' AND due_at <= $1) AS due, (SELECT COUNT(*) FROM messages WHERE status = 'deferred') AS deferred, (SELECT COUNT(*) FROM messages WHERE status = 'sending') AS sending`, [new Date()])
   // As server/db/postgres/campaigns.ts writes them (migration 7: the campaign index holds the rows at rest).
-  const AT_REST = `status NOT IN ('queued', 'sending')`
   for (const campaign of ['c-2', 'c-5']) {
     await show(`campaign counts (${campaign})`, `SELECT status, reason, COUNT(*)::integer AS count FROM messages WHERE campaign_id = $1 AND ${AT_REST} GROUP BY status, reason
       UNION ALL SELECT 'queued', NULL, COUNT(*)::integer FROM messages WHERE campaign_id = $1 AND status = 'queued'

@@ -19,9 +19,10 @@ import { jsonRows, jsonText, textArray } from './parameters'
  * claim writes no entry of it. Each query below names this term as the index does: PostgreSQL reads a
  * partial index only for a WHERE that implies its condition. The sending ones (a few per instance) are
  * read from their own index and then compared by campaign, never found through the campaign's
- * recipients index (all its rows, sent ones and all: 10,000 read for none found, bench/pg-plans.ts).
+ * recipients index (all its rows, sent ones and all: 10,000 read for none found, bench/pg-plans.ts,
+ * which explains these queries with this same term).
  */
-const AT_REST = `status NOT IN ('queued', 'sending')`
+export const AT_REST = `status NOT IN ('queued', 'sending')`
 
 interface CampaignRow {
   id: string
