@@ -57,11 +57,20 @@ export async function applyCredit(
   `
 }
 
+/**
+ * A credit there to take, as a condition on a row of `subscriptions` (`claimOneCredit` in
+ * server/ledger/rules.ts in JavaScript): what `takeCredit` and the set-based claims of ./messages.ts
+ * test, in the same statement that takes it or counts on it.
+ */
+export const HAS_CREDIT = 'subscriptions.credits > 0'
+/** Taking one, as a SET of `subscriptions` (only where HAS_CREDIT holds). */
+export const TAKE_ONE_CREDIT = 'credits = subscriptions.credits - 1'
+
 /** Takes one credit if there is one above 0; false when there was none. */
 export async function takeCredit(sql: Queries, openid: string, templateId: string, now: Date): Promise<boolean> {
   const rows = await sql`
-    UPDATE subscriptions SET credits = credits - 1, updated_at = ${now}
-    WHERE openid = ${openid} AND template_id = ${templateId} AND credits > 0
+    UPDATE subscriptions SET ${sql.unsafe(TAKE_ONE_CREDIT)}, updated_at = ${now}
+    WHERE openid = ${openid} AND template_id = ${templateId} AND ${sql.unsafe(HAS_CREDIT)}
     RETURNING credits
   `
   return rows.count === 1

@@ -10,8 +10,8 @@
  * - Leasing due messages is `FOR UPDATE SKIP LOCKED`: concurrent leasers take disjoint rows without
  *   waiting for each other, and a row leased meanwhile no longer matches when its lock is taken.
  * - A claim takes the recipient's daily-count lock (./locks.ts) before counting, so two instances
- *   claiming two messages of one person never both pass the daily limit; the credit is taken by the
- *   single `UPDATE … WHERE credits > 0` of ./credits.ts.
+ *   claiming two messages of one person never both pass the daily limit; the credit is taken as
+ *   ./credits.ts takes one (its `HAS_CREDIT` and `TAKE_ONE_CREDIT`), in the claim's own statement.
  * - A batch of claims, or of sends' endings, is one set-based statement (arrays unnested), pipelined
  *   after the daily-count locks on the transaction's connection. Where set-based would not be the same
  *   as one by one (two claims of one person, one message twice), each is a statement of its own, in
@@ -36,7 +36,7 @@ import type {
 } from '../storage'
 import { inOneRoundTrip, inTransaction, type Queries, type Sql } from './connection'
 import { jsonText, textArray, typedArray } from './parameters'
-import { applyCredit } from './credits'
+import { applyCredit, HAS_CREDIT, TAKE_ONE_CREDIT } from './credits'
 import { LOCK, lockRecipientsOf } from './locks'
 import { countOutcomes, countsByKey, secondOf, statusEvents } from './outcomes'
 
@@ -265,14 +265,14 @@ function claimSet(tx: Queries, claims: readonly SendClaim[], now: Date): Promise
     ), allowed AS (
       SELECT * FROM counted WHERE sends < daily_limit
     ), spent AS (
-      UPDATE subscriptions SET credits = subscriptions.credits - 1, updated_at = ${now} FROM allowed
-      WHERE allowed.spend AND subscriptions.openid = allowed.openid AND subscriptions.template_id = allowed.template_id AND subscriptions.credits > 0
+      UPDATE subscriptions SET ${tx.unsafe(TAKE_ONE_CREDIT)}, updated_at = ${now} FROM allowed
+      WHERE allowed.spend AND subscriptions.openid = allowed.openid AND subscriptions.template_id = allowed.template_id AND ${tx.unsafe(HAS_CREDIT)}
       RETURNING allowed.n
     ), credited AS (
       SELECT n FROM spent
       UNION ALL
       SELECT allowed.n FROM subscriptions JOIN allowed ON subscriptions.openid = allowed.openid AND subscriptions.template_id = allowed.template_id
-      WHERE NOT allowed.spend AND subscriptions.credits > 0
+      WHERE NOT allowed.spend AND ${tx.unsafe(HAS_CREDIT)}
     ), sending AS (
       UPDATE messages SET status = 'sending', reason = NULL, credit_spent = allowed.spend, day_key = allowed.day_key,
         lease_expires_at = allowed.lease_until, updated_at = ${now},
