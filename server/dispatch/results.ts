@@ -4,12 +4,11 @@
  * result is written; the dispatcher counts the message in flight until then.
  *
  * No write waits for results still under way. The BullMQ engine's writer once waited up to 5 ms for
- * the rest of a claim's sends (one write a claim): on the 2-core machine, where the single instance
- * leaves CPU idle (its slots wait on round trips), that wait held every slot until its claim's slowest
- * answer, and without it 1 instance reached 49.6 % of SQLite's rate on average against 46.8 % (nine runs
- * each) for the same CPU a message (bench/README.md, fifth pass; the sixth found the first run of a pair
- * the faster in most pairs, so a gain of this size between runs needs ABBA to be sure of). The wait goes
- * for what it cost in any case: a state per claim, and every slot held to its claim's slowest answer.
+ * the rest of a claim's sends (one write a claim), which held every slot until its claim's slowest
+ * answer. Without it 1 instance reached 49.6 % of SQLite's rate on average against 46.8 % (nine runs
+ * each) for the same CPU a message (bench/README.md, fifth pass). That gain is within what the order of
+ * runs alone makes (the sixth pass); the wait goes for what it cost in any case, a state per claim and
+ * slots held longer.
  *
  * A failed write (a locked database) is logged and tried once more; the message is never sent again
  * for it. If the second write fails too, the messages stay `sending` and the recovery marks them
